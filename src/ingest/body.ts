@@ -1,0 +1,71 @@
+import { isUtf8 } from 'node:buffer'
+import { BadRequestError, UnsupportedMediaTypeError } from '../errors.js'
+
+// Turns a POST /logs body into the values to validate. A JSON body is one
+// object (a single entry) or an array (a batch); an NDJSON body is a batch
+// with one value per non-blank line. A line that is not JSON becomes a
+// ParseFailure at its index, so the rest of the batch can still be stored.
+
+export class ParseFailure {
+  constructor (readonly error: string) {}
+}
+
+export type ParsedBody =
+  | { kind: 'single', value: unknown }
+  | { kind: 'batch', items: unknown[] }
+
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'])
+// curl -d sends application/x-www-form-urlencoded unless told otherwise, and
+// the original service read any body as JSON; keep those working.
+const LENIENT_JSON_TYPES = new Set(['', 'text/plain', 'application/x-www-form-urlencoded'])
+
+export type BodyFormat = 'json' | 'ndjson'
+
+/** Picks the parser from the Content-Type header, or throws 415. */
+export function bodyFormat (contentType: string | undefined): BodyFormat {
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase()
+  if (type === 'application/json' || type.endsWith('+json') || LENIENT_JSON_TYPES.has(type)) return 'json'
+  if (NDJSON_TYPES.has(type)) return 'ndjson'
+  throw new UnsupportedMediaTypeError(
+    `content type ${type} is not supported; send application/json (one object or an array of objects) or application/x-ndjson (one object per line)`
+  )
+}
+
+function describeJsonError (err: unknown): string {
+  return (err as Error).message.replace(/^Unexpected token/, 'unexpected token').slice(0, 200)
+}
+
+export function parseBody (body: Buffer, format: BodyFormat): ParsedBody {
+  if (body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
+  if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
+  const text = body.toString('utf8')
+
+  if (format === 'ndjson') {
+    const items: unknown[] = []
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue
+      try {
+        items.push(JSON.parse(line))
+      } catch (err) {
+        items.push(new ParseFailure(`line is not valid JSON: ${describeJsonError(err)}`))
+      }
+    }
+    if (items.length === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
+    return { kind: 'batch', items }
+  }
+
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new BadRequestError(`request body is not valid JSON (${describeJsonError(err)}); send a JSON object or an array of objects`)
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new BadRequestError('request body is an empty array; send at least one entry')
+    return { kind: 'batch', items: value }
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw new BadRequestError('request body must be a JSON object with service, timestamp and message, or an array of such objects')
+  }
+  return { kind: 'single', value }
+}

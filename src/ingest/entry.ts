@@ -1,0 +1,60 @@
+import { EXAMPLE_TIMESTAMP, formatTimestamp, parseTimestamp } from '../timestamp.js'
+
+// The one place an incoming log entry is validated. It returns either a clean
+// entry or a sentence that tells the sender what to fix.
+
+export const MAX_SERVICE_LENGTH = 256
+export const MAX_MESSAGE_BYTES = 256 * 1024
+
+export interface Entry {
+  service: string
+  /** Epoch microseconds. */
+  ts: number
+  message: string
+}
+
+/** The accepted timestamp range, epoch microseconds, inclusive. */
+export interface Window {
+  oldest: number
+  newest: number
+}
+
+const TS_HINT = `an ISO 8601 time such as ${EXAMPLE_TIMESTAMP} (no offset means UTC)`
+
+function describe (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
+}
+
+/** Returns the validated entry, or a string saying what is wrong with it. */
+export function checkEntry (value: unknown, window: Window): Entry | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `each entry must be a JSON object with service, timestamp and message; got ${describe(value)}`
+  }
+  const { service, timestamp, message } = value as Record<string, unknown>
+
+  if (service === undefined) return 'service is missing'
+  if (typeof service !== 'string') return `service must be a string; got ${describe(service)}`
+  if (service.length === 0) return 'service must not be empty'
+  if (service.length > MAX_SERVICE_LENGTH) return `service is ${service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+
+  if (timestamp === undefined) return `timestamp is missing; send ${TS_HINT}`
+  if (typeof timestamp !== 'string') return `timestamp must be a string, ${TS_HINT}; got ${describe(timestamp)}`
+  const ts = parseTimestamp(timestamp)
+  if (Number.isNaN(ts)) return `timestamp ${JSON.stringify(timestamp.slice(0, 64))} is not ${TS_HINT}`
+  if (ts < window.oldest) {
+    return `timestamp ${timestamp} is older than the retention window; entries before ${formatTimestamp(window.oldest)} are not accepted`
+  }
+  if (ts > window.newest) {
+    return `timestamp ${timestamp} is too far in the future; entries after ${formatTimestamp(window.newest)} are not accepted (check the sender's clock)`
+  }
+
+  if (message === undefined) return 'message is missing'
+  if (typeof message !== 'string') return `message must be a string; got ${describe(message)}`
+  // Cheap length check first: a UTF-16 code unit is at most 3 UTF-8 bytes.
+  if (message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
+    return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB; split it or shorten it`
+  }
+  return { service, ts, message }
+}

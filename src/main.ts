@@ -1,0 +1,47 @@
+import { pino } from 'pino'
+import { startServer } from './server.js'
+import { SettingsError, loadSettings } from './settings.js'
+
+let settings
+try {
+  settings = loadSettings(process.argv.slice(2), process.env)
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err
+  if (err.cause === 'help') {
+    console.log(err.message)
+    process.exit(0)
+  }
+  console.error(`logagg: ${err.message}`)
+  process.exit(2)
+}
+
+const log = pino({ level: settings.logLevel, base: { pid: process.pid } })
+
+try {
+  const server = await startServer(settings, log)
+  log.info({ url: server.url, settings }, 'listening')
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping: finishing requests in flight')
+    server.close().then(
+      () => {
+        log.info('stopped')
+        process.exit(0)
+      },
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping')
+        process.exit(1)
+      }
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+} catch (err) {
+  const e = err as NodeJS.ErrnoException
+  log.fatal({ err: e }, 'could not start')
+  console.error(`logagg: could not start: ${e.code === 'EADDRINUSE' ? `port ${settings.port} on ${settings.host} is already in use; pick another with PORT or --port` : e.message}`)
+  process.exit(1)
+}

@@ -1,0 +1,80 @@
+// Every message that crosses between the front thread and a shard. The shapes
+// are plain data (strings, numbers, typed arrays), independent of how they
+// travel: today piscina tasks between threads, later a stream partition.
+//
+// Entries travel as columns: one typed array per numeric field and one array
+// of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
+
+/** Entries bound for one shard, in the order the front thread accepted them. */
+export interface IngestBatch {
+  /** Distinct service names in this batch; serviceIdx points into it. */
+  services: string[]
+  serviceIdx: Uint32Array<ArrayBuffer>
+  /** Epoch microseconds. */
+  ts: Float64Array<ArrayBuffer>
+  /** Arrival sequence numbers, increasing within a batch and across batches. */
+  seq: Float64Array<ArrayBuffer>
+  messages: string[]
+}
+
+/** Where the previous page stopped: results continue strictly after it. */
+export interface After { ts: number, seq: number }
+
+export interface ShardQuery {
+  /** null means every service the shard holds. */
+  services: string[] | null
+  /** Inclusive bounds, epoch microseconds. */
+  start: number
+  end: number
+  descending: boolean
+  /** Most entries to return. */
+  limit: number
+  after: After | null
+  /** Substring the message must contain, or null. */
+  contains: string | null
+}
+
+/** A shard's answer to a query: entries sorted in the query's order. */
+export interface QueryPart {
+  services: string[]
+  serviceIdx: Uint32Array<ArrayBuffer>
+  ts: Float64Array<ArrayBuffer>
+  seq: Float64Array<ArrayBuffer>
+  messages: string[]
+}
+
+export interface ServiceStats {
+  service: string
+  count: number
+  /** Epoch microseconds. */
+  oldest: number
+  newest: number
+}
+
+export type ShardRequest =
+  | { type: 'hello' }
+  | { type: 'ingest', batch: IngestBatch }
+  | { type: 'query', query: ShardQuery }
+  | { type: 'services' }
+
+export type ShardReply =
+  | { type: 'ready', shard: number }
+  | { type: 'stored', count: number }
+  | { type: 'result', part: QueryPart }
+  | { type: 'services', services: ServiceStats[] }
+
+/** Options a shard is started with. */
+export interface ShardInit {
+  shard: number
+  /** ms */
+  retention: number
+  /** ms */
+  purgeInterval: number
+}
+
+/** Thrown for a message type the receiver does not know: always a bug. */
+export class UnknownMessageError extends Error {
+  constructor (type: unknown) {
+    super(`unknown shard message type: ${String(type)}`)
+  }
+}

@@ -1,0 +1,80 @@
+import { decodeCursor } from './cursor.js'
+import { BadQueryError } from './errors.js'
+import type { RouterQuery } from './shards/router.js'
+import { EXAMPLE_TIMESTAMP, parseTimestamp } from './timestamp.js'
+
+// Validates the parameters of GET /logs into a RouterQuery. Pure: the caller
+// passes `now` and the window settings, so unit tests need no clock.
+
+export const DEFAULT_LIMIT = 1000
+export const MAX_LIMIT = 10_000
+const MAX_CONTAINS = 1024
+
+const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains']
+
+export interface QueryDefaults {
+  /** Epoch µs used when start is absent. */
+  start: number
+  /** Epoch µs used when end is absent. */
+  end: number
+}
+
+type Raw = Record<string, unknown>
+
+function single (raw: Raw, name: string): string | undefined {
+  const v = raw[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'string') throw new BadQueryError(`${name} may be given only once`)
+  return v
+}
+
+function time (raw: Raw, name: string, fallback: number): number {
+  const text = single(raw, name)
+  if (text === undefined || text === '') return fallback
+  const us = parseTimestamp(text)
+  if (Number.isNaN(us)) throw new BadQueryError(`${name} ${JSON.stringify(text.slice(0, 64))} is not an ISO 8601 time such as ${EXAMPLE_TIMESTAMP}`)
+  return us
+}
+
+export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery {
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN.includes(key)) throw new BadQueryError(`unknown parameter ${JSON.stringify(key.slice(0, 64))}; the parameters are ${KNOWN.join(', ')}`)
+  }
+
+  let services: string[] | null = null
+  const s = raw.service
+  if (s !== undefined) {
+    services = (Array.isArray(s) ? s : [s]).map(String)
+    if (services.some((name) => name === '')) throw new BadQueryError('service must not be empty; leave it out to query every service')
+  }
+
+  const start = time(raw, 'start', defaults.start)
+  const end = time(raw, 'end', defaults.end)
+  if (end < start) throw new BadQueryError('end is before start; swap them or widen the range')
+
+  let limit = DEFAULT_LIMIT
+  const limitText = single(raw, 'limit')
+  if (limitText !== undefined) {
+    limit = /^\d{1,6}$/.test(limitText) ? Number(limitText) : NaN
+    if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new BadQueryError(`limit must be a whole number from 1 to ${MAX_LIMIT}`)
+  }
+
+  const order = single(raw, 'order') ?? 'asc'
+  if (order !== 'asc' && order !== 'desc') throw new BadQueryError('order must be asc or desc')
+  const descending = order === 'desc'
+
+  let after = null
+  const cursorText = single(raw, 'cursor')
+  if (cursorText !== undefined && cursorText !== '') {
+    const cursor = decodeCursor(cursorText)
+    if (cursor === null) throw new BadQueryError('cursor is not one this server issued; pass the next value of the previous page unchanged')
+    if (cursor.descending !== descending) throw new BadQueryError(`cursor was issued for order=${cursor.descending ? 'desc' : 'asc'}; repeat the same order`)
+    after = cursor.after
+  }
+
+  let contains = single(raw, 'contains') ?? null
+  if (contains === '') contains = null
+  if (contains !== null && contains.length > MAX_CONTAINS) throw new BadQueryError(`contains is longer than ${MAX_CONTAINS} characters`)
+
+  return { services, start, end, descending, limit, after, contains }
+}
