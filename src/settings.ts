@@ -37,14 +37,17 @@ export class SettingsError extends Error {
 
 type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level'
 
-interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string }
+interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, max?: number }
+
+// Above 2^31 - 1 ms (about 596 hours) Node's setInterval warns and fires every millisecond instead.
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 const SPECS: readonly Spec[] = [
   { key: 'port', env: 'PORT', flag: 'port', kind: 'port', help: 'TCP port to listen on, 0 to 65535 (0 picks a free one)' },
   { key: 'host', env: 'HOST', flag: 'host', kind: 'host', help: 'address to listen on' },
   { key: 'shards', env: 'SHARDS', flag: 'shards', kind: 'count', help: 'number of shard worker threads, 1 to 256' },
   { key: 'retention', env: 'RETENTION', flag: 'retention', kind: 'duration', help: 'how long entries are kept' },
-  { key: 'purgeInterval', env: 'PURGE_INTERVAL', flag: 'purge-interval', kind: 'duration', help: 'how often expired entries are dropped' },
+  { key: 'purgeInterval', env: 'PURGE_INTERVAL', flag: 'purge-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'how often expired entries are dropped' },
   { key: 'maxBody', env: 'MAX_BODY', flag: 'max-body', kind: 'size', help: 'largest request body accepted' },
   { key: 'futureSkew', env: 'FUTURE_SKEW', flag: 'future-skew', kind: 'duration', help: 'how far in the future a timestamp may be' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', kind: 'level', help: 'server log level: fatal, error, warn, info, debug, trace or silent' }
@@ -83,7 +86,8 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     }
     case 'duration': {
       const ms = parseDuration(raw)
-      return ms > 0 ? ms : bad('a positive duration with a unit: ms, s, m or h (e.g. 1500ms, 90s, 15m, 1h)')
+      const max = spec.max ?? Infinity
+      return ms > 0 && ms <= max ? ms : bad(`a positive duration with a unit: ms, s, m or h (e.g. 1500ms, 90s, 15m, 1h)${max < Infinity ? ', at most 596h' : ''}`)
     }
     case 'size': {
       const bytes = parseSize(raw)
@@ -104,7 +108,7 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
   try {
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
   } catch (err) {
-    throw new SettingsError(`${(err as Error).message}. Run with --help to list the settings`)
+    throw new SettingsError(`${(err as Error).message.split('\n').map((l) => l.trim()).join(' ').replace(/\.$/, '')}. Run with --help to list the settings`)
   }
   if (values.help === true) throw new SettingsError(usage(), { cause: 'help' })
 
@@ -118,11 +122,23 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
   return Object.freeze(out) as unknown as Settings
 }
 
+function showDefault (spec: Spec): string {
+  const value = DEFAULTS[spec.key]
+  if (typeof value !== 'number') return value
+  if (spec.kind === 'duration') {
+    for (const unit of ['h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
+    return `${value}ms`
+  }
+  if (spec.kind === 'size') {
+    for (const unit of ['gb', 'mb', 'kb'] as const) if (value % SIZE_UNITS[unit]! === 0) return `${value / SIZE_UNITS[unit]!}${unit}`
+  }
+  return String(value)
+}
+
 export function usage (): string {
   const lines = ['Usage: npm start -- [--flag value ...]   (each flag also reads the environment variable shown)', '']
   for (const spec of SPECS) {
-    const def = DEFAULTS[spec.key]
-    lines.push(`  --${spec.flag.padEnd(15)} ${spec.env.padEnd(15)} ${spec.help} (default ${String(def)})`)
+    lines.push(`  --${spec.flag.padEnd(15)} ${spec.env.padEnd(15)} ${spec.help} (default ${showDefault(spec)})`)
   }
   return lines.join('\n')
 }

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import type { RunningServer } from '../../src/server.js'
+import type { Settings } from '../../src/settings.js'
+
+export type { RunningServer }
+
+// The real server, as built by `npm run build` (npm test builds first): shard
+// workers must be compiled JavaScript, so the tests load dist/ rather than src/.
+const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
+const { startServer } = await import(dist('server.js')) as typeof import('../../src/server.js')
+const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../src/settings.js')
+
+export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
+
+/** Starts the real sharded server in this process on a free port. */
+export function startTestServer (overrides: Partial<Settings> = {}): Promise<RunningServer> {
+  const settings: Settings = { ...DEFAULTS, shards: 4, port: 0, logLevel: 'silent', ...overrides }
+  return startServer(settings, pino({ level: 'silent' }))
+}
+
+export interface Spawned {
+  child: ChildProcess
+  url: string
+  /** Every stdout line so far. */
+  lines: string[]
+}
+
+/** Runs `node dist/src/main.js` with env and args; resolves once it logs "listening". */
+export async function spawnServer (env: Record<string, string>, args: string[] = []): Promise<Spawned> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, PORT: '0', SHARDS: '2', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const lines: string[] = []
+  const rl = createInterface({ input: child.stdout! })
+  const url = await new Promise<string>((resolve, reject) => {
+    rl.on('line', (line) => {
+      lines.push(line)
+      try {
+        const rec = JSON.parse(line) as { msg?: string, url?: string }
+        if (rec.msg === 'listening' && rec.url !== undefined) resolve(rec.url)
+      } catch {}
+    })
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)))
+  })
+  return { child, url, lines }
+}
+
+/** Runs main.js to completion (for settings errors); returns exit code and output. */
+export async function runMain (env: Record<string, string>, args: string[] = []): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  return { code, stdout, stderr }
+}
+
+/** An ISO timestamp `offsetMs` from now, with microseconds `micros` (0..999). */
+export function isoAt (offsetMs: number, micros = 0): string {
+  const d = new Date(Date.now() + offsetMs)
+  return d.toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`)
+}
+
+export interface LogLine { service: string, timestamp: string, message: string }
+export interface Page { logs: LogLine[], next: string | null }
+
+export async function postJson (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {
+  const res = await fetch(`${url}/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  return { status: res.status, body: await res.json() }
+}
+
+export async function postNdjson (url: string, lines: string[]): Promise<{ status: number, body: any }> {
+  const res = await fetch(`${url}/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: lines.join('\n') + '\n'
+  })
+  return { status: res.status, body: await res.json() }
+}
+
+export async function getJson (url: string, path: string): Promise<{ status: number, body: any, headers: Headers }> {
+  const res = await fetch(`${url}${path}`)
+  return { status: res.status, body: await res.json(), headers: res.headers }
+}
+
+/** Follows `next` until null; returns every entry in the order served. */
+export async function readAll (url: string, params: string): Promise<LogLine[]> {
+  const out: LogLine[] = []
+  let cursor: string | null = null
+  for (let pages = 0; pages < 10_000; pages++) {
+    const sep = params === '' ? '' : '&'
+    const q: string = cursor === null ? params : `${params}${sep}cursor=${encodeURIComponent(cursor)}`
+    const { status, body } = await getJson(url, `/logs?${q}`)
+    if (status !== 200) throw new Error(`GET /logs?${q} answered ${status}: ${JSON.stringify(body)}`)
+    const page = body as Page
+    out.push(...page.logs)
+    cursor = page.next
+    if (cursor === null) return out
+  }
+  throw new Error('paging did not end after 10000 pages')
+}

@@ -1,0 +1,59 @@
+import { once } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { getJson, isoAt, postJson, runMain, spawnServer } from './helpers.js'
+
+describe('npm start (dist/src/main.js)', () => {
+  it('logs one JSON line with the effective settings, flags winning over the environment', async () => {
+    const { child, url, lines } = await spawnServer({ SHARDS: '3', RETENTION: '2h' }, ['--shards', '2', '--purge-interval', '90s'])
+    try {
+      const start = JSON.parse(lines.find((l) => l.includes('"listening"'))!)
+      expect(start.settings).toMatchObject({ shards: 2, retention: 7_200_000, purgeInterval: 90_000, host: '127.0.0.1' })
+      expect((await getJson(url, '/healthz')).status).toBe(200)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it('finishes, keeps what it acknowledged until exit and exits 0 on SIGTERM', async () => {
+    const { child, url, lines } = await spawnServer({})
+    expect((await postJson(url, { service: 's', timestamp: isoAt(0), message: 'm' })).status).toBe(201)
+    child.kill('SIGTERM')
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(0)
+    expect(lines.some((l) => l.includes('"stopped"'))).toBe(true)
+  })
+
+  it('exits 0 on SIGINT', async () => {
+    const { child } = await spawnServer({})
+    child.kill('SIGINT')
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(0)
+  })
+
+  const bad: Array<[Record<string, string>, string[], RegExp]> = [
+    [{ PORT: '70000' }, [], /^logagg: PORT is "70000": expected a port number from 0 to 65535$/],
+    [{}, ['--shards', '0'], /^logagg: --shards is "0": expected a whole number from 1 to 256$/],
+    [{ RETENTION: '1 hour' }, [], /^logagg: RETENTION is "1 hour": expected a positive duration with a unit/],
+    [{ PURGE_INTERVAL: '60' }, [], /^logagg: PURGE_INTERVAL is "60": expected a positive duration/],
+    [{ MAX_BODY: 'lots' }, [], /^logagg: MAX_BODY is "lots": expected a positive size/],
+    [{}, ['--future-skew=-5m'], /^logagg: --future-skew is "-5m": expected a positive duration/],
+    [{}, ['--future-skew', '-5m'], /^logagg: Option '--future-skew' argument is ambiguous/],
+    [{}, ['--nope'], /Unknown option '--nope'/]
+  ]
+  for (const [env, args, message] of bad) {
+    it(`stops at start with one line for ${JSON.stringify({ ...env, args })}`, async () => {
+      const { code, stdout, stderr } = await runMain({ PORT: '0', ...env }, args)
+      expect(code).toBe(2)
+      expect(stdout).toBe('')
+      const lines = stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(message)
+    })
+  }
+
+  it('prints the settings with --help', async () => {
+    const { code, stdout } = await runMain({}, ['--help'])
+    expect(code).toBe(0)
+    for (const flag of ['--port', '--host', '--shards', '--retention', '--purge-interval', '--max-body', '--future-skew']) expect(stdout).toContain(flag)
+  })
+})
