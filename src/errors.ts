@@ -7,6 +7,7 @@ import createError from '@fastify/error'
 export const BadRequestError = createError('LOGAGG_ERR_BAD_REQUEST', '%s', 400)
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
 export const BadQueryError = createError('LOGAGG_ERR_BAD_QUERY', '%s', 400)
+export const UnauthorizedError = createError('LOGAGG_ERR_UNAUTHORIZED', '%s', 401)
 export const NotFoundError = createError('LOGAGG_ERR_NOT_FOUND', '%s', 404)
 export const MethodNotAllowedError = createError('LOGAGG_ERR_METHOD_NOT_ALLOWED', '%s', 405)
 export const BodyTooLargeError = createError(
@@ -15,12 +16,27 @@ export const BodyTooLargeError = createError(
   413
 )
 export const UnsupportedMediaTypeError = createError('LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
-export const NotReadyError = createError('LOGAGG_ERR_NOT_READY', 'the server is starting; retry in a moment', 503)
+export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
+export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)
 export const ShardUnavailableError = createError('LOGAGG_ERR_SHARD_UNAVAILABLE', '%s', 503)
+export const QueryTimeoutError = createError('LOGAGG_ERR_QUERY_TIMEOUT', '%s', 503)
+export const QueryTooExpensiveError = createError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', '%s', 503)
+export const ShuttingDownError = createError('LOGAGG_ERR_SHUTTING_DOWN', 'the server is shutting down; send this request again to another instance or once it is back', 503)
+
+/** Marks an error so that its answer carries a Retry-After header of `seconds`. */
+export function retryAfter<E extends Error> (err: E, seconds: number): E & { retryAfter: number } {
+  return Object.assign(err, { retryAfter: seconds })
+}
 
 /** The fields every error response body carries. */
 export interface ErrorBody {
   error: string
   code: string
   [extra: string]: unknown
+}
+
+/** The errors a shard may answer with, by code, rebuilt on the front thread. */
+export const SHARD_ERRORS: Record<string, new (message: string) => Error> = {
+  LOGAGG_ERR_QUERY_TIMEOUT: QueryTimeoutError,
+  LOGAGG_ERR_QUERY_TOO_EXPENSIVE: QueryTooExpensiveError
 }

@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { startServer } from './server.js'
-import { SettingsError, loadSettings } from './settings.js'
+import { SettingsError, loadSettings, loggableSettings } from './settings.js'
 
 let settings
 try {
@@ -19,8 +19,6 @@ const log = pino({ level: settings.logLevel, base: { pid: process.pid } })
 
 try {
   const server = await startServer(settings, log)
-  log.info({ url: server.url, settings }, 'listening')
-
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
@@ -39,6 +37,8 @@ try {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  // Only now: whoever waits for this line may signal us at once.
+  log.info({ url: server.url, settings: loggableSettings(settings) }, 'listening')
 } catch (err) {
   const e = err as NodeJS.ErrnoException
   log.fatal({ err: e }, 'could not start')

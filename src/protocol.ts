@@ -32,6 +32,10 @@ export interface ShardQuery {
   after: After | null
   /** Substring the message must contain, or null. */
   contains: string | null
+  /** Epoch ms after which the shard gives up (QUERY_TIMEOUT); absent: no deadline. */
+  deadline?: number
+  /** Most entries the shard may look at before giving up (QUERY_MAX_SCAN); absent: no cap. */
+  maxScan?: number
 }
 
 /** A shard's answer to a query: entries sorted in the query's order. */
@@ -51,17 +55,28 @@ export interface ServiceStats {
   newest: number
 }
 
+/** What a shard holds, sent with every reply so the front can enforce MAX_ENTRIES / MAX_MEMORY. */
+export interface Usage {
+  entries: number
+  /** Estimated bytes of the stored entries. */
+  bytes: number
+}
+
 export type ShardRequest =
   | { type: 'hello' }
   | { type: 'ingest', batch: IngestBatch }
   | { type: 'query', query: ShardQuery }
   | { type: 'services' }
+  | { type: 'stats' }
 
 export type ShardReply =
-  | { type: 'ready', shard: number }
-  | { type: 'stored', count: number }
-  | { type: 'result', part: QueryPart }
-  | { type: 'services', services: ServiceStats[] }
+  | { type: 'ready', shard: number, usage: Usage }
+  | { type: 'stored', count: number, usage: Usage }
+  | { type: 'result', part: QueryPart, usage: Usage }
+  | { type: 'services', services: ServiceStats[], usage: Usage }
+  | { type: 'stats', usage: Usage }
+  /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
+  | { type: 'error', code: string, message: string, usage: Usage }
 
 /** Options a shard is started with. */
 export interface ShardInit {

@@ -8,8 +8,9 @@
 //
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { buildApp } from './http/app.js'
+import { buildApp, type Lifecycle } from './http/app.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
 
@@ -25,10 +26,60 @@ export interface RunningServer {
 /** How long close() waits for requests in flight before cutting their connections. */
 const CLOSE_GRACE_MS = 10_000
 
-export async function startServer (settings: Settings, log: Logger): Promise<RunningServer> {
-  const router = new ShardRouter(settings.shards, { retention: settings.retention, purgeInterval: settings.purgeInterval })
-  const app = buildApp(router, settings, log)
-  const http = createServer(app)
+/**
+ * A shard's heap limit is its share of MAX_MEMORY times this, plus 256 MiB:
+ * the store's byte estimate is below what V8 really uses, and a shard that
+ * hits its heap limit dies.
+ */
+const HEAP_HEADROOM = 2
+
+export interface ServerOptions {
+  /** A different shard worker module (tests use a fixture that can crash on purpose). */
+  shardWorkerFile?: string
+}
+
+/** Node's own answers to broken or slow HTTP, as JSON like every other error. */
+function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET')) {
+    socket.destroy()
+    return
+  }
+  const [status, reason, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request was not received in time (HEADERS_TIMEOUT / REQUEST_TIMEOUT); send it faster or in one piece']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : [400, 'Bad Request', 'the request is not valid HTTP/1.1']
+  const body = JSON.stringify({ error: message, code: status === 408 ? 'LOGAGG_ERR_REQUEST_TIMEOUT' : 'LOGAGG_ERR_BAD_REQUEST' })
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+}
+
+export async function startServer (settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
+  const router = new ShardRouter(
+    settings.shards,
+    { retention: settings.retention, purgeInterval: settings.purgeInterval },
+    settings,
+    {
+      maxHeapMb: heapMb,
+      ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
+      onEvent: (event, detail) => {
+        if (event === 'crashed') log.error(detail, 'shard worker died; its entries are lost, restarting it')
+        else log.warn(detail, 'shard worker restarted')
+      }
+    }
+  )
+  const lifecycle: Lifecycle = { closing: false }
+  const app = buildApp(router, settings, log, lifecycle)
+  const http = createServer({
+    headersTimeout: settings.headersTimeout,
+    requestTimeout: settings.requestTimeout,
+    keepAliveTimeout: settings.keepAliveTimeout,
+    // How often Node looks for requests past those timeouts (its default is 30 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
+  }, app)
+
+  http.on('clientError', answerClientError)
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
@@ -52,12 +103,15 @@ export async function startServer (settings: Settings, log: Logger): Promise<Run
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      lifecycle.closing = true
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
       http.closeIdleConnections()
       const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()
       await stopped
       clearTimeout(grace)
+      const entries = router.storedEntries
       await router.close()
+      log.info({ entries }, 'shards stopped')
     })()
     return closing
   }

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 
 // Every setting can come from an environment variable or from the flag of the
@@ -18,6 +18,28 @@ export interface Settings {
   /** How far in the future a timestamp may be, in ms. */
   readonly futureSkew: number
   readonly logLevel: string
+  /** Entries that may wait for one shard before ingest answers 429. */
+  readonly queueLimit: number
+  /** Entries the store may hold before ingest answers 507. */
+  readonly maxEntries: number
+  /** Estimated bytes the store may hold before ingest answers 507. */
+  readonly maxMemory: number
+  /** ms a query may run before it answers 503. */
+  readonly queryTimeout: number
+  /** Entries one shard may examine for one query. */
+  readonly queryMaxScan: number
+  /** ms to receive a request's headers. */
+  readonly headersTimeout: number
+  /** ms to receive a whole request. */
+  readonly requestTimeout: number
+  /** ms an idle keep-alive connection stays open. */
+  readonly keepAliveTimeout: number
+  /** Bearer tokens; '' means not set. */
+  readonly authToken: string
+  readonly ingestToken: string
+  readonly queryToken: string
+  /** Allowed CORS origin; '' means CORS is off. */
+  readonly corsOrigin: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -28,16 +50,29 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   purgeInterval: 60_000,
   maxBody: 16 * 1024 * 1024,
   futureSkew: 600_000,
-  logLevel: 'info'
+  logLevel: 'info',
+  queueLimit: 200_000,
+  maxEntries: 50_000_000,
+  // A quarter of the machine's memory, rounded down to whole MiB.
+  maxMemory: Math.floor(totalmem() / 4 / 1048576) * 1048576,
+  queryTimeout: 10_000,
+  queryMaxScan: 50_000_000,
+  headersTimeout: 10_000,
+  requestTimeout: 60_000,
+  keepAliveTimeout: 5_000,
+  authToken: '',
+  ingestToken: '',
+  queryToken: '',
+  corsOrigin: ''
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin'
 
-interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, max?: number }
+interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
 // Above 2^31 - 1 ms (about 596 hours) Node's setInterval warns and fires every millisecond instead.
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -45,12 +80,24 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const SPECS: readonly Spec[] = [
   { key: 'port', env: 'PORT', flag: 'port', kind: 'port', help: 'TCP port to listen on, 0 to 65535 (0 picks a free one)' },
   { key: 'host', env: 'HOST', flag: 'host', kind: 'host', help: 'address to listen on' },
-  { key: 'shards', env: 'SHARDS', flag: 'shards', kind: 'count', help: 'number of shard worker threads, 1 to 256' },
+  { key: 'shards', env: 'SHARDS', flag: 'shards', kind: 'count', min: 1, max: 256, help: 'number of shard worker threads' },
   { key: 'retention', env: 'RETENTION', flag: 'retention', kind: 'duration', help: 'how long entries are kept' },
   { key: 'purgeInterval', env: 'PURGE_INTERVAL', flag: 'purge-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'how often expired entries are dropped' },
   { key: 'maxBody', env: 'MAX_BODY', flag: 'max-body', kind: 'size', help: 'largest request body accepted' },
   { key: 'futureSkew', env: 'FUTURE_SKEW', flag: 'future-skew', kind: 'duration', help: 'how far in the future a timestamp may be' },
-  { key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', kind: 'level', help: 'server log level: fatal, error, warn, info, debug, trace or silent' }
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: 'log-level', kind: 'level', help: 'server log level: fatal, error, warn, info, debug, trace or silent' },
+  { key: 'queueLimit', env: 'QUEUE_LIMIT', flag: 'queue-limit', kind: 'count', min: 1, max: 1e9, help: 'entries that may wait for one shard before ingest answers 429' },
+  { key: 'maxEntries', env: 'MAX_ENTRIES', flag: 'max-entries', kind: 'count', min: 1, max: 1e12, help: 'entries the store may hold before ingest answers 507' },
+  { key: 'maxMemory', env: 'MAX_MEMORY', flag: 'max-memory', kind: 'size', help: 'estimated memory the stored entries may use before ingest answers 507 (default: a quarter of RAM)' },
+  { key: 'queryTimeout', env: 'QUERY_TIMEOUT', flag: 'query-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long a query may run before it answers 503' },
+  { key: 'queryMaxScan', env: 'QUERY_MAX_SCAN', flag: 'query-max-scan', kind: 'count', min: 1, max: 1e12, help: 'entries one shard may examine for one query before it answers 503' },
+  { key: 'headersTimeout', env: 'HEADERS_TIMEOUT', flag: 'headers-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'time allowed to send request headers' },
+  { key: 'requestTimeout', env: 'REQUEST_TIMEOUT', flag: 'request-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'time allowed to send a whole request' },
+  { key: 'keepAliveTimeout', env: 'KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an idle keep-alive connection stays open' },
+  { key: 'authToken', env: 'AUTH_TOKEN', flag: 'auth-token', kind: 'secret', help: 'bearer token that may ingest and query' },
+  { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
+  { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
+  { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -71,6 +118,11 @@ export function parseSize (text: string): number {
   return Math.floor(Number(m[1]) * SIZE_UNITS[m[2] ?? 'b']!)
 }
 
+function badSecret (origin: string): never {
+  // Never echo a token, even a bad one.
+  throw new SettingsError(`${origin} is not a usable token: expected at least 16 printable ASCII characters without spaces`)
+}
+
 function convert (spec: Spec, raw: string, origin: string): string | number {
   const bad = (accepts: string): never => {
     throw new SettingsError(`${origin} is ${JSON.stringify(raw)}: expected ${accepts}`)
@@ -82,7 +134,7 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     }
     case 'count': {
       const n = /^\d+$/.test(raw) ? Number(raw) : NaN
-      return n >= 1 && n <= 256 ? n : bad('a whole number from 1 to 256')
+      return n >= spec.min! && n <= spec.max! ? n : bad(`a whole number from ${spec.min} to ${spec.max}`)
     }
     case 'duration': {
       const ms = parseDuration(raw)
@@ -97,6 +149,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       return LEVELS.has(raw) ? raw : bad('one of fatal, error, warn, info, debug, trace, silent')
     case 'host':
       return raw.length > 0 ? raw : bad('a host name or address')
+    case 'secret':
+      return /^[\x21-\x7e]{16,}$/.test(raw) ? raw : badSecret(origin)
+    case 'origin':
+      return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
   }
 }
 
@@ -124,7 +180,7 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
 
 function showDefault (spec: Spec): string {
   const value = DEFAULTS[spec.key]
-  if (typeof value !== 'number') return value
+  if (typeof value !== 'number') return value === '' ? 'unset' : value
   if (spec.kind === 'duration') {
     for (const unit of ['h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
     return `${value}ms`
@@ -141,4 +197,11 @@ export function usage (): string {
     lines.push(`  --${spec.flag.padEnd(15)} ${spec.env.padEnd(15)} ${spec.help} (default ${showDefault(spec)})`)
   }
   return lines.join('\n')
+}
+
+/** The settings as they may be logged: tokens replaced by whether they are set. */
+export function loggableSettings (settings: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...settings }
+  for (const spec of SPECS) if (spec.kind === 'secret') out[spec.key] = settings[spec.key] === '' ? 'unset' : 'set'
+  return out
 }

@@ -1,8 +1,11 @@
-import express, { type NextFunction, type Request, type Response } from 'express'
+import cors from 'cors'
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
+import helmet from 'helmet'
 import type { Logger } from 'pino'
-import { BodyTooLargeError, MethodNotAllowedError, NotFoundError } from '../errors.js'
+import { BodyTooLargeError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../errors.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
+import { requireToken, type Scope } from './auth.js'
 import { checkContentType, postLogs } from './ingest-route.js'
 import { getLogs, getServices } from './query-route.js'
 import { sendJson } from './send.js'
@@ -12,6 +15,12 @@ interface HttpError extends Error {
   status?: number
   code?: string
   type?: string
+  retryAfter?: number
+}
+
+/** Whether the server has begun shutting down; requests that still arrive get a 503. */
+export interface Lifecycle {
+  closing: boolean
 }
 
 /** Answers 405 with the methods a path does support. */
@@ -22,22 +31,37 @@ function methodNotAllowed (allow: string) {
   }
 }
 
-export function buildApp (router: ShardRouter, settings: Settings, log: Logger): express.Express {
+export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
 
+  app.use((_req, res, next) => {
+    if (!lifecycle.closing) return next()
+    res.setHeader('connection', 'close')
+    throw new ShuttingDownError()
+  })
+  // A JSON API: no scripts, frames or sniffing; helmet's defaults say so to browsers.
+  app.use(helmet())
+  if (settings.corsOrigin !== '') app.use(cors({ origin: settings.corsOrigin, methods: ['GET', 'HEAD', 'POST'], maxAge: 600 }))
+
+  const tokens = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken }
+  const guard = (scope: Scope): RequestHandler[] => {
+    const check = requireToken(scope, tokens)
+    return check === null ? [] : [check]
+  }
+
   const readBody = express.raw({ type: () => true, limit: settings.maxBody })
-  app.post('/logs', checkContentType, readBody, postLogs(router, settings))
-  app.get('/logs', getLogs(router, settings))
+  app.post('/logs', ...guard('ingest'), checkContentType, readBody, postLogs(router, settings))
+  app.get('/logs', ...guard('query'), getLogs(router, settings))
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
 
-  app.get('/services', getServices(router))
+  app.get('/services', ...guard('query'), getServices(router))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', (_req, res) => {
-    if (router.ready) sendJson(res, 200, '{"status":"ok"}')
-    else sendJson(res, 503, '{"status":"starting","error":"not every shard is ready yet; retry in a moment"}')
+    if (router.healthy) sendJson(res, 200, '{"status":"ok"}')
+    else sendJson(res, 503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))
   })
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
@@ -68,6 +92,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger):
     }
     // The client may still be sending a body we will not read: close after answering.
     if (status === 413) res.setHeader('connection', 'close')
+    if (err.retryAfter !== undefined) res.setHeader('retry-after', String(err.retryAfter))
     sendJson(res, status, JSON.stringify({ error: message, code }))
   })
   return app

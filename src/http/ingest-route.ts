@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express'
 import { BadRequestError, InvalidEntryError } from '../errors.js'
 import { ParseFailure, bodyFormat, parseBody } from '../ingest/body.js'
-import { checkEntry, type Window } from '../ingest/entry.js'
+import { checkEntry, type Entry, type Window } from '../ingest/entry.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
@@ -28,13 +28,13 @@ export function postLogs (router: ShardRouter, settings: Settings) {
     if (parsed.kind === 'single') {
       const entry = checkEntry(parsed.value, window)
       if (typeof entry === 'string') throw new InvalidEntryError(entry)
-      await router.enqueue(entry.service, entry.ts, entry.message)
+      await router.ingest([entry])
       sendJson(res, 201, '{"status":"Log entry stored"}')
       return
     }
 
     const { items } = parsed
-    const stores = new Set<Promise<void>>()
+    const valid: Entry[] = []
     const rejected: Array<{ index: number, error: string }> = []
     let rejectedCount = 0
     for (let index = 0; index < items.length; index++) {
@@ -44,10 +44,9 @@ export function postLogs (router: ShardRouter, settings: Settings) {
         if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: entry })
         continue
       }
-      // Entries for the same shard in the same event-loop turn share one promise.
-      stores.add(router.enqueue(entry.service, entry.ts, entry.message))
+      valid.push(entry)
     }
-    await Promise.all(stores)
+    if (valid.length > 0) await router.ingest(valid)
     const stored = items.length - rejectedCount
     if (rejectedCount === 0) {
       sendJson(res, 201, `{"stored":${stored}}`)

@@ -24,6 +24,7 @@ const TS_HINT = `an ISO 8601 time such as ${EXAMPLE_TIMESTAMP} (no offset means 
 function describe (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
   return `a ${typeof value}`
 }
 

@@ -9,6 +9,9 @@ export class BatchBuilder {
   private readonly seq: number[] = []
   private readonly messages: string[] = []
 
+  /** Total message length, for memory accounting. */
+  chars = 0
+
   get size (): number { return this.ts.length }
 
   add (service: string, ts: number, seq: number, message: string): void {
@@ -22,6 +25,7 @@ export class BatchBuilder {
     this.ts.push(ts)
     this.seq.push(seq)
     this.messages.push(message)
+    this.chars += message.length
   }
 
   build (): IngestBatch {

@@ -1,6 +1,9 @@
+import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
+import type { Entry } from '../ingest/entry.js'
 import type { After, QueryPart, ServiceStats, ShardInit } from '../protocol.js'
+import { ENTRY_OVERHEAD_BYTES } from '../store/shard-store.js'
 import { shardOf } from './hash.js'
-import { ShardClient } from './shard-client.js'
+import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
 /** A query as the front thread sends it, before it is split by shard. */
 export interface RouterQuery {
@@ -13,46 +16,129 @@ export interface RouterQuery {
   contains: string | null
 }
 
+export interface RouterLimits {
+  /** Entries that may wait for one shard (queued or in flight) before ingest answers 429. */
+  queueLimit: number
+  /** Entries the whole store may hold before ingest answers 507. */
+  maxEntries: number
+  /** Estimated bytes the whole store may hold before ingest answers 507. */
+  maxMemory: number
+  /** ms a query may take. */
+  queryTimeout: number
+  /** Entries one shard may examine for one query. */
+  queryMaxScan: number
+}
+
+/** How often the front asks idle shards what they hold, so room freed by purge is seen. */
+const USAGE_POLL_MS = 1000
+
 /**
  * Owns the N shards: routes each service to its shard by hash, hands out the
- * arrival sequence numbers, and fans queries out to the shards involved.
+ * arrival sequence numbers, admits or refuses ingest against the queue and
+ * memory limits, and fans queries out to the shards involved.
  */
 export class ShardRouter {
   readonly shards: ShardClient[]
   private nextSeq = 1
+  private readonly poll: NodeJS.Timeout
   ready = false
 
-  constructor (count: number, init: Omit<ShardInit, 'shard'>) {
-    this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }))
+  constructor (count: number, init: Omit<ShardInit, 'shard'>, private readonly limits: RouterLimits, options: ShardClientOptions = {}) {
+    this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
+    this.poll = setInterval(() => { for (const s of this.shards) s.refreshUsage().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
 
   async start (): Promise<void> {
-    await Promise.all(this.shards.map((s) => s.hello()))
+    await Promise.all(this.shards.map((s) => s.whenReady()))
     this.ready = true
+  }
+
+  /** True when every shard has a live worker. */
+  get healthy (): boolean {
+    return this.ready && this.shards.every((s) => s.state === 'ready')
   }
 
   shardFor (service: string): ShardClient {
     return this.shards[shardOf(service, this.shards.length)]!
   }
 
-  /** Queues one validated entry on its shard; settles once stored. */
-  enqueue (service: string, ts: number, message: string): Promise<void> {
-    return this.shardFor(service).enqueue(service, ts, this.nextSeq++, message)
+  /**
+   * Stores validated entries: all are admitted or none (429 when a shard's
+   * queue is full, 507 when the store is full), then each goes to its shard.
+   * Settles once every shard involved has stored its part.
+   */
+  async ingest (entries: readonly Entry[]): Promise<void> {
+    const shards = this.shards
+    const perShard = new Array<number>(shards.length).fill(0)
+    const targets = new Array<ShardClient>(entries.length)
+    let chars = 0
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!
+      const shard = shardOf(e.service, shards.length)
+      targets[i] = shards[shard]!
+      perShard[shard]!++
+      chars += e.message.length
+    }
+    this.admit(perShard, entries.length, chars)
+    const stores = new Set<Promise<void>>()
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!
+      // Entries for the same shard in the same event-loop turn share one promise.
+      stores.add(targets[i]!.enqueue(e.service, e.ts, this.nextSeq++, e.message))
+    }
+    await Promise.all(stores)
+  }
+
+  private admit (perShard: number[], count: number, chars: number): void {
+    const incomingBytes = count * ENTRY_OVERHEAD_BYTES + chars
+    let heldEntries = 0
+    let heldBytes = 0
+    for (let i = 0; i < perShard.length; i++) {
+      const shard = this.shards[i]!
+      heldEntries += shard.usage.entries + shard.pendingEntries
+      heldBytes += shard.usage.bytes + shard.pendingEntries * ENTRY_OVERHEAD_BYTES + shard.pendingChars
+      // A request larger than the whole queue still goes through when the queue is empty.
+      if (perShard[i]! > 0 && shard.pendingEntries > 0 && shard.pendingEntries + perShard[i]! > this.limits.queueLimit) {
+        throw retryAfter(new QueueFullError(`shard ${i} has ${shard.pendingEntries} entries waiting to be stored (QUEUE_LIMIT is ${this.limits.queueLimit}); slow down and retry after the Retry-After delay`), 1)
+      }
+    }
+    if (heldEntries + count > this.limits.maxEntries) {
+      throw retryAfter(new StoreFullError(`the store is full: it holds ${heldEntries} entries and MAX_ENTRIES is ${this.limits.maxEntries}; room comes back as old entries pass the retention window`), 60)
+    }
+    if (heldBytes + incomingBytes > this.limits.maxMemory) {
+      const mib = (n: number): number => Math.round(n / 1048576)
+      throw retryAfter(new StoreFullError(`the store is full: it holds about ${mib(heldBytes)} MiB and MAX_MEMORY is ${mib(this.limits.maxMemory)} MiB; room comes back as old entries pass the retention window`), 60)
+    }
   }
 
   /** Runs `q` on every shard that may hold matches; each part comes back sorted. */
-  query (q: RouterQuery): Promise<QueryPart[]> {
+  async query (q: RouterQuery): Promise<QueryPart[]> {
+    const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
-    const perShard = { ...q, limit: q.limit + 1 }
-    if (q.services === null) return Promise.all(this.shards.map((s) => s.query(perShard)))
-    const byShard = new Map<ShardClient, string[]>()
-    for (const service of new Set(q.services)) {
-      const shard = this.shardFor(service)
-      const list = byShard.get(shard)
-      if (list === undefined) byShard.set(shard, [service])
-      else list.push(service)
+    const perShard = { ...q, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan }
+    let parts: Promise<QueryPart[]>
+    if (q.services === null) {
+      parts = Promise.all(this.shards.map((s) => s.query(perShard)))
+    } else {
+      const byShard = new Map<ShardClient, string[]>()
+      for (const service of new Set(q.services)) {
+        const shard = this.shardFor(service)
+        const list = byShard.get(shard)
+        if (list === undefined) byShard.set(shard, [service])
+        else list.push(service)
+      }
+      parts = Promise.all([...byShard].map(([shard, services]) => shard.query({ ...perShard, services })))
     }
-    return Promise.all([...byShard].map(([shard, services]) => shard.query({ ...perShard, services })))
+    // The shards stop on their own at the deadline; this also covers time spent queued behind other work.
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new QueryTimeoutError(`the query did not finish within QUERY_TIMEOUT (${this.limits.queryTimeout} ms); narrow the time range or name services`)), this.limits.queryTimeout + 50)
+    })
+    try {
+      return await Promise.race([parts, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   async services (): Promise<ServiceStats[]> {
@@ -60,8 +146,16 @@ export class ShardRouter {
     return parts.flat().sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
   }
 
+  /** Entries stored across all shards, as they last reported. */
+  get storedEntries (): number {
+    let n = 0
+    for (const s of this.shards) n += s.usage.entries
+    return n
+  }
+
   async close (): Promise<void> {
     this.ready = false
+    clearInterval(this.poll)
     await Promise.all(this.shards.map((s) => s.close()))
   }
 }

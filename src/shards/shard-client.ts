@@ -1,33 +1,134 @@
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
-import { ShardUnavailableError } from '../errors.js'
-import type { QueryPart, ServiceStats, ShardInit, ShardQuery, ShardReply, ShardRequest } from '../protocol.js'
+import { SHARD_ERRORS, ShardUnavailableError, retryAfter } from '../errors.js'
+import type { QueryPart, ServiceStats, ShardInit, ShardQuery, ShardReply, ShardRequest, Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
-const WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
+export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
+
+/** Restart delays after a crash: doubling from the first to the last, reset once a worker stays up. */
+const BACKOFF_FIRST_MS = 100
+const BACKOFF_MAX_MS = 10_000
+const STABLE_AFTER_MS = 10_000
+
+export type ShardState = 'starting' | 'ready' | 'down' | 'closed'
+
+export interface ShardClientOptions {
+  /** The worker module; tests pass a fixture that can crash on purpose. */
+  workerFile?: string
+  /** Heap limit for the worker, MiB. */
+  maxHeapMb?: number
+  /** Called on crashes and restarts, for the server log. */
+  onEvent?: (event: 'crashed' | 'restarted', detail: { shard: number, error?: string, restartInMs?: number, restarts: number }) => void
+}
 
 /**
- * The front thread's handle on one shard: a single-thread piscina pool.
+ * The front thread's handle on one shard: a single-thread piscina pool, supervised.
  *
  * Ingest is coalesced: every entry enqueued during one turn of the event loop
  * goes out as one batch when setImmediate fires, and each caller's promise
  * settles when that batch is stored (ack-after-store, one message per shard
  * per turn rather than per request).
+ *
+ * If the worker dies, its requests in flight fail with a 503, calls fail fast
+ * with a 503 while it is down, and a new worker starts after a backoff that
+ * doubles while workers keep dying soon after they start.
  */
 export class ShardClient {
-  private readonly pool: Piscina<ShardRequest, ShardReply>
+  private pool: Piscina<ShardRequest, ShardReply> | null = null
   private pending: { builder: BatchBuilder, stored: Promise<void> } | null = null
+  private restartTimer: NodeJS.Timeout | null = null
+  private startedAt = 0
+  private backoffMs = BACKOFF_FIRST_MS
+  private ready: Promise<void> = Promise.resolve()
+  state: ShardState = 'starting'
+  restarts = 0
+  /** Entries handed to this shard and not yet acknowledged by it (queued or in flight). */
+  pendingEntries = 0
+  /** Total message length of those entries. */
+  pendingChars = 0
+  /** What the shard last said it holds. */
+  usage: Usage = { entries: 0, bytes: 0 }
 
-  constructor (readonly init: ShardInit) {
-    this.pool = new Piscina({
-      filename: WORKER_FILE,
+  constructor (readonly init: ShardInit, private readonly options: ShardClientOptions = {}) {
+    this.ready = this.spawn()
+  }
+
+  /** Resolves once the current worker has answered hello. */
+  whenReady (): Promise<void> {
+    return this.ready
+  }
+
+  private spawn (): Promise<void> {
+    this.state = 'starting'
+    const pool = new Piscina<ShardRequest, ShardReply>({
+      filename: this.options.workerFile ?? SHARD_WORKER_FILE,
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Infinity,
       // 'sync' would park the worker in Atomics.wait between tasks and starve its purge timer.
       atomics: 'disabled',
-      workerData: init
+      workerData: this.init,
+      ...(this.options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } })
     })
+    this.pool = pool
+    pool.on('workerDestroy', () => this.onDeath(pool, 'worker exited'))
+    pool.on('error', (err: Error) => this.onDeath(pool, err.message))
+    this.startedAt = Date.now()
+    return this.run(pool, { type: 'hello' }).then(
+      () => { if (this.pool === pool) this.state = 'ready' },
+      (err: Error) => this.onDeath(pool, err.message)
+    )
+  }
+
+  private onDeath (pool: Piscina, error: string): void {
+    if (this.pool !== pool || this.state === 'closed') return // old pool, or our own close
+    this.pool = null
+    this.state = 'down'
+    // Stop piscina from replacing the worker on its own; we restart with backoff instead.
+    pool.destroy().catch(() => {})
+    const upFor = Date.now() - this.startedAt
+    if (upFor > STABLE_AFTER_MS) this.backoffMs = BACKOFF_FIRST_MS
+    const delay = this.backoffMs
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS)
+    this.options.onEvent?.('crashed', { shard: this.init.shard, error, restartInMs: delay, restarts: this.restarts })
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null
+      this.restarts++
+      this.usage = { entries: 0, bytes: 0 }
+      this.ready = this.spawn()
+      this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
+    }, delay).unref()
+  }
+
+  private unavailable (reason: string): Error {
+    const seconds = Math.max(1, Math.ceil(this.backoffMs / 1000))
+    return retryAfter(new ShardUnavailableError(`shard ${this.init.shard} ${reason}; retry in ${seconds}s`), seconds)
+  }
+
+  private async run (pool: Piscina<ShardRequest, ShardReply>, req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
+    const reply = await pool.run(req, transferList === undefined ? undefined : { transferList })
+    if (this.pool === pool) this.usage = reply.usage
+    return reply
+  }
+
+  private async call (req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
+    const pool = this.pool
+    if (pool === null || this.state !== 'ready') {
+      throw this.unavailable(this.state === 'starting' ? 'is starting' : 'is restarting after a crash; the entries it held were lost')
+    }
+    let reply: ShardReply
+    try {
+      reply = await this.run(pool, req, transferList)
+    } catch (err) {
+      throw this.unavailable(`failed while handling the request (${(err as Error).message})`)
+    }
+    if (reply.type === 'error') {
+      const ErrorClass = SHARD_ERRORS[reply.code]
+      if (ErrorClass === undefined) throw new Error(`shard ${this.init.shard}: ${reply.code}: ${reply.message}`)
+      throw new ErrorClass(reply.message)
+    }
+    return reply
   }
 
   /** Queues one entry; the promise settles once the shard has stored it. */
@@ -39,13 +140,20 @@ export class ShardClient {
       pending = this.pending = { builder, stored }
     }
     pending.builder.add(service, ts, seq, message)
+    this.pendingEntries++
+    this.pendingChars += message.length
     return pending.stored
   }
 
   private async flush (builder: BatchBuilder): Promise<void> {
     if (this.pending?.builder === builder) this.pending = null
     const batch = builder.build()
-    await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.serviceIdx.buffer])
+    try {
+      await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.serviceIdx.buffer])
+    } finally {
+      this.pendingEntries -= builder.size
+      this.pendingChars -= builder.chars
+    }
   }
 
   async query (query: ShardQuery): Promise<QueryPart> {
@@ -60,25 +168,27 @@ export class ShardClient {
     return reply.services
   }
 
-  async hello (): Promise<void> {
-    await this.call({ type: 'hello' })
-  }
-
-  private async call (req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
-    try {
-      return await this.pool.run(req, transferList === undefined ? undefined : { transferList })
-    } catch (err) {
-      throw new ShardUnavailableError(`shard ${this.init.shard} could not complete the request (${(err as Error).message}); retry shortly`)
-    }
+  /** Refreshes `usage`, so room freed by purge is seen without waiting for the next ingest. */
+  async refreshUsage (): Promise<void> {
+    if (this.state === 'ready') await this.call({ type: 'stats' }).catch(() => {})
   }
 
   /** The shard's worker thread, for tests that need to kill it. */
   get thread (): import('node:worker_threads').Worker | undefined {
-    return this.pool.threads[0]
+    return this.pool?.threads[0]
+  }
+
+  /** Sends a message outside the protocol, for test fixtures only. */
+  async sendRaw (message: object): Promise<unknown> {
+    return this.pool?.run(message as ShardRequest)
   }
 
   async close (): Promise<void> {
     if (this.pending !== null) await this.pending.stored.catch(() => {})
-    await this.pool.close()
+    this.state = 'closed'
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer)
+    const pool = this.pool
+    this.pool = null
+    await pool?.close()
   }
 }

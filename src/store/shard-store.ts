@@ -5,6 +5,31 @@ import { SortedLog } from './sorted-log.js'
 // Everything one shard owns: a SortedLog per service. Plain code with no
 // thread or timer in it, so unit tests drive it directly and pass `now`.
 
+/** Estimated bytes an entry costs beyond its message text: ts and seq doubles, array slots, string header. */
+export const ENTRY_OVERHEAD_BYTES = 56
+
+/** A query looked at more entries, or ran longer, than it may. */
+export class QueryBudgetError extends Error {
+  constructor (readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+/** Shared by every scan of one query: how many entries may still be examined, and until when. */
+class Budget {
+  private checks = 0
+  constructor (private left: number, private readonly deadline: number) {}
+
+  spend (): void {
+    if (--this.left < 0) {
+      throw new QueryBudgetError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', 'the query examined more entries than QUERY_MAX_SCAN allows; narrow the time range, name services, or drop contains')
+    }
+    if ((++this.checks & 1023) === 0 && Date.now() > this.deadline) {
+      throw new QueryBudgetError('LOGAGG_ERR_QUERY_TIMEOUT', 'the query ran past QUERY_TIMEOUT; narrow the time range, name services, or drop contains')
+    }
+  }
+}
+
 /** Scans one SortedLog between two positions, in either direction, skipping non-matching messages. */
 class LogScan implements Run {
   ts = 0
@@ -19,7 +44,8 @@ class LogScan implements Run {
     start: { block: number, offset: number },
     private readonly bound: number,
     private readonly descending: boolean,
-    private readonly contains: string | null
+    private readonly contains: string | null,
+    private readonly budget: Budget
   ) {
     this.block = start.block
     this.offset = start.offset
@@ -33,6 +59,7 @@ class LogScan implements Run {
       if (b === undefined) return false
       const ts = b.ts[this.offset]!
       if (this.descending ? ts < this.bound : ts > this.bound) return false
+      this.budget.spend()
       const msg = b.msg[this.offset]!
       if (this.contains === null || msg.includes(this.contains)) {
         this.ts = ts
@@ -66,6 +93,8 @@ class LogScan implements Run {
 export class ShardStore {
   readonly logs = new Map<string, SortedLog>()
   entries = 0
+  /** Estimated bytes held: ENTRY_OVERHEAD_BYTES plus the message length, per entry. */
+  bytes = 0
 
   ingest (batch: IngestBatch): number {
     const { services, serviceIdx, ts, seq, messages } = batch
@@ -78,13 +107,20 @@ export class ShardStore {
       return log
     })
     const n = ts.length
-    for (let i = 0; i < n; i++) targets[serviceIdx[i]!]!.insert(ts[i]!, seq[i]!, messages[i]!)
+    let bytes = n * ENTRY_OVERHEAD_BYTES
+    for (let i = 0; i < n; i++) {
+      const msg = messages[i]!
+      bytes += msg.length
+      targets[serviceIdx[i]!]!.insert(ts[i]!, seq[i]!, msg)
+    }
     this.entries += n
+    this.bytes += bytes
     return n
   }
 
   query (q: ShardQuery): QueryPart {
     const names = q.services ?? [...this.logs.keys()]
+    const budget = new Budget(q.maxScan ?? Infinity, q.deadline ?? Infinity)
     const runs: LogScan[] = []
     const low: After = q.after !== null && !q.descending && q.after.ts >= q.start ? q.after : { ts: q.start, seq: -Infinity }
     const high: After = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
@@ -92,7 +128,7 @@ export class ShardStore {
       const log = this.logs.get(names[i]!)
       if (log === undefined || log.size === 0) continue
       const pos = q.descending ? log.positionBefore(high.ts, high.seq) : log.positionAfter(low.ts, low.seq)
-      const scan = new LogScan(log, i, pos, q.descending ? q.start : q.end, q.descending, q.contains)
+      const scan = new LogScan(log, i, pos, q.descending ? q.start : q.end, q.descending, q.contains, budget)
       if (scan.seek()) runs.push(scan)
     }
 
@@ -126,11 +162,16 @@ export class ShardStore {
   /** Drops every entry older than `cutoff` (epoch µs) and forgets services left empty. */
   purge (cutoff: number): number {
     let dropped = 0
+    let bytes = 0
     for (const [service, log] of this.logs) {
-      dropped += log.purge(cutoff)
+      const chars = log.chars
+      const d = log.purge(cutoff)
+      dropped += d
+      bytes += d * ENTRY_OVERHEAD_BYTES + chars - log.chars
       if (log.size === 0) this.logs.delete(service)
     }
     this.entries -= dropped
+    this.bytes -= bytes
     return dropped
   }
 }

@@ -17,6 +17,14 @@ export interface Block {
   ts: number[]
   seq: number[]
   msg: string[]
+  /** Sum of msg lengths, so purge can account for memory without walking dropped entries. */
+  chars: number
+}
+
+function sumLengths (msgs: string[]): number {
+  let n = 0
+  for (const m of msgs) n += m.length
+  return n
 }
 
 /** A position inside a SortedLog: block index and offset in that block. */
@@ -72,23 +80,27 @@ export class SortedLog {
   readonly blocks: Block[] = []
   readonly maxTs: number[] = []
   size = 0
+  /** Total length of every stored message. */
+  chars = 0
 
   get oldest (): number { return this.size === 0 ? NaN : this.blocks[0]!.ts[0]! }
   get newest (): number { return this.size === 0 ? NaN : this.maxTs[this.maxTs.length - 1]! }
 
   insert (ts: number, seq: number, msg: string): void {
     this.size++
+    this.chars += msg.length
     const last = this.blocks.length - 1
     if (last < 0 || ts >= this.maxTs[last]!) {
       // In-order arrival, the common case: append, opening a new block when full.
       if (last < 0 || this.blocks[last]!.ts.length >= MAX_BLOCK) {
-        this.blocks.push({ ts: [ts], seq: [seq], msg: [msg] })
+        this.blocks.push({ ts: [ts], seq: [seq], msg: [msg], chars: msg.length })
         this.maxTs.push(ts)
       } else {
         const b = this.blocks[last]!
         b.ts.push(ts)
         b.seq.push(seq)
         b.msg.push(msg)
+        b.chars += msg.length
         this.maxTs[last] = ts
       }
       return
@@ -100,13 +112,17 @@ export class SortedLog {
     b.ts.splice(at, 0, ts)
     b.seq.splice(at, 0, seq)
     b.msg.splice(at, 0, msg)
+    b.chars += msg.length
     if (b.ts.length > MAX_BLOCK) this.split(i)
   }
 
   private split (i: number): void {
     const b = this.blocks[i]!
     const half = b.ts.length >>> 1
-    const right: Block = { ts: b.ts.splice(half), seq: b.seq.splice(half), msg: b.msg.splice(half) }
+    const msg = b.msg.splice(half)
+    const chars = sumLengths(msg)
+    const right: Block = { ts: b.ts.splice(half), seq: b.seq.splice(half), msg, chars }
+    b.chars -= chars
     this.blocks.splice(i + 1, 0, right)
     this.maxTs.splice(i, 1, b.ts[half - 1]!, right.ts[right.ts.length - 1]!)
   }
@@ -118,7 +134,11 @@ export class SortedLog {
   purge (cutoff: number): number {
     const whole = lowerBound(this.maxTs, cutoff) // blocks entirely older than cutoff
     let dropped = 0
-    for (let i = 0; i < whole; i++) dropped += this.blocks[i]!.ts.length
+    let chars = 0
+    for (let i = 0; i < whole; i++) {
+      dropped += this.blocks[i]!.ts.length
+      chars += this.blocks[i]!.chars
+    }
     if (whole > 0) {
       this.blocks.splice(0, whole)
       this.maxTs.splice(0, whole)
@@ -129,11 +149,14 @@ export class SortedLog {
       if (cut > 0) {
         first.ts.splice(0, cut)
         first.seq.splice(0, cut)
-        first.msg.splice(0, cut)
+        const gone = sumLengths(first.msg.splice(0, cut))
+        first.chars -= gone
+        chars += gone
         dropped += cut
       }
     }
     this.size -= dropped
+    this.chars -= chars
     return dropped
   }
 

@@ -109,3 +109,23 @@ export async function readAll (url: string, params: string): Promise<LogLine[]> 
   }
   throw new Error('paging did not end after 10000 pages')
 }
+
+/** The crash fixture shard worker (test/fixtures/crash-shard.ts), compiled. */
+export const CRASH_SHARD = fileURLToPath(new URL('../../dist/test/fixtures/crash-shard.js', import.meta.url))
+
+/** Starts the real server whose shards run the crash fixture. */
+export function startFixtureServer (overrides: Partial<Settings> = {}, logLines?: string[]): Promise<RunningServer> {
+  const settings: Settings = { ...DEFAULTS, shards: 2, port: 0, logLevel: 'silent', ...overrides }
+  const log = logLines === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (line: string) => { logLines.push(line) } })
+  return startServer(settings, log, { shardWorkerFile: CRASH_SHARD })
+}
+
+/** Polls `check` every 25 ms until it returns true or `ms` pass (for state that changes on timers we do not own). */
+export async function eventually (check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return check()
+}

@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { getJson, isoAt, postJson, startTestServer, type RunningServer } from './helpers.js'
+import { eventually, getJson, isoAt, postJson, startTestServer, type RunningServer } from './helpers.js'
 
 let server: RunningServer | undefined
 afterEach(async () => { await server?.close() })
-
-/** Polls `check` every 50 ms until it returns true or `ms` pass; purge runs on the shards' own timers. */
-async function eventually (check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return check()
-}
 
 describe('purge', () => {
   it('empties the store once entries pass a short RETENTION', async () => {

@@ -1,0 +1,59 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { renderMarkdown } from './markdown.js'
+import { DIST } from './server-fixture.js'
+import { barChart } from './svg.js'
+import type { Report } from './types.js'
+import { int, ms } from './report.js'
+
+// Where a run's results go:
+//   bench/results/latest.json, bench/results/*.svg   every run (gitignored)
+//   bench/RESULTS.md                                 every run that ran all parts
+//   bench/charts/*.svg                               full runs only (RESULTS.md links them)
+
+export const BENCH_DIR = join(DIST, '..', 'bench')
+export const RESULTS_DIR = join(BENCH_DIR, 'results')
+const CHARTS_DIR = join(BENCH_DIR, 'charts')
+const CHARTS = ['ingest-by-shards.svg', 'query-p99-by-size.svg'] as const
+
+function charts (report: Report): Record<(typeof CHARTS)[number], string> {
+  return {
+    'ingest-by-shards.svg': barChart({
+      title: 'logagg ingest, scenario (b), by SHARDS',
+      unit: 'entries/s, NDJSON batches of 1000 (higher is better)',
+      bars: report.growth.ingestByShards.map((p) => ({ label: p.label, value: p.value })),
+      format: (v) => (v >= 1000 ? `${int(v / 1000)}k` : int(v))
+    }),
+    'query-p99-by-size.svg': barChart({
+      title: 'logagg query p99, scenario (d), by store size',
+      unit: 'ms, all services merged, limit 1000 (lower is better)',
+      bars: report.growth.queryP99BySize.map((p) => ({ label: `${p.label} entries`, value: p.value })),
+      format: ms
+    })
+  }
+}
+
+/** Writes every output of the run; returns the paths written. */
+export function writeOutputs (report: Report): string[] {
+  const written: string[] = []
+  const write = (path: string, text: string): void => {
+    writeFileSync(path, text)
+    written.push(path)
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  write(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+  const svgs = charts(report)
+  for (const name of CHARTS) write(join(RESULTS_DIR, name), svgs[name])
+  if (report.partial) return written
+
+  const full = report.mode === 'full'
+  if (full) {
+    mkdirSync(CHARTS_DIR, { recursive: true })
+    for (const name of CHARTS) {
+      copyFileSync(join(RESULTS_DIR, name), join(CHARTS_DIR, name))
+      written.push(join(CHARTS_DIR, name))
+    }
+  }
+  write(join(BENCH_DIR, 'RESULTS.md'), renderMarkdown(report, full ? 'charts' : 'results'))
+  return written
+}

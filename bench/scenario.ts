@@ -1,0 +1,85 @@
+import type { BenchConfig } from './config.js'
+import { runLoad, type TaggedRequest } from './load.js'
+import type { StoreLayout } from './preload.js'
+import type { Fixture, TargetName } from './server-fixture.js'
+import type { Row, ScenarioId } from './types.js'
+
+// What every file in bench/scenarios/ exports, and the one function that
+// measures a scenario against a running target and turns it into a table row.
+
+export interface Workload {
+  /** The request rotation; built anew for each autocannon run. */
+  requests: () => TaggedRequest[]
+  /** Entries one 2xx answer of each kind stands for (stored or returned). */
+  entriesPerKind: Record<string, number>
+  note?: string
+}
+
+export interface ScenarioContext {
+  fixture: Fixture
+  config: BenchConfig
+  /** The preloaded store, for scenarios that query one. */
+  layout: StoreLayout | null
+}
+
+export interface Scenario {
+  id: ScenarioId
+  title: string
+  connections: number
+  /** The targets that implement what the scenario needs (raw has no queries). */
+  targets: readonly TargetName[]
+  /** Runs against the preloaded store instead of a fresh server. */
+  preloaded: boolean
+  prepare: (ctx: ScenarioContext) => Promise<Workload>
+}
+
+export function failedRow (s: Scenario, target: TargetName, err: unknown): Row {
+  return {
+    scenario: s.id,
+    title: s.title,
+    target,
+    connections: s.connections,
+    rps: 0,
+    entriesPerSec: 0,
+    latency: null,
+    non2xx: 0,
+    errors: 0,
+    note: '',
+    error: err instanceof Error ? err.message : String(err),
+    load: null
+  }
+}
+
+/** Prepares `s` against the running target, drives it with autocannon, and returns its row. */
+export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ctx.config.durationS): Promise<Row> {
+  const workload = await s.prepare(ctx)
+  const load = await runLoad({
+    url: ctx.fixture.url,
+    connections: s.connections,
+    durationS,
+    warmupS: ctx.config.warmupS,
+    requests: workload.requests
+  })
+  let entries = 0
+  for (const [kind, ok] of Object.entries(load.okByKind)) entries += ok * (workload.entriesPerKind[kind] ?? 0)
+  const notes = workload.note === undefined ? [] : [workload.note]
+  const kinds = Object.entries(load.byKind)
+  if (kinds.length > 1) {
+    // Mixed rotations: each kind's own rate and tail.
+    for (const [kind, stats] of kinds) notes.push(`${kind} ${(stats.count / load.durationS).toFixed(1)}/s, p99 ${stats.p99.toFixed(1)} ms`)
+  }
+  return {
+    scenario: s.id,
+    title: s.title,
+    target: ctx.fixture.name,
+    connections: s.connections,
+    rps: load.rps,
+    entriesPerSec: load.durationS > 0 ? entries / load.durationS : 0,
+    latency: load.latency,
+    non2xx: load.non2xx + load.warmupNon2xx,
+    errors: load.errors + load.timeouts,
+    note: notes.join('; '),
+    error: null,
+    load
+  }
+}

@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os'
+import { wants, type BenchConfig } from './config.js'
+import { planLayout, preload } from './preload.js'
+import type { PlannedStep, Progress } from './progress.js'
+import { failedRow, measure, type Scenario } from './scenario.js'
+import { batchIngest } from './scenarios/batch-ingest.js'
+import { serverRss } from './scenarios/memory.js'
+import { mixed } from './scenarios/mixed.js'
+import { queryAll } from './scenarios/query-all.js'
+import { queryOne } from './scenarios/query-one.js'
+import { singlePost } from './scenarios/single-post.js'
+import { withTarget, type TargetName } from './server-fixture.js'
+import type { Report } from './types.js'
+
+// The order the suite runs in, and the plan (with time estimates) that the
+// progress line counts down. Ingest scenarios get a fresh server per target;
+// the query scenarios share one server per target, preloaded once over HTTP.
+
+export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, queryOne, queryAll, mixed]
+
+/** Rough preload rates on a 2-core machine, for the estimates only. */
+const PRELOAD_RATE: Record<TargetName, number> = { logagg: 150_000, naive: 80_000, raw: 200_000 }
+const START_STOP_S = 1.5
+
+export function preloadTargets (config: BenchConfig): TargetName[] {
+  const scenarios = SCENARIOS.filter((s) => s.preloaded && wants(config, s.id))
+  return (['logagg', 'naive'] as const).filter((t) => scenarios.some((s) => s.targets.includes(t)))
+}
+
+/** The default SHARDS of logagg on this machine, when it is one of the growth points (so (b) is reused). */
+export function reusedShards (config: BenchConfig): number | null {
+  const n = availableParallelism()
+  return wants(config, 'b') && config.shardCounts.includes(n) ? n : null
+}
+
+export function planSteps (config: BenchConfig): PlannedStep[] {
+  const run = config.warmupS + config.durationS + START_STOP_S
+  const steps: PlannedStep[] = []
+  for (const s of SCENARIOS.filter((s) => !s.preloaded && wants(config, s.id))) {
+    for (const t of s.targets) steps.push({ key: `${s.id}:${t}`, label: `(${s.id}) ${s.title} → ${t}`, estimateS: run })
+  }
+  for (const t of preloadTargets(config)) {
+    steps.push({ key: `preload:${t}`, label: `preload ${config.preloadEntries.toLocaleString('en-US')} entries → ${t}`, estimateS: START_STOP_S + config.preloadEntries / PRELOAD_RATE[t] })
+    for (const s of SCENARIOS.filter((s) => s.preloaded && wants(config, s.id) && s.targets.includes(t))) {
+      steps.push({ key: `${s.id}:${t}`, label: `(${s.id}) ${s.title} → ${t}`, estimateS: run - START_STOP_S })
+    }
+  }
+  if (wants(config, 'growth')) {
+    const shards = reusedShards(config)
+    for (const n of config.shardCounts.filter((n) => n !== shards)) {
+      steps.push({ key: `shards:${n}`, label: `growth: (b) with SHARDS=${n} → logagg`, estimateS: run })
+    }
+    const reusedSize = wants(config, 'd') ? config.preloadEntries : null
+    for (const size of config.querySizes.filter((n) => n !== reusedSize)) {
+      steps.push({ key: `size:${size}`, label: `growth: (d) with ${size.toLocaleString('en-US')} stored → logagg`, estimateS: run + size / PRELOAD_RATE.logagg })
+    }
+  }
+  if (wants(config, 'memory')) {
+    steps.push({ key: 'memory', label: `memory: ShardStore with ${config.memoryEntries.toLocaleString('en-US')} entries`, estimateS: 2 + config.memoryEntries / 100_000 })
+  }
+  return steps
+}
+
+/** Runs every wanted scenario against every target it supports, adding rows (and server RSS) to `report`. */
+export async function runScenarios (config: BenchConfig, progress: Progress, report: Report): Promise<void> {
+  for (const s of SCENARIOS.filter((s) => !s.preloaded && wants(config, s.id))) {
+    for (const target of s.targets) {
+      progress.begin(`${s.id}:${target}`)
+      try {
+        report.rows.push(await withTarget(target, {}, async (fixture) => {
+          if (target === 'logagg' && Object.keys(report.settings).length === 0) report.settings = fixture.settings
+          return await measure(s, { fixture, config, layout: null })
+        }))
+      } catch (err) {
+        report.rows.push(failedRow(s, target, err))
+      }
+    }
+  }
+
+  for (const target of preloadTargets(config)) {
+    const scenarios = SCENARIOS.filter((s) => s.preloaded && wants(config, s.id) && s.targets.includes(target))
+    progress.begin(`preload:${target}`)
+    const done = new Set<Scenario>()
+    try {
+      await withTarget(target, {}, async (fixture) => {
+        if (target === 'logagg' && Object.keys(report.settings).length === 0) report.settings = fixture.settings
+        const layout = planLayout(config.preloadEntries)
+        report.memory.server.push(await serverRss(fixture, layout.entries, config.rssSettleMs, async () => (await preload(fixture.url, layout)).seconds))
+        for (const s of scenarios) {
+          progress.begin(`${s.id}:${target}`)
+          done.add(s)
+          try {
+            report.rows.push(await measure(s, { fixture, config, layout }))
+          } catch (err) {
+            report.rows.push(failedRow(s, target, err))
+          }
+        }
+      })
+    } catch (err) {
+      // The server did not start, or the preload failed: every scenario not yet run fails with it.
+      for (const s of scenarios.filter((s) => !done.has(s))) report.rows.push(failedRow(s, target, err))
+    }
+  }
+}
+
+/** The SHARDS the main logagg runs used, as logagg logged it at start. */
+export function growthShardsInUse (report: Report): number | null {
+  const shards = report.settings.shards
+  return typeof shards === 'number' ? shards : null
+}

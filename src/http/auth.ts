@@ -1,0 +1,49 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { NextFunction, Request, Response } from 'express'
+import { UnauthorizedError } from '../errors.js'
+
+// Optional bearer tokens. AUTH_TOKEN may read and write; INGEST_TOKEN may only
+// write (POST /logs); QUERY_TOKEN may only read (GET /logs, GET /services).
+// A scope is protected as soon as a token that grants it is set; /healthz is
+// always open. Tokens are compared as SHA-256 digests with timingSafeEqual, so
+// neither their content nor their length leaks through timing.
+
+export type Scope = 'ingest' | 'query'
+
+export interface Tokens {
+  auth: string
+  ingest: string
+  query: string
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+export function requireToken (scope: Scope, tokens: Tokens): ((req: Request, res: Response, next: NextFunction) => void) | null {
+  const granting = [tokens.auth, scope === 'ingest' ? tokens.ingest : tokens.query].filter((t) => t !== '').map(digest)
+  if (granting.length === 0) return null
+  const other = scope === 'ingest' ? tokens.query : tokens.ingest
+  const otherDigest = other === '' ? null : digest(other)
+  const envNames = scope === 'ingest' ? 'INGEST_TOKEN or AUTH_TOKEN' : 'QUERY_TOKEN or AUTH_TOKEN'
+
+  return function checkToken (req, res, next) {
+    const header = req.headers.authorization
+    const m = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
+    res.setHeader('www-authenticate', 'Bearer realm="logagg"')
+    if (m === null) {
+      throw new UnauthorizedError(`this endpoint needs a token: send the header "Authorization: Bearer <token>" with the ${envNames} value`)
+    }
+    const given = digest(m[1]!)
+    // Compare against every granting token without stopping early.
+    let ok = false
+    for (const d of granting) ok = timingSafeEqual(given, d) || ok
+    if (ok) {
+      res.removeHeader('www-authenticate')
+      next()
+      return
+    }
+    if (otherDigest !== null && timingSafeEqual(given, otherDigest)) {
+      throw new UnauthorizedError(`this token may only ${scope === 'ingest' ? 'query' : 'ingest'}; this endpoint needs the ${envNames} value`)
+    }
+    throw new UnauthorizedError(`the token is not valid for this endpoint; send the ${envNames} value`)
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkEntry, type Window } from '../../src/ingest/entry.js'
+
+const us = (iso: string): number => Date.parse(iso) * 1000
+const NOW = us('2026-03-10T12:00:00Z')
+// One hour back, ten minutes ahead.
+const window: Window = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
+const good = { service: 'api', timestamp: '2026-03-10T11:59:00.123456Z', message: 'hello' }
+
+const check = (value: unknown): ReturnType<typeof checkEntry> => checkEntry(value, window)
+
+describe('checkEntry', () => {
+  it('returns the clean entry with the timestamp in epoch microseconds', () => {
+    expect(check(good)).toEqual({ service: 'api', ts: us('2026-03-10T11:59:00.123Z') + 456, message: 'hello' })
+  })
+
+  it('ignores fields it does not know', () => {
+    expect(check({ ...good, level: 'info', extra: { a: 1 } })).toEqual(check(good))
+  })
+
+  it('accepts an empty message and any characters in service and message', () => {
+    expect(check({ ...good, message: '' })).toMatchObject({ message: '' })
+    expect(check({ ...good, service: 'ünïcødé "svc"\n', message: '\u0000\u2028😀' }))
+      .toMatchObject({ service: 'ünïcødé "svc"\n', message: '\u0000\u2028😀' })
+  })
+
+  it('rejects a value that is not an object, saying what it got', () => {
+    const cases: Array<[unknown, string]> = [
+      [null, 'null'], [[good], 'an array'], ['text', 'a string'], [42, 'a number'], [true, 'a boolean']
+    ]
+    for (const [value, got] of cases) {
+      expect(check(value)).toBe(`each entry must be a JSON object with service, timestamp and message; got ${got}`)
+    }
+  })
+
+  describe('service', () => {
+    it('must be present', () => {
+      expect(check({ timestamp: good.timestamp, message: 'm' })).toBe('service is missing')
+    })
+
+    it('must be a string', () => {
+      expect(check({ ...good, service: 7 })).toBe('service must be a string; got a number')
+      expect(check({ ...good, service: null })).toBe('service must be a string; got null')
+      expect(check({ ...good, service: ['api'] })).toBe('service must be a string; got an array')
+      expect(check({ ...good, service: { name: 'api' } })).toBe('service must be a string; got an object')
+    })
+
+    it('must not be empty', () => {
+      expect(check({ ...good, service: '' })).toBe('service must not be empty')
+    })
+
+    it(`may be up to ${MAX_SERVICE_LENGTH} characters`, () => {
+      expect(check({ ...good, service: 's'.repeat(MAX_SERVICE_LENGTH) })).toMatchObject({ service: 's'.repeat(256) })
+      expect(check({ ...good, service: 's'.repeat(257) })).toBe('service is 257 characters long; the limit is 256')
+    })
+
+    it('is checked before the timestamp', () => {
+      expect(check({ service: '', timestamp: 'bad' })).toBe('service must not be empty')
+    })
+  })
+
+  describe('timestamp', () => {
+    it('must be present', () => {
+      const err = check({ service: 'api', message: 'm' })
+      expect(err).toMatch(/^timestamp is missing; send an ISO 8601 time such as \S+ \(no offset means UTC\)$/)
+    })
+
+    it('must be a string', () => {
+      for (const [value, got] of [[1_700_000_000, 'a number'], [null, 'null'], [{}, 'an object']] as Array<[unknown, string]>) {
+        const err = check({ ...good, timestamp: value })
+        expect(err).toMatch(/^timestamp must be a string, an ISO 8601 time such as /)
+        expect(err).toMatch(new RegExp(`; got ${got}$`))
+      }
+    })
+
+    it('must parse, and the message quotes it (cut to 64 characters)', () => {
+      expect(check({ ...good, timestamp: '2026-02-30T10:00:00Z' }))
+        .toBe('timestamp "2026-02-30T10:00:00Z" is not an ISO 8601 time such as 2026-11-27T21:50:00.123456Z (no offset means UTC)')
+      const long = check({ ...good, timestamp: '9'.repeat(1000) }) as string
+      expect(long).toContain(`"${'9'.repeat(64)}"`)
+      expect(long).not.toContain('9'.repeat(65))
+      expect(check({ ...good, timestamp: 'a "quoted" one' })).toContain('"a \\"quoted\\" one"')
+    })
+
+    it('must not be older than the window, whose edge is included', () => {
+      const edge = '2026-03-10T11:00:00Z'
+      expect(us(edge)).toBe(window.oldest)
+      expect(check({ ...good, timestamp: edge })).toMatchObject({ ts: window.oldest })
+      expect(check({ ...good, timestamp: '2026-03-10T10:59:59.999999Z' })).toBe(
+        'timestamp 2026-03-10T10:59:59.999999Z is older than the retention window; entries before 2026-03-10T11:00:00.000000Z are not accepted'
+      )
+    })
+
+    it('must not be further in the future than the window, whose edge is included', () => {
+      const edge = '2026-03-10T12:10:00Z'
+      expect(us(edge)).toBe(window.newest)
+      expect(check({ ...good, timestamp: edge })).toMatchObject({ ts: window.newest })
+      expect(check({ ...good, timestamp: '2026-03-10T12:10:00.000001Z' })).toBe(
+        "timestamp 2026-03-10T12:10:00.000001Z is too far in the future; entries after 2026-03-10T12:10:00.000000Z are not accepted (check the sender's clock)"
+      )
+    })
+
+    it('is compared as an instant, whatever its offset', () => {
+      // 12:05 UTC written at +02:00 is inside; 12:15 UTC written at -05:00 is not.
+      expect(check({ ...good, timestamp: '2026-03-10T14:05:00+02:00' })).toMatchObject({ ts: us('2026-03-10T12:05:00Z') })
+      expect(check({ ...good, timestamp: '2026-03-10T07:15:00-05:00' })).toMatch(/too far in the future/)
+    })
+  })
+
+  describe('message', () => {
+    it('must be present', () => {
+      expect(check({ service: 'api', timestamp: good.timestamp })).toBe('message is missing')
+    })
+
+    it('must be a string', () => {
+      expect(check({ ...good, message: 12 })).toBe('message must be a string; got a number')
+      expect(check({ ...good, message: null })).toBe('message must be a string; got null')
+      expect(check({ ...good, message: ['a'] })).toBe('message must be a string; got an array')
+      expect(check({ ...good, message: { text: 'a' } })).toBe('message must be a string; got an object')
+    })
+
+    it(`may be up to ${MAX_MESSAGE_BYTES / 1024} KiB of UTF-8`, () => {
+      expect(MAX_MESSAGE_BYTES).toBe(262_144)
+      const tooLarge = 'message is larger than 256 KiB; split it or shorten it'
+      expect(check({ ...good, message: 'a'.repeat(MAX_MESSAGE_BYTES) })).toMatchObject({ message: 'a'.repeat(MAX_MESSAGE_BYTES) })
+      expect(check({ ...good, message: 'a'.repeat(MAX_MESSAGE_BYTES + 1) })).toBe(tooLarge)
+      // Counted in bytes, not characters: 'é' is 2 bytes, '€' 3, '😀' 4 (two UTF-16 units).
+      expect(check({ ...good, message: 'é'.repeat(MAX_MESSAGE_BYTES / 2) })).toMatchObject({ service: 'api' })
+      expect(check({ ...good, message: 'é'.repeat(MAX_MESSAGE_BYTES / 2) + 'a' })).toBe(tooLarge)
+      expect(check({ ...good, message: '€'.repeat(87_381) + 'a' })).toMatchObject({ service: 'api' }) // 262 144 bytes
+      expect(check({ ...good, message: '€'.repeat(87_381) + 'ab' })).toBe(tooLarge)
+      expect(check({ ...good, message: '😀'.repeat(MAX_MESSAGE_BYTES / 4) })).toMatchObject({ service: 'api' })
+      expect(check({ ...good, message: '😀'.repeat(MAX_MESSAGE_BYTES / 4) + 'a' })).toBe(tooLarge)
+    })
+  })
+})

@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest'
+import type { After, IngestBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
+import { BatchBuilder } from '../../src/shards/batch-builder.js'
+import { ENTRY_OVERHEAD_BYTES, QueryBudgetError, ShardStore } from '../../src/store/shard-store.js'
+import { MAX_BLOCK } from '../../src/store/sorted-log.js'
+import { byTsSeq, seeded } from './random.js'
+
+interface Row { service: string, ts: number, seq: number, message: string }
+
+/** A batch in the column layout, written out by hand. */
+function handBatch (rows: Row[]): IngestBatch {
+  const services: string[] = []
+  const idx: number[] = []
+  for (const r of rows) {
+    let i = services.indexOf(r.service)
+    if (i === -1) i = services.push(r.service) - 1
+    idx.push(i)
+  }
+  return {
+    services,
+    serviceIdx: Uint32Array.from(idx),
+    ts: Float64Array.from(rows.map((r) => r.ts)),
+    seq: Float64Array.from(rows.map((r) => r.seq)),
+    messages: rows.map((r) => r.message)
+  }
+}
+
+/** The same through BatchBuilder, as the front thread does it. */
+function builtBatch (rows: Row[]): IngestBatch {
+  const b = new BatchBuilder()
+  for (const r of rows) b.add(r.service, r.ts, r.seq, r.message)
+  return b.build()
+}
+
+/** A part's entries as rows. */
+function rows (part: QueryPart): Row[] {
+  const out: Row[] = []
+  for (let i = 0; i < part.ts.length; i++) {
+    out.push({ service: part.services[part.serviceIdx[i]!]!, ts: part.ts[i]!, seq: part.seq[i]!, message: part.messages[i]! })
+  }
+  return out
+}
+
+function query (q: Partial<ShardQuery>): ShardQuery {
+  return { services: null, start: -Infinity, end: Infinity, descending: false, limit: 1_000_000, after: null, contains: null, ...q }
+}
+
+/** What a query must return, computed the slow way from every row ingested. */
+function reference (all: Row[], q: ShardQuery): Row[] {
+  const strictlyAfter = (r: Row, a: After): boolean => q.descending
+    ? r.ts < a.ts || (r.ts === a.ts && r.seq < a.seq)
+    : r.ts > a.ts || (r.ts === a.ts && r.seq > a.seq)
+  const matches = all.filter((r) =>
+    (q.services === null || q.services.includes(r.service)) &&
+    r.ts >= q.start && r.ts <= q.end &&
+    (q.contains === null || r.message.includes(q.contains)) &&
+    (q.after === null || strictlyAfter(r, q.after)))
+  matches.sort(byTsSeq)
+  if (q.descending) matches.reverse()
+  return matches.slice(0, q.limit)
+}
+
+/** Random rows over a few services, arriving in seq order with ties and late entries. */
+function randomRows (seed: number, n: number, services: string[]): Row[] {
+  const rnd = seeded(seed)
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'error', 'timeout']
+  const out: Row[] = []
+  for (let seq = 1; seq <= n; seq++) {
+    out.push({
+      service: rnd.pick(services),
+      ts: rnd.int(0, n / 4) * 10, // many equal timestamps, in and across services
+      seq,
+      message: `${rnd.pick(words)} ${rnd.pick(words)} #${seq}`
+    })
+  }
+  return out
+}
+
+describe('ShardStore', () => {
+  const sample: Row[] = [
+    { service: 'api', ts: 10, seq: 1, message: 'api one' },
+    { service: 'db', ts: 15, seq: 2, message: 'db one' },
+    { service: 'api', ts: 20, seq: 3, message: 'api two' },
+    { service: 'db', ts: 20, seq: 4, message: 'db two' },
+    { service: 'api', ts: 30, seq: 5, message: 'api three' },
+    { service: 'web', ts: 5, seq: 6, message: 'web late' },
+    { service: 'db', ts: 40, seq: 7, message: 'db three' }
+  ]
+
+  function loaded (): ShardStore {
+    const store = new ShardStore()
+    store.ingest(handBatch(sample))
+    return store
+  }
+
+  it('ingests a hand-built batch and counts what it stored', () => {
+    const store = new ShardStore()
+    expect(store.ingest(handBatch(sample))).toBe(7)
+    expect(store.entries).toBe(7)
+    expect(store.ingest(handBatch([{ service: 'api', ts: 50, seq: 8, message: 'more' }]))).toBe(1)
+    expect(store.entries).toBe(8)
+    expect([...store.logs.keys()].sort()).toEqual(['api', 'db', 'web'])
+  })
+
+  it('stores the same entries from a BatchBuilder batch as from a hand-built one', () => {
+    const a = new ShardStore()
+    const b = new ShardStore()
+    a.ingest(handBatch(sample))
+    b.ingest(builtBatch(sample))
+    expect(rows(b.query(query({})))).toEqual(rows(a.query(query({}))))
+  })
+
+  it('merges several services in (ts, seq) order', () => {
+    const got = rows(loaded().query(query({})))
+    expect(got.map((r) => r.message)).toEqual(['web late', 'api one', 'db one', 'api two', 'db two', 'api three', 'db three'])
+    expect(got).toEqual(reference(sample, query({})))
+  })
+
+  it('returns descending order when asked', () => {
+    const got = rows(loaded().query(query({ descending: true })))
+    expect(got.map((r) => r.seq)).toEqual([7, 5, 4, 3, 2, 1, 6])
+  })
+
+  it('treats start and end as inclusive bounds, in both orders', () => {
+    const store = loaded()
+    expect(rows(store.query(query({ start: 15, end: 30 }))).map((r) => r.seq)).toEqual([2, 3, 4, 5])
+    expect(rows(store.query(query({ start: 15, end: 30, descending: true }))).map((r) => r.seq)).toEqual([5, 4, 3, 2])
+    expect(rows(store.query(query({ start: 20, end: 20 }))).map((r) => r.seq)).toEqual([3, 4])
+    expect(rows(store.query(query({ start: 16, end: 19 })))).toEqual([])
+    expect(rows(store.query(query({ start: 41, end: 100 })))).toEqual([])
+    expect(rows(store.query(query({ start: 0, end: 4, descending: true })))).toEqual([])
+  })
+
+  it('stops at the limit, from the right end', () => {
+    const store = loaded()
+    expect(rows(store.query(query({ limit: 3 }))).map((r) => r.seq)).toEqual([6, 1, 2])
+    expect(rows(store.query(query({ limit: 3, descending: true }))).map((r) => r.seq)).toEqual([7, 5, 4])
+    expect(rows(store.query(query({ limit: 1, start: 20 }))).map((r) => r.seq)).toEqual([3])
+  })
+
+  it('filters by service and names the services in the part', () => {
+    const store = loaded()
+    const part = store.query(query({ services: ['db', 'nope'] }))
+    expect(part.services).toEqual(['db', 'nope'])
+    expect(rows(part).map((r) => r.seq)).toEqual([2, 4, 7])
+    expect(Array.from(part.serviceIdx)).toEqual([0, 0, 0])
+    expect(rows(store.query(query({ services: ['nope'] })))).toEqual([])
+    expect(rows(store.query(query({ services: [] })))).toEqual([])
+  })
+
+  it('filters by a substring of the message', () => {
+    const store = loaded()
+    expect(rows(store.query(query({ contains: 'two' }))).map((r) => r.seq)).toEqual([3, 4])
+    expect(rows(store.query(query({ contains: 'two', descending: true }))).map((r) => r.seq)).toEqual([4, 3])
+    expect(rows(store.query(query({ contains: 'Two' })))).toEqual([]) // case matters
+    expect(rows(store.query(query({ contains: 'zzz' })))).toEqual([])
+    // The limit counts matches, not entries scanned.
+    expect(rows(store.query(query({ contains: 'db', limit: 2 }))).map((r) => r.seq)).toEqual([2, 4])
+  })
+
+  it('resumes strictly after the cursor (ts, seq), ascending', () => {
+    const store = loaded()
+    // After (20, 3): the other entry at 20 with a larger seq still comes.
+    expect(rows(store.query(query({ after: { ts: 20, seq: 3 } }))).map((r) => r.seq)).toEqual([4, 5, 7])
+    expect(rows(store.query(query({ after: { ts: 20, seq: 4 } }))).map((r) => r.seq)).toEqual([5, 7])
+    // A cursor before start does not widen the range.
+    expect(rows(store.query(query({ start: 15, after: { ts: 5, seq: 6 } }))).map((r) => r.seq)).toEqual([2, 3, 4, 5, 7])
+    // A cursor past end leaves nothing.
+    expect(rows(store.query(query({ end: 30, after: { ts: 35, seq: 0 } })))).toEqual([])
+    // A cursor exactly at start still skips what it already covered.
+    expect(rows(store.query(query({ start: 20, after: { ts: 20, seq: 3 } }))).map((r) => r.seq)).toEqual([4, 5, 7])
+  })
+
+  it('resumes strictly after the cursor (ts, seq), descending', () => {
+    const store = loaded()
+    expect(rows(store.query(query({ descending: true, after: { ts: 20, seq: 4 } }))).map((r) => r.seq)).toEqual([3, 2, 1, 6])
+    expect(rows(store.query(query({ descending: true, after: { ts: 20, seq: 3 } }))).map((r) => r.seq)).toEqual([2, 1, 6])
+    // A cursor after end does not widen the range.
+    expect(rows(store.query(query({ descending: true, end: 30, after: { ts: 40, seq: 7 } }))).map((r) => r.seq)).toEqual([5, 4, 3, 2, 1, 6])
+    // A cursor before start leaves nothing.
+    expect(rows(store.query(query({ descending: true, start: 10, after: { ts: 5, seq: 6 } })))).toEqual([])
+    // A cursor exactly at end still skips what it already covered.
+    expect(rows(store.query(query({ descending: true, end: 20, after: { ts: 20, seq: 4 } }))).map((r) => r.seq)).toEqual([3, 2, 1, 6])
+  })
+
+  for (const descending of [false, true]) {
+    it(`pages through everything exactly once with cursors (${descending ? 'desc' : 'asc'}), across block splits`, () => {
+      const all = randomRows(11, 8 * MAX_BLOCK, ['api', 'db', 'web', 'worker'])
+      const store = new ShardStore()
+      // Several batches, as the front thread sends them.
+      for (let i = 0; i < all.length; i += 500) store.ingest(builtBatch(all.slice(i, i + 500)))
+      expect([...store.logs.values()].some((log) => log.blocks.length > 1)).toBe(true)
+
+      for (const base of [
+        query({ descending, limit: 37 }),
+        query({ descending, limit: 50, start: 1000, end: 5000, services: ['db', 'web'] }),
+        query({ descending, limit: 7, contains: 'error' })
+      ]) {
+        const everything = reference(all, { ...base, limit: Infinity })
+        expect(everything.length).toBeGreaterThan(base.limit * 3)
+        const seen: Row[] = []
+        let after: After | null = null
+        for (let page = 0; page < 10_000; page++) {
+          const got = rows(store.query({ ...base, after }))
+          // Each page is the next `limit` entries of the whole answer.
+          expect(got).toEqual(everything.slice(seen.length, seen.length + base.limit))
+          if (got.length === 0) break
+          seen.push(...got)
+          const last = got[got.length - 1]!
+          after = { ts: last.ts, seq: last.seq }
+        }
+        expect(seen).toEqual(everything)
+        expect(new Set(seen.map((r) => r.seq)).size).toBe(seen.length)
+      }
+    })
+  }
+
+  it('answers random queries like the reference', () => {
+    const services = ['a', 'b', 'c', 'd', 'e']
+    const all = randomRows(12, 4000, services)
+    const store = new ShardStore()
+    store.ingest(handBatch(all))
+    const rnd = seeded(13)
+    for (let k = 0; k < 300; k++) {
+      const start = rnd.int(-10, 10_100)
+      const q = query({
+        services: rnd.int(0, 2) === 0 ? null : services.filter(() => rnd.int(0, 1) === 1),
+        start,
+        end: start + rnd.int(-10, 5000),
+        descending: rnd.int(0, 1) === 1,
+        limit: rnd.int(1, 300),
+        contains: rnd.int(0, 2) === 0 ? rnd.pick(['alpha', 'error beta', '#1', 'nothing']) : null
+      })
+      if (rnd.int(0, 1) === 1) {
+        const pivot = all[rnd.int(0, all.length - 1)]!
+        q.after = { ts: pivot.ts, seq: pivot.seq }
+      }
+      expect(rows(store.query(q)), JSON.stringify(q)).toEqual(reference(all, q))
+    }
+  })
+
+  it('lists each service with its count, oldest and newest', () => {
+    const stats = loaded().services().sort((a, b) => a.service.localeCompare(b.service))
+    expect(stats).toEqual([
+      { service: 'api', count: 3, oldest: 10, newest: 30 },
+      { service: 'db', count: 3, oldest: 15, newest: 40 },
+      { service: 'web', count: 1, oldest: 5, newest: 5 }
+    ])
+    expect(new ShardStore().services()).toEqual([])
+  })
+
+  it('purges entries older than now minus retention and forgets emptied services', () => {
+    const store = loaded()
+    const now = 45
+    const retention = 25
+    // Cutoff 20: entries at 20 are kept.
+    expect(store.purge(now - retention)).toBe(3) // web@5, api@10, db@15
+    expect(store.entries).toBe(4)
+    expect(rows(store.query(query({}))).map((r) => r.seq)).toEqual([3, 4, 5, 7])
+    expect(store.services().map((s) => s.service).sort()).toEqual(['api', 'db'])
+    expect(store.logs.has('web')).toBe(false)
+    const db = store.services().find((s) => s.service === 'db')
+    expect(db).toEqual({ service: 'db', count: 2, oldest: 20, newest: 40 })
+
+    expect(store.purge(now - retention)).toBe(0)
+    expect(store.purge(1000)).toBe(4)
+    expect(store.entries).toBe(0)
+    expect(store.services()).toEqual([])
+    expect(store.logs.size).toBe(0)
+    // A purged-out service comes back on its next entry.
+    store.ingest(handBatch([{ service: 'web', ts: 2000, seq: 8, message: 'back' }]))
+    expect(store.services()).toEqual([{ service: 'web', count: 1, oldest: 2000, newest: 2000 }])
+  })
+
+  it('keeps its byte estimate equal to overhead plus message length, through ingest and purge', () => {
+    const all = randomRows(15, 3000, ['p', 'q'])
+    const store = new ShardStore()
+    const estimate = (list: Row[]): number => list.reduce((n, r) => n + ENTRY_OVERHEAD_BYTES + r.message.length, 0)
+    store.ingest(builtBatch(all.slice(0, 1000)))
+    expect(store.bytes).toBe(estimate(all.slice(0, 1000)))
+    store.ingest(handBatch(all.slice(1000)))
+    expect(store.bytes).toBe(estimate(all))
+    for (const cutoff of [1000, 4000, 7000, 100_000]) {
+      store.purge(cutoff)
+      expect(store.bytes, `cutoff ${cutoff}`).toBe(estimate(all.filter((r) => r.ts >= cutoff)))
+    }
+    expect(store.bytes).toBe(0)
+  })
+
+  describe('query budget', () => {
+    const all = randomRows(16, 3000, ['a', 'b', 'c'])
+    const store = new ShardStore()
+    store.ingest(handBatch(all))
+    const inRange = (q: ShardQuery): number => all.filter((r) => r.ts >= q.start && r.ts <= q.end && (q.services === null || q.services.includes(r.service))).length
+
+    function budgetError (q: ShardQuery): QueryBudgetError {
+      try {
+        store.query(q)
+      } catch (err) {
+        expect(err).toBeInstanceOf(QueryBudgetError)
+        return err as QueryBudgetError
+      }
+      throw new Error('the query did not run out of budget')
+    }
+
+    it('examines each entry in range once, so maxScan equal to that count is enough', () => {
+      for (const q of [
+        query({ start: 1000, end: 3000 }),
+        query({ start: 1000, end: 3000, descending: true }),
+        query({ services: ['b'], contains: 'no such text' }),
+        query({ services: ['a', 'c'], start: 5000, descending: true, contains: 'error' })
+      ]) {
+        const n = inRange(q)
+        expect(n).toBeGreaterThan(100)
+        expect(rows(store.query({ ...q, maxScan: n }))).toEqual(reference(all, q))
+        const err = budgetError({ ...q, maxScan: n - 1 })
+        expect(err.code).toBe('LOGAGG_ERR_QUERY_TOO_EXPENSIVE')
+        expect(err.message).toContain('QUERY_MAX_SCAN')
+      }
+    })
+
+    it('stops early at the limit, without examining the rest of the range', () => {
+      const q = query({ start: 0, end: Infinity, limit: 10 })
+      expect(rows(store.query({ ...q, maxScan: 100 }))).toEqual(reference(all, q))
+    })
+
+    it('gives up once the deadline has passed, checked every 1024 entries', () => {
+      // A deadline in 1970 has passed whatever the clock says.
+      const err = budgetError(query({ deadline: 0 }))
+      expect(err.code).toBe('LOGAGG_ERR_QUERY_TIMEOUT')
+      expect(err.message).toContain('QUERY_TIMEOUT')
+      // Fewer than 1024 entries examined: the clock is never read.
+      expect(rows(store.query(query({ deadline: 0, limit: 500 })))).toHaveLength(500)
+      expect(rows(store.query(query({ deadline: Infinity })))).toHaveLength(all.length)
+    })
+  })
+
+  it('purges a large store like the reference', () => {
+    const all = randomRows(14, 5000, ['x', 'y', 'z'])
+    const store = new ShardStore()
+    store.ingest(builtBatch(all))
+    const cutoff = 6000
+    const kept = all.filter((r) => r.ts >= cutoff)
+    expect(store.purge(cutoff)).toBe(all.length - kept.length)
+    expect(store.entries).toBe(kept.length)
+    expect(rows(store.query(query({})))).toEqual(reference(kept, query({})))
+    for (const s of store.services()) {
+      const mine = kept.filter((r) => r.service === s.service)
+      expect(s.count).toBe(mine.length)
+      expect(s.oldest).toBe(Math.min(...mine.map((r) => r.ts)))
+      expect(s.newest).toBe(Math.max(...mine.map((r) => r.ts)))
+    }
+  })
+})
