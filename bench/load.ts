@@ -119,7 +119,6 @@ function runOnce (opts: LoadOptions, durationS: number): Promise<RunOutcome> {
   })
 
   return new Promise((resolve, reject) => {
-    let guard: NodeJS.Timeout | undefined
     const instance = autocannon({
       url: opts.url,
       connections: opts.connections,
@@ -136,7 +135,8 @@ function runOnce (opts: LoadOptions, durationS: number): Promise<RunOutcome> {
       all.add(responseTime)
       byKind.get(lastKind)?.add(responseTime)
     })
-    guard = setTimeout(() => instance.stop(), (durationS + OVERRUN_S) * 1000)
+    // autocannon calls back asynchronously, so `guard` is set by then.
+    const guard = setTimeout(() => instance.stop(), (durationS + OVERRUN_S) * 1000)
   })
 }
 

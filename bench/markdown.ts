@@ -33,7 +33,7 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     '<!-- Written by `npm run bench` (bench/run.ts). Rerun it rather than editing this file. -->',
     '',
     quick
-      ? `**Quick run** (\`npm run bench -- --quick\`): a smoke test of the suite, not the numbers to keep.`
+      ? '**Quick run** (`npm run bench -- --quick`): a smoke test of the suite, not the numbers to keep.'
       : '**Full run** (`npm run bench`).',
     '',
     `Each measured run: ${run.warmupS} s warm-up (not counted), then ${run.durationS} s. Query store: ${int(run.preloadEntries)} entries.`,

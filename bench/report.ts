@@ -108,7 +108,7 @@ export function problems (report: Report): string[] {
       out.push(`${who}: ${row.non2xx} NON-2XX responses (${codes}${row.load?.warmupNon2xx ? `; ${row.load.warmupNon2xx} in warm-up` : ''})`)
     }
     if (row.errors > 0) out.push(`${who}: ${row.errors} socket errors / timeouts`)
-    for (const f of row.load?.failures ?? []) out.push(`${who}:   first answers: ${f.replace(/\s+/g, ' ')}`)
+    for (const f of new Set(row.load?.failures ?? [])) out.push(`${who}:   answered: ${f.replace(/\s+/g, ' ')}`)
     if (row.note.includes('SHORT PAGES')) out.push(`${who}: ${row.note}`)
   }
   for (const p of [...report.growth.ingestByShards, ...report.growth.queryP99BySize]) {

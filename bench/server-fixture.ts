@@ -94,12 +94,16 @@ async function waitHealthy (url: string, child: ChildProcess): Promise<void> {
   throw new Error(`GET /healthz did not answer 200 within ${HEALTH_TRIES * HEALTH_INTERVAL_MS} ms`)
 }
 
-/** Starts `name` with extra environment (e.g. SHARDS) and resolves once it is healthy. */
+/**
+ * Starts `name` with extra environment (e.g. SHARDS) and resolves once it is
+ * healthy. HOST, PORT and LOG_LEVEL in `env` are ignored (see below).
+ */
 export async function startTarget (name: TargetName, env: Record<string, string> = {}): Promise<Fixture> {
   const child = spawn(process.execPath, [SCRIPTS[name]], {
     // A clean environment, so settings (or tokens) exported in the shell do not
-    // leak into the measurement; HOST and PORT last: always loopback, a free port.
-    env: { ...baseEnv(), LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: '0' },
+    // leak into the measurement. Last, and not overridable: loopback, a free
+    // port, and LOG_LEVEL=info, the level of the "listening" line waited for.
+    env: { ...baseEnv(), ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   track(child)
