@@ -75,7 +75,8 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     out.push(`  (~80-byte messages, 50 services, batches of 1000, ~5% late) grows heapUsed by ${bytes(mem.heapDeltaBytes)}, **${mem.heapPerEntry.toFixed(0)} B/entry**,`)
     out.push(`  and RSS by ${bytes(mem.rssDeltaBytes)}, **${mem.rssPerEntry.toFixed(0)} B/entry**, after gc(). \`ShardStore.ingest\` alone took ${mem.ingestSeconds.toFixed(2)} s (${int(mem.entries / mem.ingestSeconds)} entries/s).`)
     out.push(`- **Purge**: dropping all ${int(mem.purgeDropped)} entries as expired blocked for **${ms(mem.purgeMs)} ms** in the longest \`purge()\` call`)
-    out.push(`  (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all). In the server each shard purges only its own share.`)
+    out.push(`  (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all). In the server each shard purges only its own share;`)
+    out.push('  freeing the dropped entries is left to the garbage collector and is not part of this figure.')
   }
   for (const s of report.memory.server) {
     out.push(`- **${s.target} server**: VmRSS grew from ${bytes(s.rssBeforeBytes)} to ${bytes(s.rssAfterBytes)} over a ${int(s.entries)}-entry preload, **${s.perEntry === null ? 'n/a' : s.perEntry.toFixed(0)} B/entry** (RSS, not after a GC; includes garbage not yet collected).`)
