@@ -38,13 +38,17 @@ export interface ShardQuery {
   maxScan?: number
 }
 
-/** A shard's answer to a query: entries sorted in the query's order. */
+/**
+ * A shard's answer to a query: entries sorted in the query's order, already
+ * rendered as the JSON objects of the HTTP answer, so the costly part of
+ * rendering runs on the shards in parallel and the front only merges slices.
+ */
 export interface QueryPart {
-  services: string[]
-  serviceIdx: Uint32Array<ArrayBuffer>
   ts: Float64Array<ArrayBuffer>
   seq: Float64Array<ArrayBuffer>
-  messages: string[]
+  /** UTF-8 JSON objects joined by ','; entry i is body[i === 0 ? 0 : ends[i - 1] + 1, ends[i]). */
+  body: Uint8Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
 }
 
 export interface ServiceStats {

@@ -111,12 +111,28 @@ export function parseTimestamp (s: string): number {
   return us - sign * (oh * 3600 + om * 60) * US_PER_SECOND
 }
 
-/** Formats epoch microseconds as UTC RFC 3339 with six fraction digits. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'))
+let cachedDay = NaN
+let cachedDayPrefix = ''
+
+/**
+ * Formats epoch microseconds as UTC RFC 3339 with six fraction digits. Hot on
+ * the query path (once per returned entry): the date part is cached per day,
+ * the rest is arithmetic and a lookup table.
+ */
 export function formatTimestamp (us: number): string {
-  const ms = Math.floor(us / 1000)
-  const micros = us - Math.floor(us / US_PER_SECOND) * US_PER_SECOND
-  const base = new Date(ms).toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return base.slice(0, 20) + String(micros).padStart(6, '0') + 'Z'
+  const day = Math.floor(us / US_PER_DAY)
+  if (day !== cachedDay) {
+    cachedDay = day
+    cachedDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11) // YYYY-MM-DDT
+  }
+  const inDay = us - day * US_PER_DAY
+  const seconds = Math.floor(inDay / US_PER_SECOND)
+  const micros = inDay - seconds * US_PER_SECOND
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor(seconds / 60) % 60
+  const frac = micros >= 100_000 ? String(micros) : String(micros + 1_000_000).slice(1)
+  return `${cachedDayPrefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[seconds % 60]}.${frac}Z`
 }
 
 /** The current time in epoch microseconds (millisecond resolution). */

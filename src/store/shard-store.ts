@@ -1,5 +1,6 @@
 import { mergeRuns, type Run } from '../merge.js'
 import type { After, IngestBatch, QueryPart, ServiceStats, ShardQuery } from '../protocol.js'
+import { EntryWriter } from './entry-writer.js'
 import { SortedLog } from './sorted-log.js'
 
 // Everything one shard owns: a SortedLog per service. Plain code with no
@@ -134,21 +135,14 @@ export class ShardStore {
 
     const ts: number[] = []
     const seq: number[] = []
-    const idx: number[] = []
-    const messages: string[] = []
+    const serviceJson = names.map((name) => JSON.stringify(name))
+    const writer = new EntryWriter()
     mergeRuns(runs, q.descending, q.limit, (run) => {
       ts.push(run.ts)
       seq.push(run.seq)
-      idx.push(run.serviceIdx)
-      messages.push(run.msg)
+      writer.add(serviceJson[run.serviceIdx]!, run.ts, run.msg)
     })
-    return {
-      services: names,
-      serviceIdx: Uint32Array.from(idx),
-      ts: Float64Array.from(ts),
-      seq: Float64Array.from(seq),
-      messages
-    }
+    return { ts: Float64Array.from(ts), seq: Float64Array.from(seq), ...writer.finish() }
   }
 
   services (): ServiceStats[] {

@@ -7,32 +7,35 @@ import { byTsSeq, seeded } from './random.js'
 interface Row { service: string, ts: number, seq: number, message: string }
 interface Page { logs: Array<{ service: string, timestamp: string, message: string }>, next: string | null }
 
-/** A shard's part: rows sorted in the query's order, in the column layout. */
-function part (rows: Row[], descending = false): QueryPart {
-  const sorted = [...rows].sort(byTsSeq)
-  if (descending) sorted.reverse()
-  const services = [...new Set(sorted.map((r) => r.service))]
-  return {
-    services,
-    serviceIdx: Uint32Array.from(sorted.map((r) => services.indexOf(r.service))),
-    ts: Float64Array.from(sorted.map((r) => r.ts)),
-    seq: Float64Array.from(sorted.map((r) => r.seq)),
-    messages: sorted.map((r) => r.message)
-  }
-}
-
 /** The timestamp text, written independently of formatTimestamp. */
 function iso (us: number): string {
   const ms = Math.floor(us / 1000)
   return new Date(ms).toISOString().slice(0, 23) + String(us - ms * 1000).padStart(3, '0') + 'Z'
 }
 
-const render = (parts: QueryPart[], descending: boolean, limit: number): Page => JSON.parse(renderPage(parts, descending, limit)) as Page
+/** A shard's part: rows sorted in the query's order, rendered as a shard renders them. */
+function part (rows: Row[], descending = false): QueryPart {
+  const sorted = [...rows].sort(byTsSeq)
+  if (descending) sorted.reverse()
+  const pieces = sorted.map((r) => JSON.stringify({ service: r.service, timestamp: iso(r.ts), message: r.message }))
+  const ends: number[] = []
+  let offset = -1
+  for (const p of pieces) ends.push(offset += Buffer.byteLength(p) + 1)
+  const body = Buffer.from(pieces.join(','))
+  return {
+    ts: Float64Array.from(sorted.map((r) => r.ts)),
+    seq: Float64Array.from(sorted.map((r) => r.seq)),
+    body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
+    ends: Uint32Array.from(ends)
+  }
+}
+
+const render = (parts: QueryPart[], descending: boolean, limit: number): Page => JSON.parse(renderPage(parts, descending, limit).toString('utf8')) as Page
 const T0 = Date.parse('2026-03-10T10:00:00Z') * 1000
 
 describe('renderPage', () => {
   it('renders an empty page', () => {
-    expect(renderPage([], false, 10)).toBe('{"logs":[],"next":null}')
+    expect(renderPage([], false, 10).toString('utf8')).toBe('{"logs":[],"next":null}')
     expect(render([part([]), part([])], true, 10)).toEqual({ logs: [], next: null })
   })
 
@@ -84,7 +87,7 @@ describe('renderPage', () => {
       '\u2028\u2029 separators', 'lone \ud800 surrogate', 'lone \udfff low', '{"logs":[]}', '', ' '
     ]
     const rows = odd.map((text, i) => ({ service: text || 'x', ts: T0 + i, seq: i + 1, message: text }))
-    const text = renderPage([part(rows)], false, 100)
+    const text = renderPage([part(rows)], false, 100).toString('utf8')
     const page = JSON.parse(text) as Page
     expect(page.logs).toEqual(rows.map((r) => ({ service: r.service, timestamp: iso(r.ts), message: r.message })))
     // Raw control characters never reach the output, and lone surrogates are escaped,
