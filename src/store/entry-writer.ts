@@ -5,6 +5,7 @@ import { formatTimestamp } from '../timestamp.js'
 // The front thread then only copies byte ranges into the HTTP answer.
 
 /** Characters that JSON.stringify would escape: quote, backslash, controls, and surrogates (lone ones get escaped). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
 
 /** A message as a JSON string literal; the common case skips JSON.stringify. */
