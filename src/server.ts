@@ -10,7 +10,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { buildApp, type Lifecycle } from './http/app.js'
+import { buildApp, tokensOf, type Lifecycle } from './http/app.js'
+import { tokenCheck } from './http/auth.js'
+import { createFastPath } from './http/fast-path.js'
+import { securityHeaders } from './http/security-headers.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
 
@@ -71,13 +74,24 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   )
   const lifecycle: Lifecycle = { closing: false }
   const app = buildApp(router, settings, log, lifecycle)
+  const fastPath = createFastPath({
+    router,
+    settings,
+    log,
+    lifecycle,
+    headers: securityHeaders(),
+    checkIngest: tokenCheck('ingest', tokensOf(settings)),
+    checkQuery: tokenCheck('query', tokensOf(settings))
+  })
   const http = createServer({
     headersTimeout: settings.headersTimeout,
     requestTimeout: settings.requestTimeout,
     keepAliveTimeout: settings.keepAliveTimeout,
     // How often Node looks for requests past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
-  }, app)
+  }, (req, res) => {
+    if (!fastPath(req, res)) app(req, res)
+  })
 
   http.on('clientError', answerClientError)
 

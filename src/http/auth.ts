@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { NextFunction, Request, Response } from 'express'
 import { UnauthorizedError } from '../errors.js'
 
 // Optional bearer tokens. AUTH_TOKEN may read and write; INGEST_TOKEN may only
@@ -18,17 +17,16 @@ export interface Tokens {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
-export function requireToken (scope: Scope, tokens: Tokens): ((req: Request, res: Response, next: NextFunction) => void) | null {
+/** Returns a check that throws 401 unless `authorization` carries a token granting `scope`; null when the scope is open. */
+export function tokenCheck (scope: Scope, tokens: Tokens): ((authorization: string | undefined) => void) | null {
   const granting = [tokens.auth, scope === 'ingest' ? tokens.ingest : tokens.query].filter((t) => t !== '').map(digest)
   if (granting.length === 0) return null
   const other = scope === 'ingest' ? tokens.query : tokens.ingest
   const otherDigest = other === '' ? null : digest(other)
   const envNames = scope === 'ingest' ? 'INGEST_TOKEN or AUTH_TOKEN' : 'QUERY_TOKEN or AUTH_TOKEN'
 
-  return function checkToken (req, res, next) {
-    const header = req.headers.authorization
-    const m = header === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)
-    res.setHeader('www-authenticate', 'Bearer realm="logagg"')
+  return function checkToken (authorization) {
+    const m = authorization === undefined ? null : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)
     if (m === null) {
       throw new UnauthorizedError(`this endpoint needs a token: send the header "Authorization: Bearer <token>" with the ${envNames} value`)
     }
@@ -36,11 +34,7 @@ export function requireToken (scope: Scope, tokens: Tokens): ((req: Request, res
     // Compare against every granting token without stopping early.
     let ok = false
     for (const d of granting) ok = timingSafeEqual(given, d) || ok
-    if (ok) {
-      res.removeHeader('www-authenticate')
-      next()
-      return
-    }
+    if (ok) return
     if (otherDigest !== null && timingSafeEqual(given, otherDigest)) {
       throw new UnauthorizedError(`this token may only ${scope === 'ingest' ? 'query' : 'ingest'}; this endpoint needs the ${envNames} value`)
     }

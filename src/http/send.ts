@@ -1,9 +1,14 @@
-import type { Response } from 'express'
+import type { ServerResponse } from 'node:http'
+import type { Answer } from './answer.js'
 
-/** Writes a JSON body that is already text, skipping Express's per-response extras (ETag, charset sniffing). */
-export function sendJson (res: Response, status: number, body: string | Buffer, headers?: Record<string, string>): void {
-  res.statusCode = status
+/**
+ * Writes an answer whose JSON body is already text or bytes, with `extra`
+ * headers (the security headers) first; no ETag or other per-response work.
+ */
+export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<readonly [string, string]> = []): void {
+  for (const [k, v] of extra) res.setHeader(k, v)
+  if (answer.headers !== undefined) for (const k in answer.headers) res.setHeader(k, answer.headers[k]!)
   res.setHeader('content-type', 'application/json; charset=utf-8')
-  if (headers !== undefined) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v)
-  res.end(body)
+  res.statusCode = answer.status
+  res.end(answer.body)
 }

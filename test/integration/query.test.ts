@@ -96,6 +96,13 @@ describe('GET /logs', () => {
     expect(isSorted(all)).toBe(true)
   })
 
+  it('answers HEAD /logs with the headers of GET and no body', async () => {
+    const res = await fetch(`${url}/logs?service=ooo`, { method: 'HEAD' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(await res.text()).toBe('')
+  })
+
   it('returns an empty list for a service it has never seen', async () => {
     const { status, body } = await getJson(url, '/logs?service=never-seen')
     expect(status).toBe(200)

@@ -54,13 +54,20 @@ describe('bearer tokens', () => {
 })
 
 describe('headers', () => {
-  it('sends security headers and no x-powered-by', async () => {
+  it('sends the same security headers and no x-powered-by on every route', async () => {
     server = await startTestServer()
-    const { headers } = await call('GET', '/healthz')
-    expect(headers.get('x-powered-by')).toBeNull()
-    expect(headers.get('x-content-type-options')).toBe('nosniff')
-    expect(headers.get('content-security-policy')).toMatch(/default-src 'self'/)
-    expect(headers.get('access-control-allow-origin')).toBeNull()
+    const seen: string[] = []
+    for (const [method, path] of [['GET', '/healthz'], ['GET', '/logs'], ['POST', '/logs'], ['GET', '/logs?limit=0'], ['GET', '/nowhere']] as const) {
+      const { headers } = await call(method, path)
+      expect(headers.get('x-powered-by')).toBeNull()
+      expect(headers.get('x-content-type-options')).toBe('nosniff')
+      expect(headers.get('content-security-policy')).toMatch(/default-src 'self'/)
+      expect(headers.get('access-control-allow-origin')).toBeNull()
+      expect(headers.get('content-type')).toBe('application/json; charset=utf-8')
+      seen.push([...headers.keys()].filter((k) => !['date', 'content-length', 'connection', 'keep-alive'].includes(k)).sort().join(','))
+    }
+    // The fast path (GET/POST /logs) and Express (the rest) send the same set.
+    expect(new Set(seen).size).toBe(1)
   })
 
   it('answers CORS only when CORS_ORIGIN is set', async () => {
@@ -70,6 +77,13 @@ describe('headers', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('https://grafana.example.com')
     const get = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://grafana.example.com' } })
     expect(get.headers.get('access-control-allow-origin')).toBe('https://grafana.example.com')
+    // /logs answers the same with CORS on (served by Express rather than the fast path).
+    const post = await fetch(`${server.url}/logs`, { method: 'POST', headers: { origin: 'https://grafana.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ service: 'cors', timestamp: isoAt(0), message: 'm' }) })
+    expect(post.status).toBe(201)
+    expect(post.headers.get('access-control-allow-origin')).toBe('https://grafana.example.com')
+    const logs = await fetch(`${server.url}/logs?service=cors`, { headers: { origin: 'https://grafana.example.com' } })
+    expect(((await logs.json()) as { logs: Array<{ message: string }> }).logs.map((e) => e.message)).toEqual(['m'])
+    expect((await fetch(`${server.url}/logs?limit=0`)).status).toBe(400)
   })
 })
 

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino'
+import { BodyTooLargeError } from '../errors.js'
+
+// What a handler answers, independent of Express or node:http, so the fast
+// path and the Express routes share every handler and every error message.
+
+export interface Answer {
+  status: number
+  body: string | Buffer
+  headers?: Record<string, string>
+}
+
+export interface HttpError extends Error {
+  statusCode?: number
+  status?: number
+  code?: string
+  /** body-parser's error kind, e.g. 'entity.too.large'. */
+  type?: string
+  retryAfter?: number
+}
+
+export const json = (status: number, body: string | Buffer, headers?: Record<string, string>): Answer =>
+  headers === undefined ? { status, body } : { status, body, headers }
+
+/** Maps any thrown error to its JSON answer; unexpected ones become a logged 500 without details. */
+export function errorAnswer (err: HttpError, maxBody: number, log: Logger, context: { method?: string, url?: string }): Answer {
+  let status = err.statusCode ?? err.status ?? 500
+  let code = err.code ?? 'LOGAGG_ERR_BAD_REQUEST'
+  let message = err.message
+  const headers: Record<string, string> = {}
+  if (err.type === 'entity.too.large' || status === 413) {
+    const tooLarge = new BodyTooLargeError(maxBody)
+    status = 413
+    code = tooLarge.code
+    message = tooLarge.message
+  } else if (err.type !== undefined && status < 500) {
+    // body-parser's own errors: aborted uploads, bad Content-Encoding.
+    code = status === 415 ? 'LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE' : 'LOGAGG_ERR_BAD_REQUEST'
+  } else if (status >= 500 && !code.startsWith('LOGAGG_')) {
+    log.error({ err, ...context }, 'unexpected error')
+    status = 500
+    code = 'LOGAGG_ERR_INTERNAL'
+    message = 'internal error; the server log has the details'
+  }
+  // The client may still be sending a body we will not read: close after answering.
+  if (status === 413) headers.connection = 'close'
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="logagg"'
+  if (code === 'LOGAGG_ERR_SHUTTING_DOWN') headers.connection = 'close'
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
+  return json(status, JSON.stringify({ error: message, code }), headers)
+}
