@@ -17,6 +17,27 @@ export interface IngestBatch {
   messages: string[]
 }
 
+/**
+ * NDJSON lines bound for one shard, parsed and validated there rather than on
+ * the front thread, so the shards share the parsing. The front routed each
+ * line by a quick look at its "service" key; the shard checks that it owns
+ * the service it parses and hands back the lines it does not own.
+ */
+export interface LineBatch {
+  /** The lines, joined by '\n'. */
+  text: string
+  /** Each line's 0-based index among the request's entries. */
+  index: Uint32Array<ArrayBuffer>
+  /** Arrival sequence number of each line. */
+  seq: Float64Array<ArrayBuffer>
+  /** Accepted timestamp window, epoch microseconds, inclusive. */
+  oldest: number
+  newest: number
+}
+
+/** A line a shard refused, by its index in the request. */
+export interface Rejected { index: number, error: string }
+
 /** Where the previous page stopped: results continue strictly after it. */
 export interface After { ts: number, seq: number }
 
@@ -69,6 +90,7 @@ export interface Usage {
 export type ShardRequest =
   | { type: 'hello' }
   | { type: 'ingest', batch: IngestBatch }
+  | { type: 'ingest-lines', batch: LineBatch }
   | { type: 'query', query: ShardQuery }
   | { type: 'services' }
   | { type: 'stats' }
@@ -76,6 +98,8 @@ export type ShardRequest =
 export type ShardReply =
   | { type: 'ready', shard: number, usage: Usage }
   | { type: 'stored', count: number, usage: Usage }
+  /** rejected lists at most MAX_REJECTED_LISTED of rejectedCount; misrouted are indexes of lines another shard owns. */
+  | { type: 'stored-lines', count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], usage: Usage }
   | { type: 'result', part: QueryPart, usage: Usage }
   | { type: 'services', services: ServiceStats[], usage: Usage }
   | { type: 'stats', usage: Usage }
@@ -85,11 +109,16 @@ export type ShardReply =
 /** Options a shard is started with. */
 export interface ShardInit {
   shard: number
+  /** How many shards there are, to check that a line was routed here rightly. */
+  shards: number
   /** ms */
   retention: number
   /** ms */
   purgeInterval: number
 }
+
+/** At most this many rejected entries are described one by one in an answer. */
+export const MAX_REJECTED_LISTED = 1000
 
 /** Thrown for a message type the receiver does not know: always a bug. */
 export class UnknownMessageError extends Error {

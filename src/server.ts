@@ -61,7 +61,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const router = new ShardRouter(
     settings.shards,
-    { retention: settings.retention, purgeInterval: settings.purgeInterval },
+    { shards: settings.shards, retention: settings.retention, purgeInterval: settings.purgeInterval },
     settings,
     {
       maxHeapMb: heapMb,

@@ -1,13 +1,12 @@
 import { BadRequestError, InvalidEntryError } from '../errors.js'
-import { ParseFailure, bodyFormat, parseBody } from '../ingest/body.js'
-import { checkEntry, type Entry, type Window } from '../ingest/entry.js'
+import { bodyFormat, parseBody } from '../ingest/body.js'
+import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
+import { routeLines } from '../ingest/ndjson.js'
+import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
 import { json, type Answer } from './answer.js'
-
-/** At most this many rejected entries are described one by one in a 400 answer. */
-export const MAX_REJECTED_LISTED = 1000
 
 const STORED_ONE = json(201, '{"status":"Log entry stored"}')
 
@@ -25,13 +24,14 @@ export async function ingestBody (body: Buffer | undefined, contentType: string 
     return STORED_ONE
   }
 
+  if (parsed.kind === 'lines') return ingestLines(parsed.text, router, window)
+
   const { items } = parsed
   const valid: Entry[] = []
-  const rejected: Array<{ index: number, error: string }> = []
+  const rejected: Rejected[] = []
   let rejectedCount = 0
   for (let index = 0; index < items.length; index++) {
-    const item = items[index]
-    const entry = item instanceof ParseFailure ? item.error : checkEntry(item, window)
+    const entry = checkEntry(items[index], window)
     if (typeof entry === 'string') {
       if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: entry })
       continue
@@ -39,10 +39,41 @@ export async function ingestBody (body: Buffer | undefined, contentType: string 
     valid.push(entry)
   }
   if (valid.length > 0) await router.ingest(valid)
-  const stored = items.length - rejectedCount
+  return batchAnswer(items.length, rejected, rejectedCount)
+}
+
+/** NDJSON: the front routes lines by service, the shards parse and store them. */
+async function ingestLines (text: string, router: ShardRouter, window: Window): Promise<Answer> {
+  const routed = routeLines(text, router.shards.length, window)
+  if (routed.entries === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
+  const result = await router.ingestLines(routed.lines, routed.indexes, window)
+  const rejected = routed.rejected.concat(result.rejected)
+  let rejectedCount = routed.rejectedCount + result.rejectedCount
+
+  if (result.misrouted.length > 0) {
+    // Lines the quick look routed wrongly (a nested or repeated "service" key): parse them here.
+    const byIndex = new Map<number, string>()
+    routed.indexes.forEach((idx, shard) => idx.forEach((index, k) => byIndex.set(index, routed.lines[shard]![k]!)))
+    const entries: Entry[] = []
+    for (const index of result.misrouted) {
+      const entry = checkLine(byIndex.get(index)!, window)
+      if (typeof entry === 'string') {
+        if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: entry })
+      } else {
+        entries.push(entry)
+      }
+    }
+    if (entries.length > 0) await router.ingest(entries)
+  }
+  rejected.sort((a, b) => a.index - b.index)
+  return batchAnswer(routed.entries, rejected.slice(0, MAX_REJECTED_LISTED), rejectedCount)
+}
+
+function batchAnswer (total: number, rejected: Rejected[], rejectedCount: number): Answer {
+  const stored = total - rejectedCount
   if (rejectedCount === 0) return json(201, `{"stored":${stored}}`)
   return json(400, JSON.stringify({
-    error: `${rejectedCount} of ${items.length} entries were rejected and not stored; the other ${stored} were stored. Fix the entries listed in rejected and send only those again`,
+    error: `${rejectedCount} of ${total} entries were rejected and not stored; the other ${stored} were stored. Fix the entries listed in rejected and send only those again`,
     code: 'LOGAGG_ERR_INVALID_ENTRY',
     stored,
     rejectedCount,

@@ -1,18 +1,16 @@
 import { isUtf8 } from 'node:buffer'
 import { BadRequestError, UnsupportedMediaTypeError } from '../errors.js'
+import { describeJsonError } from './entry.js'
 
-// Turns a POST /logs body into the values to validate. A JSON body is one
-// object (a single entry) or an array (a batch); an NDJSON body is a batch
-// with one value per non-blank line. A line that is not JSON becomes a
-// ParseFailure at its index, so the rest of the batch can still be stored.
-
-export class ParseFailure {
-  constructor (readonly error: string) {}
-}
+// Turns a POST /logs body into what to validate. A JSON body is one object
+// (a single entry) or an array (a batch); an NDJSON body is checked to be
+// UTF-8 and passed on as text, one entry per non-blank line.
 
 export type ParsedBody =
   | { kind: 'single', value: unknown }
   | { kind: 'batch', items: unknown[] }
+  /** NDJSON text, split and parsed later (see ndjson.ts). */
+  | { kind: 'lines', text: string }
 
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'])
 // curl -d sends application/x-www-form-urlencoded unless told otherwise, and
@@ -31,28 +29,13 @@ export function bodyFormat (contentType: string | undefined): BodyFormat {
   )
 }
 
-function describeJsonError (err: unknown): string {
-  return (err as Error).message.replace(/^Unexpected token/, 'unexpected token').slice(0, 200)
-}
 
 export function parseBody (body: Buffer, format: BodyFormat): ParsedBody {
   if (body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
   if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
   const text = body.toString('utf8')
 
-  if (format === 'ndjson') {
-    const items: unknown[] = []
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue
-      try {
-        items.push(JSON.parse(line))
-      } catch (err) {
-        items.push(new ParseFailure(`line is not valid JSON: ${describeJsonError(err)}`))
-      }
-    }
-    if (items.length === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
-    return { kind: 'batch', items }
-  }
+  if (format === 'ndjson') return { kind: 'lines', text }
 
   let value: unknown
   try {

@@ -59,3 +59,19 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
   }
   return { service, ts, message }
 }
+
+/** Shortens a JSON.parse error message into something a sender can act on. */
+export function describeJsonError (err: unknown): string {
+  return (err as Error).message.replace(/^Unexpected token/, 'unexpected token').slice(0, 200)
+}
+
+/** Parses and validates one NDJSON line; a string says what is wrong with it. */
+export function checkLine (line: string, window: Window): Entry | string {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch (err) {
+    return `line is not valid JSON: ${describeJsonError(err)}`
+  }
+  return checkEntry(value, window)
+}

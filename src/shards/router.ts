@@ -1,6 +1,6 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
-import type { Entry } from '../ingest/entry.js'
-import type { After, QueryPart, ServiceStats, ShardInit } from '../protocol.js'
+import type { Entry, Window } from '../ingest/entry.js'
+import type { After, QueryPart, Rejected, ServiceStats, ShardInit } from '../protocol.js'
 import { ENTRY_OVERHEAD_BYTES } from '../store/shard-store.js'
 import { shardOf } from './hash.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
@@ -87,6 +87,47 @@ export class ShardRouter {
       stores.add(targets[i]!.enqueue(e.service, e.ts, this.nextSeq++, e.message))
     }
     await Promise.all(stores)
+  }
+
+  /**
+   * Sends NDJSON lines, already routed by service, for the shards to parse
+   * and store; admitted all or none like ingest(). A line's seq number is
+   * taken from its index, so arrival order holds across shards too.
+   */
+  async ingestLines (lines: string[][], indexes: number[][], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }> {
+    const perShard = lines.map((l) => l.length)
+    let count = 0
+    let chars = 0
+    for (const shardLines of lines) {
+      count += shardLines.length
+      for (const line of shardLines) chars += line.length
+    }
+    this.admit(perShard, count, chars)
+    const base = this.nextSeq
+    let top = 0
+    const sends: Array<Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }>> = []
+    for (let shard = 0; shard < lines.length; shard++) {
+      const n = lines[shard]!.length
+      if (n === 0) continue
+      const seq = new Float64Array(n)
+      const index = indexes[shard]!
+      for (let i = 0; i < n; i++) seq[i] = base + index[i]!
+      top = Math.max(top, index[n - 1]! + 1)
+      sends.push(this.shards[shard]!.ingestLines({
+        text: lines[shard]!.join('\n'),
+        index: Uint32Array.from(indexes[shard]!),
+        seq,
+        oldest: window.oldest,
+        newest: window.newest
+      }))
+    }
+    this.nextSeq = base + top
+    const replies = await Promise.all(sends)
+    return {
+      rejected: replies.flatMap((r) => r.rejected),
+      rejectedCount: replies.reduce((n, r) => n + r.rejectedCount, 0),
+      misrouted: replies.flatMap((r) => r.misrouted)
+    }
   }
 
   private admit (perShard: number[], count: number, chars: number): void {

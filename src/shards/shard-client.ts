@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, retryAfter } from '../errors.js'
-import type { QueryPart, ServiceStats, ShardInit, ShardQuery, ShardReply, ShardRequest, Usage } from '../protocol.js'
+import type { LineBatch, QueryPart, ServiceStats, ShardInit, ShardQuery, ShardReply, ShardRequest, Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -36,7 +36,7 @@ export interface ShardClientOptions {
  */
 export class ShardClient {
   private pool: Piscina<ShardRequest, ShardReply> | null = null
-  private pending: { builder: BatchBuilder, stored: Promise<void> } | null = null
+  private pending: { builder: BatchBuilder, stored: Promise<void>, send: () => void } | null = null
   private restartTimer: NodeJS.Timeout | null = null
   private startedAt = 0
   private backoffMs = BACKOFF_FIRST_MS
@@ -136,8 +136,16 @@ export class ShardClient {
     let pending = this.pending
     if (pending === null) {
       const builder = new BatchBuilder()
-      const stored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush(builder))
-      pending = this.pending = { builder, stored }
+      let send = (): void => {}
+      const stored = new Promise<void>((resolve, reject) => {
+        send = () => {
+          if (this.pending?.builder !== builder) return // sent already
+          this.pending = null
+          this.sendBatch(builder).then(resolve, reject)
+        }
+      })
+      setImmediate(send)
+      pending = this.pending = { builder, stored, send }
     }
     pending.builder.add(service, ts, seq, message)
     this.pendingEntries++
@@ -145,14 +153,32 @@ export class ShardClient {
     return pending.stored
   }
 
-  private async flush (builder: BatchBuilder): Promise<void> {
-    if (this.pending?.builder === builder) this.pending = null
+  private async sendBatch (builder: BatchBuilder): Promise<void> {
     const batch = builder.build()
     try {
       await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.serviceIdx.buffer])
     } finally {
       this.pendingEntries -= builder.size
       this.pendingChars -= builder.chars
+    }
+  }
+
+  /**
+   * Sends NDJSON lines for the shard to parse and store. Entries queued
+   * before them go out first: a shard must receive entries in seq order.
+   */
+  async ingestLines (batch: LineBatch): Promise<Extract<ShardReply, { type: 'stored-lines' }>> {
+    this.pending?.send()
+    const n = batch.index.length
+    this.pendingEntries += n
+    this.pendingChars += batch.text.length
+    try {
+      const reply = await this.call({ type: 'ingest-lines', batch }, [batch.index.buffer, batch.seq.buffer])
+      if (reply.type !== 'stored-lines') throw new Error(`shard ${this.init.shard} answered lines with ${reply.type}`)
+      return reply
+    } finally {
+      this.pendingEntries -= n
+      this.pendingChars -= batch.text.length
     }
   }
 

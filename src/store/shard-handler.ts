@@ -1,16 +1,20 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { UnknownMessageError, type ShardInit, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { QueryBudgetError, ShardStore } from './shard-store.js'
 
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
 export function createShardHandler (init: ShardInit, store = new ShardStore()): (req: ShardRequest) => ShardReply {
   const usage = (): Usage => ({ entries: store.entries, bytes: store.bytes })
+  const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
   return function handle (req) {
     switch (req.type) {
       case 'ingest':
         return { type: 'stored', count: store.ingest(req.batch), usage: usage() }
+      case 'ingest-lines':
+        return store.ingestLines(req.batch, owns)
       case 'query':
         try {
           return { type: 'result', part: store.query(req.query), usage: usage() }

@@ -1,5 +1,6 @@
 import { mergeRuns, type Run } from '../merge.js'
-import type { After, IngestBatch, QueryPart, ServiceStats, ShardQuery } from '../protocol.js'
+import { checkLine } from '../ingest/entry.js'
+import { MAX_REJECTED_LISTED, type After, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type ShardReply } from '../protocol.js'
 import { EntryWriter } from './entry-writer.js'
 import { SortedLog } from './sorted-log.js'
 
@@ -117,6 +118,44 @@ export class ShardStore {
     this.entries += n
     this.bytes += bytes
     return n
+  }
+
+  /**
+   * Parses, validates and stores NDJSON lines (see LineBatch). Lines whose
+   * service belongs to another shard (by `owns`) are handed back, not stored.
+   */
+  ingestLines (batch: LineBatch, owns: (service: string) => boolean): Extract<ShardReply, { type: 'stored-lines' }> {
+    const lines = batch.text.split('\n')
+    const window = { oldest: batch.oldest, newest: batch.newest }
+    const rejected: Rejected[] = []
+    const misrouted: number[] = []
+    let rejectedCount = 0
+    let count = 0
+    let bytes = 0
+    let log: SortedLog | undefined
+    let logService = ''
+    for (let i = 0; i < lines.length; i++) {
+      const entry = checkLine(lines[i]!, window)
+      if (typeof entry === 'string') {
+        if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
+        continue
+      }
+      if (!owns(entry.service)) {
+        misrouted.push(batch.index[i]!)
+        continue
+      }
+      if (entry.service !== logService) {
+        logService = entry.service
+        log = this.logs.get(logService)
+        if (log === undefined) this.logs.set(logService, log = new SortedLog())
+      }
+      log!.insert(entry.ts, batch.seq[i]!, entry.message)
+      count++
+      bytes += ENTRY_OVERHEAD_BYTES + entry.message.length
+    }
+    this.entries += count
+    this.bytes += bytes
+    return { type: 'stored-lines', count, rejected, rejectedCount, misrouted, usage: { entries: this.entries, bytes: this.bytes } }
   }
 
   query (q: ShardQuery): QueryPart {

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { shardOf } from '../../src/shards/hash.js'
 import { getJson, isoAt, postJson, postNdjson, readAll, startTestServer, type RunningServer } from './helpers.js'
 
 let server: RunningServer
@@ -113,6 +114,20 @@ describe('POST /logs, batches', () => {
     expect(res.body.rejected[0].error).toMatch(/not an ISO 8601 time/)
     expect(res.body.rejected[1].error).toMatch(/must be a JSON object/)
     expect((await readAll(url, 'service=mix')).map((e) => e.message)).toEqual(['ok 0', 'ok 2'])
+  })
+
+  it('stores NDJSON lines written in any JSON spelling under their real service', async () => {
+    // A nested "service" key first, on another shard than the real one, sends the line to the wrong shard at first.
+    let inner = 'inner-0'
+    for (let i = 0; shardOf(inner, 4) === shardOf('nd-real', 4); i++) inner = `inner-${i}`
+    const res = await postNdjson(url, [
+      JSON.stringify({ meta: { service: inner }, service: 'nd-real', timestamp: isoAt(-3), message: 'nested' }),
+      `{ "service" : "nd-real", "timestamp" : "${isoAt(-2)}", "message" : "spaced" }`,
+      JSON.stringify({ service: 'nd-real', timestamp: isoAt(-1), message: 'quote " and \\ backslash' })
+    ])
+    expect(res).toEqual({ status: 201, body: { stored: 3 } })
+    expect((await readAll(url, 'service=nd-real')).map((e) => e.message)).toEqual(['nested', 'spaced', 'quote " and \\ backslash'])
+    expect(await count(inner)).toBe(0)
   })
 
   it('rejects an NDJSON line that is not JSON by its index and stores the rest', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { BadRequestError, UnsupportedMediaTypeError } from '../../src/errors.js'
-import { ParseFailure, bodyFormat, parseBody, type BodyFormat, type ParsedBody } from '../../src/ingest/body.js'
+import { bodyFormat, parseBody, type BodyFormat, type ParsedBody } from '../../src/ingest/body.js'
 
 type HttpError = Error & { statusCode: number, code: string }
 
@@ -123,53 +123,11 @@ describe('parseBody', () => {
   it('keeps multi-byte UTF-8 text intact', () => {
     const value = { ...entry, message: 'grüße € 😀 \u2028' }
     expect(parse(JSON.stringify(value), 'json')).toEqual({ kind: 'single', value })
-    expect(parse(JSON.stringify(value) + '\n', 'ndjson')).toEqual({ kind: 'batch', items: [value] })
+    expect(parse(JSON.stringify(value) + '\n', 'ndjson')).toEqual({ kind: 'lines', text: JSON.stringify(value) + '\n' })
   })
 
-  describe('NDJSON', () => {
-    it('reads one value per line, always as a batch', () => {
-      const a = { ...entry, message: 'a' }
-      const b = { ...entry, message: 'b' }
-      expect(parse(`${JSON.stringify(a)}\n${JSON.stringify(b)}\n`, 'ndjson')).toEqual({ kind: 'batch', items: [a, b] })
-      expect(parse(JSON.stringify(a), 'ndjson')).toEqual({ kind: 'batch', items: [a] }) // no final newline
-    })
-
-    it('ignores blank lines and accepts CRLF line ends', () => {
-      const text = '\n{"n":1}\r\n\r\n   \n\t\n{"n":2}\n\n'
-      expect(parse(text, 'ndjson')).toEqual({ kind: 'batch', items: [{ n: 1 }, { n: 2 }] })
-    })
-
-    it('turns a bad line into a ParseFailure at its index among the entries', () => {
-      const text = ['{"n":0}', '', 'not json', '{"n":2}', '   ', '{"n":', '{"n":4}', '[1,2'].join('\n')
-      const parsed = parse(text, 'ndjson')
-      expect(parsed.kind).toBe('batch')
-      const items = (parsed as { items: unknown[] }).items
-      expect(items).toHaveLength(6)
-      expect(items[0]).toEqual({ n: 0 })
-      expect(items[2]).toEqual({ n: 2 })
-      expect(items[4]).toEqual({ n: 4 })
-      for (const i of [1, 3, 5]) {
-        expect(items[i], `item ${i}`).toBeInstanceOf(ParseFailure)
-        expect((items[i] as ParseFailure).error).toMatch(/^line is not valid JSON: .+/)
-        expect((items[i] as ParseFailure).error.length).toBeLessThanOrEqual('line is not valid JSON: '.length + 200)
-      }
-    })
-
-    it('keeps valid JSON lines that are not objects for the entry check to reject', () => {
-      expect(parse('42\n"x"\nnull\n[]\n', 'ndjson')).toEqual({ kind: 'batch', items: [42, 'x', null, []] })
-    })
-
-    it('rejects a body with no entries', () => {
-      for (const text of ['\n', '\n\n  \r\n\t\n', ' ']) {
-        const err = thrown(() => parse(text, 'ndjson'))
-        expect(err, JSON.stringify(text)).toBeInstanceOf(BadRequestError)
-        expect(err.message).toBe('request body has no entries; send one JSON object per line')
-      }
-    })
-
-    it('does not treat a JSON array body as a batch', () => {
-      // In NDJSON a one-line array is one value, left for the entry check to reject.
-      expect(parse('[{"n":1},{"n":2}]', 'ndjson')).toEqual({ kind: 'batch', items: [[{ n: 1 }, { n: 2 }]] })
-    })
+  it('passes NDJSON on as text, once it is known to be UTF-8', () => {
+    const text = '{"n":1}\n\n{"n":2}\n'
+    expect(parse(text, 'ndjson')).toEqual({ kind: 'lines', text })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { After, IngestBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
+import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { ENTRY_OVERHEAD_BYTES, QueryBudgetError, ShardStore } from '../../src/store/shard-store.js'
 import { MAX_BLOCK } from '../../src/store/sorted-log.js'
@@ -357,5 +357,43 @@ describe('ShardStore', () => {
       expect(s.oldest).toBe(Math.min(...mine.map((r) => r.ts)))
       expect(s.newest).toBe(Math.max(...mine.map((r) => r.ts)))
     }
+  })
+})
+
+describe('ShardStore.ingestLines', () => {
+  const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
+  const window = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
+  const lineBatch = (lines: string[], index: number[], seq: number[]): LineBatch => ({
+    text: lines.join('\n'), index: Uint32Array.from(index), seq: Float64Array.from(seq), ...window
+  })
+
+  it('parses, validates and stores lines, rejecting bad ones by their request index', () => {
+    const store = new ShardStore()
+    const lines = [
+      JSON.stringify({ service: 'api', timestamp: '2026-11-27T11:59:00.000002Z', message: 'second' }),
+      'not json',
+      JSON.stringify({ service: 'api', timestamp: '2026-11-27T11:59:00.000001Z', message: 'first' }),
+      JSON.stringify({ service: 'api', timestamp: '2020-01-01T00:00:00Z', message: 'too old' })
+    ]
+    const reply = store.ingestLines(lineBatch(lines, [3, 5, 8, 9], [10, 11, 12, 13]), () => true)
+    expect(reply.count).toBe(2)
+    expect(reply.rejectedCount).toBe(2)
+    expect(reply.rejected.map((r) => r.index)).toEqual([5, 9])
+    expect(reply.rejected[0]!.error).toMatch(/^line is not valid JSON/)
+    expect(reply.rejected[1]!.error).toMatch(/older than the retention window/)
+    expect(reply.misrouted).toEqual([])
+    expect(reply.usage.entries).toBe(2)
+    expect(store.entries).toBe(2)
+    expect(store.bytes).toBe(2 * ENTRY_OVERHEAD_BYTES + 'second'.length + 'first'.length)
+    expect(rows(store.query(query({}))).map((r) => [r.message, r.seq])).toEqual([['first', 12], ['second', 10]])
+  })
+
+  it('hands back lines whose service it does not own, storing none of them', () => {
+    const store = new ShardStore()
+    const lines = ['mine', 'theirs', 'mine'].map((service, i) => JSON.stringify({ service, timestamp: '2026-11-27T11:59:00Z', message: `m${i}` }))
+    const reply = store.ingestLines(lineBatch(lines, [0, 1, 2], [1, 2, 3]), (service) => service === 'mine')
+    expect(reply.count).toBe(2)
+    expect(reply.misrouted).toEqual([1])
+    expect(store.services().map((s) => s.service)).toEqual(['mine'])
   })
 })

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { checkLine } from '../../src/ingest/entry.js'
+import { quickService, routeLines } from '../../src/ingest/ndjson.js'
+import { shardOf } from '../../src/shards/hash.js'
+
+const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
+const WINDOW = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
+const TS = '2026-11-27T11:59:00Z'
+const line = (service: string, message = 'm'): string => JSON.stringify({ service, timestamp: TS, message })
+
+describe('quickService', () => {
+  it('reads the service as JSON.stringify writes it, wherever the key stands', () => {
+    expect(quickService(line('api'))).toBe('api')
+    expect(quickService(JSON.stringify({ message: 'x', timestamp: TS, service: 'db-1' }))).toBe('db-1')
+    expect(quickService(line('日本'))).toBe('日本')
+  })
+
+  it('declines what it cannot read for certain', () => {
+    expect(quickService('{"service": "spaced"}')).toBeNull() // another spelling
+    expect(quickService(line('a"b'))).toBeNull() // an escape inside the value
+    expect(quickService(line('back\\slash'))).toBeNull()
+    expect(quickService('{"message":"no service"}')).toBeNull()
+    expect(quickService('{"service":"unterminated')).toBeNull()
+    expect(quickService('not json at all')).toBeNull()
+  })
+
+  it('can be fooled by a nested key, which is why shards check what they get', () => {
+    const nested = JSON.stringify({ meta: { service: 'inner' }, service: 'outer', timestamp: TS, message: 'm' })
+    expect(quickService(nested)).toBe('inner')
+    expect((checkLine(nested, WINDOW) as { service: string }).service).toBe('outer')
+  })
+})
+
+describe('routeLines', () => {
+  it('routes each non-blank line to the shard of its service, with its index among the entries', () => {
+    const services = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+    const text = ['', ...services.map((s) => line(s)), '   ', '\r', ''].join('\n')
+    const routed = routeLines(text, 3, WINDOW)
+    expect(routed.entries).toBe(7)
+    expect(routed.rejected).toEqual([])
+    for (let shard = 0; shard < 3; shard++) {
+      expect(routed.lines[shard]).toEqual(services.filter((s) => shardOf(s, 3) === shard).map((s) => line(s)))
+      expect(routed.indexes[shard]).toEqual(services.map((s, i) => [s, i] as const).filter(([s]) => shardOf(s, 3) === shard).map(([, i]) => i))
+    }
+  })
+
+  it('parses on the front a line the quick look cannot read, rejecting it by index if it is bad', () => {
+    const text = [line('ok'), '{"service": "spaced", "timestamp": "2026-11-27T11:59:00Z", "message": "m"}', 'not json', '{"service": 5}', line('ok2')].join('\n')
+    const routed = routeLines(text, 2, WINDOW)
+    expect(routed.entries).toBe(5)
+    expect(routed.rejectedCount).toBe(2)
+    expect(routed.rejected.map((r) => r.index)).toEqual([2, 3])
+    expect(routed.rejected[0]!.error).toMatch(/^line is not valid JSON/)
+    expect(routed.rejected[1]!.error).toMatch(/service must be a string/)
+    const all = routed.indexes.flat().sort()
+    expect(all).toEqual([0, 1, 4])
+    expect(routed.lines[shardOf('spaced', 2)]).toContain('{"service": "spaced", "timestamp": "2026-11-27T11:59:00Z", "message": "m"}')
+  })
+
+  it('lists at most 1000 rejected lines but counts them all', () => {
+    const routed = routeLines(Array.from({ length: 1500 }, () => 'garbage').join('\n'), 2, WINDOW)
+    expect(routed.rejectedCount).toBe(1500)
+    expect(routed.rejected).toHaveLength(1000)
+    expect(routed.entries).toBe(1500)
+  })
+
+  it('finds no entries in a blank body', () => {
+    expect(routeLines('\n \n\t\r\n', 2, WINDOW).entries).toBe(0)
+  })
+})
