@@ -29,7 +29,6 @@ export function bodyFormat (contentType: string | undefined): BodyFormat {
   )
 }
 
-
 export function parseBody (body: Buffer, format: BodyFormat): ParsedBody {
   if (body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
   if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
