@@ -24,8 +24,10 @@ export interface IngestBatch {
  * the service it parses and hands back the lines it does not own.
  */
 export interface LineBatch {
-  /** The lines, joined by '\n'. */
+  /** The whole request body; this shard's lines are text.slice(starts[i], ends[i]). */
   text: string
+  starts: Uint32Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
   /** Each line's 0-based index among the request's entries. */
   index: Uint32Array<ArrayBuffer>
   /** Arrival sequence number of each line. */

@@ -1,7 +1,7 @@
 import { BadRequestError, InvalidEntryError } from '../errors.js'
 import { bodyFormat, parseBody } from '../ingest/body.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
-import { routeLines } from '../ingest/ndjson.js'
+import { linesAt, routeLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -46,14 +46,13 @@ export async function ingestBody (body: Buffer | undefined, contentType: string 
 async function ingestLines (text: string, router: ShardRouter, window: Window): Promise<Answer> {
   const routed = routeLines(text, router.shards.length, window)
   if (routed.entries === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
-  const result = await router.ingestLines(routed.lines, routed.indexes, window)
+  const result = await router.ingestLines(text, routed.perShard, window)
   const rejected = routed.rejected.concat(result.rejected)
   let rejectedCount = routed.rejectedCount + result.rejectedCount
 
   if (result.misrouted.length > 0) {
     // Lines the quick look routed wrongly (a nested or repeated "service" key): parse them here.
-    const byIndex = new Map<number, string>()
-    routed.indexes.forEach((idx, shard) => idx.forEach((index, k) => byIndex.set(index, routed.lines[shard]![k]!)))
+    const byIndex = linesAt(text, routed, result.misrouted)
     const entries: Entry[] = []
     for (const index of result.misrouted) {
       const entry = checkLine(byIndex.get(index)!, window)

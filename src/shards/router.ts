@@ -1,5 +1,6 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
 import type { Entry, Window } from '../ingest/entry.js'
+import type { ShardLines } from '../ingest/ndjson.js'
 import type { After, QueryPart, Rejected, ServiceStats, ShardInit } from '../protocol.js'
 import { ENTRY_OVERHEAD_BYTES } from '../store/shard-store.js'
 import { shardOf } from './hash.js'
@@ -94,33 +95,33 @@ export class ShardRouter {
    * and store; admitted all or none like ingest(). A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (lines: string[][], indexes: number[][], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }> {
-    const perShard = lines.map((l) => l.length)
+  async ingestLines (text: string, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }> {
     let count = 0
     let chars = 0
-    for (const shardLines of lines) {
-      count += shardLines.length
-      for (const line of shardLines) chars += line.length
+    for (const share of perShard) {
+      count += share.starts.length
+      for (let k = 0; k < share.starts.length; k++) chars += share.ends[k]! - share.starts[k]!
     }
-    this.admit(perShard, count, chars)
+    this.admit(perShard.map((share) => share.starts.length), count, chars)
     const base = this.nextSeq
     let top = 0
     const sends: Array<Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }>> = []
-    for (let shard = 0; shard < lines.length; shard++) {
-      const n = lines[shard]!.length
-      if (n === 0) continue
+    perShard.forEach((share, shard) => {
+      const n = share.indexes.length
+      if (n === 0) return
       const seq = new Float64Array(n)
-      const index = indexes[shard]!
-      for (let i = 0; i < n; i++) seq[i] = base + index[i]!
-      top = Math.max(top, index[n - 1]! + 1)
+      for (let i = 0; i < n; i++) seq[i] = base + share.indexes[i]!
+      top = Math.max(top, share.indexes[n - 1]! + 1)
       sends.push(this.shards[shard]!.ingestLines({
-        text: lines[shard]!.join('\n'),
-        index: Uint32Array.from(indexes[shard]!),
+        text,
+        starts: Uint32Array.from(share.starts),
+        ends: Uint32Array.from(share.ends),
+        index: Uint32Array.from(share.indexes),
         seq,
         oldest: window.oldest,
         newest: window.newest
       }))
-    }
+    })
     this.nextSeq = base + top
     const replies = await Promise.all(sends)
     return {

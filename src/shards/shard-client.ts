@@ -170,15 +170,17 @@ export class ShardClient {
   async ingestLines (batch: LineBatch): Promise<Extract<ShardReply, { type: 'stored-lines' }>> {
     this.pending?.send()
     const n = batch.index.length
+    let chars = 0
+    for (let i = 0; i < n; i++) chars += batch.ends[i]! - batch.starts[i]!
     this.pendingEntries += n
-    this.pendingChars += batch.text.length
+    this.pendingChars += chars
     try {
-      const reply = await this.call({ type: 'ingest-lines', batch }, [batch.index.buffer, batch.seq.buffer])
+      const reply = await this.call({ type: 'ingest-lines', batch }, [batch.starts.buffer, batch.ends.buffer, batch.index.buffer, batch.seq.buffer])
       if (reply.type !== 'stored-lines') throw new Error(`shard ${this.init.shard} answered lines with ${reply.type}`)
       return reply
     } finally {
       this.pendingEntries -= n
-      this.pendingChars -= batch.text.length
+      this.pendingChars -= chars
     }
   }
 

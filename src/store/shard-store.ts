@@ -125,7 +125,7 @@ export class ShardStore {
    * service belongs to another shard (by `owns`) are handed back, not stored.
    */
   ingestLines (batch: LineBatch, owns: (service: string) => boolean): Extract<ShardReply, { type: 'stored-lines' }> {
-    const lines = batch.text.split('\n')
+    const { text, starts, ends } = batch
     const window = { oldest: batch.oldest, newest: batch.newest }
     const rejected: Rejected[] = []
     const misrouted: number[] = []
@@ -134,8 +134,8 @@ export class ShardStore {
     let bytes = 0
     let log: SortedLog | undefined
     let logService = ''
-    for (let i = 0; i < lines.length; i++) {
-      const entry = checkLine(lines[i]!, window)
+    for (let i = 0; i < starts.length; i++) {
+      const entry = checkLine(text.slice(starts[i], ends[i]), window)
       if (typeof entry === 'string') {
         if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
         continue

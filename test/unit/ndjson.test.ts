@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkLine } from '../../src/ingest/entry.js'
-import { quickService, routeLines } from '../../src/ingest/ndjson.js'
+import { linesAt, quickService, routeLines, type RoutedLines } from '../../src/ingest/ndjson.js'
 import { shardOf } from '../../src/shards/hash.js'
 
 const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
@@ -31,6 +31,20 @@ describe('quickService', () => {
   })
 })
 
+/** Each shard's lines as text, read back through the offsets. */
+const linesOf = (text: string, routed: RoutedLines): string[][] =>
+  routed.perShard.map((share) => share.starts.map((start, k) => text.slice(start, share.ends[k])))
+
+describe('quickService within a range', () => {
+  it('looks only between start and end', () => {
+    const text = `${line('first')}\n${line('second')}`
+    const cut = text.indexOf('\n')
+    expect(quickService(text, 0, cut)).toBe('first')
+    expect(quickService(text, cut + 1, text.length)).toBe('second')
+    expect(quickService(text, 0, 5)).toBeNull()
+  })
+})
+
 describe('routeLines', () => {
   it('routes each non-blank line to the shard of its service, with its index among the entries', () => {
     const services = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
@@ -38,9 +52,10 @@ describe('routeLines', () => {
     const routed = routeLines(text, 3, WINDOW)
     expect(routed.entries).toBe(7)
     expect(routed.rejected).toEqual([])
+    const lines = linesOf(text, routed)
     for (let shard = 0; shard < 3; shard++) {
-      expect(routed.lines[shard]).toEqual(services.filter((s) => shardOf(s, 3) === shard).map((s) => line(s)))
-      expect(routed.indexes[shard]).toEqual(services.map((s, i) => [s, i] as const).filter(([s]) => shardOf(s, 3) === shard).map(([, i]) => i))
+      expect(lines[shard]).toEqual(services.filter((s) => shardOf(s, 3) === shard).map((s) => line(s)))
+      expect(routed.perShard[shard]!.indexes).toEqual(services.map((s, i) => [s, i] as const).filter(([s]) => shardOf(s, 3) === shard).map(([, i]) => i))
     }
   })
 
@@ -52,9 +67,10 @@ describe('routeLines', () => {
     expect(routed.rejected.map((r) => r.index)).toEqual([2, 3])
     expect(routed.rejected[0]!.error).toMatch(/^line is not valid JSON/)
     expect(routed.rejected[1]!.error).toMatch(/service must be a string/)
-    const all = routed.indexes.flat().sort()
+    const all = routed.perShard.flatMap((share) => share.indexes).sort()
     expect(all).toEqual([0, 1, 4])
-    expect(routed.lines[shardOf('spaced', 2)]).toContain('{"service": "spaced", "timestamp": "2026-11-27T11:59:00Z", "message": "m"}')
+    expect(linesOf(text, routed)[shardOf('spaced', 2)]).toContain('{"service": "spaced", "timestamp": "2026-11-27T11:59:00Z", "message": "m"}')
+    expect(linesAt(text, routed, [4, 1, 2])).toEqual(new Map([[1, '{"service": "spaced", "timestamp": "2026-11-27T11:59:00Z", "message": "m"}'], [4, line('ok2')]]))
   })
 
   it('lists at most 1000 rejected lines but counts them all', () => {

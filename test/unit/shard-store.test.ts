@@ -363,9 +363,19 @@ describe('ShardStore', () => {
 describe('ShardStore.ingestLines', () => {
   const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
   const window = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
-  const lineBatch = (lines: string[], index: number[], seq: number[]): LineBatch => ({
-    text: lines.join('\n'), index: Uint32Array.from(index), seq: Float64Array.from(seq), ...window
-  })
+  /** The lines inside a body with other text around them, as the front sends them. */
+  const lineBatch = (lines: string[], index: number[], seq: number[]): LineBatch => {
+    let text = '{"other":"line"}\n'
+    const starts: number[] = []
+    const ends: number[] = []
+    for (const l of lines) {
+      starts.push(text.length)
+      text += l
+      ends.push(text.length)
+      text += '\n  \n'
+    }
+    return { text, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), index: Uint32Array.from(index), seq: Float64Array.from(seq), ...window }
+  }
 
   it('parses, validates and stores lines, rejecting bad ones by their request index', () => {
     const store = new ShardStore()
