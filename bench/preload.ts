@@ -86,6 +86,8 @@ export interface RangeOptions {
   limit: number
   count: number
   seed: number
+  /** Leave out `end`: page forward from `start` to the end of the window ("everything since T"). */
+  openEnded?: boolean
 }
 
 /** GET /logs paths over random ranges of `layout` that each hold about `expected` entries. */
@@ -97,7 +99,8 @@ export function rangePaths (layout: StoreLayout, opts: RangeOptions): string[] {
   return Array.from({ length: opts.count }, () => {
     const start = layout.startUs + Math.floor(rand() * (layout.spanUs - length))
     const service = opts.oneService ? `service=${SERVICES[Math.floor(rand() * SERVICE_COUNT)]!}&` : ''
-    return `/logs?${service}start=${writer.format(start)}&end=${writer.format(start + length)}&limit=${opts.limit}`
+    const end = opts.openEnded === true ? '' : `&end=${writer.format(start + length)}`
+    return `/logs?${service}start=${writer.format(start)}${end}&limit=${opts.limit}`
   })
 }
 

@@ -35,8 +35,13 @@ class PartRun implements Run {
 const COMMA = Buffer.from(',')
 const OPEN = Buffer.from('{"logs":[')
 
-/** The JSON body `{"logs":[...],"next":...}` for up to `limit` entries merged from `parts`. */
-export function renderPage (parts: QueryPart[], descending: boolean, limit: number): Buffer {
+/**
+ * The JSON body `{"logs":[...],"next":...}` for up to `limit` entries merged
+ * from `parts`, as chunks to write in order: views into the parts' bytes,
+ * never one copied buffer per page (a 150 KB allocation per query makes V8
+ * run full collections on the front thread often enough to show in p99).
+ */
+export function renderPage (parts: QueryPart[], descending: boolean, limit: number): Uint8Array[] {
   const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p))
   let available = 0
   for (const r of runs) available += r.part.ts.length
@@ -66,5 +71,5 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
   // Each shard sends up to limit + 1 entries, so more than `limit` in all means another page.
   const next = available > limit ? JSON.stringify(encodeCursor({ after: { ts: lastTs, seq: lastSeq }, descending })) : 'null'
   chunks.push(Buffer.from(`],"next":${next}}`))
-  return Buffer.concat(chunks)
+  return chunks
 }

@@ -14,10 +14,10 @@ const HEADROOM = 1.1
 /** A probe mean below this share of `limit` is reported as a warning. */
 const MIN_FILL = 0.9
 
-export async function rangeWorkload (ctx: ScenarioContext, oneService: boolean, seed: number): Promise<Workload> {
+export async function rangeWorkload (ctx: ScenarioContext, oneService: boolean, seed: number, openEnded = false): Promise<Workload> {
   const { layout, config, fixture } = ctx
   if (layout === null) throw new Error('query scenarios need a preloaded store')
-  const paths = rangePaths(layout, { oneService, expected: config.limit * HEADROOM, limit: config.limit, count: PATHS, seed })
+  const paths = rangePaths(layout, { oneService, expected: config.limit * HEADROOM, limit: config.limit, count: PATHS, seed, openEnded })
   const probe = await probeCounts(fixture.url, paths)
   const short = probe.mean < config.limit * MIN_FILL ? ` — SHORT PAGES, ranges hold fewer than ${config.limit}` : ''
   return {

@@ -6,7 +6,8 @@ import { BodyTooLargeError } from '../errors.js'
 
 export interface Answer {
   status: number
-  body: string | Buffer
+  /** Text, bytes, or byte chunks written in order. */
+  body: string | Buffer | Uint8Array[]
   headers?: Record<string, string>
 }
 
@@ -19,7 +20,7 @@ export interface HttpError extends Error {
   retryAfter?: number
 }
 
-export const json = (status: number, body: string | Buffer, headers?: Record<string, string>): Answer =>
+export const json = (status: number, body: Answer['body'], headers?: Record<string, string>): Answer =>
   headers === undefined ? { status, body } : { status, body, headers }
 
 /** Maps any thrown error to its JSON answer; unexpected ones become a logged 500 without details. */

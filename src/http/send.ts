@@ -10,5 +10,16 @@ export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<
   if (answer.headers !== undefined) for (const k in answer.headers) res.setHeader(k, answer.headers[k]!)
   res.setHeader('content-type', 'application/json; charset=utf-8')
   res.statusCode = answer.status
-  res.end(answer.body)
+  const { body } = answer
+  if (!Array.isArray(body)) {
+    res.end(body)
+    return
+  }
+  let length = 0
+  for (const chunk of body) length += chunk.length
+  res.setHeader('content-length', length)
+  res.cork()
+  for (const chunk of body) res.write(chunk)
+  res.end()
+  res.uncork()
 }

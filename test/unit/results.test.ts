@@ -30,12 +30,12 @@ function part (rows: Row[], descending = false): QueryPart {
   }
 }
 
-const render = (parts: QueryPart[], descending: boolean, limit: number): Page => JSON.parse(renderPage(parts, descending, limit).toString('utf8')) as Page
+const render = (parts: QueryPart[], descending: boolean, limit: number): Page => JSON.parse(Buffer.concat(renderPage(parts, descending, limit)).toString('utf8')) as Page
 const T0 = Date.parse('2026-03-10T10:00:00Z') * 1000
 
 describe('renderPage', () => {
   it('renders an empty page', () => {
-    expect(renderPage([], false, 10).toString('utf8')).toBe('{"logs":[],"next":null}')
+    expect(Buffer.concat(renderPage([], false, 10)).toString('utf8')).toBe('{"logs":[],"next":null}')
     expect(render([part([]), part([])], true, 10)).toEqual({ logs: [], next: null })
   })
 
@@ -87,7 +87,7 @@ describe('renderPage', () => {
       '\u2028\u2029 separators', 'lone \ud800 surrogate', 'lone \udfff low', '{"logs":[]}', '', ' '
     ]
     const rows = odd.map((text, i) => ({ service: text || 'x', ts: T0 + i, seq: i + 1, message: text }))
-    const text = renderPage([part(rows)], false, 100).toString('utf8')
+    const text = Buffer.concat(renderPage([part(rows)], false, 100)).toString('utf8')
     const page = JSON.parse(text) as Page
     expect(page.logs).toEqual(rows.map((r) => ({ service: r.service, timestamp: iso(r.ts), message: r.message })))
     // Raw control characters never reach the output, and lone surrogates are escaped,
