@@ -48,11 +48,11 @@ export const QUICK: Readonly<BenchConfig> = Object.freeze({
   memoryEntries: 200_000
 })
 
-export const PARTS = ['a', 'b', 'c', 'd', 'e', 'growth', 'memory'] as const
+export const PARTS = ['a', 'b', 'c', 'c1', 'd', 'd1', 'e', 'growth', 'memory'] as const
 
 export function usage (): string {
   return [
-    'Usage: npm run bench [-- --quick] [-- --only=a,b,c,d,e,growth,memory]',
+    'Usage: npm run bench [-- --quick] [-- --only=a,b,c,c1,d,d1,e,growth,memory]',
     '  --quick   short runs and smaller stores (under 90 s in all)',
     '  --only    run only some parts; RESULTS.md is then not rewritten'
   ].join('\n')

@@ -6,8 +6,8 @@ import { failedRow, measure, type Scenario } from './scenario.js'
 import { batchIngest } from './scenarios/batch-ingest.js'
 import { serverRss } from './scenarios/memory.js'
 import { mixed } from './scenarios/mixed.js'
-import { queryAll } from './scenarios/query-all.js'
-import { queryOne } from './scenarios/query-one.js'
+import { queryAll, queryAllAlone } from './scenarios/query-all.js'
+import { queryOne, queryOneAlone } from './scenarios/query-one.js'
 import { singlePost } from './scenarios/single-post.js'
 import { withTarget, type TargetName } from './server-fixture.js'
 import type { Report } from './types.js'
@@ -16,7 +16,7 @@ import type { Report } from './types.js'
 // progress line counts down. Ingest scenarios get a fresh server per target;
 // the query scenarios share one server per target, preloaded once over HTTP.
 
-export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, queryOne, queryAll, mixed]
+export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed]
 
 /** Rough preload rates on a 2-core machine, for the estimates only. */
 const PRELOAD_RATE: Record<TargetName, number> = { logagg: 150_000, naive: 80_000, raw: 200_000 }

@@ -4,7 +4,7 @@ import type { TargetName } from './server-fixture.js'
 // The shape of one benchmark run's results: what bench/results/latest.json
 // holds and what the table, RESULTS.md and the charts are drawn from.
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e'
+export type ScenarioId = 'a' | 'b' | 'c' | 'c1' | 'd' | 'd1' | 'e'
 
 /** One scenario measured against one target. */
 export interface Row {

@@ -18,3 +18,6 @@ export const queryAll: Scenario = {
   preloaded: true,
   prepare: (ctx) => rangeWorkload(ctx, false, 4, true)
 }
+
+/** (d) at one connection: the latency of a single merged query with nothing queued in front of it. */
+export const queryAllAlone: Scenario = { ...queryAll, id: 'd1', title: 'GET all services merged, limit 1000, one connection', connections: 1 }

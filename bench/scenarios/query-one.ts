@@ -15,3 +15,6 @@ export const queryOne: Scenario = {
   preloaded: true,
   prepare: (ctx) => rangeWorkload(ctx, true, 3)
 }
+
+/** (c) at one connection: the latency of a single query with nothing queued in front of it. */
+export const queryOneAlone: Scenario = { ...queryOne, id: 'c1', title: 'GET one service, limit 1000, one connection', connections: 1 }
