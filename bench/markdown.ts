@@ -76,7 +76,8 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     out.push(`  and RSS by ${bytes(mem.rssDeltaBytes)}, **${mem.rssPerEntry.toFixed(0)} B/entry**, after gc(). \`ShardStore.ingest\` alone took ${mem.ingestSeconds.toFixed(2)} s (${int(mem.entries / mem.ingestSeconds)} entries/s).`)
     out.push(`- **Purge**: dropping all ${int(mem.purgeDropped)} entries as expired blocked for **${ms(mem.purgeMs)} ms** in the longest \`purge()\` call`)
     out.push(`  (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all). In the server each shard purges only its own share;`)
-    out.push('  freeing the dropped entries is left to the garbage collector and is not part of this figure.')
+    out.push(`  freeing the dropped entries is the garbage collector's work: the full collection a shard asks for once purges have freed as much as it`)
+    out.push(`  still holds (so memory goes back down after a burst) then took **${ms(mem.collectMs)} ms**, once.`)
   }
   for (const s of report.memory.server) {
     out.push(`- **${s.target} server**: VmRSS grew from ${bytes(s.rssBeforeBytes)} to ${bytes(s.rssAfterBytes)} over a ${int(s.entries)}-entry preload, **${s.perEntry === null ? 'n/a' : s.perEntry.toFixed(0)} B/entry** (RSS, not after a GC; includes garbage not yet collected).`)

@@ -89,7 +89,7 @@ export function summaryLines (report: Report): string[] {
   if (mem !== null && 'error' in mem) lines.push(`memory  in-process probe FAILED: ${mem.error}`)
   else if (mem !== null) {
     lines.push(`memory  ShardStore in-process, ${int(mem.entries)} entries: ${mem.heapPerEntry.toFixed(0)} B/entry heapUsed, ${mem.rssPerEntry.toFixed(0)} B/entry RSS`)
-    lines.push(`purge   ShardStore.purge() of ${int(mem.purgeDropped)} expired entries: longest call ${ms(mem.purgeMs)} ms (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all)`)
+    lines.push(`purge   ShardStore.purge() of ${int(mem.purgeDropped)} expired entries: longest call ${ms(mem.purgeMs)} ms (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all); then one full collection: ${ms(mem.collectMs)} ms`)
   }
   for (const s of report.memory.server) {
     lines.push(`memory  ${s.target} server RSS growth over ${int(s.entries)} entries: ${s.perEntry === null ? 'n/a' : `${s.perEntry.toFixed(0)} B/entry`} (${bytes(s.rssBeforeBytes)} → ${bytes(s.rssAfterBytes)}; preload ${s.preloadSeconds.toFixed(1)} s)`)

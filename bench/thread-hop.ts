@@ -1,10 +1,11 @@
 // The cost of one round trip to a worker thread: piscina (as the shards use
-// it: one thread, atomics disabled) against a bare worker_threads Worker with
-// a MessagePort and an id → callback map. Measured the way the server uses
+// it: one thread, atomics disabled, HOP_PIPELINE tasks in flight; the shards
+// use 16) against a bare worker_threads Worker with a MessagePort and an
+// id → callback map. Measured the way the server uses
 // the hop: sequential calls (latency) and 64 calls in flight (throughput),
 // each carrying a small query-sized message and answering ~1 KB.
 //
-// Run: npm run build && node dist/bench/thread-hop.js
+// Run: npm run build && HOP_PIPELINE=16 node dist/bench/thread-hop.js
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker, isMainThread, parentPort } from 'node:worker_threads'
@@ -13,6 +14,8 @@ import { Piscina } from 'piscina'
 const SELF = fileURLToPath(import.meta.url)
 const REPLY = 'x'.repeat(1024)
 const CALLS = 20_000
+/** Tasks piscina may hand the worker before the first is answered (the shards use the same). */
+const PIPELINE = Number(process.env.HOP_PIPELINE ?? 16)
 
 interface Call { id: number, services: string[], start: number, end: number }
 
@@ -45,7 +48,7 @@ function rawCaller (): { call: Caller, close: () => Promise<number> } {
 }
 
 function piscinaCaller (): { call: Caller, close: () => Promise<void> } {
-  const pool = new Piscina({ filename: SELF, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled' })
+  const pool = new Piscina({ filename: SELF, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', concurrentTasksPerWorker: PIPELINE })
   return { call: (c) => pool.run(c), close: () => pool.close() }
 }
 

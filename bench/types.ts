@@ -50,6 +50,8 @@ export interface InProcessMemory {
   purgeCalls: number
   purgeTotalMs: number
   purgeDropped: number
+  /** The full collection a shard asks for once a purge has freed most of it, ms. */
+  collectMs: number
 }
 
 export interface ServerRss {
