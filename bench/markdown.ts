@@ -76,7 +76,7 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     out.push(`  and RSS by ${bytes(mem.rssDeltaBytes)}, **${mem.rssPerEntry.toFixed(0)} B/entry**, after gc(). \`ShardStore.ingest\` alone took ${mem.ingestSeconds.toFixed(2)} s (${int(mem.entries / mem.ingestSeconds)} entries/s).`)
     out.push(`- **Purge**: dropping all ${int(mem.purgeDropped)} entries as expired blocked for **${ms(mem.purgeMs)} ms** in the longest \`purge()\` call`)
     out.push(`  (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all). In the server each shard purges only its own share;`)
-    out.push(`  freeing the dropped entries is the garbage collector's work: the full collection a shard asks for once purges have freed as much as it`)
+    out.push('  freeing the dropped entries is the garbage collector\'s work: the full collection a shard asks for once purges have freed as much as it')
     out.push(`  still holds (so memory goes back down after a burst) then took **${ms(mem.collectMs)} ms**, once.`)
   }
   for (const s of report.memory.server) {
