@@ -1,21 +1,13 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
 import type { Entry, Window } from '../ingest/entry.js'
 import type { ShardLines } from '../ingest/ndjson.js'
-import type { After, QueryPart, Rejected, ServiceStats, ShardInit } from '../protocol.js'
+import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery } from '../protocol.js'
 import { ENTRY_OVERHEAD_BYTES } from '../store/shard-store.js'
 import { shardOf } from './hash.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
-/** A query as the front thread sends it, before it is split by shard. */
-export interface RouterQuery {
-  services: string[] | null
-  start: number
-  end: number
-  descending: boolean
-  limit: number
-  after: After | null
-  contains: string | null
-}
+/** A query as the front thread sends it, before it is split by shard and given its budget. */
+export type RouterQuery = Omit<ShardQuery, 'deadline' | 'maxScan'>
 
 export interface RouterLimits {
   /** Entries that may wait for one shard (queued or in flight) before ingest answers 429. */
