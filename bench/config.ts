@@ -19,6 +19,12 @@ export interface BenchConfig {
   rssSettleMs: number
   /** Page size of the query scenarios. */
   limit: number
+  /**
+   * Rounds of each ingest scenario, the targets interleaved in each round;
+   * the row kept per target is its median round, so one noisy run on this
+   * shared machine does not decide a ratio.
+   */
+  ingestRounds: number
   /** Run only these parts (scenario letters, "growth", "memory"); null runs everything. */
   only: Set<string> | null
 }
@@ -34,6 +40,7 @@ export const FULL: Readonly<BenchConfig> = Object.freeze({
   batchSize: 1000,
   rssSettleMs: 1000,
   limit: 1000,
+  ingestRounds: 3,
   only: null
 })
 
@@ -43,6 +50,7 @@ export const QUICK: Readonly<BenchConfig> = Object.freeze({
   warmupS: 0.5,
   durationS: 2.5,
   rssSettleMs: 300,
+  ingestRounds: 1,
   preloadEntries: 200_000,
   querySizes: [100_000, 200_000],
   memoryEntries: 200_000

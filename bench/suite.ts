@@ -10,7 +10,7 @@ import { queryAll, queryAllAlone } from './scenarios/query-all.js'
 import { queryOne, queryOneAlone } from './scenarios/query-one.js'
 import { singlePost } from './scenarios/single-post.js'
 import { withTarget, type TargetName } from './server-fixture.js'
-import type { Report } from './types.js'
+import type { Report, Row } from './types.js'
 
 // The order the suite runs in, and the plan (with time estimates) that the
 // progress line counts down. Ingest scenarios get a fresh server per target;
@@ -37,7 +37,10 @@ export function planSteps (config: BenchConfig): PlannedStep[] {
   const run = config.warmupS + config.durationS + START_STOP_S
   const steps: PlannedStep[] = []
   for (const s of SCENARIOS.filter((s) => !s.preloaded && wants(config, s.id))) {
-    for (const t of s.targets) steps.push({ key: `${s.id}:${t}`, label: `(${s.id}) ${s.title} → ${t}`, estimateS: run })
+    for (let round = 1; round <= config.ingestRounds; round++) {
+      const of = config.ingestRounds > 1 ? ` (round ${round} of ${config.ingestRounds})` : ''
+      for (const t of s.targets) steps.push({ key: `${s.id}:${t}:${round}`, label: `(${s.id}) ${s.title} → ${t}${of}`, estimateS: run })
+    }
   }
   for (const t of preloadTargets(config)) {
     steps.push({ key: `preload:${t}`, label: `preload ${config.preloadEntries.toLocaleString('en-US')} entries → ${t}`, estimateS: START_STOP_S + config.preloadEntries / PRELOAD_RATE[t] })
@@ -64,17 +67,21 @@ export function planSteps (config: BenchConfig): PlannedStep[] {
 /** Runs every wanted scenario against every target it supports, adding rows (and server RSS) to `report`. */
 export async function runScenarios (config: BenchConfig, progress: Progress, report: Report): Promise<void> {
   for (const s of SCENARIOS.filter((s) => !s.preloaded && wants(config, s.id))) {
-    for (const target of s.targets) {
-      progress.begin(`${s.id}:${target}`)
-      try {
-        report.rows.push(await withTarget(target, {}, async (fixture) => {
-          if (target === 'logagg' && Object.keys(report.settings).length === 0) report.settings = fixture.settings
-          return await measure(s, { fixture, config, layout: null })
-        }))
-      } catch (err) {
-        report.rows.push(failedRow(s, target, err))
+    const rounds = new Map<TargetName, Row[]>(s.targets.map((t) => [t, []]))
+    for (let round = 1; round <= config.ingestRounds; round++) {
+      for (const target of s.targets) {
+        progress.begin(`${s.id}:${target}:${round}`)
+        try {
+          rounds.get(target)!.push(await withTarget(target, {}, async (fixture) => {
+            if (target === 'logagg' && Object.keys(report.settings).length === 0) report.settings = fixture.settings
+            return await measure(s, { fixture, config, layout: null })
+          }))
+        } catch (err) {
+          rounds.get(target)!.push(failedRow(s, target, err))
+        }
       }
     }
+    for (const target of s.targets) report.rows.push(medianRow(rounds.get(target)!))
   }
 
   for (const target of preloadTargets(config)) {
@@ -100,6 +107,23 @@ export async function runScenarios (config: BenchConfig, progress: Progress, rep
       // The server did not start, or the preload failed: every scenario not yet run fails with it.
       for (const s of scenarios.filter((s) => !done.has(s))) report.rows.push(failedRow(s, target, err))
     }
+  }
+}
+
+/**
+ * The round with the median entries/s (a failed round counts as the lowest),
+ * its note listing every round; non-2xx and errors are summed over all rounds.
+ */
+export function medianRow (rows: Row[]): Row {
+  if (rows.length === 1) return rows[0]!
+  const sorted = [...rows].sort((a, b) => (a.error === null ? a.entriesPerSec : -1) - (b.error === null ? b.entriesPerSec : -1))
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!
+  const all = rows.map((r) => (r.error === null ? Math.round(r.entriesPerSec).toLocaleString('en-US') : 'failed')).join(', ')
+  return {
+    ...median,
+    non2xx: rows.reduce((n, r) => n + r.non2xx, 0),
+    errors: rows.reduce((n, r) => n + r.errors, 0),
+    note: `${median.note}; median of ${rows.length} rounds (entries/s ${all})`
   }
 }
 
