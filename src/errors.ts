@@ -1,8 +1,9 @@
 import createError from '@fastify/error'
 
 // Every error a client can see: a stable code, an HTTP status, and a message
-// that says what to do. Errors never cross a thread as classes; a shard's
-// failure arrives as an ordinary Error and is mapped to ShardUnavailableError.
+// that says what to do. Errors never cross a thread as classes: a shard that
+// refuses a request answers {code, message}, rebuilt here from SHARD_ERRORS,
+// and a shard that fails or dies becomes a ShardUnavailableError.
 
 export const BadRequestError = createError('LOGAGG_ERR_BAD_REQUEST', '%s', 400)
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
@@ -26,13 +27,6 @@ export const ShuttingDownError = createError('LOGAGG_ERR_SHUTTING_DOWN', 'the se
 /** Marks an error so that its answer carries a Retry-After header of `seconds`. */
 export function retryAfter<E extends Error> (err: E, seconds: number): E & { retryAfter: number } {
   return Object.assign(err, { retryAfter: seconds })
-}
-
-/** The fields every error response body carries. */
-export interface ErrorBody {
-  error: string
-  code: string
-  [extra: string]: unknown
 }
 
 /** The errors a shard may answer with, by code, rebuilt on the front thread. */
