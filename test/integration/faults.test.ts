@@ -50,7 +50,7 @@ describe('a shard worker that dies', () => {
     // Dying at start does not become a tight loop: restarts back off (100, 200, 400, 800 ms ...).
     await new Promise((resolve) => setTimeout(resolve, 1600))
     const restarts = server.router.shards[0]!.restarts
-    expect(restarts).toBeGreaterThanOrEqual(2)
+    expect(restarts).toBeGreaterThanOrEqual(1)
     expect(restarts).toBeLessThanOrEqual(6)
 
     rmSync(dir, { recursive: true, force: true })
