@@ -1,3 +1,4 @@
+import type { BenchConfig } from './config.js'
 import type { LatencyStats, LoadResult } from './load.js'
 import type { TargetName } from './server-fixture.js'
 
@@ -72,14 +73,8 @@ export interface Machine {
   date: string
 }
 
-export interface RunSettings {
-  warmupS: number
-  durationS: number
-  preloadEntries: number
-  querySizes: number[]
-  shardCounts: number[]
-  memoryEntries: number
-}
+/** The part of the run's configuration a report records. */
+export type RunSettings = Pick<BenchConfig, 'warmupS' | 'durationS' | 'preloadEntries' | 'querySizes' | 'shardCounts' | 'memoryEntries'>
 
 export interface Report {
   mode: 'quick' | 'full'
