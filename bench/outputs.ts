@@ -8,8 +8,8 @@ import { int, ms } from './report.js'
 
 // Where a run's results go:
 //   bench/results/latest.json, bench/results/*.svg   every run (gitignored)
-//   bench/RESULTS.md                                 every run that ran all parts
-//   bench/charts/*.svg                               full runs only (RESULTS.md links them)
+//   bench/results/RESULTS-quick.md                   a --quick run of all parts (gitignored)
+//   bench/RESULTS.md, bench/charts/*.svg             a full run of all parts: the committed record
 
 export const BENCH_DIR = join(DIST, '..', 'bench')
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
@@ -46,14 +46,16 @@ export function writeOutputs (report: Report): string[] {
   for (const name of CHARTS) write(join(RESULTS_DIR, name), svgs[name])
   if (report.partial) return written
 
-  const full = report.mode === 'full'
-  if (full) {
-    mkdirSync(CHARTS_DIR, { recursive: true })
-    for (const name of CHARTS) {
-      copyFileSync(join(RESULTS_DIR, name), join(CHARTS_DIR, name))
-      written.push(join(CHARTS_DIR, name))
-    }
+  if (report.mode !== 'full') {
+    // A quick run must not replace the record of the last full run.
+    write(join(RESULTS_DIR, 'RESULTS-quick.md'), renderMarkdown(report, '.'))
+    return written
   }
-  write(join(BENCH_DIR, 'RESULTS.md'), renderMarkdown(report, full ? 'charts' : 'results'))
+  mkdirSync(CHARTS_DIR, { recursive: true })
+  for (const name of CHARTS) {
+    copyFileSync(join(RESULTS_DIR, name), join(CHARTS_DIR, name))
+    written.push(join(CHARTS_DIR, name))
+  }
+  write(join(BENCH_DIR, 'RESULTS.md'), renderMarkdown(report, 'charts'))
   return written
 }
