@@ -64,6 +64,21 @@ describe('a shard worker that dies', () => {
     expect(events.some((e) => e.msg === 'shard worker restarted' && e.shard === 0)).toBe(true)
   })
 
+  it('answers /healthz with 503 until every shard has started, then 200', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logagg-'))
+    const failFile = join(dir, 'fail')
+    writeFileSync(failFile, '')
+    process.env.LOGAGG_TEST_FAIL_AT_START = failFile
+    server = await startFixtureServer({ shards: 2 })
+    const before = await getJson(server.url, '/healthz')
+    expect(before.status).toBe(503)
+    expect(before.body.error).toMatch(/not every shard is ready/)
+    expect((await postJson(server.url, { service: 'early', timestamp: isoAt(0), message: 'm' })).status).toBe(503)
+    rmSync(dir, { recursive: true, force: true })
+    expect(await eventually(async () => (await getJson(server!.url, '/healthz')).status === 200, 15_000)).toBe(true)
+    expect((await postJson(server.url, { service: 'early', timestamp: isoAt(0), message: 'm' })).status).toBe(201)
+  })
+
   it('survives a worker terminated from outside', async () => {
     server = await startFixtureServer({ shards: 2 })
     const thread = server.router.shards[1]!.thread
