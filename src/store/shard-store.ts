@@ -42,7 +42,8 @@ class LogScan implements Run {
 
   constructor (
     private readonly log: SortedLog,
-    readonly serviceIdx: number,
+    /** The service name as a JSON string literal, for rendering. */
+    readonly serviceJson: string,
     start: { block: number, offset: number },
     private readonly bound: number,
     private readonly descending: boolean,
@@ -95,29 +96,31 @@ class LogScan implements Run {
 export class ShardStore {
   readonly logs = new Map<string, SortedLog>()
   entries = 0
+  /** Total length of every stored message. */
+  chars = 0
+
   /** Estimated bytes held: ENTRY_OVERHEAD_BYTES plus the message length, per entry. */
-  bytes = 0
+  get bytes (): number {
+    return this.entries * ENTRY_OVERHEAD_BYTES + this.chars
+  }
+
+  private logFor (service: string): SortedLog {
+    let log = this.logs.get(service)
+    if (log === undefined) this.logs.set(service, log = new SortedLog())
+    return log
+  }
+
+  private stored (log: SortedLog, ts: number, seq: number, message: string): void {
+    log.insert(ts, seq, message)
+    this.entries++
+    this.chars += message.length
+  }
 
   ingest (batch: IngestBatch): number {
-    const { services, serviceIdx, ts, seq, messages } = batch
-    const targets = services.map((name) => {
-      let log = this.logs.get(name)
-      if (log === undefined) {
-        log = new SortedLog()
-        this.logs.set(name, log)
-      }
-      return log
-    })
-    const n = ts.length
-    let bytes = n * ENTRY_OVERHEAD_BYTES
-    for (let i = 0; i < n; i++) {
-      const msg = messages[i]!
-      bytes += msg.length
-      targets[serviceIdx[i]!]!.insert(ts[i]!, seq[i]!, msg)
-    }
-    this.entries += n
-    this.bytes += bytes
-    return n
+    const { serviceIdx, ts, seq, messages } = batch
+    const targets = batch.services.map((name) => this.logFor(name))
+    for (let i = 0; i < ts.length; i++) this.stored(targets[serviceIdx[i]!]!, ts[i]!, seq[i]!, messages[i]!)
+    return ts.length
   }
 
   /**
@@ -131,7 +134,6 @@ export class ShardStore {
     const misrouted: number[] = []
     let rejectedCount = 0
     let count = 0
-    let bytes = 0
     let log: SortedLog | undefined
     let logService = ''
     for (let i = 0; i < starts.length; i++) {
@@ -146,40 +148,35 @@ export class ShardStore {
       }
       if (entry.service !== logService) {
         logService = entry.service
-        log = this.logs.get(logService)
-        if (log === undefined) this.logs.set(logService, log = new SortedLog())
+        log = this.logFor(logService)
       }
-      log!.insert(entry.ts, batch.seq[i]!, entry.message)
+      this.stored(log!, entry.ts, batch.seq[i]!, entry.message)
       count++
-      bytes += ENTRY_OVERHEAD_BYTES + entry.message.length
     }
-    this.entries += count
-    this.bytes += bytes
     return { type: 'stored-lines', count, rejected, rejectedCount, misrouted, usage: { entries: this.entries, bytes: this.bytes } }
   }
 
   query (q: ShardQuery): QueryPart {
-    const names = q.services ?? [...this.logs.keys()]
+    const names = q.services ?? this.logs.keys()
     const budget = new Budget(q.maxScan ?? Infinity, q.deadline ?? Infinity)
     const runs: LogScan[] = []
     const low: After = q.after !== null && !q.descending && q.after.ts >= q.start ? q.after : { ts: q.start, seq: -Infinity }
     const high: After = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
-    for (let i = 0; i < names.length; i++) {
-      const log = this.logs.get(names[i]!)
+    for (const name of names) {
+      const log = this.logs.get(name)
       if (log === undefined || log.size === 0) continue
       const pos = q.descending ? log.positionBefore(high.ts, high.seq) : log.positionAfter(low.ts, low.seq)
-      const scan = new LogScan(log, i, pos, q.descending ? q.start : q.end, q.descending, q.contains, budget)
+      const scan = new LogScan(log, JSON.stringify(name), pos, q.descending ? q.start : q.end, q.descending, q.contains, budget)
       if (scan.seek()) runs.push(scan)
     }
 
     const ts: number[] = []
     const seq: number[] = []
-    const serviceJson = names.map((name) => JSON.stringify(name))
     const writer = new EntryWriter()
     mergeRuns(runs, q.descending, q.limit, (run) => {
       ts.push(run.ts)
       seq.push(run.seq)
-      writer.add(serviceJson[run.serviceIdx]!, run.ts, run.msg)
+      writer.add(run.serviceJson, run.ts, run.msg)
     })
     return { ts: Float64Array.from(ts), seq: Float64Array.from(seq), ...writer.finish() }
   }
@@ -195,16 +192,13 @@ export class ShardStore {
   /** Drops every entry older than `cutoff` (epoch µs) and forgets services left empty. */
   purge (cutoff: number): number {
     let dropped = 0
-    let bytes = 0
     for (const [service, log] of this.logs) {
       const chars = log.chars
-      const d = log.purge(cutoff)
-      dropped += d
-      bytes += d * ENTRY_OVERHEAD_BYTES + chars - log.chars
+      dropped += log.purge(cutoff)
+      this.chars -= chars - log.chars
       if (log.size === 0) this.logs.delete(service)
     }
     this.entries -= dropped
-    this.bytes -= bytes
     return dropped
   }
 }
