@@ -10,10 +10,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { buildApp, tokensOf, type Lifecycle } from './http/app.js'
-import { tokenCheck } from './http/auth.js'
+import { buildApp, type Lifecycle } from './http/app.js'
 import { createFastPath } from './http/fast-path.js'
-import { securityHeaders } from './http/security-headers.js'
+import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
 
@@ -73,16 +72,9 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     }
   )
   const lifecycle: Lifecycle = { closing: false }
-  const app = buildApp(router, settings, log, lifecycle)
-  const fastPath = createFastPath({
-    router,
-    settings,
-    log,
-    lifecycle,
-    headers: securityHeaders(),
-    checkIngest: tokenCheck('ingest', tokensOf(settings)),
-    checkQuery: tokenCheck('query', tokensOf(settings))
-  })
+  const policy = httpPolicy(settings)
+  const app = buildApp(router, settings, log, lifecycle, policy)
+  const fastPath = createFastPath({ router, settings, log, lifecycle, policy })
   const http = createServer({
     headersTimeout: settings.headersTimeout,
     requestTimeout: settings.requestTimeout,

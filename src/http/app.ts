@@ -1,15 +1,13 @@
 import cors from 'cors'
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
-import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../errors.js'
-import { bodyFormat } from '../ingest/body.js'
+import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
-import type { Scope, Tokens } from './auth.js'
-import { tokenCheck } from './auth.js'
 import { ingestBody } from './ingest-route.js'
+import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
 import { send } from './send.js'
 
@@ -29,12 +27,8 @@ function methodNotAllowed (allow: string) {
 const route = (handle: (req: Request) => Promise<Answer> | Answer): RequestHandler =>
   async (req, res) => { send(res, await handle(req)) }
 
-export function tokensOf (settings: Settings): Tokens {
-  return { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken }
-}
-
 /** The Express app: every route, including the ones the fast path usually serves. */
-export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle): express.Express {
+export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -43,26 +37,29 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     if (lifecycle.closing) throw new ShuttingDownError()
     next()
   })
-  // A JSON API: no scripts, frames or sniffing; helmet's defaults say so to browsers.
-  app.use(helmet())
+  // A JSON API: no scripts, frames or sniffing; helmet's headers say so to browsers.
+  app.use((_req, res, next) => {
+    for (const [name, value] of policy.headers) res.setHeader(name, value)
+    next()
+  })
   if (settings.corsOrigin !== '') app.use(cors({ origin: settings.corsOrigin, methods: ['GET', 'HEAD', 'POST'], maxAge: 600 }))
 
-  const guard = (scope: Scope): RequestHandler[] => {
-    const check = tokenCheck(scope, tokensOf(settings))
-    return check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
-  }
-  const checkContentType: RequestHandler = (req, _res, next) => {
-    bodyFormat(req.headers['content-type'])
+  const guard = (check: HttpPolicy['checkIngest']): RequestHandler[] =>
+    check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
+  // Refuses a wrong Content-Type before the body is read, and keeps the format for the handler.
+  const checkContentType: RequestHandler = (req, res, next) => {
+    res.locals.format = bodyFormat(req.headers['content-type'])
     next()
   }
 
   const readBody = express.raw({ type: () => true, limit: settings.maxBody })
-  app.post('/logs', ...guard('ingest'), checkContentType, readBody, route((req) =>
-    ingestBody(Buffer.isBuffer(req.body) ? req.body : undefined, req.headers['content-type'], router, settings)))
-  app.get('/logs', ...guard('query'), route((req) => queryLogs(req.query as Record<string, unknown>, router, settings)))
+  app.post('/logs', ...guard(policy.checkIngest), checkContentType, readBody, async (req, res) => {
+    send(res, await ingestBody(Buffer.isBuffer(req.body) ? req.body : undefined, res.locals.format as BodyFormat, router, settings))
+  })
+  app.get('/logs', ...guard(policy.checkQuery), route((req) => queryLogs(req.query as Record<string, unknown>, router, settings)))
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
 
-  app.get('/services', ...guard('query'), route(() => listServices(router)))
+  app.get('/services', ...guard(policy.checkQuery), route(() => listServices(router)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', route(() => router.healthy

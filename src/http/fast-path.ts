@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
 import type { Logger } from 'pino'
 import { BodyTooLargeError, ShuttingDownError } from '../errors.js'
-import { bodyFormat } from '../ingest/body.js'
+import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
 import { ingestBody } from './ingest-route.js'
+import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
 import { send } from './send.js'
 
@@ -22,14 +23,13 @@ export interface FastPathDeps {
   settings: Settings
   log: Logger
   lifecycle: { closing: boolean }
-  headers: ReadonlyArray<readonly [string, string]>
-  checkIngest: ((authorization: string | undefined) => void) | null
-  checkQuery: ((authorization: string | undefined) => void) | null
+  policy: HttpPolicy
 }
 
 /** Returns a request listener that handles what it can and answers false for the rest. */
 export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { router, settings, log, lifecycle, headers, checkIngest, checkQuery } = deps
+  const { router, settings, log, lifecycle } = deps
+  const { headers, checkIngest, checkQuery } = deps.policy
   if (settings.corsOrigin !== '') return () => false
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
@@ -41,10 +41,11 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
   }
 
   const post = (req: IncomingMessage, res: ServerResponse): void => {
+    let format: BodyFormat
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkIngest?.(req.headers.authorization)
-      bodyFormat(req.headers['content-type'])
+      format = bodyFormat(req.headers['content-type'])
       if (Number(req.headers['content-length']) > settings.maxBody) throw new BodyTooLargeError(settings.maxBody)
     } catch (err) {
       fail(req, res, err)
@@ -66,7 +67,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     req.on('end', () => {
       if (refused) return
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      ingestBody(body, req.headers['content-type'], router, settings).then(
+      ingestBody(body, format, router, settings).then(
         (answer) => send(res, answer, headers),
         (err: unknown) => fail(req, res, err)
       )

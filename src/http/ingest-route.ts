@@ -1,5 +1,5 @@
 import { BadRequestError, InvalidEntryError } from '../errors.js'
-import { bodyFormat, parseBody } from '../ingest/body.js'
+import { parseBody, type BodyFormat } from '../ingest/body.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
 import { linesAt, routeLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
@@ -10,10 +10,14 @@ import { json, type Answer } from './answer.js'
 
 const STORED_ONE = json(201, '{"status":"Log entry stored"}')
 
-/** POST /logs: one entry or a batch; answers only after every shard involved has stored its part. */
-export async function ingestBody (body: Buffer | undefined, contentType: string | undefined, router: ShardRouter, settings: Settings): Promise<Answer> {
+/**
+ * POST /logs: one entry or a batch; answers only after every shard involved
+ * has stored its part. `format` comes from bodyFormat(), which callers run
+ * before reading the body so that a wrong Content-Type is refused unread.
+ */
+export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings): Promise<Answer> {
   if (body === undefined || body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
-  const parsed = parseBody(body, bodyFormat(contentType))
+  const parsed = parseBody(body, format)
   const now = nowUs()
   const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
 

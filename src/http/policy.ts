@@ -1,0 +1,26 @@
+import type { Settings } from '../settings.js'
+import { tokenCheck } from './auth.js'
+import { securityHeaders } from './security-headers.js'
+
+/**
+ * What every route applies, built once at start and shared by the fast path
+ * and the Express app, so both answer with the same headers and the same
+ * token rules by construction.
+ */
+export interface HttpPolicy {
+  /** helmet's headers, sent on every answer. */
+  headers: ReadonlyArray<readonly [string, string]>
+  /** Throws 401 unless the Authorization header may ingest; null when ingest is open. */
+  checkIngest: ((authorization: string | undefined) => void) | null
+  /** The same for queries (GET /logs, GET /services). */
+  checkQuery: ((authorization: string | undefined) => void) | null
+}
+
+export function httpPolicy (settings: Settings): HttpPolicy {
+  const tokens = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken }
+  return {
+    headers: securityHeaders(),
+    checkIngest: tokenCheck('ingest', tokens),
+    checkQuery: tokenCheck('query', tokens)
+  }
+}
