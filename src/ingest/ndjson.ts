@@ -42,6 +42,8 @@ export interface ShardLines {
   starts: number[]
   ends: number[]
   indexes: number[]
+  /** Total length of these lines, for the memory and queue accounting. */
+  chars: number
 }
 
 export interface RoutedLines {
@@ -54,7 +56,7 @@ export interface RoutedLines {
 }
 
 export function routeLines (text: string, shards: number, window: Window): RoutedLines {
-  const perShard: ShardLines[] = Array.from({ length: shards }, () => ({ starts: [], ends: [], indexes: [] }))
+  const perShard: ShardLines[] = Array.from({ length: shards }, () => ({ starts: [], ends: [], indexes: [], chars: 0 }))
   const rejected: Rejected[] = []
   let rejectedCount = 0
   let index = 0
@@ -77,6 +79,7 @@ export function routeLines (text: string, shards: number, window: Window): Route
         share.starts.push(start)
         share.ends.push(end)
         share.indexes.push(index)
+        share.chars += end - start
       }
       index++
     }

@@ -92,7 +92,7 @@ export class ShardRouter {
     let chars = 0
     for (const share of perShard) {
       count += share.starts.length
-      for (let k = 0; k < share.starts.length; k++) chars += share.ends[k]! - share.starts[k]!
+      chars += share.chars
     }
     this.admit(perShard.map((share) => share.starts.length), count, chars)
     const base = this.nextSeq
@@ -112,7 +112,7 @@ export class ShardRouter {
         seq,
         oldest: window.oldest,
         newest: window.newest
-      }))
+      }, share.chars))
     })
     this.nextSeq = base + top
     const replies = await Promise.all(sends)

@@ -171,14 +171,12 @@ export class ShardClient {
   }
 
   /**
-   * Sends NDJSON lines for the shard to parse and store. Entries queued
+   * Sends NDJSON lines (`chars` long in all) for the shard to parse and store. Entries queued
    * before them go out first: a shard must receive entries in seq order.
    */
-  async ingestLines (batch: LineBatch): Promise<Extract<ShardReply, { type: 'stored-lines' }>> {
+  async ingestLines (batch: LineBatch, chars: number): Promise<Extract<ShardReply, { type: 'stored-lines' }>> {
     this.pending?.send()
     const n = batch.index.length
-    let chars = 0
-    for (let i = 0; i < n; i++) chars += batch.ends[i]! - batch.starts[i]!
     this.pendingEntries += n
     this.pendingChars += chars
     try {
