@@ -55,6 +55,7 @@ describe('routeLines', () => {
     const lines = linesOf(text, routed)
     for (let shard = 0; shard < 3; shard++) {
       expect(lines[shard]).toEqual(services.filter((s) => shardOf(s, 3) === shard).map((s) => line(s)))
+      expect(routed.perShard[shard]!.chars).toBe(lines[shard]!.reduce((n, l) => n + l.length, 0))
       expect(routed.perShard[shard]!.indexes).toEqual(services.map((s, i) => [s, i] as const).filter(([s]) => shardOf(s, 3) === shard).map(([, i]) => i))
     }
   })
