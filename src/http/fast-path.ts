@@ -7,6 +7,7 @@ import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
 import { ingestBody } from './ingest-route.js'
+import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
 import { send } from './send.js'
@@ -22,7 +23,7 @@ export interface FastPathDeps {
   router: ShardRouter
   settings: Settings
   log: Logger
-  lifecycle: { closing: boolean }
+  lifecycle: Lifecycle
   policy: HttpPolicy
 }
 

@@ -50,19 +50,6 @@ export function lowerBound (a: ArrayLike<number>, x: number, lo = 0, hi = a.leng
   return lo
 }
 
-/** First index in block b with (ts, seq) > (t, s). */
-function pairUpperBound (b: Block, t: number, s: number): number {
-  let lo = 0
-  let hi = b.ts.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const mt = b.ts[mid]!
-    if (mt < t || (mt === t && b.seq[mid]! <= s)) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
 /** First index in block b with (ts, seq) >= (t, s). */
 function pairLowerBound (b: Block, t: number, s: number): number {
   let lo = 0
@@ -165,7 +152,8 @@ export class SortedLog {
     const i = lowerBound(this.maxTs, afterTs)
     for (let block = i; block < this.blocks.length; block++) {
       const b = this.blocks[block]!
-      const offset = pairUpperBound(b, afterTs, afterSeq)
+      // Sequence numbers are whole, so "after (t, s)" is "at or after (t, s + 1)".
+      const offset = pairLowerBound(b, afterTs, afterSeq + 1)
       if (offset < b.ts.length) return { block, offset }
     }
     return { block: this.blocks.length, offset: 0 }
