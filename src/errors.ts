@@ -22,6 +22,8 @@ export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)
 export const ShardUnavailableError = createError('LOGAGG_ERR_SHARD_UNAVAILABLE', '%s', 503)
 export const QueryTimeoutError = createError('LOGAGG_ERR_QUERY_TIMEOUT', '%s', 503)
 export const QueryTooExpensiveError = createError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', '%s', 503)
+export const TooManyQueriesError = createError('LOGAGG_ERR_TOO_MANY_QUERIES', '%s', 503)
+export const QueryCancelledError = createError('LOGAGG_ERR_QUERY_CANCELLED', '%s', 503)
 export const ShuttingDownError = createError('LOGAGG_ERR_SHUTTING_DOWN', 'the server is shutting down; send this request again to another instance or once it is back', 503)
 
 /** Marks an error so that its answer carries a Retry-After header of `seconds`. */
@@ -32,5 +34,6 @@ export function retryAfter<E extends Error> (err: E, seconds: number): E & { ret
 /** The errors a shard may answer with, by code, rebuilt on the front thread. */
 export const SHARD_ERRORS: Record<string, new (message: string) => Error> = {
   LOGAGG_ERR_QUERY_TIMEOUT: QueryTimeoutError,
-  LOGAGG_ERR_QUERY_TOO_EXPENSIVE: QueryTooExpensiveError
+  LOGAGG_ERR_QUERY_TOO_EXPENSIVE: QueryTooExpensiveError,
+  LOGAGG_ERR_QUERY_CANCELLED: QueryCancelledError
 }

@@ -18,9 +18,10 @@ export function before (at: number, as: number, bt: number, bs: number): boolean
 
 /**
  * Emits up to `limit` entries from `runs` (each positioned on its first entry)
- * in merged order; `emit` reads the run's current entry. Returns how many were emitted.
+ * in merged order; `emit` reads the run's current entry, and may answer false
+ * to stop before taking it. Returns how many were emitted.
  */
-export function mergeRuns<R extends Run> (runs: R[], descending: boolean, limit: number, emit: (run: R) => void): number {
+export function mergeRuns<R extends Run> (runs: R[], descending: boolean, limit: number, emit: (run: R) => boolean | undefined | void): number {
   const heap = runs.slice()
   const first = descending
     ? (a: Run, b: Run) => before(b.ts, b.seq, a.ts, a.seq)
@@ -46,7 +47,7 @@ export function mergeRuns<R extends Run> (runs: R[], descending: boolean, limit:
   let emitted = 0
   while (emitted < limit && heap.length > 0) {
     const top = heap[0]!
-    emit(top)
+    if (emit(top) === false) break
     emitted++
     if (!top.advance()) {
       const last = heap.pop()!

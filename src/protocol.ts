@@ -5,16 +5,26 @@
 // Entries travel as columns: one typed array per numeric field and one array
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
+/** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
+export interface StreamRef {
+  service: string
+  labels: string[]
+}
+
 /** Entries bound for one shard, in the order the front thread accepted them. */
 export interface IngestBatch {
-  /** Distinct service names in this batch; serviceIdx points into it. */
-  services: string[]
-  serviceIdx: Uint32Array<ArrayBuffer>
+  /** Distinct streams in this batch; streamIdx points into it. */
+  streams: StreamRef[]
+  streamIdx: Uint32Array<ArrayBuffer>
   /** Epoch microseconds. */
   ts: Float64Array<ArrayBuffer>
   /** Arrival sequence numbers, increasing within a batch and across batches. */
   seq: Float64Array<ArrayBuffer>
   messages: string[]
+  /** Attribute pairs of each entry; entry i's are the next attrCount[i] pairs of attrs. */
+  attrCount: Uint8Array<ArrayBuffer>
+  /** Flat attribute pairs [k0, v0, k1, v1, ...] of every entry in turn. */
+  attrs: string[]
 }
 
 /**
@@ -43,7 +53,12 @@ export interface Rejected { index: number, error: string }
 /** Where the previous page stopped: results continue strictly after it. */
 export interface After { ts: number, seq: number }
 
+/** An attribute (or stream label) the entries must have. */
+export interface AttrMatch { key: string, value: string }
+
 export interface ShardQuery {
+  /** Names this query in a later cancel message; unique per front thread. */
+  id: number
   /** null means every service the shard holds. */
   services: string[] | null
   /** Inclusive bounds, epoch microseconds. */
@@ -55,6 +70,10 @@ export interface ShardQuery {
   after: After | null
   /** Substring the message must contain, or null. */
   contains: string | null
+  /** Attribute equalities the entries must all meet. */
+  attrs: AttrMatch[]
+  /** Rendered bytes after which the shard stops early (the part is then incomplete). */
+  maxBytes: number
   /** Epoch ms after which the shard gives up (QUERY_TIMEOUT); absent: no deadline. */
   deadline?: number
   /** Most entries the shard may look at before giving up (QUERY_MAX_SCAN); absent: no cap. */
@@ -72,6 +91,11 @@ export interface QueryPart {
   /** UTF-8 JSON objects joined by ','; entry i is body[i === 0 ? 0 : ends[i - 1] + 1, ends[i]). */
   body: Uint8Array<ArrayBuffer>
   ends: Uint32Array<ArrayBuffer>
+  /**
+   * False when the shard stopped at maxBytes: entries after the last one may
+   * exist, so the merge must not go past it.
+   */
+  complete: boolean
 }
 
 export interface ServiceStats {
@@ -85,25 +109,41 @@ export interface ServiceStats {
 /** What a shard holds, sent with every reply so the front can enforce MAX_ENTRIES / MAX_MEMORY. */
 export interface Usage {
   entries: number
-  /** Estimated bytes of the stored entries. */
+  /** Bytes the store holds: compressed blocks, open blocks, streams. */
   bytes: number
+  services: number
+  streams: number
+  /** The shard's V8 heap in use and its limit, bytes, so the front refuses ingest before the shard runs out. */
+  heapUsed: number
+  heapLimit: number
 }
+
+export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity })
 
 export type ShardRequest =
   | { type: 'hello' }
   | { type: 'ingest', batch: IngestBatch }
   | { type: 'ingest-lines', batch: LineBatch }
   | { type: 'query', query: ShardQuery }
-  | { type: 'services' }
+  /** Stops query `id` if it is queued or running; it then answers an error. */
+  | { type: 'cancel', id: number }
+  /** Up to `limit` services after the name `after`, in name order. */
+  | { type: 'services', after: string | null, limit: number }
   | { type: 'stats' }
 
 export type ShardReply =
   | { type: 'ready', shard: number, usage: Usage }
-  | { type: 'stored', count: number, usage: Usage }
-  /** rejected lists at most MAX_REJECTED_LISTED of rejectedCount; misrouted are indexes of lines another shard owns. */
-  | { type: 'stored-lines', count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], usage: Usage }
+  /** full: batch indexes of entries refused because the shard holds its share of MAX_SERVICES. */
+  | { type: 'stored', count: number, full: number[], usage: Usage }
+  /**
+   * rejected lists at most MAX_REJECTED_LISTED of rejectedCount; misrouted are indexes of lines another shard owns;
+   * full are indexes of lines refused because the shard holds its share of MAX_SERVICES.
+   */
+  | { type: 'stored-lines', count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[], usage: Usage }
+  | { type: 'cancelled', usage: Usage }
   | { type: 'result', part: QueryPart, usage: Usage }
-  | { type: 'services', services: ServiceStats[], usage: Usage }
+  /** complete: the shard has no services after the last one listed. */
+  | { type: 'services', services: ServiceStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
@@ -117,6 +157,8 @@ export interface ShardInit {
   retention: number
   /** ms */
   purgeInterval: number
+  /** Services this shard may hold (its share of MAX_SERVICES); entries of new services past it are refused. */
+  maxServices: number
 }
 
 /** At most this many rejected entries are described one by one in an answer. */

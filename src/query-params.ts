@@ -1,5 +1,6 @@
 import { decodeCursor } from './cursor.js'
 import { BadQueryError } from './errors.js'
+import type { AttrMatch } from './protocol.js'
 import type { RouterQuery } from './shards/router.js'
 import { EXAMPLE_TIMESTAMP, parseTimestamp } from './timestamp.js'
 
@@ -10,7 +11,10 @@ export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000
 const MAX_CONTAINS = 1024
 
-const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains']
+const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains', 'attr.<name>']
+/** attr.<name>=<value> filters one query may carry. */
+const MAX_ATTR_FILTERS = 16
+const ATTR_PREFIX = 'attr.'
 
 export interface QueryDefaults {
   /** Epoch µs used when start is absent. */
@@ -37,7 +41,14 @@ function time (raw: Raw, name: string, fallback: number): number {
 }
 
 export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery {
+  const attrs: AttrMatch[] = []
   for (const key of Object.keys(raw)) {
+    if (key.startsWith(ATTR_PREFIX) && key.length > ATTR_PREFIX.length) {
+      const v = raw[key]
+      for (const value of Array.isArray(v) ? v : [v]) attrs.push({ key: key.slice(ATTR_PREFIX.length), value: String(value) })
+      if (attrs.length > MAX_ATTR_FILTERS) throw new BadQueryError(`at most ${MAX_ATTR_FILTERS} attr.<name> filters may be given`)
+      continue
+    }
     if (!KNOWN.includes(key)) throw new BadQueryError(`unknown parameter ${JSON.stringify(key.slice(0, 64))}; the parameters are ${KNOWN.join(', ')}`)
   }
 
@@ -76,5 +87,37 @@ export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery 
   if (contains === '') contains = null
   if (contains !== null && contains.length > MAX_CONTAINS) throw new BadQueryError(`contains is longer than ${MAX_CONTAINS} characters`)
 
-  return { services, start, end, descending, limit, after, contains }
+  return { services, start, end, descending, limit, after, contains, attrs }
+}
+
+export const DEFAULT_SERVICES_LIMIT = 1000
+export const MAX_SERVICES_LIMIT = 10_000
+
+/** GET /services parameters: a page size and the cursor of the previous page. */
+export function parseServicesQuery (raw: Raw): { limit: number, after: string | null } {
+  for (const key of Object.keys(raw)) {
+    if (key !== 'limit' && key !== 'cursor') throw new BadQueryError(`unknown parameter ${JSON.stringify(key.slice(0, 64))}; the parameters are limit, cursor`)
+  }
+  let limit = DEFAULT_SERVICES_LIMIT
+  const limitText = single(raw, 'limit')
+  if (limitText !== undefined) {
+    limit = /^\d{1,6}$/.test(limitText) ? Number(limitText) : NaN
+    if (!(limit >= 1 && limit <= MAX_SERVICES_LIMIT)) throw new BadQueryError(`limit must be a whole number from 1 to ${MAX_SERVICES_LIMIT}`)
+  }
+  const cursor = single(raw, 'cursor')
+  if (cursor === undefined || cursor === '') return { limit, after: null }
+  const after = decodeServiceCursor(cursor)
+  if (after === null) throw new BadQueryError('cursor is not one this server issued; pass the next value of the previous page unchanged')
+  return { limit, after }
+}
+
+/** A /services cursor: the last name of the page, as base64url. */
+export function encodeServiceCursor (service: string): string {
+  return Buffer.from(`s1:${service}`).toString('base64url')
+}
+
+function decodeServiceCursor (text: string): string | null {
+  if (text.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(text)) return null
+  const decoded = Buffer.from(text, 'base64url').toString('utf8')
+  return decoded.startsWith('s1:') ? decoded.slice(3) : null
 }

@@ -12,14 +12,18 @@ class PartRun implements Run {
   seq: number
   i = 0
 
-  constructor (readonly part: QueryPart) {
+  constructor (readonly part: QueryPart, private readonly halt: { now: boolean }) {
     this.ts = part.ts[0]!
     this.seq = part.seq[0]!
   }
 
   advance (): boolean {
     const i = ++this.i
-    if (i >= this.part.ts.length) return false
+    if (i >= this.part.ts.length) {
+      // The shard stopped early: its next entries are unknown, so nothing after this may be taken.
+      if (!this.part.complete) this.halt.now = true
+      return false
+    }
     this.ts = this.part.ts[i]!
     this.seq = this.part.seq[i]!
     return true
@@ -37,12 +41,15 @@ const OPEN = Buffer.from('{"logs":[')
 
 /**
  * The JSON body `{"logs":[...],"next":...}` for up to `limit` entries merged
- * from `parts`, as chunks to write in order: views into the parts' bytes,
- * never one copied buffer per page (a 150 KB allocation per query makes V8
- * run full collections on the front thread often enough to show in p99).
+ * from `parts` and about `maxBytes` of them, as chunks to write in order:
+ * views into the parts' bytes, never one copied buffer per page (a 150 KB
+ * allocation per query makes V8 run full collections on the front thread
+ * often enough to show in p99). A page cut short by `maxBytes`, or by a part
+ * a shard cut short, has a `next` cursor that continues it.
  */
-export function renderPage (parts: QueryPart[], descending: boolean, limit: number): Uint8Array[] {
-  const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p))
+export function renderPage (parts: QueryPart[], descending: boolean, limit: number, maxBytes = Infinity): Uint8Array[] {
+  const halt = { now: false }
+  const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p, halt))
   let available = 0
   for (const r of runs) available += r.part.ts.length
 
@@ -52,12 +59,18 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
   let to = 0
   let lastTs = 0
   let lastSeq = 0
+  let emitted = 0
+  let bytes = 0
   const flush = (): void => {
     if (current === null) return
     if (chunks.length > 1) chunks.push(COMMA)
     chunks.push(current.range(from, to))
   }
   mergeRuns(runs, descending, limit, (run) => {
+    if (halt.now || (emitted > 0 && bytes >= maxBytes)) return false
+    emitted++
+    const { ends } = run.part
+    bytes += ends[run.i]! - (run.i === 0 ? 0 : ends[run.i - 1]!)
     if (run !== current || run.i !== to + 1) {
       flush()
       current = run
@@ -66,10 +79,12 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
     to = run.i
     lastTs = run.ts
     lastSeq = run.seq
+    return true
   })
   flush()
-  // Each shard sends up to limit + 1 entries, so more than `limit` in all means another page.
-  const next = available > limit ? JSON.stringify(encodeCursor({ after: { ts: lastTs, seq: lastSeq }, descending })) : 'null'
+  // Each shard sends up to limit + 1 entries, so entries left over mean another page.
+  const more = emitted < available || parts.some((p) => !p.complete)
+  const next = more ? JSON.stringify(encodeCursor({ after: { ts: lastTs, seq: lastSeq }, descending })) : 'null'
   chunks.push(Buffer.from(`],"next":${next}}`))
   return chunks
 }

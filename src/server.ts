@@ -60,10 +60,11 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const router = new ShardRouter(
     settings.shards,
-    { shards: settings.shards, retention: settings.retention, purgeInterval: settings.purgeInterval },
+    { shards: settings.shards, retention: settings.retention, purgeInterval: settings.purgeInterval, maxServices: Math.ceil(settings.maxServices / settings.shards) },
     settings,
     {
       maxHeapMb: heapMb,
+      queryConcurrency: settings.queryConcurrency,
       ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
       onEvent: (event, detail) => {
         if (event === 'crashed') log.error(detail, 'shard worker died; its entries are lost, restarting it')

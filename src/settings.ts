@@ -40,6 +40,12 @@ export interface Settings {
   readonly queryToken: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
+  /** Services the store may hold before entries of new ones answer 507. */
+  readonly maxServices: number
+  /** Bytes of one GET /logs page at most; a longer page stops early with a next cursor. */
+  readonly maxPageBytes: number
+  /** Queries one shard runs at a time; more answer 503. */
+  readonly queryConcurrency: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -63,7 +69,10 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   authToken: '',
   ingestToken: '',
   queryToken: '',
-  corsOrigin: ''
+  corsOrigin: '',
+  maxServices: 100_000,
+  maxPageBytes: 16 * 1024 * 1024,
+  queryConcurrency: 16
 })
 
 export class SettingsError extends Error {
@@ -97,7 +106,10 @@ const SPECS: readonly Spec[] = [
   { key: 'authToken', env: 'AUTH_TOKEN', flag: 'auth-token', kind: 'secret', help: 'bearer token that may ingest and query' },
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
-  { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' }
+  { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
+  { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
+  { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
+  { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 1024, help: 'queries one shard runs at a time; more answer 503 with Retry-After' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }

@@ -9,7 +9,7 @@ import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
 import { ingestBody } from './ingest-route.js'
 import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
-import { send } from './send.js'
+import { clientGone, send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
 export interface Lifecycle {
@@ -56,10 +56,12 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.post('/logs', ...guard(policy.checkIngest), checkContentType, readBody, async (req, res) => {
     send(res, await ingestBody(Buffer.isBuffer(req.body) ? req.body : undefined, res.locals.format as BodyFormat, router, settings))
   })
-  app.get('/logs', ...guard(policy.checkQuery), route((req) => queryLogs(req.query as Record<string, unknown>, router, settings)))
+  app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
+    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res)))
+  })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
 
-  app.get('/services', ...guard(policy.checkQuery), route(() => listServices(router)))
+  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', route(() => router.healthy

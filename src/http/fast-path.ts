@@ -10,7 +10,7 @@ import { ingestBody } from './ingest-route.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
-import { send } from './send.js'
+import { clientGone, send } from './send.js'
 
 // POST /logs and GET /logs, the two hot routes, served straight from
 // node:http: Express's per-request machinery (prototype swaps, router walk,
@@ -85,7 +85,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       fail(req, res, err)
       return
     }
-    queryLogs(parseQuery(query), router, settings).then(
+    queryLogs(parseQuery(query), router, settings, clientGone(res)).then(
       (answer) => send(res, answer, headers),
       (err: unknown) => fail(req, res, err)
     )

@@ -1,4 +1,4 @@
-import { BadRequestError, InvalidEntryError } from '../errors.js'
+import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '../errors.js'
 import { parseBody, type BodyFormat } from '../ingest/body.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
 import { linesAt, routeLines } from '../ingest/ndjson.js'
@@ -24,7 +24,8 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
   if (parsed.kind === 'single') {
     const entry = checkEntry(parsed.value, window)
     if (typeof entry === 'string') throw new InvalidEntryError(entry)
-    await router.ingest([entry])
+    const { full } = await router.ingest([entry])
+    if (full.length > 0) throw retryAfter(new StoreFullError(SERVICES_FULL), 60)
     return STORED_ONE
   }
 
@@ -32,6 +33,7 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
 
   const { items } = parsed
   const valid: Entry[] = []
+  const validIndex: number[] = []
   const rejected: Rejected[] = []
   let rejectedCount = 0
   for (let index = 0; index < items.length; index++) {
@@ -41,9 +43,10 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
       continue
     }
     valid.push(entry)
+    validIndex.push(index)
   }
-  if (valid.length > 0) await router.ingest(valid)
-  return batchAnswer(items.length, rejected, rejectedCount)
+  const full = valid.length > 0 ? (await router.ingest(valid)).full.map((k) => validIndex[k]!) : []
+  return batchAnswer(items.length, rejected, rejectedCount, full)
 }
 
 /** NDJSON: the front routes lines by service, the shards parse and store them. */
@@ -54,27 +57,49 @@ async function ingestLines (text: string, router: ShardRouter, window: Window): 
   const rejected = routed.rejected.concat(result.rejected)
   let rejectedCount = routed.rejectedCount + result.rejectedCount
 
+  const full = result.full.slice()
   if (result.misrouted.length > 0) {
     // Lines the quick look routed wrongly (a nested or repeated "service" key): parse them here.
     const byIndex = linesAt(text, routed, result.misrouted)
     const entries: Entry[] = []
+    const indexes: number[] = []
     for (const index of result.misrouted) {
       const entry = checkLine(byIndex.get(index)!, window)
       if (typeof entry === 'string') {
         if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: entry })
       } else {
         entries.push(entry)
+        indexes.push(index)
       }
     }
-    if (entries.length > 0) await router.ingest(entries)
+    if (entries.length > 0) for (const k of (await router.ingest(entries)).full) full.push(indexes[k]!)
   }
   rejected.sort((a, b) => a.index - b.index)
-  return batchAnswer(routed.entries, rejected.slice(0, MAX_REJECTED_LISTED), rejectedCount)
+  return batchAnswer(routed.entries, rejected.slice(0, MAX_REJECTED_LISTED), rejectedCount, full.sort((a, b) => a - b))
 }
 
-function batchAnswer (total: number, rejected: Rejected[], rejectedCount: number): Answer {
+const SERVICES_FULL = 'the store holds as many services as MAX_SERVICES allows; entries of services it already holds are still taken, and room comes back as old services pass the retention window'
+
+/**
+ * The answer to a batch: 201 when everything was stored, 400 when some
+ * entries were invalid, 507 when some were refused because the store holds
+ * MAX_SERVICES services (both list what was not stored).
+ */
+function batchAnswer (total: number, invalid: Rejected[], invalidCount: number, full: number[]): Answer {
+  const rejectedCount = invalidCount + full.length
   const stored = total - rejectedCount
   if (rejectedCount === 0) return json(201, `{"stored":${stored}}`)
+  if (full.length > 0) {
+    const rejected = invalid.concat(full.map((index) => ({ index, error: SERVICES_FULL }))).sort((a, b) => a.index - b.index).slice(0, MAX_REJECTED_LISTED)
+    return json(507, JSON.stringify({
+      error: `${full.length} of ${total} entries were refused because the store holds MAX_SERVICES services${invalidCount > 0 ? ` and ${invalidCount} were invalid` : ''}; the other ${stored} were stored. Send the entries listed in rejected again later`,
+      code: 'LOGAGG_ERR_STORE_FULL',
+      stored,
+      rejectedCount,
+      rejected
+    }), { 'retry-after': '60' })
+  }
+  const rejected = invalid
   return json(400, JSON.stringify({
     error: `${rejectedCount} of ${total} entries were rejected and not stored; the other ${stored} were stored. Fix the entries listed in rejected and send only those again`,
     code: 'LOGAGG_ERR_INVALID_ENTRY',

@@ -23,3 +23,10 @@ export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<
   res.end()
   res.uncork()
 }
+
+/** A signal that aborts if the connection closes before the answer is sent (the client left). */
+export function clientGone (res: ServerResponse): AbortSignal {
+  const controller = new AbortController()
+  res.once('close', () => { if (!res.writableFinished) controller.abort() })
+  return controller.signal
+}

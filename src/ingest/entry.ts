@@ -1,17 +1,13 @@
 import { EXAMPLE_TIMESTAMP, formatTimestamp, parseTimestamp } from '../timestamp.js'
+import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, type LogRecord } from './record.js'
 
 // The one place an incoming log entry is validated. It returns either a clean
 // entry or a sentence that tells the sender what to fix.
 
-export const MAX_SERVICE_LENGTH = 256
-export const MAX_MESSAGE_BYTES = 256 * 1024
+export { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH }
 
-export interface Entry {
-  service: string
-  /** Epoch microseconds. */
-  ts: number
-  message: string
-}
+/** A record of POST /logs: no stream labels besides service. */
+export type Entry = LogRecord
 
 /** The accepted timestamp range, epoch microseconds, inclusive. */
 export interface Window {
@@ -33,7 +29,7 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `each entry must be a JSON object with service, timestamp and message; got ${describe(value)}`
   }
-  const { service, timestamp, message } = value as Record<string, unknown>
+  const { service, timestamp, message, attributes } = value as Record<string, unknown>
 
   if (service === undefined) return 'service is missing'
   if (typeof service !== 'string') return `service must be a string; got ${describe(service)}`
@@ -57,7 +53,9 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
   if (message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
     return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB; split it or shorten it`
   }
-  return { service, ts, message }
+  const attrs = checkAttributes(attributes)
+  if (typeof attrs === 'string') return attrs
+  return { service, ts, message, labels: null, attributes: attrs }
 }
 
 /** Shortens a JSON.parse error message into something a sender can act on. */

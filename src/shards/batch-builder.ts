@@ -1,40 +1,59 @@
-import type { IngestBatch } from '../protocol.js'
+import type { LogRecord } from '../ingest/record.js'
+import type { IngestBatch, StreamRef } from '../protocol.js'
 
-/** Collects entries bound for one shard into the column layout of an IngestBatch. */
+const NONE: string[] = []
+
+/** Collects records bound for one shard into the column layout of an IngestBatch. */
 export class BatchBuilder {
-  private readonly serviceIndex = new Map<string, number>()
-  private readonly services: string[] = []
+  private readonly streamIndex = new Map<string, number>()
+  private readonly streams: StreamRef[] = []
   private readonly idx: number[] = []
   private readonly ts: number[] = []
   private readonly seq: number[] = []
   private readonly messages: string[] = []
+  private readonly attrCount: number[] = []
+  private readonly attrs: string[] = []
 
-  /** Total message length, for memory accounting. */
+  /** Total message and attribute length, for memory accounting. */
   chars = 0
 
   get size (): number { return this.ts.length }
 
-  add (service: string, ts: number, seq: number, message: string): void {
-    let i = this.serviceIndex.get(service)
+  add (record: LogRecord, seq: number): void {
+    const labels = record.labels ?? NONE
+    const key = labels.length === 0 ? record.service : `${record.service}\u0000${labels.join('\u0000')}`
+    let i = this.streamIndex.get(key)
     if (i === undefined) {
-      i = this.services.length
-      this.services.push(service)
-      this.serviceIndex.set(service, i)
+      i = this.streams.length
+      this.streams.push({ service: record.service, labels })
+      this.streamIndex.set(key, i)
     }
     this.idx.push(i)
-    this.ts.push(ts)
+    this.ts.push(record.ts)
     this.seq.push(seq)
-    this.messages.push(message)
-    this.chars += message.length
+    this.messages.push(record.message)
+    this.chars += record.message.length
+    const pairs = record.attributes
+    if (pairs === null) {
+      this.attrCount.push(0)
+    } else {
+      this.attrCount.push(pairs.length / 2)
+      for (const s of pairs) {
+        this.attrs.push(s)
+        this.chars += s.length
+      }
+    }
   }
 
   build (): IngestBatch {
     return {
-      services: this.services,
-      serviceIdx: Uint32Array.from(this.idx),
+      streams: this.streams,
+      streamIdx: Uint32Array.from(this.idx),
       ts: Float64Array.from(this.ts),
       seq: Float64Array.from(this.seq),
-      messages: this.messages
+      messages: this.messages,
+      attrCount: Uint8Array.from(this.attrCount),
+      attrs: this.attrs
     }
   }
 }

@@ -1,13 +1,29 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
-import type { Entry, Window } from '../ingest/entry.js'
+import type { Window } from '../ingest/entry.js'
 import type { ShardLines } from '../ingest/ndjson.js'
+import type { LogRecord } from '../ingest/record.js'
 import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery } from '../protocol.js'
-import { ENTRY_OVERHEAD_BYTES } from '../store/shard-store.js'
 import { shardOf } from './hash.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
-/** A query as the front thread sends it, before it is split by shard and given its budget. */
-export type RouterQuery = Omit<ShardQuery, 'deadline' | 'maxScan'>
+/** A query as the front thread sends it, before it is split by shard and given its id and budget. */
+export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
+
+/**
+ * Bytes an incoming entry is counted as until its shard reports what it
+ * really holds: the message and attributes plus what an open-block entry
+ * costs. Sealed, an entry costs less (its block is compressed).
+ */
+const INCOMING_ENTRY_BYTES = 64
+
+/** Ingest answers 507 once a shard's V8 heap is this full, well before the shard would die at its limit. */
+const HEAP_FULL = 0.8
+
+/** What became of the records of one ingest call. */
+export interface IngestResult {
+  /** Indexes (into the records given) refused because their shard holds its share of MAX_SERVICES. */
+  full: number[]
+}
 
 export interface RouterLimits {
   /** Entries that may wait for one shard (queued or in flight) before ingest answers 429. */
@@ -20,6 +36,8 @@ export interface RouterLimits {
   queryTimeout: number
   /** Entries one shard may examine for one query. */
   queryMaxScan: number
+  /** Rendered bytes of one page at most (MAX_PAGE_BYTES). */
+  maxPageBytes: number
 }
 
 /** How often the front asks idle shards what they hold, so room freed by purge is seen. */
@@ -33,6 +51,7 @@ const USAGE_POLL_MS = 1000
 export class ShardRouter {
   readonly shards: ShardClient[]
   private nextSeq = 1
+  private nextQueryId = 1
   private readonly poll: NodeJS.Timeout
   ready = false
 
@@ -56,30 +75,35 @@ export class ShardRouter {
   }
 
   /**
-   * Stores validated entries: all are admitted or none (429 when a shard's
+   * Stores validated records: all are admitted or none (429 when a shard's
    * queue is full, 507 when the store is full), then each goes to its shard.
    * Settles once every shard involved has stored its part.
    */
-  async ingest (entries: readonly Entry[]): Promise<void> {
+  async ingest (records: readonly LogRecord[]): Promise<IngestResult> {
     const shards = this.shards
-    const perShard = new Array<number>(shards.length).fill(0)
-    const targets = new Array<ShardClient>(entries.length)
+    const perShard: LogRecord[][] = shards.map(() => [])
+    const seqs: number[][] = shards.map(() => [])
+    const where: number[][] = shards.map(() => [])
     let chars = 0
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!
-      const shard = shardOf(e.service, shards.length)
-      targets[i] = shards[shard]!
-      perShard[shard]!++
-      chars += e.message.length
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      const shard = shardOf(r.service, shards.length)
+      perShard[shard]!.push(r)
+      seqs[shard]!.push(this.nextSeq + i)
+      where[shard]!.push(i)
+      chars += r.message.length
+      if (r.attributes !== null) for (const a of r.attributes) chars += a.length
     }
-    this.admit(perShard, entries.length, chars)
-    const stores = new Set<Promise<void>>()
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!
-      // Entries for the same shard in the same event-loop turn share one promise.
-      stores.add(targets[i]!.enqueue(e.service, e.ts, this.nextSeq++, e.message))
-    }
-    await Promise.all(stores)
+    this.admit(perShard.map((list) => list.length), records.length, chars)
+    this.nextSeq += records.length
+    const sends: Array<Promise<number[]>> = []
+    perShard.forEach((list, shard) => {
+      if (list.length === 0) return
+      const at = where[shard]!
+      sends.push(shards[shard]!.enqueue(list, seqs[shard]!).then((full) => full.map((k) => at[k]!)))
+    })
+    const full = (await Promise.all(sends)).flat().sort((a, b) => a - b)
+    return { full }
   }
 
   /**
@@ -87,7 +111,7 @@ export class ShardRouter {
    * and store; admitted all or none like ingest(). A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (text: string, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }> {
+  async ingestLines (text: string, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
     let count = 0
     let chars = 0
     for (const share of perShard) {
@@ -97,7 +121,7 @@ export class ShardRouter {
     this.admit(perShard.map((share) => share.starts.length), count, chars)
     const base = this.nextSeq
     let top = 0
-    const sends: Array<Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[] }>> = []
+    const sends: Array<Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }>> = []
     perShard.forEach((share, shard) => {
       const n = share.indexes.length
       if (n === 0) return
@@ -119,21 +143,27 @@ export class ShardRouter {
     return {
       rejected: replies.flatMap((r) => r.rejected),
       rejectedCount: replies.reduce((n, r) => n + r.rejectedCount, 0),
-      misrouted: replies.flatMap((r) => r.misrouted)
+      misrouted: replies.flatMap((r) => r.misrouted),
+      full: replies.flatMap((r) => r.full)
     }
   }
 
   private admit (perShard: number[], count: number, chars: number): void {
-    const incomingBytes = count * ENTRY_OVERHEAD_BYTES + chars
+    const incomingBytes = count * INCOMING_ENTRY_BYTES + chars
     let heldEntries = 0
     let heldBytes = 0
     for (let i = 0; i < perShard.length; i++) {
       const shard = this.shards[i]!
       heldEntries += shard.usage.entries + shard.pendingEntries
-      heldBytes += shard.usage.bytes + shard.pendingEntries * ENTRY_OVERHEAD_BYTES + shard.pendingChars
+      heldBytes += shard.usage.bytes + shard.pendingEntries * INCOMING_ENTRY_BYTES + shard.pendingChars
+      if (perShard[i]! === 0) continue
       // A request larger than the whole queue still goes through when the queue is empty.
-      if (perShard[i]! > 0 && shard.pendingEntries > 0 && shard.pendingEntries + perShard[i]! > this.limits.queueLimit) {
+      if (shard.pendingEntries > 0 && shard.pendingEntries + perShard[i]! > this.limits.queueLimit) {
         throw retryAfter(new QueueFullError(`shard ${i} has ${shard.pendingEntries} entries waiting to be stored (QUEUE_LIMIT is ${this.limits.queueLimit}); slow down and retry after the Retry-After delay`), 1)
+      }
+      const { heapUsed, heapLimit } = shard.usage
+      if (heapUsed > heapLimit * HEAP_FULL) {
+        throw retryAfter(new StoreFullError(`shard ${i} is using ${Math.round(heapUsed / 1048576)} MiB of its ${Math.round(heapLimit / 1048576)} MiB heap; room comes back as old entries pass the retention window (raise MAX_MEMORY to give shards more)`), 60)
       }
     }
     if (heldEntries + count > this.limits.maxEntries) {
@@ -145,14 +175,17 @@ export class ShardRouter {
     }
   }
 
-  /** Runs `q` on every shard that may hold matches; each part comes back sorted. */
-  async query (q: RouterQuery): Promise<QueryPart[]> {
+  /**
+   * Runs `q` on every shard that may hold matches; each part comes back
+   * sorted. When `signal` aborts (the client left), the shards stop the query.
+   */
+  async query (q: RouterQuery, signal?: AbortSignal): Promise<QueryPart[]> {
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
-    const perShard = { ...q, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan }
+    const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
     let parts: Promise<QueryPart[]>
     if (q.services === null) {
-      parts = Promise.all(this.shards.map((s) => s.query(perShard)))
+      parts = Promise.all(this.shards.map((s) => s.query(perShard, signal)))
     } else {
       const byShard = new Map<ShardClient, string[]>()
       for (const service of new Set(q.services)) {
@@ -161,7 +194,7 @@ export class ShardRouter {
         if (list === undefined) byShard.set(shard, [service])
         else list.push(service)
       }
-      parts = Promise.all([...byShard].map(([shard, services]) => shard.query({ ...perShard, services })))
+      parts = Promise.all([...byShard].map(([shard, services]) => shard.query({ ...perShard, services }, signal)))
     }
     // The shards stop on their own at the deadline; this also covers time spent queued behind other work.
     let timer: NodeJS.Timeout | undefined
@@ -175,9 +208,13 @@ export class ShardRouter {
     }
   }
 
-  async services (): Promise<ServiceStats[]> {
-    const parts = await Promise.all(this.shards.map((s) => s.services()))
-    return parts.flat().sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
+  /** Up to `limit` services after `after`, in name order, and whether more exist. */
+  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], more: boolean }> {
+    const parts = await Promise.all(this.shards.map((s) => s.services(after, limit + 1)))
+    const all = parts.flatMap((p) => p.services).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
+    // Each shard lists limit + 1 when it has that many, so more than `limit` in all means another page.
+    const more = all.length > limit
+    return { services: all.slice(0, limit), more }
   }
 
   /** Entries stored across all shards, as they last reported. */

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
-import { SHARD_ERRORS, ShardUnavailableError, retryAfter } from '../errors.js'
-import type { LineBatch, QueryPart, ServiceStats, ShardInit, ShardQuery, ShardReply, ShardRequest, Usage } from '../protocol.js'
+import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
+import type { LogRecord } from '../ingest/record.js'
+import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -21,6 +22,8 @@ export interface ShardClientOptions {
   workerFile?: string
   /** Heap limit for the worker, MiB. */
   maxHeapMb?: number
+  /** Queries one shard runs at a time; more answer 503 (QUERY_CONCURRENCY). */
+  queryConcurrency?: number
   /** Called on crashes and restarts, for the server log. */
   onEvent?: (event: 'crashed' | 'restarted', detail: { shard: number, error?: string, restartInMs?: number, restarts: number }) => void
 }
@@ -39,7 +42,7 @@ export interface ShardClientOptions {
  */
 export class ShardClient {
   private pool: Piscina<ShardRequest, ShardReply> | null = null
-  private pending: { builder: BatchBuilder, stored: Promise<void>, send: () => void } | null = null
+  private pending: { builder: BatchBuilder, stored: Promise<number[]>, send: () => void } | null = null
   private restartTimer: NodeJS.Timeout | null = null
   private startedAt = 0
   private backoffMs = BACKOFF_FIRST_MS
@@ -51,7 +54,9 @@ export class ShardClient {
   /** Total message length of those entries. */
   pendingChars = 0
   /** What the shard last said it holds. */
-  usage: Usage = { entries: 0, bytes: 0 }
+  usage: Usage = NO_USAGE
+  /** Queries sent to this shard and not answered yet. */
+  queries = 0
 
   constructor (readonly init: ShardInit, private readonly options: ShardClientOptions = {}) {
     this.ready = this.spawn()
@@ -102,7 +107,7 @@ export class ShardClient {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null
       this.restarts++
-      this.usage = { entries: 0, bytes: 0 }
+      this.usage = NO_USAGE
       this.ready = this.spawn()
       this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
     }, delay).unref()
@@ -138,13 +143,18 @@ export class ShardClient {
     return reply
   }
 
-  /** Queues one entry; the promise settles once the shard has stored it. */
-  enqueue (service: string, ts: number, seq: number, message: string): Promise<void> {
+  /**
+   * Queues records, with their sequence numbers; the promise settles once the
+   * shard has stored them, with the indexes (into `records`) it refused
+   * because it holds its share of MAX_SERVICES. Every record queued during
+   * one event-loop turn goes out in one batch.
+   */
+  enqueue (records: readonly LogRecord[], seqs: readonly number[]): Promise<number[]> {
     let pending = this.pending
     if (pending === null) {
       const builder = new BatchBuilder()
       let send = (): void => {}
-      const stored = new Promise<void>((resolve, reject) => {
+      const stored = new Promise<number[]>((resolve, reject) => {
         send = () => {
           if (this.pending?.builder !== builder) return // sent already
           this.pending = null
@@ -154,16 +164,26 @@ export class ShardClient {
       setImmediate(send)
       pending = this.pending = { builder, stored, send }
     }
-    pending.builder.add(service, ts, seq, message)
-    this.pendingEntries++
-    this.pendingChars += message.length
-    return pending.stored
+    const { builder } = pending
+    const offset = builder.size
+    const chars = builder.chars
+    for (let i = 0; i < records.length; i++) builder.add(records[i]!, seqs[i]!)
+    this.pendingEntries += records.length
+    this.pendingChars += builder.chars - chars
+    const end = offset + records.length
+    return pending.stored.then((full) => {
+      const mine: number[] = []
+      for (const i of full) if (i >= offset && i < end) mine.push(i - offset)
+      return mine
+    })
   }
 
-  private async sendBatch (builder: BatchBuilder): Promise<void> {
+  private async sendBatch (builder: BatchBuilder): Promise<number[]> {
     const batch = builder.build()
     try {
-      await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.serviceIdx.buffer])
+      const reply = await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.streamIdx.buffer, batch.attrCount.buffer])
+      if (reply.type !== 'stored') throw new Error(`shard ${this.init.shard} answered ingest with ${reply.type}`)
+      return reply.full
     } finally {
       this.pendingEntries -= builder.size
       this.pendingChars -= builder.chars
@@ -189,16 +209,32 @@ export class ShardClient {
     }
   }
 
-  async query (query: ShardQuery): Promise<QueryPart> {
-    const reply = await this.call({ type: 'query', query })
-    if (reply.type !== 'result') throw new Error(`shard ${this.init.shard} answered a query with ${reply.type}`)
-    return reply.part
+  /**
+   * Runs a query. At most `queryConcurrency` run at once on one shard (more
+   * answer 503 at once); when `signal` aborts, the shard is told to stop it.
+   */
+  async query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart> {
+    const cap = this.options.queryConcurrency ?? Infinity
+    if (this.queries >= cap) {
+      throw retryAfter(new TooManyQueriesError(`shard ${this.init.shard} is already running ${cap} queries (QUERY_CONCURRENCY); retry in a moment`), 1)
+    }
+    this.queries++
+    const cancel = (): void => { this.call({ type: 'cancel', id: query.id }).catch(() => {}) }
+    signal?.addEventListener('abort', cancel, { once: true })
+    try {
+      const reply = await this.call({ type: 'query', query })
+      if (reply.type !== 'result') throw new Error(`shard ${this.init.shard} answered a query with ${reply.type}`)
+      return reply.part
+    } finally {
+      this.queries--
+      signal?.removeEventListener('abort', cancel)
+    }
   }
 
-  async services (): Promise<ServiceStats[]> {
-    const reply = await this.call({ type: 'services' })
+  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
+    const reply = await this.call({ type: 'services', after, limit })
     if (reply.type !== 'services') throw new Error(`shard ${this.init.shard} answered services with ${reply.type}`)
-    return reply.services
+    return reply
   }
 
   /** Refreshes `usage`, so room freed by purge is seen without waiting for the next ingest. */

@@ -1,29 +1,67 @@
-import { setFlagsFromString } from 'node:v8'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { UnknownMessageError, type ShardInit, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import { UnknownMessageError, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
-import { QueryBudgetError, ShardStore } from './shard-store.js'
+import { CANCELLED, QueryBudgetError, ShardStore } from './shard-store.js'
+
+/** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
+const QUERY_SLICE_MS = 4
+/** An open block that took no entry for this long is sealed (compressed). */
+export const IDLE_SEAL_MS = 5_000
+const MAINTAIN_MS = 1_000
+
+const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
-export function createShardHandler (init: ShardInit, store = new ShardStore()): (req: ShardRequest) => ShardReply {
-  const usage = (): Usage => ({ entries: store.entries, bytes: store.bytes })
+export function createShardHandler (init: ShardInit, store = new ShardStore({ maxServices: init.maxServices })): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+  const heapLimit = getHeapStatistics().heap_size_limit
+  const usage = (): Usage => ({
+    entries: store.entries,
+    bytes: store.bytes,
+    services: store.services.size,
+    streams: store.streams.size,
+    heapUsed: getHeapStatistics().used_heap_size,
+    heapLimit
+  })
   const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
+  /** Queries received and not finished; a cancel removes the id and the query stops at its next check. */
+  const live = new Set<number>()
+
+  const runQuery = async (q: ShardQuery): Promise<ShardReply> => {
+    live.add(q.id)
+    try {
+      const query = store.query(q, nowUs() - init.retention * 1000, QUERY_SLICE_MS)
+      for (;;) {
+        if (!live.has(q.id)) throw new QueryBudgetError(CANCELLED, 'the client went away; the query was stopped')
+        if (query.run()) break
+        await giveBack()
+        query.budget.resume()
+      }
+      return { type: 'result', part: query.part(), usage: usage() }
+    } catch (err) {
+      if (!(err instanceof QueryBudgetError)) throw err
+      return { type: 'error', code: err.code, message: err.message, usage: usage() }
+    } finally {
+      live.delete(q.id)
+    }
+  }
+
   return function handle (req) {
     switch (req.type) {
-      case 'ingest':
-        return { type: 'stored', count: store.ingest(req.batch), usage: usage() }
+      case 'ingest': {
+        const { count, full } = store.ingest(req.batch)
+        return { type: 'stored', count, full, usage: usage() }
+      }
       case 'ingest-lines':
-        return store.ingestLines(req.batch, owns)
+        return { type: 'stored-lines', ...store.ingestLines(req.batch, owns), usage: usage() }
       case 'query':
-        try {
-          return { type: 'result', part: store.query(req.query), usage: usage() }
-        } catch (err) {
-          if (!(err instanceof QueryBudgetError)) throw err
-          return { type: 'error', code: err.code, message: err.message, usage: usage() }
-        }
+        return runQuery(req.query)
+      case 'cancel':
+        live.delete(req.id)
+        return { type: 'cancelled', usage: usage() }
       case 'services':
-        return { type: 'services', services: store.services(), usage: usage() }
+        return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
       case 'stats':
         return { type: 'stats', usage: usage() }
       case 'hello':
@@ -34,7 +72,7 @@ export function createShardHandler (init: ShardInit, store = new ShardStore()): 
   }
 }
 
-/** Below this many estimated bytes freed, a purge leaves garbage collection to V8's own schedule. */
+/** Below this many bytes freed, a purge leaves garbage collection to V8's own schedule. */
 const COLLECT_AFTER_BYTES = 16 * 1048576
 
 /**
@@ -53,9 +91,9 @@ function findCollector (): (() => void) | null {
   }
 }
 
-/** Everything a shard thread runs: a store, its purge timer, and the request handler. */
-export function startShard (init: ShardInit): (req: ShardRequest) => ShardReply {
-  const store = new ShardStore()
+/** Everything a shard thread runs: a store, its purge and sealing timers, and the request handler. */
+export function startShard (init: ShardInit): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+  const store = new ShardStore({ maxServices: init.maxServices })
   const collect = findCollector()
   let freed = 0
   setInterval(() => {
@@ -67,5 +105,6 @@ export function startShard (init: ShardInit): (req: ShardRequest) => ShardReply 
       collect()
     }
   }, init.purgeInterval)
+  setInterval(() => store.sealIdle(Date.now(), IDLE_SEAL_MS), MAINTAIN_MS)
   return createShardHandler(init, store)
 }

@@ -1,141 +1,226 @@
-import { mergeRuns, type Run } from '../merge.js'
 import { checkLine } from '../ingest/entry.js'
-import { MAX_REJECTED_LISTED, type After, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type ShardReply } from '../protocol.js'
-import { EntryWriter } from './entry-writer.js'
-import { SortedLog } from './sorted-log.js'
+import { NativeJsonRenderer } from '../query/render/native-json.js'
+import type { EntryRenderer } from '../query/render/renderer.js'
+import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef } from '../protocol.js'
+import type { Pairs } from './block.js'
+import { entryFilter, type EntryFilter } from './filter.js'
+import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor, type ScanBudget } from './scan.js'
+import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
-// Everything one shard owns: a SortedLog per service. Plain code with no
-// thread or timer in it, so unit tests drive it directly and pass `now`.
+// Everything one shard owns: its streams, their blocks, and the slot index
+// that lets a query over every stream look only at the streams active in the
+// time it reads. Plain code with no thread or timer in it: the shard handler
+// drives it, and unit tests drive it directly, passing `now`.
+//
+//   streams:  key → Stream        services: name → its streams
+//   slots:    slot id → the stream-slots with entries in that slot (slot ids sorted in slotIds)
 
-/** Estimated bytes an entry costs beyond its message text: ts and seq doubles, array slots, string header. */
-export const ENTRY_OVERHEAD_BYTES = 56
-
-/** A query looked at more entries, or ran longer, than it may. */
+/** A query looked at more entries, ran longer than it may, or was cancelled. */
 export class QueryBudgetError extends Error {
   constructor (readonly code: string, message: string) {
     super(message)
   }
 }
 
-/** Shared by every scan of one query: how many entries may still be examined, and until when. */
-class Budget {
+export const CANCELLED = 'LOGAGG_ERR_QUERY_CANCELLED'
+
+/** Counts what one query examines, and tells the scan when to give the thread back. */
+export class Budget implements ScanBudget {
   private checks = 0
-  constructor (private left: number, private readonly deadline: number) {}
+  private sliceStart = Date.now()
+  /** Set when the current slice has run long enough; the scan stops at the next entry boundary. */
+  yieldNow = false
+
+  constructor (private left: number, private readonly deadline: number, private readonly sliceMs = Infinity) {}
 
   spend (): void {
+    if (this.yieldNow) throw YIELD
     if (--this.left < 0) {
       throw new QueryBudgetError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', 'the query examined more entries than QUERY_MAX_SCAN allows; narrow the time range, name services, or drop contains')
     }
-    if ((++this.checks & 1023) === 0 && Date.now() > this.deadline) {
-      throw new QueryBudgetError('LOGAGG_ERR_QUERY_TIMEOUT', 'the query ran past QUERY_TIMEOUT; narrow the time range, name services, or drop contains')
+    if ((++this.checks & 255) === 0) {
+      const now = Date.now()
+      if (now > this.deadline) {
+        throw new QueryBudgetError('LOGAGG_ERR_QUERY_TIMEOUT', 'the query ran past QUERY_TIMEOUT; narrow the time range, name services, or drop contains')
+      }
+      if (now - this.sliceStart >= this.sliceMs) this.yieldNow = true
     }
+  }
+
+  /** Starts a new slice after the scan gave the thread back. */
+  resume (): void {
+    this.yieldNow = false
+    this.sliceStart = Date.now()
   }
 }
 
-/** Scans one SortedLog between two positions, in either direction, skipping non-matching messages. */
-class LogScan implements Run {
-  ts = 0
-  seq = 0
-  msg = ''
-  private block: number
-  private offset: number
+/** A key for a stream: its service and labels, which may hold any character but NUL… so NUL separates them. */
+function streamKey (service: string, labels: Pairs): string {
+  return labels.length === 0 ? service : `${service}\u0000${labels.join('\u0000')}`
+}
 
-  constructor (
-    private readonly log: SortedLog,
-    /** The service name as a JSON string literal, for rendering. */
-    readonly serviceJson: string,
-    start: { block: number, offset: number },
-    private readonly bound: number,
-    private readonly descending: boolean,
-    private readonly contains: string | null,
-    private readonly budget: Budget
-  ) {
-    this.block = start.block
-    this.offset = start.offset
+/** One query in progress: the slots still to read and the heap of the current one. */
+export class Query {
+  readonly renderer: EntryRenderer = new NativeJsonRenderer()
+  readonly ts: number[] = []
+  readonly seq: number[] = []
+  complete = true
+  private heap: CursorHeap | null = null
+  private slotAt = 0
+  private readonly slotIds: number[]
+  private readonly lo: Bound
+  private readonly hi: Bound
+  private readonly filter: EntryFilter
+
+  constructor (private readonly store: ShardStore, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
+    this.filter = entryFilter(q.contains, q.attrs)
+    const start = Math.max(q.start, cutoff)
+    this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
+    this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
+    this.slotIds = store.slotIdsBetween(slotOf(this.lo.ts), slotOf(this.hi.ts), q.descending)
   }
 
-  /** Loads the entry at the current position if it is in range and matches, else moves on. */
-  seek (): boolean {
-    const { blocks } = this.log
-    for (;;) {
-      const b = blocks[this.block]
-      if (b === undefined) return false
-      const ts = b.ts[this.offset]!
-      if (this.descending ? ts < this.bound : ts > this.bound) return false
-      this.budget.spend()
-      const msg = b.msg[this.offset]!
-      if (this.contains === null || msg.includes(this.contains)) {
-        this.ts = ts
-        this.seq = b.seq[this.offset]!
-        this.msg = msg
+  private openSlot (id: number): CursorHeap | null {
+    const parts = this.store.partsIn(id, this.q.services)
+    const cursors: Cursor[] = []
+    for (const part of parts) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
+    return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
+  }
+
+  /** Runs until the page is full, the range is done, or the budget asks to yield; true when finished. */
+  run (): boolean {
+    try {
+      return this.step()
+    } catch (err) {
+      if (err === YIELD) return false
+      throw err
+    }
+  }
+
+  private step (): boolean {
+    const { q, budget, renderer } = this
+    while (this.ts.length < q.limit) {
+      if (this.heap === null) {
+        const id = this.slotIds[this.slotAt++]
+        if (id === undefined) return true
+        this.heap = this.openSlot(id)
+        continue
+      }
+      const c = this.heap.next()
+      if (c === null) {
+        this.heap = null
+        continue
+      }
+      if (renderer.bytes >= q.maxBytes && this.ts.length > 0) {
+        this.complete = false
         return true
       }
-      this.step()
+      renderer.add(c.part.stream, c.view!, c.i)
+      this.ts.push(c.ts)
+      this.seq.push(c.seq)
+      this.heap.pop()
+      if (budget.yieldNow) return false
     }
+    return true
   }
 
-  private step (): void {
-    if (this.descending) {
-      if (--this.offset < 0) {
-        this.block--
-        const b = this.log.blocks[this.block]
-        this.offset = b === undefined ? 0 : b.ts.length - 1
-      }
-    } else if (++this.offset >= this.log.blocks[this.block]!.ts.length) {
-      this.block++
-      this.offset = 0
-    }
+  part (): QueryPart {
+    return { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
   }
+}
 
-  advance (): boolean {
-    this.step()
-    return this.seek()
-  }
+export interface StoreLimits {
+  /** Services this shard may hold; entries of new ones past it are refused. */
+  maxServices: number
 }
 
 export class ShardStore {
-  readonly logs = new Map<string, SortedLog>()
+  readonly streams = new Map<string, Stream>()
+  readonly services = new Map<string, Stream[]>()
+  private readonly slots = new Map<number, StreamSlot[]>()
+  private slotIds: number[] = []
+  /** Stream-slots with an open block, for sealing idle ones. */
+  private readonly open = new Set<StreamSlot>()
+  private sortedServices: string[] | null = []
   entries = 0
-  /** Total length of every stored message. */
-  chars = 0
+  bytes = 0
 
-  /** Estimated bytes held: ENTRY_OVERHEAD_BYTES plus the message length, per entry. */
-  get bytes (): number {
-    return this.entries * ENTRY_OVERHEAD_BYTES + this.chars
+  constructor (private readonly limits: StoreLimits = { maxServices: Infinity }) {}
+
+  /** The stream for `ref`, made if need be; null when it would be a new service past the limit. */
+  private streamFor (service: string, labels: Pairs): Stream | null {
+    const key = streamKey(service, labels)
+    let stream = this.streams.get(key)
+    if (stream !== undefined) return stream
+    let siblings = this.services.get(service)
+    if (siblings === undefined) {
+      if (this.services.size >= this.limits.maxServices) return null
+      this.services.set(service, siblings = [])
+      this.sortedServices = null
+    }
+    stream = new Stream(key, service, labels)
+    siblings.push(stream)
+    this.streams.set(key, stream)
+    this.bytes += stream.bytes
+    return stream
   }
 
-  private logFor (service: string): SortedLog {
-    let log = this.logs.get(service)
-    if (log === undefined) this.logs.set(service, log = new SortedLog())
-    return log
-  }
-
-  private stored (log: SortedLog, ts: number, seq: number, message: string): void {
-    log.insert(ts, seq, message)
+  private add (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
+    const id = slotOf(ts)
+    const [part, made] = stream.atOrNew(id)
+    if (made) {
+      let list = this.slots.get(id)
+      if (list === undefined) {
+        this.slots.set(id, list = [])
+        this.insertSlotId(id)
+      }
+      list.push(part)
+      this.bytes += STREAM_SLOT_BYTES
+    }
+    this.bytes += part.add(ts, seq, message, attrs, now)
+    if (part.hasOpen) this.open.add(part)
+    stream.entries++
     this.entries++
-    this.chars += message.length
   }
 
-  ingest (batch: IngestBatch): number {
-    const { serviceIdx, ts, seq, messages } = batch
-    const targets = batch.services.map((name) => this.logFor(name))
-    for (let i = 0; i < ts.length; i++) this.stored(targets[serviceIdx[i]!]!, ts[i]!, seq[i]!, messages[i]!)
-    return ts.length
+  private insertSlotId (id: number): void {
+    const ids = this.slotIds
+    let i = ids.length
+    while (i > 0 && ids[i - 1]! > id) i--
+    ids.splice(i, 0, id)
+  }
+
+  /** Stores a batch; returns how many were stored and the indexes refused for MAX_SERVICES. */
+  ingest (batch: IngestBatch, now = Date.now()): { count: number, full: number[] } {
+    const { streamIdx, ts, seq, messages, attrCount, attrs } = batch
+    const targets = batch.streams.map((ref: StreamRef) => this.streamFor(ref.service, ref.labels))
+    const full: number[] = []
+    let a = 0
+    for (let i = 0; i < ts.length; i++) {
+      const pairs = attrCount[i]! === 0 ? null : attrs.slice(a, a += 2 * attrCount[i]!)
+      const stream = targets[streamIdx[i]!]
+      if (stream == null) {
+        full.push(i)
+        continue
+      }
+      this.add(stream, ts[i]!, seq[i]!, messages[i]!, pairs, now)
+    }
+    return { count: ts.length - full.length, full }
   }
 
   /**
    * Parses, validates and stores NDJSON lines (see LineBatch). Lines whose
    * service belongs to another shard (by `owns`) are handed back, not stored.
    */
-  ingestLines (batch: LineBatch, owns: (service: string) => boolean): Extract<ShardReply, { type: 'stored-lines' }> {
+  ingestLines (batch: LineBatch, owns: (service: string) => boolean, now = Date.now()): { count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] } {
     const { text, starts, ends } = batch
     const window = { oldest: batch.oldest, newest: batch.newest }
     const rejected: Rejected[] = []
     const misrouted: number[] = []
+    const full: number[] = []
     let rejectedCount = 0
     let count = 0
-    let log: SortedLog | undefined
-    let logService = ''
+    let stream: Stream | null = null
     for (let i = 0; i < starts.length; i++) {
       const entry = checkLine(text.slice(starts[i], ends[i]), window)
       if (typeof entry === 'string') {
@@ -146,59 +231,145 @@ export class ShardStore {
         misrouted.push(batch.index[i]!)
         continue
       }
-      if (entry.service !== logService) {
-        logService = entry.service
-        log = this.logFor(logService)
+      if (stream === null || stream.service !== entry.service) stream = this.streamFor(entry.service, entry.labels ?? [])
+      if (stream === null) {
+        full.push(batch.index[i]!)
+        continue
       }
-      this.stored(log!, entry.ts, batch.seq[i]!, entry.message)
+      this.add(stream, entry.ts, batch.seq[i]!, entry.message, entry.attributes, now)
       count++
     }
-    return { type: 'stored-lines', count, rejected, rejectedCount, misrouted, usage: { entries: this.entries, bytes: this.bytes } }
+    return { count, rejected, rejectedCount, misrouted, full }
   }
 
-  query (q: ShardQuery): QueryPart {
-    const names = q.services ?? this.logs.keys()
-    const budget = new Budget(q.maxScan ?? Infinity, q.deadline ?? Infinity)
-    const runs: LogScan[] = []
-    const low: After = q.after !== null && !q.descending && q.after.ts >= q.start ? q.after : { ts: q.start, seq: -Infinity }
-    const high: After = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
-    for (const name of names) {
-      const log = this.logs.get(name)
-      if (log === undefined || log.size === 0) continue
-      const pos = q.descending ? log.positionBefore(high.ts, high.seq) : log.positionAfter(low.ts, low.seq)
-      const scan = new LogScan(log, JSON.stringify(name), pos, q.descending ? q.start : q.end, q.descending, q.contains, budget)
-      if (scan.seek()) runs.push(scan)
-    }
-
-    const ts: number[] = []
-    const seq: number[] = []
-    const writer = new EntryWriter()
-    mergeRuns(runs, q.descending, q.limit, (run) => {
-      ts.push(run.ts)
-      seq.push(run.seq)
-      writer.add(run.serviceJson, run.ts, run.msg)
-    })
-    return { ts: Float64Array.from(ts), seq: Float64Array.from(seq), ...writer.finish() }
+  /** Slot ids from `from` to `to` (inclusive) that hold anything, in scan order. */
+  slotIdsBetween (from: number, to: number, descending: boolean): number[] {
+    const out = this.slotIds.filter((id) => id >= from && id <= to)
+    return descending ? out.reverse() : out
   }
 
-  services (): ServiceStats[] {
-    const out: ServiceStats[] = []
-    for (const [service, log] of this.logs) {
-      if (log.size > 0) out.push({ service, count: log.size, oldest: log.oldest, newest: log.newest })
+  /** The stream-slots of slot `id`, of every stream or of the named services. */
+  partsIn (id: number, services: string[] | null): StreamSlot[] {
+    if (services === null) return this.slots.get(id) ?? []
+    const out: StreamSlot[] = []
+    for (const name of services) {
+      for (const stream of this.services.get(name) ?? []) {
+        const part = stream.at(id)
+        if (part !== undefined) out.push(part)
+      }
     }
     return out
   }
 
-  /** Drops every entry older than `cutoff` (epoch µs) and forgets services left empty. */
+  /** Starts a query; run() it (again after each yield) and then take its part(). */
+  query (q: ShardQuery, cutoff = -Infinity, sliceMs = Infinity): Query {
+    return new Query(this, q, new Budget(q.maxScan ?? Infinity, q.deadline ?? Infinity, sliceMs), cutoff)
+  }
+
+  /** Runs a query to the end in one go (tests, and callers that need no yielding). */
+  queryAll (q: ShardQuery, cutoff = -Infinity): QueryPart {
+    const query = this.query(q, cutoff)
+    while (!query.run()) query.budget.resume()
+    return query.part()
+  }
+
+  /** Up to `limit` services after `after` in name order; complete when there are no more. */
+  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean } {
+    this.sortedServices ??= [...this.services.keys()].sort()
+    const names = this.sortedServices
+    let i = 0
+    if (after !== null) {
+      let hi = names.length
+      while (i < hi) {
+        const mid = (i + hi) >>> 1
+        if (names[mid]! <= after) i = mid + 1
+        else hi = mid
+      }
+    }
+    const services: ServiceStats[] = []
+    for (; i < names.length && services.length < limit; i++) {
+      const name = names[i]!
+      let count = 0
+      let oldest = Infinity
+      let newest = -Infinity
+      for (const s of this.services.get(name) ?? []) {
+        count += s.entries
+        oldest = Math.min(oldest, s.oldest)
+        newest = Math.max(newest, s.newest)
+      }
+      if (count > 0) services.push({ service: name, count, oldest, newest })
+    }
+    return { services, complete: i >= names.length }
+  }
+
+  /** Seals open blocks that took no entry for `idleMs`; returns how many were sealed. */
+  sealIdle (now: number, idleMs: number): number {
+    let sealed = 0
+    for (const part of this.open) {
+      if (part.head !== null && now - part.head.touched >= idleMs) {
+        this.bytes += part.sealHead()
+        sealed++
+      }
+      if (part.lateOpen !== null && now - part.lateOpen.touched >= idleMs) {
+        this.bytes += part.sealLate()
+        sealed++
+      }
+      if (!part.hasOpen) this.open.delete(part)
+    }
+    return sealed
+  }
+
+  /**
+   * Drops every block whose entries are all older than `cutoff` (epoch µs),
+   * and the slots, streams and services left empty. Returns the entries dropped.
+   */
   purge (cutoff: number): number {
     let dropped = 0
-    for (const [service, log] of this.logs) {
-      const chars = log.chars
-      dropped += log.purge(cutoff)
-      this.chars -= chars - log.chars
-      if (log.size === 0) this.logs.delete(service)
+    const last = slotOf(cutoff)
+    const keep: number[] = []
+    for (const id of this.slotIds) {
+      const parts = this.slots.get(id)!
+      if (id > last) {
+        keep.push(id)
+        continue
+      }
+      const left: StreamSlot[] = []
+      for (const part of parts) {
+        const gone = part.purge(cutoff)
+        dropped += gone.entries
+        this.bytes -= gone.bytes
+        part.stream.entries -= gone.entries
+        if (part.entries > 0) {
+          left.push(part)
+          continue
+        }
+        this.bytes -= STREAM_SLOT_BYTES
+        this.open.delete(part)
+        const slots = part.stream.slots
+        slots.splice(slots.indexOf(part), 1)
+        if (slots.length === 0) this.dropStream(part.stream)
+      }
+      if (left.length > 0) {
+        this.slots.set(id, left)
+        keep.push(id)
+      } else {
+        this.slots.delete(id)
+      }
     }
+    this.slotIds = keep
     this.entries -= dropped
     return dropped
+  }
+
+  private dropStream (stream: Stream): void {
+    this.streams.delete(stream.key)
+    this.bytes -= stream.bytes
+    const siblings = this.services.get(stream.service)
+    if (siblings === undefined) return
+    siblings.splice(siblings.indexOf(stream), 1)
+    if (siblings.length === 0) {
+      this.services.delete(stream.service)
+      this.sortedServices = null
+    }
   }
 }

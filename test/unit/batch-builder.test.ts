@@ -1,38 +1,45 @@
 import { describe, expect, it } from 'vitest'
+import type { LogRecord } from '../../src/ingest/record.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
+
+const rec = (service: string, ts: number, message: string, attributes: string[] | null = null, labels: string[] | null = null): LogRecord =>
+  ({ service, ts, message, labels, attributes })
 
 describe('BatchBuilder', () => {
   it('starts empty', () => {
     const b = new BatchBuilder()
     expect(b.size).toBe(0)
     const batch = b.build()
-    expect(batch.services).toEqual([])
+    expect(batch.streams).toEqual([])
     expect(batch.ts.length).toBe(0)
   })
 
-  it('lays entries out as columns in the order added, each service named once', () => {
+  it('lays records out as columns in the order added, each stream named once', () => {
     const b = new BatchBuilder()
-    b.add('api', 10.5, 1, 'one')
-    b.add('db', 20, 2, 'two')
-    b.add('api', 5, 3, 'three')
-    b.add('web', 1_764_280_200_123_456, 4, 'four')
-    expect(b.size).toBe(4)
+    b.add(rec('api', 10.5, 'one'), 1)
+    b.add(rec('db', 20, 'two', ['k', 'v', 'k2', 'v2']), 2)
+    b.add(rec('api', 5, 'three'), 3)
+    b.add(rec('web', 1_764_280_200_123_456, 'four', null, ['env', 'prod']), 4)
+    b.add(rec('web', 6, 'five', ['x', 'y']), 5)
+    expect(b.size).toBe(5)
     const batch = b.build()
-    expect(batch.services).toEqual(['api', 'db', 'web'])
-    expect(batch.serviceIdx).toBeInstanceOf(Uint32Array)
-    expect(Array.from(batch.serviceIdx)).toEqual([0, 1, 0, 2])
+    expect(batch.streams).toEqual([{ service: 'api', labels: [] }, { service: 'db', labels: [] }, { service: 'web', labels: ['env', 'prod'] }, { service: 'web', labels: [] }])
+    expect(batch.streamIdx).toBeInstanceOf(Uint32Array)
+    expect(Array.from(batch.streamIdx)).toEqual([0, 1, 0, 2, 3])
     expect(batch.ts).toBeInstanceOf(Float64Array)
-    expect(Array.from(batch.ts)).toEqual([10.5, 20, 5, 1_764_280_200_123_456]) // exact: µs fit a double
-    expect(Array.from(batch.seq)).toEqual([1, 2, 3, 4])
-    expect(batch.messages).toEqual(['one', 'two', 'three', 'four'])
+    expect(Array.from(batch.ts)).toEqual([10.5, 20, 5, 1_764_280_200_123_456, 6]) // exact: µs fit a double
+    expect(Array.from(batch.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(batch.messages).toEqual(['one', 'two', 'three', 'four', 'five'])
+    expect(Array.from(batch.attrCount)).toEqual([0, 2, 0, 0, 1])
+    expect(batch.attrs).toEqual(['k', 'v', 'k2', 'v2', 'x', 'y'])
   })
 
   it('builds typed arrays with their own buffers, safe to transfer', () => {
     const b = new BatchBuilder()
-    b.add('api', 1, 1, 'x')
+    b.add(rec('api', 1, 'x'), 1)
     const batch = b.build()
     expect(batch.ts.buffer).not.toBe(batch.seq.buffer)
     expect(batch.ts.buffer.byteLength).toBe(8)
-    expect(batch.serviceIdx.buffer.byteLength).toBe(4)
+    expect(batch.streamIdx.buffer.byteLength).toBe(4)
   })
 })

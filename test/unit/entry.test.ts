@@ -11,7 +11,7 @@ const check = (value: unknown): ReturnType<typeof checkEntry> => checkEntry(valu
 
 describe('checkEntry', () => {
   it('returns the clean entry with the timestamp in epoch microseconds', () => {
-    expect(check(good)).toEqual({ service: 'api', ts: us('2026-03-10T11:59:00.123Z') + 456, message: 'hello' })
+    expect(check(good)).toEqual({ service: 'api', ts: us('2026-03-10T11:59:00.123Z') + 456, message: 'hello', labels: null, attributes: null })
   })
 
   it('ignores fields it does not know', () => {
@@ -132,5 +132,31 @@ describe('checkEntry', () => {
       expect(check({ ...good, message: '😀'.repeat(MAX_MESSAGE_BYTES / 4) })).toMatchObject({ service: 'api' })
       expect(check({ ...good, message: '😀'.repeat(MAX_MESSAGE_BYTES / 4) + 'a' })).toBe(tooLarge)
     })
+  })
+})
+
+describe('attributes', () => {
+  it('keeps strings, and numbers and booleans as their JSON text, as flat pairs', () => {
+    expect(check({ ...good, attributes: { region: 'eu', code: 500, ok: false, ratio: 0.5 } })).toMatchObject({ attributes: ['region', 'eu', 'code', '500', 'ok', 'false', 'ratio', '0.5'] })
+    expect(check({ ...good, attributes: {} })).toMatchObject({ attributes: null })
+    expect(check({ ...good, attributes: null })).toMatchObject({ attributes: null })
+  })
+
+  it('refuses other values, naming the key', () => {
+    expect(check({ ...good, attributes: { nested: { a: 1 } } })).toBe('attribute "nested" must be a string, number or boolean; got an object')
+    expect(check({ ...good, attributes: { list: [1] } })).toMatch(/"list" must be a string.*an array/)
+    expect(check({ ...good, attributes: 'x' })).toMatch(/attributes must be an object/)
+    expect(check({ ...good, attributes: [] })).toMatch(/attributes must be an object/)
+  })
+
+  it('enforces the limits: 64 keys, keys of 128 characters, values of 8 KiB', () => {
+    const keys = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']))
+    expect(check({ ...good, attributes: keys(64) })).not.toBeTypeOf('string')
+    expect(check({ ...good, attributes: keys(65) })).toMatch(/more than 64 keys/)
+    expect(check({ ...good, attributes: { ['k'.repeat(128)]: 'v' } })).not.toBeTypeOf('string')
+    expect(check({ ...good, attributes: { ['k'.repeat(129)]: 'v' } })).toMatch(/129 characters long; the limit is 128/)
+    expect(check({ ...good, attributes: { big: 'v'.repeat(8192) } })).not.toBeTypeOf('string')
+    expect(check({ ...good, attributes: { big: 'v'.repeat(8193) } })).toMatch(/"big" is larger than 8 KiB/)
+    expect(check({ ...good, attributes: { '': 'v' } })).toMatch(/empty key/)
   })
 })

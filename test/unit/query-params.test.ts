@@ -26,7 +26,8 @@ describe('parseLogsQuery', () => {
       descending: false,
       limit: DEFAULT_LIMIT,
       after: null,
-      contains: null
+      contains: null,
+      attrs: []
     })
     expect(DEFAULT_LIMIT).toBe(1000)
     expect(MAX_LIMIT).toBe(10_000)
@@ -164,7 +165,22 @@ describe('parseLogsQuery', () => {
       descending: true,
       limit: 50,
       after: { ts: us('2026-03-10T10:30:00Z'), seq: 3 },
-      contains: 'error'
+      contains: 'error',
+      attrs: []
     })
+  })
+})
+
+describe('attr.<name> filters', () => {
+  it('reads each attr.<name>=<value>, repeated ones too', () => {
+    const q = parseLogsQuery({ 'attr.region': 'eu', 'attr.level': ['error', 'warn'] }, defaults)
+    expect(q.attrs).toEqual([{ key: 'region', value: 'eu' }, { key: 'level', value: 'error' }, { key: 'level', value: 'warn' }])
+  })
+
+  it('refuses a bare attr. prefix and too many filters', () => {
+    expect(() => parseLogsQuery({ 'attr.': 'x' }, defaults)).toThrow(/unknown parameter/)
+    const many: Record<string, string> = {}
+    for (let i = 0; i < 17; i++) many[`attr.k${i}`] = 'v'
+    expect(() => parseLogsQuery(many, defaults)).toThrow(/at most 16/)
   })
 })

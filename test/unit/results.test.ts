@@ -26,7 +26,8 @@ function part (rows: Row[], descending = false): QueryPart {
     ts: Float64Array.from(sorted.map((r) => r.ts)),
     seq: Float64Array.from(sorted.map((r) => r.seq)),
     body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
-    ends: Uint32Array.from(ends)
+    ends: Uint32Array.from(ends),
+    complete: true
   }
 }
 

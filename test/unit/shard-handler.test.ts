@@ -1,44 +1,63 @@
 import { describe, expect, it } from 'vitest'
-import { UnknownMessageError, type ShardRequest } from '../../src/protocol.js'
+import { UnknownMessageError, type ShardQuery, type ShardReply, type ShardRequest } from '../../src/protocol.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { shardOf } from '../../src/shards/hash.js'
 import { createShardHandler } from '../../src/store/shard-handler.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 
-const init = { shard: 1, shards: 2, retention: 3_600_000, purgeInterval: 60_000 }
+const init = { shard: 1, shards: 2, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000 }
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
+const rec = (ts: number, message: string) => ({ service: 'api', ts, message, labels: null, attributes: null })
+const q = (over: Partial<ShardQuery>): ShardQuery => ({ id: 1, services: null, start: T, end: T + 3000, descending: false, limit: 10, after: null, contains: null, attrs: [], maxBytes: Infinity, ...over })
 
 describe('createShardHandler', () => {
-  it('answers each request type and reports the store usage with every reply', () => {
+  it('answers each request type and reports the store usage with every reply', async () => {
     const store = new ShardStore()
     const handle = createShardHandler(init, store)
-    expect(handle({ type: 'hello' })).toEqual({ type: 'ready', shard: 1, usage: { entries: 0, bytes: 0 } })
+    expect(handle({ type: 'hello' })).toMatchObject({ type: 'ready', shard: 1, usage: { entries: 0, bytes: 0, services: 0 } })
 
     const b = new BatchBuilder()
-    b.add('api', T, 1, 'one')
-    b.add('api', T + 1, 2, 'two')
+    b.add(rec(T, 'one'), 1)
+    b.add(rec(T + 1, 'two'), 2)
     const stored = handle({ type: 'ingest', batch: b.build() })
-    expect(stored).toMatchObject({ type: 'stored', count: 2, usage: { entries: 2, bytes: store.bytes } })
+    expect(stored).toMatchObject({ type: 'stored', count: 2, full: [], usage: { entries: 2, bytes: store.bytes, services: 1, streams: 1 } })
     expect(store.bytes).toBeGreaterThan(0)
 
-    expect(handle({ type: 'stats' })).toEqual({ type: 'stats', usage: { entries: 2, bytes: store.bytes } })
-    expect(handle({ type: 'services' })).toMatchObject({ type: 'services', services: [{ service: 'api', count: 2, oldest: T, newest: T + 1 }] })
-    const result = handle({ type: 'query', query: { services: ['api'], start: T, end: T + 1, descending: true, limit: 10, after: null, contains: null } })
+    const stats = handle({ type: 'stats' }) as ShardReply
+    expect(stats).toMatchObject({ type: 'stats', usage: { entries: 2, bytes: store.bytes } })
+    expect(stats.usage.heapLimit).toBeGreaterThan(stats.usage.heapUsed)
+    expect(handle({ type: 'services', after: null, limit: 10 })).toMatchObject({ type: 'services', complete: true, services: [{ service: 'api', count: 2, oldest: T, newest: T + 1 }] })
+    const result = await handle({ type: 'query', query: q({ services: ['api'], end: T + 1, descending: true }) })
     expect(result.type).toBe('result')
     if (result.type === 'result') expect(Array.from(result.part.seq)).toEqual([2, 1])
   })
 
-  it('answers a query over its budget with a coded error instead of throwing', () => {
+  it('answers a query over its budget with a coded error instead of throwing', async () => {
     const handle = createShardHandler(init)
     const b = new BatchBuilder()
-    for (let i = 0; i < 3000; i++) b.add('api', T + i, i + 1, `m${i}`)
+    for (let i = 0; i < 3000; i++) b.add(rec(T + i, `m${i}`), i + 1)
     handle({ type: 'ingest', batch: b.build() })
-    const q = { services: null, start: T, end: T + 3000, descending: false, limit: 10, after: null, contains: 'nowhere' }
-    expect(handle({ type: 'query', query: { ...q, maxScan: 20 } })).toMatchObject({ type: 'error', code: 'LOGAGG_ERR_QUERY_TOO_EXPENSIVE', usage: { entries: 3000 } })
-    // A deadline already past: the scan notices at its next check (every 1024 entries).
-    expect(handle({ type: 'query', query: { ...q, deadline: 0 } })).toMatchObject({ type: 'error', code: 'LOGAGG_ERR_QUERY_TIMEOUT' })
+    const base = q({ contains: 'nowhere' })
+    expect(await handle({ type: 'query', query: { ...base, maxScan: 20 } })).toMatchObject({ type: 'error', code: 'LOGAGG_ERR_QUERY_TOO_EXPENSIVE', usage: { entries: 3000 } })
+    // A deadline already past: the scan notices at its next check.
+    expect(await handle({ type: 'query', query: { ...base, deadline: 0 } })).toMatchObject({ type: 'error', code: 'LOGAGG_ERR_QUERY_TIMEOUT' })
     // Within budget, the same query answers.
-    expect(handle({ type: 'query', query: { ...q, maxScan: 3000, deadline: Date.now() + 60_000 } }).type).toBe('result')
+    expect((await handle({ type: 'query', query: { ...base, maxScan: 3000, deadline: Date.now() + 60_000 } })).type).toBe('result')
+  })
+
+  it('stops a query that is cancelled while it gives the thread back, and keeps storing meanwhile', async () => {
+    const handle = createShardHandler(init)
+    const b = new BatchBuilder()
+    for (let i = 0; i < 200_000; i++) b.add(rec(T + i, `m${i}`), i + 1)
+    handle({ type: 'ingest', batch: b.build() })
+    // A scan of 200k entries for text that is nowhere runs for many slices.
+    const running = handle({ type: 'query', query: q({ id: 7, end: T + 200_000, contains: 'nowhere' }) })
+    await new Promise((resolve) => setImmediate(resolve))
+    const more = new BatchBuilder()
+    more.add(rec(T, 'meanwhile'), 300_000)
+    expect(handle({ type: 'ingest', batch: more.build() })).toMatchObject({ type: 'stored', count: 1 })
+    expect(handle({ type: 'cancel', id: 7 })).toMatchObject({ type: 'cancelled' })
+    expect(await running).toMatchObject({ type: 'error', code: 'LOGAGG_ERR_QUERY_CANCELLED' })
   })
 
   it('stores NDJSON lines only for services this shard owns', () => {
@@ -53,7 +72,7 @@ describe('createShardHandler', () => {
       batch: { text, starts: Uint32Array.from([0, lines[0]!.length + 1]), ends: Uint32Array.from([lines[0]!.length, text.length]), index: Uint32Array.from([0, 1]), seq: Float64Array.from([1, 2]), oldest: 0, newest: Infinity }
     })
     expect(reply).toMatchObject({ type: 'stored-lines', count: 1, misrouted: [1], rejectedCount: 0 })
-    expect(store.services().map((s) => s.service)).toEqual([mine])
+    expect(store.listServices(null, 10).services.map((s) => s.service)).toEqual([mine])
   })
 
   it('throws on a message type it does not know: a bug, not input', () => {

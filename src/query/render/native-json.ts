@@ -1,0 +1,82 @@
+import type { BlockView } from '../../store/block.js'
+import type { Stream } from '../../store/stream.js'
+import { ByteWriter } from '../../store/bytes.js'
+import type { EntryRenderer } from './renderer.js'
+import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
+
+// GET /logs entries as JSON objects:
+//   {"service":"api","timestamp":"2026-…Z","message":"…","attributes":{"k":"v"}}
+// "attributes" holds the stream's labels other than service, then the entry's
+// own attributes, and is left out when there are neither.
+
+/**
+ * Scratch space shared by the renderers of this thread, so a page is written
+ * into one buffer and copied out once. It is let go after a large page, so
+ * one big answer does not pin its size for the life of the thread.
+ */
+let scratch: ByteWriter | null = null
+const KEEP_SCRATCH_BYTES = 1024 * 1024
+
+const SERVICE = Buffer.from('{"service":')
+const TIMESTAMP = Buffer.from(',"timestamp":"')
+const MESSAGE = Buffer.from('","message":"')
+const ATTRIBUTES = Buffer.from('","attributes":{')
+
+export class NativeJsonRenderer implements EntryRenderer {
+  private readonly w: ByteWriter
+  private readonly ends: number[] = []
+
+  constructor () {
+    this.w = scratch ?? new ByteWriter(256 * 1024)
+    scratch = null
+    this.w.length = 0
+  }
+
+  get bytes (): number { return this.w.length }
+
+  add (stream: Stream, v: BlockView, i: number): void {
+    const w = this.w
+    if (this.ends.length > 0) w.byte(44) // ','
+    w.bytes(SERVICE)
+    w.utf8(stream.serviceJson)
+    w.bytes(TIMESTAMP)
+    w.reserve(UTC_WIDTH)
+    writeUtc(w.buf, w.length, v.ts[i]!)
+    w.length += UTC_WIDTH
+    w.bytes(MESSAGE)
+    w.bytes(v.msg, i === 0 ? 0 : v.msgEnd[i - 1]!, v.msgEnd[i]!)
+    const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
+    const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
+    if (stream.labelsJson === '' && from === to) {
+      w.ascii('"}')
+    } else {
+      w.bytes(ATTRIBUTES)
+      let first = true
+      if (stream.labelsJson !== '') {
+        w.utf8(stream.labelsJson)
+        first = false
+      }
+      for (let p = from; p < to; p++) {
+        const key = v.dict[v.attrKey[p]!]!
+        // An attribute named like a label of the stream: the label is shown, once.
+        if (stream.labels.length > 0 && stream.label(JSON.parse(`"${key}"`) as string) !== undefined) continue
+        if (!first) w.byte(44)
+        first = false
+        w.byte(34)
+        w.utf8(key)
+        w.ascii('":"')
+        w.utf8(v.dict[v.attrVal[p]!]!)
+        w.byte(34)
+      }
+      w.ascii('}}')
+    }
+    this.ends.push(w.length)
+  }
+
+  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
+    const body = new Uint8Array(this.w.length)
+    body.set(this.w.buf.subarray(0, this.w.length))
+    if (this.w.buf.length <= KEEP_SCRATCH_BYTES) scratch = this.w
+    return { body, ends: Uint32Array.from(this.ends) }
+  }
+}

@@ -1,0 +1,102 @@
+// A growable byte buffer with the few writers the block codec and the
+// renderers need (varints, raw bytes, UTF-8 text), and the matching reader.
+// Varints hold any whole number up to 2^53 (timestamps in µs, sequence
+// numbers), so they are built with arithmetic, not 32-bit bit operations.
+
+export class ByteWriter {
+  buf: Buffer
+  length = 0
+
+  constructor (initial = 4096) {
+    this.buf = Buffer.allocUnsafe(initial)
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve (n: number): void {
+    const need = this.length + n
+    if (need <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2))
+    this.buf.copy(bigger, 0, 0, this.length)
+    this.buf = bigger
+  }
+
+  byte (b: number): void {
+    this.reserve(1)
+    this.buf[this.length++] = b
+  }
+
+  /** An unsigned whole number, 7 bits a byte, low bits first. */
+  varint (n: number): void {
+    this.reserve(8)
+    const buf = this.buf
+    let i = this.length
+    while (n >= 0x80) {
+      buf[i++] = (n % 0x80) | 0x80
+      n = Math.floor(n / 0x80)
+    }
+    buf[i++] = n
+    this.length = i
+  }
+
+  /** A signed whole number, zigzag-encoded so small negatives stay short. */
+  zigzag (n: number): void {
+    this.varint(n >= 0 ? n * 2 : -n * 2 - 1)
+  }
+
+  bytes (src: Uint8Array, from = 0, to = src.length): void {
+    const n = to - from
+    this.reserve(n)
+    this.buf.set(src.subarray(from, to), this.length)
+    this.length += n
+  }
+
+  /** UTF-8 text; returns the number of bytes written. */
+  utf8 (text: string): number {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    this.reserve(text.length * 3)
+    const n = this.buf.write(text, this.length, 'utf8')
+    this.length += n
+    return n
+  }
+
+  /** Latin-1 text the caller knows to be ASCII. */
+  ascii (text: string): void {
+    this.reserve(text.length)
+    this.length += this.buf.write(text, this.length, 'latin1')
+  }
+
+  /** The bytes written, as a view of the internal buffer (valid until the next write). */
+  view (): Buffer {
+    return this.buf.subarray(0, this.length)
+  }
+
+  /** A copy of the bytes written, in memory of its own. */
+  copy (): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.length)
+    this.buf.copy(out, 0, 0, this.length)
+    return out
+  }
+}
+
+export class ByteReader {
+  pos = 0
+  constructor (readonly buf: Uint8Array) {}
+
+  varint (): number {
+    const buf = this.buf
+    let n = 0
+    let scale = 1
+    for (;;) {
+      const b = buf[this.pos++]
+      if (b === undefined) throw new RangeError('varint runs past the end of the block')
+      n += (b & 0x7f) * scale
+      if (b < 0x80) return n
+      scale *= 0x80
+    }
+  }
+
+  zigzag (): number {
+    const z = this.varint()
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+  }
+}
