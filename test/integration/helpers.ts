@@ -67,7 +67,7 @@ export function isoAt (offsetMs: number, micros = 0): string {
   return d.toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`)
 }
 
-export interface LogLine { service: string, timestamp: string, message: string }
+export interface LogLine { service: string, timestamp: string, message: string, attributes?: Record<string, string> }
 export interface Page { logs: LogLine[], next: string | null }
 
 export async function postJson (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
-import { BLOCK_ENTRIES } from '../../src/store/block.js'
+import { BLOCK_ENTRIES, SealedBlock } from '../../src/store/block.js'
 import { QueryBudgetError, ShardStore } from '../../src/store/shard-store.js'
 import { byTsSeq, seeded } from './random.js'
 
@@ -293,6 +293,24 @@ describe('ShardStore', () => {
       after = seen[seen.length - 1]!
     }
     expect(seen).toEqual(names)
+  })
+
+  it('opens blocks for an all-services query in proportion to what it returns, not to the services held', () => {
+    const store = new ShardStore()
+    const each: Row[] = Array.from({ length: 20_000 }, (_, i) => ({ service: `s${i}`, ts: 1000 + i, seq: i + 1, message: `m${i}` }))
+    store.ingest(handBatch(each))
+    store.sealIdle(Date.now() + 1e9, 0)
+    const views = vi.spyOn(SealedBlock.prototype, 'view')
+    try {
+      for (const descending of [false, true]) {
+        views.mockClear()
+        const got = rows(store.queryAll(query({ limit: 10, descending })))
+        expect(got).toEqual(reference(each, query({ limit: 10, descending })))
+        expect(views.mock.calls.length).toBeLessThanOrEqual(11)
+      }
+    } finally {
+      views.mockRestore()
+    }
   })
 
   it('refuses entries of new services past its limit, and keeps taking known ones', () => {
