@@ -1,5 +1,5 @@
-import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from '../query-params.js'
-import { renderPage } from '../results.js'
+import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from '../query/params.js'
+import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { formatTimestamp, nowUs } from '../timestamp.js'

@@ -4,6 +4,7 @@ import { UnknownMessageError, type ShardInit, type ShardQuery, type ShardReply, 
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError, ShardStore } from './shard-store.js'
+import type { LogStore } from './store.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
 const QUERY_SLICE_MS = 4
@@ -14,13 +15,13 @@ const MAINTAIN_MS = 1_000
 const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
-export function createShardHandler (init: ShardInit, store = new ShardStore({ maxServices: init.maxServices })): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+export function createShardHandler (init: ShardInit, store: LogStore = new ShardStore({ maxServices: init.maxServices })): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
   const usage = (): Usage => ({
     entries: store.entries,
     bytes: store.bytes,
-    services: store.services.size,
-    streams: store.streams.size,
+    services: store.serviceCount,
+    streams: store.streamCount,
     heapUsed: getHeapStatistics().used_heap_size,
     heapLimit
   })
@@ -36,7 +37,7 @@ export function createShardHandler (init: ShardInit, store = new ShardStore({ ma
         if (!live.has(q.id)) throw new QueryBudgetError(CANCELLED, 'the client went away; the query was stopped')
         if (query.run()) break
         await giveBack()
-        query.budget.resume()
+        query.resume()
       }
       return { type: 'result', part: query.part(), usage: usage() }
     } catch (err) {

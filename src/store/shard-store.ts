@@ -5,6 +5,7 @@ import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, 
 import type { Pairs } from './block.js'
 import { entryFilter, type EntryFilter } from './filter.js'
 import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor, type ScanBudget } from './scan.js'
+import type { LogStore, QueryRun } from './store.js'
 import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
@@ -60,7 +61,7 @@ function streamKey (service: string, labels: Pairs): string {
 }
 
 /** One query in progress: the slots still to read and the heap of the current one. */
-export class Query {
+export class Query implements QueryRun {
   readonly renderer: EntryRenderer = new NativeJsonRenderer()
   readonly ts: number[] = []
   readonly seq: number[] = []
@@ -124,6 +125,10 @@ export class Query {
     return true
   }
 
+  resume (): void {
+    this.budget.resume()
+  }
+
   part (): QueryPart {
     return { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
   }
@@ -134,7 +139,7 @@ export interface StoreLimits {
   maxServices: number
 }
 
-export class ShardStore {
+export class ShardStore implements LogStore {
   readonly streams = new Map<string, Stream>()
   readonly services = new Map<string, Stream[]>()
   private readonly slots = new Map<number, StreamSlot[]>()
@@ -144,6 +149,9 @@ export class ShardStore {
   private sortedServices: string[] | null = []
   entries = 0
   bytes = 0
+
+  get serviceCount (): number { return this.services.size }
+  get streamCount (): number { return this.streams.size }
 
   constructor (private readonly limits: StoreLimits = { maxServices: Infinity }) {}
 
@@ -269,7 +277,7 @@ export class ShardStore {
   /** Runs a query to the end in one go (tests, and callers that need no yielding). */
   queryAll (q: ShardQuery, cutoff = -Infinity): QueryPart {
     const query = this.query(q, cutoff)
-    while (!query.run()) query.budget.resume()
+    while (!query.run()) query.resume()
     return query.part()
   }
 

@@ -1,8 +1,8 @@
 import { decodeCursor } from './cursor.js'
-import { BadQueryError } from './errors.js'
-import type { AttrMatch } from './protocol.js'
-import type { RouterQuery } from './shards/router.js'
-import { EXAMPLE_TIMESTAMP, parseTimestamp } from './timestamp.js'
+import { BadQueryError } from '../errors.js'
+import type { AttrMatch } from '../protocol.js'
+import type { RouterQuery } from '../shards/router.js'
+import { EXAMPLE_TIMESTAMP, parseTimestamp } from '../timestamp.js'
 
 // Validates the parameters of GET /logs into a RouterQuery. Pure: the caller
 // passes `now` and the window settings, so unit tests need no clock.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCursor } from '../../src/cursor.js'
+import { decodeCursor } from '../../src/query/cursor.js'
 import type { QueryPart } from '../../src/protocol.js'
-import { renderPage } from '../../src/results.js'
+import { renderPage } from '../../src/query/page.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Row { service: string, ts: number, seq: number, message: string }
