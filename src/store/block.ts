@@ -205,7 +205,7 @@ export class SealedBlock implements Block {
     const data = brotliCompressSync(payload, {
       params: {
         [zlib.BROTLI_PARAM_QUALITY]: 1,
-        [zlib.BROTLI_PARAM_LGWIN]: 18,
+        [zlib.BROTLI_PARAM_LGWIN]: 16,
         [zlib.BROTLI_PARAM_SIZE_HINT]: payload.length
       }
     })
