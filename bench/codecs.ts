@@ -2,11 +2,11 @@
 // compresses the same blocks of 1024 log messages (the bench corpus), and we
 // report bytes per entry and MB/s of input, compressing and decompressing.
 //
-// Run: npm run build && node dist/bench/codecs.js [blocks]
+// Run: npm run build && node dist/bench/codecs.js [blocks] [entries per block]
 import { brotliCompressSync, brotliDecompressSync, constants as C, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { makeMessage, prng } from './data.js'
 
-const BLOCK = 1024
+const BLOCK = Number(process.argv[3] ?? 1024)
 const blocks = Number(process.argv[2] ?? 300)
 const rand = prng(3)
 const input: Buffer[] = []

@@ -3,7 +3,7 @@ import { jsonEscape } from '../json-text.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 
 // A stream's entries live in blocks. An open block takes appends in any
-// order (plain arrays, sorted when read); once full or idle it is sealed:
+// order (sorted when read); once full or idle it is sealed:
 // sorted by (ts, seq), laid out in columns, and compressed.
 //
 //   sealed block = { minTs, maxTs, n, data }     data = brotli(payload)
@@ -14,10 +14,10 @@ import { ByteReader, ByteWriter } from './bytes.js'
 // them into its answer without escaping them again. Both kinds of block
 // give a scan the same sorted, columnar BlockView.
 
-/** Entries per block at most. */
-export const BLOCK_ENTRIES = 1024
-/** Message characters per open block at most, so a block of long lines seals early. */
-export const BLOCK_CHARS = 256 * 1024
+/** Entries per block at most: 512 compress as well as 1024 (bench/codecs.ts) and halve what a query decompresses. */
+export const BLOCK_ENTRIES = 512
+/** Message bytes per open block at most, so a block of long lines seals early. */
+export const BLOCK_BYTES = 64 * 1024
 /** Payloads smaller than this are kept uncompressed: brotli would not save enough to pay for itself. */
 const COMPRESS_FROM = 256
 
@@ -29,8 +29,9 @@ export interface BlockView {
   readonly n: number
   readonly ts: Float64Array
   readonly seq: Float64Array
-  /** JSON-escaped UTF-8 messages; entry i is msg[i === 0 ? 0 : msgEnd[i - 1], msgEnd[i]). */
+  /** JSON-escaped UTF-8 messages; entry i is msg[msgStart[i], msgEnd[i]). */
   readonly msg: Buffer
+  readonly msgStart: Uint32Array
   readonly msgEnd: Uint32Array
   /** Attribute pairs of entry i are pairs [attrEnd[i - 1], attrEnd[i]); null when no entry has any. */
   readonly attrEnd: Uint32Array | null
@@ -52,66 +53,29 @@ export interface Block {
 
 const EMPTY_U32 = new Uint32Array(0)
 
-/** Builds a BlockView from entries in any order. */
-function buildView (ts: readonly number[], seq: readonly number[], msg: readonly string[], attrs: ReadonlyArray<Pairs | null>): BlockView {
-  const n = ts.length
-  const order = Array.from({ length: n }, (_, i) => i)
-  // Appends come nearly in order, which TimSort handles in close to linear time.
-  order.sort((a, b) => (ts[a]! - ts[b]!) || (seq[a]! - seq[b]!))
-  const tsOut = new Float64Array(n)
-  const seqOut = new Float64Array(n)
-  const msgEnd = new Uint32Array(n)
-  const w = new ByteWriter(n * 128)
-  let anyAttrs = false
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!
-    tsOut[k] = ts[i]!
-    seqOut[k] = seq[i]!
-    w.utf8(jsonEscape(msg[i]!))
-    msgEnd[k] = w.length
-    if (attrs[i] !== null) anyAttrs = true
-  }
-  if (!anyAttrs) return { n, ts: tsOut, seq: seqOut, msg: w.copy(), msgEnd, attrEnd: null, attrKey: EMPTY_U32, attrVal: EMPTY_U32, dict: [] }
+/** Estimated bytes of one open-block entry beyond its message bytes: array slots for ts, seq, offsets. */
+const OPEN_ENTRY_BYTES = 32
+/** Bytes an open block costs before its first entry: the object, its arrays and buffers. */
+const OPEN_BLOCK_BYTES = 400
 
-  const ids = new Map<string, number>()
-  const dict: string[] = []
-  const id = (s: string): number => {
-    const e = jsonEscape(s)
-    let v = ids.get(e)
-    if (v === undefined) {
-      v = dict.length
-      dict.push(e)
-      ids.set(e, v)
-    }
-    return v
-  }
-  const attrEnd = new Uint32Array(n)
-  const keys: number[] = []
-  const vals: number[] = []
-  for (let k = 0; k < n; k++) {
-    const pairs = attrs[order[k]!]
-    if (pairs != null) {
-      for (let p = 0; p < pairs.length; p += 2) {
-        keys.push(id(pairs[p]!))
-        vals.push(id(pairs[p + 1]!))
-      }
-    }
-    attrEnd[k] = keys.length
-  }
-  return { n, ts: tsOut, seq: seqOut, msg: w.copy(), msgEnd, attrEnd, attrKey: Uint32Array.from(keys), attrVal: Uint32Array.from(vals), dict }
-}
-
-/** Estimated heap bytes of one open-block entry beyond its message: array slots, doubles, string header. */
-const OPEN_ENTRY_BYTES = 64
-
+/**
+ * An open block holds no string per entry: messages and attribute strings
+ * are JSON-escaped and written as bytes when they arrive, and the numbers
+ * sit in unboxed arrays. So the strings a request parsed die young, and the
+ * garbage collector has almost nothing to trace in an open block.
+ */
 export class OpenBlock implements Block {
-  readonly ts: number[] = []
-  readonly seq: number[] = []
-  readonly msg: string[] = []
-  readonly attrs: Array<Pairs | null> = []
+  private readonly ts: number[] = []
+  private readonly seq: number[] = []
+  /** Escaped messages in arrival order; entry i ends at msgEnd[i] and starts where entry i - 1 ended. */
+  private readonly text = new ByteWriter(1024)
+  private readonly msgEnd: number[] = []
+  /** Escaped attribute strings; string j ends at strEnd[j]. Entry i owns pairs [pairEnd[i - 1], pairEnd[i]). */
+  private attrText: ByteWriter | null = null
+  private readonly strEnd: number[] = []
+  private readonly pairEnd: number[] = []
   minTs = Infinity
   maxTs = -Infinity
-  chars = 0
   bytes = 0
   /** Date.now() of the last append, for sealing idle blocks. */
   touched = 0
@@ -119,18 +83,28 @@ export class OpenBlock implements Block {
 
   get n (): number { return this.ts.length }
 
-  get full (): boolean { return this.ts.length >= BLOCK_ENTRIES || this.chars >= BLOCK_CHARS }
+  get full (): boolean { return this.ts.length >= BLOCK_ENTRIES || this.text.length >= BLOCK_BYTES }
 
+  /** Appends an entry; returns the bytes it added. */
   add (ts: number, seq: number, msg: string, attrs: Pairs | null, now: number): number {
     this.ts.push(ts)
     this.seq.push(seq)
-    this.msg.push(msg)
-    this.attrs.push(attrs)
+    let bytes = (this.ts.length === 1 ? OPEN_BLOCK_BYTES : 0) + OPEN_ENTRY_BYTES + this.text.utf8(jsonEscape(msg))
+    this.msgEnd.push(this.text.length)
+    if (attrs !== null) {
+      const w = this.attrText ??= new ByteWriter(1024)
+      for (const s of attrs) {
+        bytes += 4 + w.utf8(jsonEscape(s))
+        this.strEnd.push(w.length)
+      }
+      // Entries before the first with attributes own none.
+      while (this.pairEnd.length < this.ts.length - 1) this.pairEnd.push(this.pairEnd[this.pairEnd.length - 1] ?? 0)
+      this.pairEnd.push(this.strEnd.length / 2)
+    } else if (this.attrText !== null) {
+      this.pairEnd.push(this.pairEnd[this.pairEnd.length - 1] ?? 0)
+    }
     if (ts < this.minTs) this.minTs = ts
     if (ts > this.maxTs) this.maxTs = ts
-    this.chars += msg.length
-    let bytes = OPEN_ENTRY_BYTES + msg.length
-    if (attrs !== null) for (const s of attrs) bytes += 16 + s.length
     this.bytes += bytes
     this.touched = now
     this.cached = null
@@ -138,8 +112,57 @@ export class OpenBlock implements Block {
   }
 
   view (): BlockView {
-    this.cached ??= buildView(this.ts, this.seq, this.msg, this.attrs)
+    this.cached ??= this.build()
     return this.cached
+  }
+
+  private build (): BlockView {
+    const { ts, seq, msgEnd } = this
+    const n = ts.length
+    const order = Array.from({ length: n }, (_, i) => i)
+    // Appends come nearly in order, which TimSort handles in close to linear time.
+    order.sort((a, b) => (ts[a]! - ts[b]!) || (seq[a]! - seq[b]!))
+    const tsOut = new Float64Array(n)
+    const seqOut = new Float64Array(n)
+    const start = new Uint32Array(n)
+    const end = new Uint32Array(n)
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!
+      tsOut[k] = ts[i]!
+      seqOut[k] = seq[i]!
+      start[k] = i === 0 ? 0 : msgEnd[i - 1]!
+      end[k] = msgEnd[i]!
+    }
+    const msg = this.text.view()
+    const base = { n, ts: tsOut, seq: seqOut, msg, msgStart: start, msgEnd: end }
+    const w = this.attrText
+    if (w === null) return { ...base, attrEnd: null, attrKey: EMPTY_U32, attrVal: EMPTY_U32, dict: [] }
+
+    const ids = new Map<string, number>()
+    const dict: string[] = []
+    const strings = w.view()
+    const id = (j: number): number => {
+      const s = strings.toString('utf8', j === 0 ? 0 : this.strEnd[j - 1]!, this.strEnd[j]!)
+      let v = ids.get(s)
+      if (v === undefined) {
+        v = dict.length
+        dict.push(s)
+        ids.set(s, v)
+      }
+      return v
+    }
+    const attrEnd = new Uint32Array(n)
+    const keys: number[] = []
+    const vals: number[] = []
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!
+      for (let p = i === 0 ? 0 : this.pairEnd[i - 1]!; p < (this.pairEnd[i] ?? 0); p++) {
+        keys.push(id(2 * p))
+        vals.push(id(2 * p + 1))
+      }
+      attrEnd[k] = keys.length
+    }
+    return { ...base, attrEnd, attrKey: Uint32Array.from(keys), attrVal: Uint32Array.from(vals), dict }
   }
 
   seal (): SealedBlock {
@@ -179,11 +202,7 @@ export class SealedBlock implements Block {
       w.zigzag(v.seq[i]! - prevSeq)
       prevSeq = v.seq[i]!
     }
-    let prevEnd = 0
-    for (let i = 0; i < n; i++) {
-      w.varint(v.msgEnd[i]! - prevEnd)
-      prevEnd = v.msgEnd[i]!
-    }
+    for (let i = 0; i < n; i++) w.varint(v.msgEnd[i]! - v.msgStart[i]!)
     if (v.attrEnd === null) {
       w.byte(0)
     } else {
@@ -199,7 +218,7 @@ export class SealedBlock implements Block {
         prev = end
       }
     }
-    w.bytes(v.msg)
+    for (let i = 0; i < n; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     const payload = w.view()
     if (payload.length < COMPRESS_FROM) return new SealedBlock(minTs, maxTs, n, w.copy(), false)
     const data = brotliCompressSync(payload, {
@@ -238,9 +257,11 @@ function decode (raw: Buffer, minTs: number): BlockView {
     s += r.zigzag()
     seq[i] = s
   }
+  const msgStart = new Uint32Array(n)
   const msgEnd = new Uint32Array(n)
   let end = 0
   for (let i = 0; i < n; i++) {
+    msgStart[i] = end
     end += r.varint()
     msgEnd[i] = end
   }
@@ -263,5 +284,5 @@ function decode (raw: Buffer, minTs: number): BlockView {
     attrVal = Uint32Array.from(vals)
   }
   const msg = raw.subarray(r.pos, r.pos + end)
-  return { n, ts, seq, msg, msgEnd, attrEnd, attrKey, attrVal, dict }
+  return { n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, dict }
 }

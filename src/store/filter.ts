@@ -62,7 +62,7 @@ export function entryFilter (contains: string | null, attrs: readonly AttrMatch[
         }
       }
       if (needle !== null) {
-        const from = i === 0 ? 0 : v.msgEnd[i - 1]!
+        const from = v.msgStart[i]!
         const to = v.msgEnd[i]!
         const text = v.msg.subarray(from, to)
         // Escaping is per character, so a match in the text is a match in the escaped bytes.

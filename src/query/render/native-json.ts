@@ -44,7 +44,7 @@ export class NativeJsonRenderer implements EntryRenderer {
     writeUtc(w.buf, w.length, v.ts[i]!)
     w.length += UTC_WIDTH
     w.bytes(MESSAGE)
-    w.bytes(v.msg, i === 0 ? 0 : v.msgEnd[i - 1]!, v.msgEnd[i]!)
+    w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
     const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
     if (stream.labelsJson === '' && from === to) {

@@ -1,0 +1,67 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { jsonUnescape } from '../../src/json-text.js'
+import { BLOCK_ENTRIES, OpenBlock, type BlockView } from '../../src/store/block.js'
+
+interface In { ts: number, seq: number, msg: string, attrs: string[] | null }
+
+/** A view's entries as plain values, decoding the escaped bytes. */
+function read (v: BlockView): In[] {
+  const out: In[] = []
+  for (let i = 0; i < v.n; i++) {
+    let attrs: string[] | null = null
+    if (v.attrEnd !== null) {
+      const from = i === 0 ? 0 : v.attrEnd[i - 1]!
+      for (let p = from; p < v.attrEnd[i]!; p++) {
+        attrs ??= []
+        attrs.push(JSON.parse(`"${v.dict[v.attrKey[p]!]!}"`) as string, JSON.parse(`"${v.dict[v.attrVal[p]!]!}"`) as string)
+      }
+    }
+    out.push({ ts: v.ts[i]!, seq: v.seq[i]!, msg: jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!), attrs })
+  }
+  return out
+}
+
+const entry = fc.record({
+  ts: fc.integer({ min: 0, max: 1e6 }),
+  msg: fc.string({ unit: 'grapheme', maxLength: 30 }),
+  attrs: fc.option(fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 3 }).map((ks) => ks.flatMap((k, i) => [k, `v${i % 2}`])), { nil: null })
+})
+
+describe('blocks', () => {
+  it('give the same sorted entries open and sealed, whatever the order of arrival (fast-check)', () => {
+    fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 300 }), (items) => {
+      const block = new OpenBlock()
+      const input: In[] = items.map((e, i) => ({ ...e, seq: i + 1 }))
+      for (const e of input) block.add(e.ts, e.seq, e.msg, e.attrs, 0)
+      const expected = [...input].sort((a, b) => a.ts - b.ts || a.seq - b.seq)
+      expect(read(block.view())).toEqual(expected)
+      const sealed = block.seal()
+      expect(sealed.n).toBe(input.length)
+      expect(sealed.minTs).toBe(expected[0]!.ts)
+      expect(sealed.maxTs).toBe(expected[expected.length - 1]!.ts)
+      expect(read(sealed.view())).toEqual(expected)
+    }), { numRuns: 200 })
+  })
+
+  it('keep attribute strings once per block, in a dictionary', () => {
+    const block = new OpenBlock()
+    for (let i = 0; i < 100; i++) block.add(i, i + 1, 'm', ['region', i % 2 === 0 ? 'eu' : 'us'], 0)
+    const v = block.seal().view()
+    expect([...v.dict].sort()).toEqual(['eu', 'region', 'us'])
+    expect(v.attrKey.length).toBe(100)
+  })
+
+  it('fill at BLOCK_ENTRIES entries, and compress repetitive text well', () => {
+    const block = new OpenBlock()
+    let raw = 0
+    for (let i = 0; block.n < BLOCK_ENTRIES; i++) {
+      const msg = `GET /api/v1/orders/${i} 200 ${i % 97}ms user=u${i % 13}`
+      raw += msg.length
+      block.add(1_764_000_000_000_000 + i * 1000, i + 1, msg, null, 0)
+    }
+    expect(block.full).toBe(true)
+    const sealed = block.seal()
+    expect(sealed.bytes).toBeLessThan(raw / 4)
+  })
+})
