@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+
+/** The node flags of `npm start` (package.json). */
+const LOGAGG_NODE_FLAGS = ['--max-semi-space-size=4']
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -99,7 +102,8 @@ async function waitHealthy (url: string, child: ChildProcess): Promise<void> {
  * healthy. HOST, PORT and LOG_LEVEL in `env` are ignored (see below).
  */
 export async function startTarget (name: TargetName, env: Record<string, string> = {}): Promise<Fixture> {
-  const child = spawn(process.execPath, [SCRIPTS[name]], {
+  // logagg runs as `npm start` runs it, with its V8 flags (package.json).
+  const child = spawn(process.execPath, [...(name === 'logagg' ? LOGAGG_NODE_FLAGS : []), SCRIPTS[name]], {
     // A clean environment, so settings (or tokens) exported in the shell do not
     // leak into the measurement. Last, and not overridable: loopback, a free
     // port, and LOG_LEVEL=info, the level of the "listening" line waited for.

@@ -12,6 +12,14 @@ const BACKOFF_FIRST_MS = 100
 const BACKOFF_MAX_MS = 10_000
 const STABLE_AFTER_MS = 10_000
 
+/**
+ * A shard's young generation, MiB. V8's default lets it grow to 48 MiB per
+ * thread, all of it resident; what a shard allocates per batch (parsed lines)
+ * dies within the batch, so a small one costs little time and saves
+ * resident memory (bench: RSS per stored entry).
+ */
+const SHARD_YOUNG_GENERATION_MB = 8
+
 /** Tasks in flight to one shard worker at a time. */
 const PIPELINE = 16
 
@@ -81,7 +89,10 @@ export class ShardClient {
       // a time). Order is kept: the port is FIFO and the handler synchronous.
       concurrentTasksPerWorker: PIPELINE,
       workerData: this.init,
-      ...(this.options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb } })
+      resourceLimits: {
+        maxYoungGenerationSizeMb: SHARD_YOUNG_GENERATION_MB,
+        ...(this.options.maxHeapMb === undefined ? {} : { maxOldGenerationSizeMb: this.options.maxHeapMb })
+      }
     })
     this.pool = pool
     pool.on('workerDestroy', () => this.onDeath(pool, 'worker exited'))

@@ -85,16 +85,31 @@ export class OpenBlock implements Block {
 
   get full (): boolean { return this.ts.length >= BLOCK_ENTRIES || this.text.length >= BLOCK_BYTES }
 
+  /** Bytes of message text held. */
+  get textBytes (): number { return this.text.length }
+
   /** Appends an entry; returns the bytes it added. */
   add (ts: number, seq: number, msg: string, attrs: Pairs | null, now: number): number {
+    const len = this.text.utf8(jsonEscape(msg))
+    return this.record(ts, seq, len, attrs === null ? null : attrs.map(jsonEscape), now)
+  }
+
+  /** Appends an entry whose message (msg[from, to)) and attribute strings are already escaped. */
+  private addEscaped (ts: number, seq: number, msg: Buffer, from: number, to: number, attrs: Pairs | null, now: number): number {
+    this.text.bytes(msg, from, to)
+    return this.record(ts, seq, to - from, attrs, now)
+  }
+
+  /** Records an entry whose message bytes were just written; returns the bytes it added. */
+  private record (ts: number, seq: number, msgBytes: number, escapedAttrs: Pairs | null, now: number): number {
     this.ts.push(ts)
     this.seq.push(seq)
-    let bytes = (this.ts.length === 1 ? OPEN_BLOCK_BYTES : 0) + OPEN_ENTRY_BYTES + this.text.utf8(jsonEscape(msg))
     this.msgEnd.push(this.text.length)
-    if (attrs !== null) {
+    let bytes = (this.ts.length === 1 ? OPEN_BLOCK_BYTES : 0) + OPEN_ENTRY_BYTES + msgBytes
+    if (escapedAttrs !== null) {
       const w = this.attrText ??= new ByteWriter(1024)
-      for (const s of attrs) {
-        bytes += 4 + w.utf8(jsonEscape(s))
+      for (const s of escapedAttrs) {
+        bytes += 4 + w.utf8(s)
         this.strEnd.push(w.length)
       }
       // Entries before the first with attributes own none.
@@ -166,7 +181,32 @@ export class OpenBlock implements Block {
   }
 
   seal (): SealedBlock {
-    return SealedBlock.encode(this.view(), this.minTs, this.maxTs)
+    return SealedBlock.encode(this.view())
+  }
+
+  /**
+   * Seals the oldest `k` entries (by (ts, seq)) and keeps the rest open, so
+   * the block keeps taking entries a little late among the newest ones.
+   * Returns the sealed block; `bytes` is recounted.
+   */
+  sealOldest (k: number): SealedBlock {
+    const v = this.view()
+    const sealed = SealedBlock.encode(v, 0, k)
+    const keep = new OpenBlock()
+    for (let i = k; i < v.n; i++) {
+      let attrs: Pairs | null = null
+      if (v.attrEnd !== null) {
+        for (let p = i === 0 ? 0 : v.attrEnd[i - 1]!; p < v.attrEnd[i]!; p++) (attrs ??= []).push(v.dict[v.attrKey[p]!]!, v.dict[v.attrVal[p]!]!)
+      }
+      keep.addEscaped(v.ts[i]!, v.seq[i]!, v.msg, v.msgStart[i]!, v.msgEnd[i]!, attrs, this.touched)
+    }
+    this.adopt(keep)
+    return sealed
+  }
+
+  /** Takes over the state of `other` (a block built from this one's newest entries). */
+  private adopt (other: OpenBlock): void {
+    Object.assign(this, other)
   }
 }
 
@@ -185,40 +225,60 @@ export class SealedBlock implements Block {
 
   get bytes (): number { return this.data.length + SEALED_OVERHEAD_BYTES }
 
-  static encode (v: BlockView, minTs: number, maxTs: number): SealedBlock {
-    const { n } = v
-    const w = new ByteWriter(v.msg.length + n * 8 + 64)
+  /** Seals entries [from, to) of a sorted view. */
+  static encode (v: BlockView, from = 0, to = v.n): SealedBlock {
+    const n = to - from
+    const minTs = v.ts[from]!
+    const maxTs = v.ts[to - 1]!
+    let text = 0
+    for (let i = from; i < to; i++) text += v.msgEnd[i]! - v.msgStart[i]!
+    const w = new ByteWriter(text + n * 8 + 64)
     w.varint(n)
-    w.varint(v.dict.length)
-    for (const s of v.dict) {
+    // The dictionary of the strings these entries use, renumbered.
+    const ids = new Map<number, number>()
+    const dict: string[] = []
+    const id = (old: number): number => {
+      let k = ids.get(old)
+      if (k === undefined) {
+        ids.set(old, k = dict.length)
+        dict.push(v.dict[old]!)
+      }
+      return k
+    }
+    const pairs: number[] = []
+    const counts: number[] = []
+    if (v.attrEnd !== null) {
+      for (let i = from; i < to; i++) {
+        const start = i === 0 ? 0 : v.attrEnd[i - 1]!
+        counts.push(v.attrEnd[i]! - start)
+        for (let p = start; p < v.attrEnd[i]!; p++) pairs.push(id(v.attrKey[p]!), id(v.attrVal[p]!))
+      }
+    }
+    w.varint(dict.length)
+    for (const s of dict) {
       w.varint(Buffer.byteLength(s))
       w.utf8(s)
     }
     let prevTs = minTs
     let prevSeq = 0
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       w.varint(v.ts[i]! - prevTs)
       prevTs = v.ts[i]!
       w.zigzag(v.seq[i]! - prevSeq)
       prevSeq = v.seq[i]!
     }
-    for (let i = 0; i < n; i++) w.varint(v.msgEnd[i]! - v.msgStart[i]!)
-    if (v.attrEnd === null) {
+    for (let i = from; i < to; i++) w.varint(v.msgEnd[i]! - v.msgStart[i]!)
+    if (pairs.length === 0) {
       w.byte(0)
     } else {
       w.byte(1)
-      let prev = 0
-      for (let i = 0; i < n; i++) {
-        const end = v.attrEnd[i]!
-        w.varint(end - prev)
-        for (let p = prev; p < end; p++) {
-          w.varint(v.attrKey[p]!)
-          w.varint(v.attrVal[p]!)
-        }
-        prev = end
+      let p = 0
+      for (const count of counts) {
+        w.varint(count)
+        for (let k = 0; k < 2 * count; k++) w.varint(pairs[p++]!)
       }
     }
-    for (let i = 0; i < n; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
+    for (let i = from; i < to; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     const payload = w.view()
     if (payload.length < COMPRESS_FROM) return new SealedBlock(minTs, maxTs, n, w.copy(), false)
     const data = brotliCompressSync(payload, {
@@ -232,8 +292,38 @@ export class SealedBlock implements Block {
   }
 
   view (): BlockView {
+    let v = recent.get(this)
+    if (v !== undefined) {
+      // Most recently used goes last.
+      recent.delete(this)
+      recent.set(this, v)
+      return v
+    }
     const raw = this.compressed ? brotliDecompressSync(this.data) : this.data
-    return decode(raw, this.minTs)
+    v = decode(raw, this.minTs)
+    remember(this, v)
+    return v
+  }
+}
+
+/**
+ * Decoded views of the blocks read last, per thread, up to RECENT_BYTES: the
+ * next page of a query, a refreshed dashboard and a tail read the same
+ * blocks again, and decompressing is most of what a query costs.
+ */
+const RECENT_BYTES = 4 * 1024 * 1024
+const recent = new Map<SealedBlock, BlockView>()
+let recentBytes = 0
+
+const viewBytes = (v: BlockView): number => v.msg.length + v.n * 24 + v.attrKey.length * 8
+
+function remember (block: SealedBlock, v: BlockView): void {
+  recent.set(block, v)
+  recentBytes += viewBytes(v)
+  while (recentBytes > RECENT_BYTES) {
+    const [oldest, old] = recent.entries().next().value as [SealedBlock, BlockView]
+    recent.delete(oldest)
+    recentBytes -= viewBytes(old)
   }
 }
 

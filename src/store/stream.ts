@@ -1,5 +1,5 @@
 import { jsonString } from '../json-text.js'
-import { OpenBlock, type Block, type Pairs, type SealedBlock } from './block.js'
+import { BLOCK_BYTES, BLOCK_ENTRIES, OpenBlock, type Block, type Pairs, type SealedBlock } from './block.js'
 
 // A stream is one service and its stream labels (Loki's model). Its entries
 // are split by time into slots of SLOT_US, so that a block never spans more
@@ -11,8 +11,10 @@ import { OpenBlock, type Block, type Pairs, type SealedBlock } from './block.js'
 //
 // The head takes every entry at or after the end of the sealed chain, in any
 // order (it is sorted when sealed or read), so chain blocks never overlap.
-// An entry older than that (a late arrival) goes to the late block instead;
-// late blocks may overlap anything and the scan merges them in.
+// When it holds two blocks' worth it seals its older half, so the newest
+// block's worth stays open and entries a little late still land in order.
+// An entry older than the chain's end (a late arrival) goes to the late
+// block instead; late blocks may overlap anything and the scan merges them in.
 
 /** Length of a time slot, µs. */
 export const SLOT_US = 5 * 60 * 1_000_000
@@ -101,12 +103,23 @@ export class StreamSlot {
     this.entries++
     if (ts >= this.chainMaxTs) {
       this.head ??= new OpenBlock()
-      const bytes = this.head.add(ts, seq, msg, attrs, now)
-      return this.head.full ? bytes + this.sealHead() : bytes
+      const head = this.head
+      const bytes = head.add(ts, seq, msg, attrs, now)
+      return head.n >= 2 * BLOCK_ENTRIES || head.textBytes >= 2 * BLOCK_BYTES ? bytes + this.sealHeadHalf() : bytes
     }
     this.lateOpen ??= new OpenBlock()
     const bytes = this.lateOpen.add(ts, seq, msg, attrs, now)
     return this.lateOpen.full ? bytes + this.sealLate() : bytes
+  }
+
+  /** Seals the older half of the head; returns the change in bytes held. */
+  private sealHeadHalf (): number {
+    const head = this.head!
+    const before = head.bytes
+    const sealed = head.sealOldest(head.n >> 1)
+    this.chain.push(sealed)
+    this.chainMaxTs = sealed.maxTs
+    return sealed.bytes + head.bytes - before
   }
 
   /** Seals the head; returns the change in bytes held. */
