@@ -54,3 +54,45 @@ export function checkAttributes (value: unknown): Pairs | null | string {
   }
   return pairs.length === 0 ? null : pairs
 }
+
+/** Label names as Loki and Prometheus accept them. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+export const MAX_LABELS = 32
+
+/**
+ * Checks a record built by a protocol decoder against the same limits as
+ * POST /logs (service, message size, attribute limits, the time window) and
+ * its labels (at most 32, Prometheus-style names, values of at most 1 KiB).
+ * Returns null when it is good, or what is wrong.
+ */
+export function recordProblem (r: LogRecord, oldest: number, newest: number): string | null {
+  if (r.service.length === 0) return 'service must not be empty'
+  if (r.service.length > MAX_SERVICE_LENGTH) return `service is ${r.service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+  if (!Number.isFinite(r.ts)) return 'timestamp is not a number'
+  if (r.ts < oldest) return 'timestamp is older than the retention window'
+  if (r.ts > newest) return 'timestamp is too far in the future (check the sender\'s clock)'
+  if (r.message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(r.message) > MAX_MESSAGE_BYTES) return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB`
+  if (r.labels !== null) {
+    if (r.labels.length > 2 * MAX_LABELS) return `a stream may have at most ${MAX_LABELS} labels`
+    for (let i = 0; i < r.labels.length; i += 2) {
+      if (!LABEL_NAME.test(r.labels[i]!)) return `label name ${JSON.stringify(r.labels[i]!.slice(0, 64))} is not valid: use letters, digits and _, not starting with a digit`
+      if (r.labels[i + 1]!.length > 1024) return `label ${r.labels[i]} is longer than 1024 characters`
+    }
+  }
+  if (r.attributes !== null) {
+    if (r.attributes.length > 2 * MAX_ATTRIBUTES) return `more than ${MAX_ATTRIBUTES} attributes; send at most ${MAX_ATTRIBUTES}`
+    for (let i = 0; i < r.attributes.length; i += 2) {
+      const key = r.attributes[i]!
+      if (key.length === 0 || key.length > MAX_ATTRIBUTE_KEY) return `attribute key ${JSON.stringify(key.slice(0, 32))} must be 1 to ${MAX_ATTRIBUTE_KEY} characters`
+      if (r.attributes[i + 1]!.length > MAX_ATTRIBUTE_VALUE && Buffer.byteLength(r.attributes[i + 1]!) > MAX_ATTRIBUTE_VALUE) return `attribute ${JSON.stringify(key)} is larger than ${MAX_ATTRIBUTE_VALUE / 1024} KiB`
+    }
+  }
+  return null
+}
+
+/** Sorts flat pairs by key (stream labels are kept sorted, so equal label sets make one stream). */
+export function sortPairs (pairs: Pairs): Pairs {
+  const idx = Array.from({ length: pairs.length / 2 }, (_, i) => i)
+  idx.sort((a, b) => (pairs[2 * a]! < pairs[2 * b]! ? -1 : pairs[2 * a]! > pairs[2 * b]! ? 1 : 0))
+  return idx.flatMap((i) => [pairs[2 * i]!, pairs[2 * i + 1]!])
+}
