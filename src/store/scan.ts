@@ -1,4 +1,5 @@
-import type { Block, BlockView, SealedBlock } from './block.js'
+import type { Block, BlockView } from './block.js'
+import type { SealedBlock } from './sealed-block.js'
 import type { EntryFilter } from './filter.js'
 import type { StreamSlot } from './stream.js'
 

@@ -3,7 +3,8 @@ import { runInNewContext } from 'node:vm'
 import { UnknownMessageError, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
-import { CANCELLED, QueryBudgetError, ShardStore } from './shard-store.js'
+import { CANCELLED, QueryBudgetError } from './budget.js'
+import { ShardStore } from './shard-store.js'
 import type { LogStore } from './store.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */

@@ -1,11 +1,9 @@
 import { checkLine } from '../ingest/entry.js'
-import { NativeJsonRenderer } from '../query/render/native-json.js'
-import type { EntryRenderer } from '../query/render/renderer.js'
 import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef } from '../protocol.js'
 import type { Pairs } from './block.js'
-import { entryFilter, type EntryFilter } from './filter.js'
-import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor, type ScanBudget } from './scan.js'
-import type { LogStore, QueryRun } from './store.js'
+import { Budget } from './budget.js'
+import { Query, type SlotIndex } from './query-run.js'
+import type { LogStore } from './store.js'
 import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
@@ -16,122 +14,9 @@ import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 //   streams:  key → Stream        services: name → its streams
 //   slots:    slot id → the stream-slots with entries in that slot (slot ids sorted in slotIds)
 
-/** A query looked at more entries, ran longer than it may, or was cancelled. */
-export class QueryBudgetError extends Error {
-  constructor (readonly code: string, message: string) {
-    super(message)
-  }
-}
-
-export const CANCELLED = 'LOGAGG_ERR_QUERY_CANCELLED'
-
-/** Counts what one query examines, and tells the scan when to give the thread back. */
-export class Budget implements ScanBudget {
-  private checks = 0
-  private sliceStart = Date.now()
-  /** Set when the current slice has run long enough; the scan stops at the next entry boundary. */
-  yieldNow = false
-
-  constructor (private left: number, private readonly deadline: number, private readonly sliceMs = Infinity) {}
-
-  spend (): void {
-    if (this.yieldNow) throw YIELD
-    if (--this.left < 0) {
-      throw new QueryBudgetError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', 'the query examined more entries than QUERY_MAX_SCAN allows; narrow the time range, name services, or drop contains')
-    }
-    if ((++this.checks & 255) === 0) {
-      const now = Date.now()
-      if (now > this.deadline) {
-        throw new QueryBudgetError('LOGAGG_ERR_QUERY_TIMEOUT', 'the query ran past QUERY_TIMEOUT; narrow the time range, name services, or drop contains')
-      }
-      if (now - this.sliceStart >= this.sliceMs) this.yieldNow = true
-    }
-  }
-
-  /** Starts a new slice after the scan gave the thread back. */
-  resume (): void {
-    this.yieldNow = false
-    this.sliceStart = Date.now()
-  }
-}
-
 /** A key for a stream: its service and labels, which may hold any character but NUL… so NUL separates them. */
 function streamKey (service: string, labels: Pairs): string {
   return labels.length === 0 ? service : `${service}\u0000${labels.join('\u0000')}`
-}
-
-/** One query in progress: the slots still to read and the heap of the current one. */
-export class Query implements QueryRun {
-  readonly renderer: EntryRenderer = new NativeJsonRenderer()
-  readonly ts: number[] = []
-  readonly seq: number[] = []
-  complete = true
-  private heap: CursorHeap | null = null
-  private slotAt = 0
-  private readonly slotIds: number[]
-  private readonly lo: Bound
-  private readonly hi: Bound
-  private readonly filter: EntryFilter
-
-  constructor (private readonly store: ShardStore, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
-    this.filter = entryFilter(q.contains, q.attrs)
-    const start = Math.max(q.start, cutoff)
-    this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
-    this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
-    this.slotIds = store.slotIdsBetween(slotOf(this.lo.ts), slotOf(this.hi.ts), q.descending)
-  }
-
-  private openSlot (id: number): CursorHeap | null {
-    const parts = this.store.partsIn(id, this.q.services)
-    const cursors: Cursor[] = []
-    for (const part of parts) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
-    return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
-  }
-
-  /** Runs until the page is full, the range is done, or the budget asks to yield; true when finished. */
-  run (): boolean {
-    try {
-      return this.step()
-    } catch (err) {
-      if (err === YIELD) return false
-      throw err
-    }
-  }
-
-  private step (): boolean {
-    const { q, budget, renderer } = this
-    while (this.ts.length < q.limit) {
-      if (this.heap === null) {
-        const id = this.slotIds[this.slotAt++]
-        if (id === undefined) return true
-        this.heap = this.openSlot(id)
-        continue
-      }
-      const c = this.heap.next()
-      if (c === null) {
-        this.heap = null
-        continue
-      }
-      if (renderer.bytes >= q.maxBytes && this.ts.length > 0) {
-        this.complete = false
-        return true
-      }
-      renderer.add(c.part.stream, c.view!, c.i)
-      this.ts.push(c.ts)
-      this.seq.push(c.seq)
-      this.heap.pop()
-      if (budget.yieldNow) return false
-    }
-    return true
-  }
-
-  resume (): void {
-    this.budget.resume()
-  }
-
-  part (): QueryPart {
-    return { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
-  }
 }
 
 export interface StoreLimits {
@@ -139,7 +24,7 @@ export interface StoreLimits {
   maxServices: number
 }
 
-export class ShardStore implements LogStore {
+export class ShardStore implements LogStore, SlotIndex {
   readonly streams = new Map<string, Stream>()
   readonly services = new Map<string, Stream[]>()
   private readonly slots = new Map<number, StreamSlot[]>()

@@ -1,5 +1,7 @@
 import { jsonString } from '../json-text.js'
-import { BLOCK_BYTES, BLOCK_ENTRIES, OpenBlock, type Block, type Pairs, type SealedBlock } from './block.js'
+import { BLOCK_BYTES, BLOCK_ENTRIES, type Block, type Pairs } from './block.js'
+import { OpenBlock } from './open-block.js'
+import type { SealedBlock } from './sealed-block.js'
 
 // A stream is one service and its stream labels (Loki's model). Its entries
 // are split by time into slots of SLOT_US, so that a block never spans more

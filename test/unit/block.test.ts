@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { jsonUnescape } from '../../src/json-text.js'
-import { BLOCK_ENTRIES, OpenBlock, type BlockView } from '../../src/store/block.js'
+import { BLOCK_ENTRIES, type BlockView } from '../../src/store/block.js'
+import { OpenBlock } from '../../src/store/open-block.js'
 
 interface In { ts: number, seq: number, msg: string, attrs: string[] | null }
 

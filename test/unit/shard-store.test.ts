@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
-import { BLOCK_ENTRIES, SealedBlock } from '../../src/store/block.js'
-import { QueryBudgetError, ShardStore } from '../../src/store/shard-store.js'
+import { BLOCK_ENTRIES } from '../../src/store/block.js'
+import { SealedBlock } from '../../src/store/sealed-block.js'
+import { QueryBudgetError } from '../../src/store/budget.js'
+import { ShardStore } from '../../src/store/shard-store.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Row { service: string, ts: number, seq: number, message: string }

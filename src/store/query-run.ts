@@ -1,0 +1,88 @@
+import type { QueryPart, ShardQuery } from '../protocol.js'
+import { NativeJsonRenderer } from '../query/render/native-json.js'
+import type { EntryRenderer } from '../query/render/renderer.js'
+import type { Budget } from './budget.js'
+import { entryFilter, type EntryFilter } from './filter.js'
+import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js'
+import type { QueryRun } from './store.js'
+import { slotOf, type StreamSlot } from './stream.js'
+
+/** What a query reads from the store: the slots in a range and the stream-slots in one. */
+export interface SlotIndex {
+  slotIdsBetween (from: number, to: number, descending: boolean): number[]
+  partsIn (id: number, services: string[] | null): StreamSlot[]
+}
+
+/** One query in progress: the slots still to read and the heap of the current one. */
+export class Query implements QueryRun {
+  readonly renderer: EntryRenderer = new NativeJsonRenderer()
+  readonly ts: number[] = []
+  readonly seq: number[] = []
+  complete = true
+  private heap: CursorHeap | null = null
+  private slotAt = 0
+  private readonly slotIds: number[]
+  private readonly lo: Bound
+  private readonly hi: Bound
+  private readonly filter: EntryFilter
+
+  constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
+    this.filter = entryFilter(q.contains, q.attrs)
+    const start = Math.max(q.start, cutoff)
+    this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
+    this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
+    this.slotIds = store.slotIdsBetween(slotOf(this.lo.ts), slotOf(this.hi.ts), q.descending)
+  }
+
+  private openSlot (id: number): CursorHeap | null {
+    const parts = this.store.partsIn(id, this.q.services)
+    const cursors: Cursor[] = []
+    for (const part of parts) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
+    return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
+  }
+
+  /** Runs until the page is full, the range is done, or the budget asks to yield; true when finished. */
+  run (): boolean {
+    try {
+      return this.step()
+    } catch (err) {
+      if (err === YIELD) return false
+      throw err
+    }
+  }
+
+  private step (): boolean {
+    const { q, budget, renderer } = this
+    while (this.ts.length < q.limit) {
+      if (this.heap === null) {
+        const id = this.slotIds[this.slotAt++]
+        if (id === undefined) return true
+        this.heap = this.openSlot(id)
+        continue
+      }
+      const c = this.heap.next()
+      if (c === null) {
+        this.heap = null
+        continue
+      }
+      if (renderer.bytes >= q.maxBytes && this.ts.length > 0) {
+        this.complete = false
+        return true
+      }
+      renderer.add(c.part.stream, c.view!, c.i)
+      this.ts.push(c.ts)
+      this.seq.push(c.seq)
+      this.heap.pop()
+      if (budget.yieldNow) return false
+    }
+    return true
+  }
+
+  resume (): void {
+    this.budget.resume()
+  }
+
+  part (): QueryPart {
+    return { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
+  }
+}

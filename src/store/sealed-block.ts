@@ -1,0 +1,173 @@
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib'
+import { EMPTY_U32, type Block, type BlockView } from './block.js'
+import { ByteReader, ByteWriter } from './bytes.js'
+
+/** Payloads smaller than this are kept uncompressed: brotli would not save enough to pay for itself. */
+const COMPRESS_FROM = 256
+
+/** Bytes a sealed block costs beyond its data: the object, the Buffer, its backing store. */
+const SEALED_OVERHEAD_BYTES = 160
+
+export class SealedBlock implements Block {
+  private constructor (
+    readonly minTs: number,
+    readonly maxTs: number,
+    readonly n: number,
+    /** The payload, brotli-compressed unless `compressed` is false. */
+    readonly data: Buffer,
+    readonly compressed: boolean
+  ) {}
+
+  get bytes (): number { return this.data.length + SEALED_OVERHEAD_BYTES }
+
+  /** Seals entries [from, to) of a sorted view. */
+  static encode (v: BlockView, from = 0, to = v.n): SealedBlock {
+    const n = to - from
+    const minTs = v.ts[from]!
+    const maxTs = v.ts[to - 1]!
+    let text = 0
+    for (let i = from; i < to; i++) text += v.msgEnd[i]! - v.msgStart[i]!
+    const w = new ByteWriter(text + n * 8 + 64)
+    w.varint(n)
+    // The dictionary of the strings these entries use, renumbered.
+    const ids = new Map<number, number>()
+    const dict: string[] = []
+    const id = (old: number): number => {
+      let k = ids.get(old)
+      if (k === undefined) {
+        ids.set(old, k = dict.length)
+        dict.push(v.dict[old]!)
+      }
+      return k
+    }
+    const pairs: number[] = []
+    const counts: number[] = []
+    if (v.attrEnd !== null) {
+      for (let i = from; i < to; i++) {
+        const start = i === 0 ? 0 : v.attrEnd[i - 1]!
+        counts.push(v.attrEnd[i]! - start)
+        for (let p = start; p < v.attrEnd[i]!; p++) pairs.push(id(v.attrKey[p]!), id(v.attrVal[p]!))
+      }
+    }
+    w.varint(dict.length)
+    for (const s of dict) {
+      w.varint(Buffer.byteLength(s))
+      w.utf8(s)
+    }
+    let prevTs = minTs
+    let prevSeq = 0
+    for (let i = from; i < to; i++) {
+      w.varint(v.ts[i]! - prevTs)
+      prevTs = v.ts[i]!
+      w.zigzag(v.seq[i]! - prevSeq)
+      prevSeq = v.seq[i]!
+    }
+    for (let i = from; i < to; i++) w.varint(v.msgEnd[i]! - v.msgStart[i]!)
+    if (pairs.length === 0) {
+      w.byte(0)
+    } else {
+      w.byte(1)
+      let p = 0
+      for (const count of counts) {
+        w.varint(count)
+        for (let k = 0; k < 2 * count; k++) w.varint(pairs[p++]!)
+      }
+    }
+    for (let i = from; i < to; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
+    const payload = w.view()
+    if (payload.length < COMPRESS_FROM) return new SealedBlock(minTs, maxTs, n, w.copy(), false)
+    const data = brotliCompressSync(payload, {
+      params: {
+        [zlib.BROTLI_PARAM_QUALITY]: 1,
+        [zlib.BROTLI_PARAM_LGWIN]: 16,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: payload.length
+      }
+    })
+    return new SealedBlock(minTs, maxTs, n, data, true)
+  }
+
+  view (): BlockView {
+    let v = recent.get(this)
+    if (v !== undefined) {
+      // Most recently used goes last.
+      recent.delete(this)
+      recent.set(this, v)
+      return v
+    }
+    const raw = this.compressed ? brotliDecompressSync(this.data) : this.data
+    v = decode(raw, this.minTs)
+    remember(this, v)
+    return v
+  }
+}
+
+/**
+ * Decoded views of the blocks read last, per thread, up to RECENT_BYTES: the
+ * next page of a query, a refreshed dashboard and a tail read the same
+ * blocks again, and decompressing is most of what a query costs.
+ */
+const RECENT_BYTES = 4 * 1024 * 1024
+const recent = new Map<SealedBlock, BlockView>()
+let recentBytes = 0
+
+const viewBytes = (v: BlockView): number => v.msg.length + v.n * 24 + v.attrKey.length * 8
+
+function remember (block: SealedBlock, v: BlockView): void {
+  recent.set(block, v)
+  recentBytes += viewBytes(v)
+  while (recentBytes > RECENT_BYTES) {
+    const [oldest, old] = recent.entries().next().value as [SealedBlock, BlockView]
+    recent.delete(oldest)
+    recentBytes -= viewBytes(old)
+  }
+}
+
+function decode (raw: Buffer, minTs: number): BlockView {
+  const r = new ByteReader(raw)
+  const n = r.varint()
+  const dictCount = r.varint()
+  const dict: string[] = new Array<string>(dictCount)
+  for (let d = 0; d < dictCount; d++) {
+    const len = r.varint()
+    dict[d] = raw.toString('utf8', r.pos, r.pos + len)
+    r.pos += len
+  }
+  const ts = new Float64Array(n)
+  const seq = new Float64Array(n)
+  let t = minTs
+  let s = 0
+  for (let i = 0; i < n; i++) {
+    t += r.varint()
+    ts[i] = t
+    s += r.zigzag()
+    seq[i] = s
+  }
+  const msgStart = new Uint32Array(n)
+  const msgEnd = new Uint32Array(n)
+  let end = 0
+  for (let i = 0; i < n; i++) {
+    msgStart[i] = end
+    end += r.varint()
+    msgEnd[i] = end
+  }
+  let attrEnd: Uint32Array | null = null
+  let attrKey = EMPTY_U32
+  let attrVal = EMPTY_U32
+  if (raw[r.pos++] === 1) {
+    attrEnd = new Uint32Array(n)
+    const keys: number[] = []
+    const vals: number[] = []
+    for (let i = 0; i < n; i++) {
+      const count = r.varint()
+      for (let p = 0; p < count; p++) {
+        keys.push(r.varint())
+        vals.push(r.varint())
+      }
+      attrEnd[i] = keys.length
+    }
+    attrKey = Uint32Array.from(keys)
+    attrVal = Uint32Array.from(vals)
+  }
+  const msg = raw.subarray(r.pos, r.pos + end)
+  return { n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, dict }
+}
