@@ -1,5 +1,5 @@
 import type { QueryPart, ShardQuery } from '../protocol.js'
-import { NativeJsonRenderer } from '../query/render/native-json.js'
+import { RENDERERS } from '../query/render/index.js'
 import type { EntryRenderer } from '../query/render/renderer.js'
 import type { Budget } from './budget.js'
 import { entryFilter, type EntryFilter } from './filter.js'
@@ -15,7 +15,7 @@ export interface SlotIndex {
 
 /** One query in progress: the slots still to read and the heap of the current one. */
 export class Query implements QueryRun {
-  readonly renderer: EntryRenderer = new NativeJsonRenderer()
+  readonly renderer: EntryRenderer
   readonly ts: number[] = []
   readonly seq: number[] = []
   complete = true
@@ -28,6 +28,7 @@ export class Query implements QueryRun {
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
+    this.renderer = RENDERERS[q.format ?? 'native']()
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
     this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }

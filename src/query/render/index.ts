@@ -1,0 +1,12 @@
+import { NativeJsonRenderer } from './native-json.js'
+import type { EntryRenderer } from './renderer.js'
+
+// Every output format a shard can render a query's entries in, by name. A
+// query names its format; a new one (Loki's JSON, NDJSON, text) is one
+// module and one line here.
+
+export const RENDERERS = {
+  native: () => new NativeJsonRenderer()
+} satisfies Record<string, () => EntryRenderer>
+
+export type RenderFormat = keyof typeof RENDERERS
