@@ -8,6 +8,10 @@ export interface BenchConfig {
   durationS: number
   /** Entries preloaded for the query scenarios (c), (d), (e). */
   preloadEntries: number
+  /** Realistic-corpus entries (bench/corpus.ts) preloaded for its memory figure and (c2), (d2). */
+  corpusEntries: number
+  /** Send the realistic corpus's per-entry attributes. */
+  corpusAttributes: boolean
   /** Store sizes for the (d) query p99 growth series. */
   querySizes: number[]
   /** SHARDS values for the (b) ingest growth series. */
@@ -25,7 +29,7 @@ export interface BenchConfig {
    * shared machine does not decide a ratio.
    */
   ingestRounds: number
-  /** Run only these parts (scenario letters, "growth", "memory"); null runs everything. */
+  /** Run only these parts (scenario ids, "corpus", "growth", "memory"); null runs everything. */
   only: Set<string> | null
 }
 
@@ -34,6 +38,8 @@ export const FULL: Readonly<BenchConfig> = Object.freeze({
   warmupS: 2,
   durationS: 10,
   preloadEntries: 1_000_000,
+  corpusEntries: 1_000_000,
+  corpusAttributes: true,
   querySizes: [100_000, 1_000_000, 3_000_000],
   shardCounts: [1, 2, 4],
   memoryEntries: 1_000_000,
@@ -52,24 +58,38 @@ export const QUICK: Readonly<BenchConfig> = Object.freeze({
   rssSettleMs: 300,
   ingestRounds: 1,
   preloadEntries: 200_000,
+  corpusEntries: 200_000,
   querySizes: [100_000, 200_000],
   memoryEntries: 200_000
 })
 
-export const PARTS = ['a', 'b', 'c', 'c1', 'd', 'd1', 'e', 'growth', 'memory'] as const
+export const PARTS = ['a', 'b', 'c', 'c1', 'c2', 'd', 'd1', 'd2', 'e', 'corpus', 'growth', 'memory'] as const
 
 export function usage (): string {
   return [
-    'Usage: npm run bench [-- --quick] [-- --only=a,b,c,c1,d,d1,e,growth,memory]',
-    '  --quick   short runs and smaller stores (under 90 s in all)',
-    '  --only    run only some parts; RESULTS.md is then not rewritten'
+    `Usage: npm run bench [-- --quick] [-- --only=${PARTS.join(',')}] [-- --preload=N --corpus=N --no-attributes]`,
+    '  --quick          short runs and smaller stores (under 90 s in all)',
+    '  --only           run only some parts; RESULTS.md is then not rewritten',
+    '                   (corpus: server RSS on the realistic corpus; c2, d2: (c1), (d1) on it)',
+    '  --preload=N      entries in the bench-corpus store of (c), (d), (e)',
+    '  --corpus=N       entries in the realistic-corpus store',
+    '  --no-attributes  send the realistic corpus without its per-entry attributes'
   ].join('\n')
 }
 
+function count (arg: string): number {
+  const n = Number(arg.slice(arg.indexOf('=') + 1))
+  if (!Number.isSafeInteger(n) || n < 1000) throw new Error(`${arg}: give a whole number of entries, at least 1000\n${usage()}`)
+  return n
+}
+
 export function parseArgs (argv: readonly string[]): BenchConfig {
-  let config: BenchConfig = { ...FULL }
+  const config: BenchConfig = argv.includes('--quick') ? { ...QUICK } : { ...FULL }
   for (const arg of argv) {
-    if (arg === '--quick') config = { ...QUICK, only: config.only }
+    if (arg === '--quick') continue
+    else if (arg.startsWith('--preload=')) config.preloadEntries = count(arg)
+    else if (arg.startsWith('--corpus=')) config.corpusEntries = count(arg)
+    else if (arg === '--no-attributes') config.corpusAttributes = false
     else if (arg.startsWith('--only=')) {
       const parts = arg.slice('--only='.length).split(',').filter((p) => p !== '')
       const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p))

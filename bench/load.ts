@@ -46,6 +46,8 @@ export interface LoadOptions {
   warmupS: number
   /** Builds the rotation; called once per autocannon run. */
   requests: () => TaggedRequest[]
+  /** Called just before the measured run starts (after the warm-up). */
+  onMeasuredStart?: () => void
 }
 
 /** Most latencies kept per kind; past it, reservoir sampling keeps a uniform sample. */
@@ -148,6 +150,7 @@ export async function runLoad (opts: LoadOptions): Promise<LoadResult> {
     warmupNon2xx = warm.result.non2xx
     failures.push(...warm.failures.map((f) => `warm-up ${f}`))
   }
+  opts.onMeasuredStart?.()
   const { result, all, byKind, ok, failures: measured } = await runOnce(opts, opts.durationS)
   failures.push(...measured)
   const statusCodes: Record<string, number> = {}

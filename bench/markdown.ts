@@ -1,4 +1,5 @@
 import { HEADER, bytes, int, ms, problems, summaryLines, tableCells } from './report.js'
+import { PROJECTION_NOTE, cpuTable, memoryTable, projectionTable, type Table } from './report-tables.js'
 import type { Report } from './types.js'
 
 // bench/RESULTS.md: what was run, on what machine, the results table, the
@@ -18,6 +19,22 @@ function table (header: readonly string[], rows: readonly string[][], right: Rea
 function settingsLine (settings: Record<string, unknown>): string {
   const shown = Object.entries(settings).filter(([k, v]) => k !== 'port' && (typeof v === 'number' || k === 'logLevel' || k === 'host'))
   return shown.length === 0 ? 'not recorded' : shown.map(([k, v]) => `\`${k}=${String(v)}\``).join(' ')
+}
+
+function mdTable (t: Table): string {
+  return table(t.header, t.rows, t.right)
+}
+
+function cpuSection (report: Report): string[] {
+  const cpu = cpuTable(report)
+  if (cpu.rows.length === 0) return []
+  const out = ['', '## CPU per entry and a scaling projection', '',
+    'CPU time (utime + stime from `/proc/<pid>/task/<tid>/stat`) of each server thread over the measured run of (b), divided by the',
+    'entries stored in it. front: the main thread; shards: the SHARDS busiest other threads; other: GC helpers, the libuv pool, the rest.', '',
+    mdTable(cpu), '']
+  const proj = projectionTable(report)
+  if (proj.rows.length > 0) out.push(`**${PROJECTION_NOTE}**`, '', mdTable(proj))
+  return out
 }
 
 export function renderMarkdown (report: Report, chartDir: string): string {
@@ -79,9 +96,11 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     out.push('  freeing the dropped entries is the garbage collector\'s work: the full collection a shard asks for once purges have freed as much as it')
     out.push(`  still holds (so memory goes back down after a burst) then took **${ms(mem.collectMs)} ms**, once.`)
   }
-  for (const s of report.memory.server) {
-    out.push(`- **${s.target} server**: VmRSS grew from ${bytes(s.rssBeforeBytes)} to ${bytes(s.rssAfterBytes)} over a ${int(s.entries)}-entry preload, **${s.perEntry === null ? 'n/a' : s.perEntry.toFixed(0)} B/entry** (RSS, not after a GC; includes garbage not yet collected).`)
+  if (report.memory.server.length > 0) {
+    out.push('- **Servers**: VmRSS growth over each preload (RSS, not after a GC; includes garbage not yet collected), per entry and', '  as a multiple of the message bytes sent. naive keeps the message only and ignores attributes.', '')
+    out.push(mdTable(memoryTable(report)), '', 'Targets (issue 8): logagg ≤ 0.4× the message bytes on the realistic corpus, ≤ 60 B/entry on the bench corpus.')
   }
+  out.push(...cpuSection(report))
   out.push('', '## The scenarios', '')
   out.push(
     '- **(a)** single-entry POST (one JSON object), 50 services, 32 connections. Bodies are built before the run; each send rewrites only the timestamp to "now".',
@@ -89,6 +108,8 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     `- **(c)** GET /logs for one service, limit 1000, on a store preloaded (over HTTP, NDJSON batches) with ${int(run.preloadEntries)} entries over 50 services spread over 43 minutes; each range holds ~1100 matching entries, so pages are full.`,
     '- **(d)** GET /logs for all services merged, limit 1000, same store, ranges of ~1100 entries across all services.',
     '- **(e)** mixed on the same store: each of 8 connections cycles nine (b)-style POSTs and one (c)- or (d)-style GET.',
+    `- **(c2)**, **(d2)**: (c1) and (d1) on a second store, preloaded with ${int(run.corpusEntries)} entries of the realistic corpus (\`bench/corpus.ts\`: half nginx`,
+    `  access lines, half JSON application lines, 2% multi-line stack traces, ~196 message bytes, 50 services${run.corpusAttributes ? ', a third of the entries with 2-4 attributes' : ''}).`,
     '',
     'Peers, each a child process on one thread: **raw** (`bench/peers/raw.ts`), a node:http server that only JSON-parses each entry, parses its',
     'timestamp and appends it to an array: the floor of ingest work. **naive** (`bench/peers/naive.ts`), the original Django design ported',

@@ -1,3 +1,4 @@
+import { corpusBody } from './corpus.js'
 import { SERVICES, SERVICE_COUNT, TimestampWriter, entryLine, makeMessage, nowUs, prng } from './data.js'
 
 // Fills a server with a known layout of entries over HTTP (NDJSON batches, the
@@ -12,12 +13,18 @@ export interface StoreLayout {
   startUs: number
   spanUs: number
   seed: number
+  /** 'bench': ~80-byte one-line messages; 'realistic': bench/corpus.ts (nginx, JSON, stack traces). */
+  corpus: 'bench' | 'realistic'
+  /** Send the realistic corpus's `attributes` objects (ignored for the bench corpus). */
+  attributes: boolean
 }
 
 export interface PreloadResult {
   entries: number
   seconds: number
   entriesPerSec: number
+  /** UTF-8 bytes of the messages sent, per entry. */
+  messageBytesPerEntry: number
 }
 
 /** How far back the oldest preloaded entry lies, and where the newest stops (inside the default 1 h retention). */
@@ -27,9 +34,9 @@ const BATCH = 1000
 const CONCURRENCY = 3
 const BATCH_TIMEOUT_MS = 60_000
 
-export function planLayout (entries: number, seed = 42): StoreLayout {
+export function planLayout (entries: number, seed = 42, corpus: StoreLayout['corpus'] = 'bench', attributes = true): StoreLayout {
   const now = nowUs()
-  return { entries, startUs: now - OLDEST_MIN * 60e6, spanUs: (OLDEST_MIN - NEWEST_MIN) * 60e6, seed }
+  return { entries, startUs: now - OLDEST_MIN * 60e6, spanUs: (OLDEST_MIN - NEWEST_MIN) * 60e6, seed, corpus, attributes }
 }
 
 const MESSAGES = (() => {
@@ -37,16 +44,21 @@ const MESSAGES = (() => {
   return Array.from({ length: 509 }, () => makeMessage(rand))
 })()
 
-function batchText (layout: StoreLayout, b: number, writer: TimestampWriter): { text: string, count: number } {
-  const rand = prng(layout.seed * 1_000_003 + b)
+function batchText (layout: StoreLayout, b: number, writer: TimestampWriter): { text: string, count: number, messageBytes: number } {
+  const seed = layout.seed * 1_000_003 + b
   const first = b * BATCH
   const last = Math.min(layout.entries, first + BATCH)
+  if (layout.corpus === 'realistic') {
+    const startUs = layout.startUs + Math.floor((first * layout.spanUs) / layout.entries)
+    return corpusBody(last - first, { seed, startUs, spacingUs: layout.spanUs / layout.entries, attributes: layout.attributes }, writer)
+  }
+  const rand = prng(seed)
   const lines: string[] = []
   for (let k = first; k < last; k++) {
     const ts = layout.startUs + Math.floor((k * layout.spanUs) / layout.entries)
     lines.push(entryLine(SERVICES[Math.floor(rand() * SERVICE_COUNT)]!, writer.format(ts), MESSAGES[k % MESSAGES.length]!))
   }
-  return { text: lines.join('\n') + '\n', count: last - first }
+  return { text: lines.join('\n') + '\n', count: last - first, messageBytes: (last - first) * MESSAGES[0]!.length }
 }
 
 async function send (url: string, text: string, count: number): Promise<void> {
@@ -66,16 +78,18 @@ async function send (url: string, text: string, count: number): Promise<void> {
 export async function preload (url: string, layout: StoreLayout): Promise<PreloadResult> {
   const batches = Math.ceil(layout.entries / BATCH)
   const started = performance.now()
+  let messageBytes = 0
   const worker = async (w: number): Promise<void> => {
     const writer = new TimestampWriter()
     for (let b = w; b < batches; b += CONCURRENCY) {
-      const { text, count } = batchText(layout, b, writer)
-      await send(url, text, count)
+      const batch = batchText(layout, b, writer)
+      messageBytes += batch.messageBytes
+      await send(url, batch.text, batch.count)
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)))
   const seconds = (performance.now() - started) / 1000
-  return { entries: layout.entries, seconds, entriesPerSec: layout.entries / seconds }
+  return { entries: layout.entries, seconds, entriesPerSec: layout.entries / seconds, messageBytesPerEntry: messageBytes / layout.entries }
 }
 
 export interface RangeOptions {

@@ -92,7 +92,8 @@ export function summaryLines (report: Report): string[] {
     lines.push(`purge   ShardStore.purge() of ${int(mem.purgeDropped)} expired entries: longest call ${ms(mem.purgeMs)} ms (${mem.purgeCalls} call${mem.purgeCalls === 1 ? '' : 's'}, ${ms(mem.purgeTotalMs)} ms in all); then one full collection: ${ms(mem.collectMs)} ms`)
   }
   for (const s of report.memory.server) {
-    lines.push(`memory  ${s.target} server RSS growth over ${int(s.entries)} entries: ${s.perEntry === null ? 'n/a' : `${s.perEntry.toFixed(0)} B/entry`} (${bytes(s.rssBeforeBytes)} → ${bytes(s.rssAfterBytes)}; preload ${s.preloadSeconds.toFixed(1)} s)`)
+    const ratio = s.ratio === null ? '' : `, ${s.ratio.toFixed(2)}× the ${s.messageBytesPerEntry.toFixed(0)} message bytes`
+    lines.push(`memory  ${s.target} server RSS growth over ${int(s.entries)} ${s.corpus} entries: ${s.perEntry === null ? 'n/a' : `${s.perEntry.toFixed(0)} B/entry`}${ratio} (${bytes(s.rssBeforeBytes)} → ${bytes(s.rssAfterBytes)}; preload ${s.preloadSeconds.toFixed(1)} s)`)
   }
   return lines
 }

@@ -12,6 +12,7 @@ import { parseArgs, wants, type BenchConfig } from './config.js'
 import { writeOutputs } from './outputs.js'
 import { Progress } from './progress.js'
 import { machineInfo, problems, summaryLines, textTable } from './report.js'
+import { extraTables } from './report-tables.js'
 import { growthShardsInUse, planSteps, runScenarios } from './suite.js'
 import { shardGrowth, sizeGrowth } from './scenarios/growth.js'
 import { inProcessMemory } from './scenarios/memory.js'
@@ -25,6 +26,8 @@ function emptyReport (config: BenchConfig): Report {
       warmupS: config.warmupS,
       durationS: config.durationS,
       preloadEntries: config.preloadEntries,
+      corpusEntries: config.corpusEntries,
+      corpusAttributes: config.corpusAttributes,
       querySizes: config.querySizes,
       shardCounts: config.shardCounts,
       memoryEntries: config.memoryEntries
@@ -76,6 +79,7 @@ async function main (): Promise<number> {
   console.log('')
   console.log(textTable(report))
   console.log('')
+  for (const line of extraTables(report)) console.log(line)
   for (const line of summaryLines(report)) console.log(line)
   console.log('')
   console.log(`bench: done in ${report.elapsedSeconds.toFixed(0)} s; wrote ${written.map((p) => p.replace(process.cwd() + '/', '')).join(', ')}`)

@@ -2,6 +2,7 @@ import type { BenchConfig } from './config.js'
 import { runLoad, type TaggedRequest } from './load.js'
 import type { StoreLayout } from './preload.js'
 import type { Fixture, TargetName } from './server-fixture.js'
+import { ThreadCpuProbe } from './thread-cpu.js'
 import type { Row, ScenarioId } from './types.js'
 
 // What every file in bench/scenarios/ exports, and the one function that
@@ -30,6 +31,10 @@ export interface Scenario {
   targets: readonly TargetName[]
   /** Runs against the preloaded store instead of a fresh server. */
   preloaded: boolean
+  /** Read the server's CPU time per thread around the measured run (bench/thread-cpu.ts). */
+  threadCpu?: boolean
+  /** Which preloaded store: the bench corpus (the default) or the realistic one (bench/corpus.ts). */
+  store?: StoreLayout['corpus']
   prepare: (ctx: ScenarioContext) => Promise<Workload>
 }
 
@@ -46,22 +51,27 @@ export function failedRow (s: Scenario, target: TargetName, err: unknown): Row {
     errors: 0,
     note: '',
     error: err instanceof Error ? err.message : String(err),
-    load: null
+    load: null,
+    cpu: null
   }
 }
 
 /** Prepares `s` against the running target, drives it with autocannon, and returns its row. */
 export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ctx.config.durationS): Promise<Row> {
   const workload = await s.prepare(ctx)
+  const shards = ctx.fixture.settings.shards
+  const probe = s.threadCpu === true ? new ThreadCpuProbe(ctx.fixture.pid, typeof shards === 'number' ? shards : 0) : null
   const load = await runLoad({
     url: ctx.fixture.url,
     connections: s.connections,
     durationS,
     warmupS: ctx.config.warmupS,
-    requests: workload.requests
+    requests: workload.requests,
+    onMeasuredStart: () => probe?.start()
   })
   let entries = 0
   for (const [kind, ok] of Object.entries(load.okByKind)) entries += ok * (workload.entriesPerKind[kind] ?? 0)
+  const cpu = probe?.stop(entries) ?? null
   const notes = workload.note === undefined ? [] : [workload.note]
   const kinds = Object.entries(load.byKind)
   if (kinds.length > 1) {
@@ -80,6 +90,7 @@ export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ct
     errors: load.errors + load.timeouts,
     note: notes.join('; '),
     error: null,
-    load
+    load,
+    cpu
   }
 }

@@ -9,8 +9,10 @@
 //
 // Run: npm run build && node dist/bench/soak.js   (or npm run soak)
 // Exit code 0 on PASS, 1 on FAIL. Every loop is bounded in count and time.
+// `npm run soak -- --attack` runs the attack soak of bench/soak-attack.ts instead.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startTarget } from './server-fixture.js'
+import { attackSoak } from './soak-attack.js'
 
 const RETENTION_S = 40
 const LOAD_MS = 20_000
@@ -161,7 +163,8 @@ async function main (): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
+const run = process.argv.includes('--attack') ? attackSoak : main
+run().then((code) => process.exit(code), (err: unknown) => {
   console.error('soak: error:', err)
   process.exit(1)
 })

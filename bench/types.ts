@@ -1,11 +1,12 @@
 import type { BenchConfig } from './config.js'
 import type { LatencyStats, LoadResult } from './load.js'
 import type { TargetName } from './server-fixture.js'
+import type { ThreadCpu } from './thread-cpu.js'
 
 // The shape of one benchmark run's results: what bench/results/latest.json
 // holds and what the table, RESULTS.md and the charts are drawn from.
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'c1' | 'd' | 'd1' | 'e'
+export type ScenarioId = 'a' | 'b' | 'c' | 'c1' | 'c2' | 'd' | 'd1' | 'd2' | 'e'
 
 /** One scenario measured against one target. */
 export interface Row {
@@ -24,6 +25,8 @@ export interface Row {
   /** Set when the run could not be measured at all. */
   error: string | null
   load: LoadResult | null
+  /** CPU time per thread per stored entry over the measured run, where the scenario asks for it. */
+  cpu: ThreadCpu | null
 }
 
 export interface GrowthPoint {
@@ -57,10 +60,18 @@ export interface InProcessMemory {
 
 export interface ServerRss {
   target: TargetName
+  /** Which data was preloaded: the bench corpus or bench/corpus.ts. */
+  corpus: 'bench' | 'realistic'
+  /** True when the entries carried their `attributes` objects. */
+  attributes: boolean
   entries: number
   rssBeforeBytes: number | null
   rssAfterBytes: number | null
   perEntry: number | null
+  /** UTF-8 message bytes sent per entry. */
+  messageBytesPerEntry: number
+  /** RSS growth per entry over message bytes per entry. */
+  ratio: number | null
   preloadSeconds: number
 }
 
@@ -74,7 +85,7 @@ export interface Machine {
 }
 
 /** The part of the run's configuration a report records. */
-export type RunSettings = Pick<BenchConfig, 'warmupS' | 'durationS' | 'preloadEntries' | 'querySizes' | 'shardCounts' | 'memoryEntries'>
+export type RunSettings = Pick<BenchConfig, 'warmupS' | 'durationS' | 'preloadEntries' | 'corpusEntries' | 'corpusAttributes' | 'querySizes' | 'shardCounts' | 'memoryEntries'>
 
 export interface Report {
   mode: 'quick' | 'full'

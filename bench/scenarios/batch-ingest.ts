@@ -3,7 +3,9 @@ import type { Scenario } from '../scenario.js'
 
 // (b) NDJSON batches: 1000 entries per request over 50 services, ~5% of them
 // stamped up to 2 s in the past (late arrivals that land inside the sorted
-// logs rather than at their end), 4 connections. The bulk-ingest path.
+// logs rather than at their end), 4 connections. The bulk-ingest path. The
+// server's CPU time per thread is read around the measured run, for the
+// per-entry costs and the scaling projection (bench/thread-cpu.ts).
 
 const BODIES = 48
 
@@ -13,6 +15,7 @@ export const batchIngest: Scenario = {
   connections: 4,
   targets: ['logagg', 'naive', 'raw'],
   preloaded: false,
+  threadCpu: true,
   async prepare ({ config }) {
     const feed = batchFeed(BODIES, config.batchSize, 2)
     return {

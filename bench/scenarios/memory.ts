@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import type { PreloadResult, StoreLayout } from '../preload.js'
 import { DIST, track, type Fixture } from '../server-fixture.js'
 import type { InProcessMemory, ServerRss } from '../types.js'
 
@@ -7,7 +8,9 @@ import type { InProcessMemory, ServerRss } from '../types.js'
 // (1) in-process: bench/memory-probe.ts in its own `node --expose-gc` process
 //     (heapUsed and RSS growth after gc(), and how long purge() blocks);
 // (2) the running server: VmRSS of the child process before and after the
-//     preload of the query scenarios, read from /proc/<pid>/status.
+//     preload of the query scenarios, read from /proc/<pid>/status, once on
+//     the bench corpus (~80-byte messages) and once on the realistic corpus
+//     (bench/corpus.ts, ~196 bytes), with its ratio to the message bytes.
 
 const PROBE = join(DIST, 'bench/memory-probe.js')
 /** The probe needs about 10 s per million entries; anything far beyond is a hang. */
@@ -36,14 +39,25 @@ export async function inProcessMemory (entries: number): Promise<InProcessMemory
 }
 
 /**
- * Measures the RSS growth of `fixture` across `fill` (a preload of `entries`
- * entries), reading RSS again `settleMs` after it so work in flight is done.
+ * Measures the RSS growth of `fixture` across `fill` (a preload of `layout`),
+ * reading RSS again `settleMs` after it so work in flight is done.
  */
-export async function serverRss (fixture: Fixture, entries: number, settleMs: number, fill: () => Promise<number>): Promise<ServerRss> {
+export async function serverRss (fixture: Fixture, layout: StoreLayout, settleMs: number, fill: () => Promise<PreloadResult>): Promise<ServerRss> {
   const rssBeforeBytes = fixture.rssBytes()
-  const preloadSeconds = await fill()
+  const loaded = await fill()
   await new Promise((resolve) => setTimeout(resolve, settleMs))
   const rssAfterBytes = fixture.rssBytes()
-  const perEntry = rssBeforeBytes === null || rssAfterBytes === null ? null : (rssAfterBytes - rssBeforeBytes) / entries
-  return { target: fixture.name, entries, rssBeforeBytes, rssAfterBytes, perEntry, preloadSeconds }
+  const perEntry = rssBeforeBytes === null || rssAfterBytes === null ? null : (rssAfterBytes - rssBeforeBytes) / layout.entries
+  return {
+    target: fixture.name,
+    corpus: layout.corpus,
+    attributes: layout.corpus === 'realistic' && layout.attributes,
+    entries: layout.entries,
+    rssBeforeBytes,
+    rssAfterBytes,
+    perEntry,
+    messageBytesPerEntry: loaded.messageBytesPerEntry,
+    ratio: perEntry === null ? null : perEntry / loaded.messageBytesPerEntry,
+    preloadSeconds: loaded.seconds
+  }
 }

@@ -21,3 +21,6 @@ export const queryAll: Scenario = {
 
 /** (d) at one connection: the latency of a single merged query with nothing queued in front of it. */
 export const queryAllAlone: Scenario = { ...queryAll, id: 'd1', title: 'GET all services merged, limit 1000, one connection', connections: 1 }
+
+/** (d1) on a store preloaded with the realistic corpus (bench/corpus.ts). */
+export const queryAllCorpus: Scenario = { ...queryAllAlone, id: 'd2', title: 'GET all services merged, limit 1000, one connection, realistic corpus', store: 'realistic' }

@@ -18,3 +18,6 @@ export const queryOne: Scenario = {
 
 /** (c) at one connection: the latency of a single query with nothing queued in front of it. */
 export const queryOneAlone: Scenario = { ...queryOne, id: 'c1', title: 'GET one service, limit 1000, one connection', connections: 1 }
+
+/** (c1) on a store preloaded with the realistic corpus (bench/corpus.ts): ~196-byte messages, a third with attributes. */
+export const queryOneCorpus: Scenario = { ...queryOneAlone, id: 'c2', title: 'GET one service, limit 1000, one connection, realistic corpus', store: 'realistic' }

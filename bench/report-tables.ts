@@ -1,0 +1,93 @@
+import { PROJECTED_CORES, project } from './thread-cpu.js'
+import type { Report, Row } from './types.js'
+
+// The two smaller tables of a run, as header + cells so that report.ts prints
+// them on stdout and markdown.ts writes them into RESULTS.md:
+//   - server RSS growth per entry over each preload, and its ratio to the
+//     message bytes (bench corpus and realistic corpus, logagg and naive);
+//   - CPU time per stored entry by thread during (b), and the throughput those
+//     costs project for 4, 8 and 16 cores.
+
+export interface Table {
+  header: string[]
+  rows: string[][]
+  /** Right-aligned columns. */
+  right: Set<number>
+}
+
+const n0 = (v: number): string => Math.round(v).toLocaleString('en-US')
+const us = (v: number): string => v.toFixed(v < 10 ? 2 : 1)
+
+export function memoryTable (report: Report): Table {
+  return {
+    header: ['target', 'corpus', 'entries', 'message B/entry', 'RSS growth B/entry', 'RSS / message bytes', 'preload s'],
+    rows: report.memory.server.map((s) => [
+      s.target,
+      s.corpus === 'realistic' ? `realistic${s.attributes ? ' + attributes' : ''}` : 'bench',
+      n0(s.entries),
+      s.messageBytesPerEntry.toFixed(0),
+      s.perEntry === null ? 'n/a' : s.perEntry.toFixed(0),
+      s.ratio === null ? 'n/a' : `${s.ratio.toFixed(2)}×`,
+      s.preloadSeconds.toFixed(1)
+    ]),
+    right: new Set([2, 3, 4, 5, 6])
+  }
+}
+
+/** The (b) rows that carry CPU figures. */
+export function cpuRows (report: Report): Array<Row & { cpu: NonNullable<Row['cpu']> }> {
+  return report.rows.filter((r): r is Row & { cpu: NonNullable<Row['cpu']> } => r.scenario === 'b' && r.cpu !== null)
+}
+
+export function cpuTable (report: Report): Table {
+  return {
+    header: ['target', 'entries measured', 'front µs/entry', 'shards µs/entry (sum)', 'other µs/entry', 'total µs/entry', 'threads (CPU ms)'],
+    rows: cpuRows(report).map(({ target, cpu }) => [
+      target,
+      n0(cpu.entries),
+      us(cpu.frontUs),
+      us(cpu.shardsUs),
+      us(cpu.otherUs),
+      us(cpu.frontUs + cpu.shardsUs + cpu.otherUs),
+      cpu.threads.slice(0, 8).map((t) => `${t.role}:${t.comm} ${n0(t.cpuMs)}`).join(', ')
+    ]),
+    right: new Set([1, 2, 3, 4, 5])
+  }
+}
+
+/** Projection for logagg only (the peers are one thread: their front bound is their limit). */
+export function projectionTable (report: Report): Table {
+  const row = cpuRows(report).find((r) => r.target === 'logagg')
+  return {
+    header: ['cores', 'front-bound entries/s', 'shard-bound entries/s', 'projected entries/s', 'bound by'],
+    rows: row === undefined
+      ? []
+      : PROJECTED_CORES.map((cores) => {
+        const p = project(row.cpu, cores)
+        return [String(cores), n0(p.frontBound), n0(p.shardBound), n0(p.projected), p.frontBound <= p.shardBound ? 'front thread' : 'shards']
+      }),
+    right: new Set([0, 1, 2, 3])
+  }
+}
+
+export const PROJECTION_NOTE = 'PROJECTION, not a measurement: front-bound = 1 / front µs per entry (the front thread alone on a core); ' +
+  'shard-bound = (cores − 1) / (shards + other µs per entry); projected = the lower. It assumes perfect shard scaling, ' +
+  'no load generator on the machine and no memory-bandwidth limit.'
+
+export function plainTable (t: Table): string {
+  const rows = [t.header, ...t.rows]
+  const widths = t.header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((cell, c) => (t.right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
+}
+
+/** The tables as plain text for stdout (empty when the run made none of them). */
+export function extraTables (report: Report): string[] {
+  const out: string[] = []
+  if (report.memory.server.length > 0) out.push('Server RSS growth per stored entry', plainTable(memoryTable(report)), '')
+  const cpu = cpuTable(report)
+  if (cpu.rows.length > 0) out.push('(b) CPU time per stored entry, by server thread (/proc/<pid>/task)', plainTable(cpu), '')
+  const proj = projectionTable(report)
+  if (proj.rows.length > 0) out.push('(b) logagg throughput PROJECTED for more cores from those costs', plainTable(proj), PROJECTION_NOTE, '')
+  return out
+}
