@@ -2,18 +2,20 @@
 // compresses the same blocks of 1024 log messages (the bench corpus), and we
 // report bytes per entry and MB/s of input, compressing and decompressing.
 //
-// Run: npm run build && node dist/bench/codecs.js [blocks] [entries per block]
+// Run: npm run build && node dist/bench/codecs.js [blocks] [entries per block] [bench|realistic]
 import { brotliCompressSync, brotliDecompressSync, constants as C, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { corpusEntry } from './corpus.js'
 import { makeMessage, prng } from './data.js'
 
 const BLOCK = Number(process.argv[3] ?? 1024)
 const blocks = Number(process.argv[2] ?? 300)
+const realistic = process.argv[4] === 'realistic'
 const rand = prng(3)
 const input: Buffer[] = []
 let raw = 0
 for (let b = 0; b < blocks; b++) {
   const lines: string[] = []
-  for (let i = 0; i < BLOCK; i++) lines.push(makeMessage(rand))
+  for (let i = 0; i < BLOCK; i++) lines.push(realistic ? corpusEntry(rand, i).message : makeMessage(rand))
   const buf = Buffer.from(lines.join(''))
   raw += buf.length
   input.push(buf)
@@ -49,7 +51,7 @@ for (let round = 0; round < ROUNDS; round++) {
   })
 }
 const mbs = (ms: number): string => (raw / 1e6 / (ms / 1000)).toFixed(0)
-console.log(`${blocks} blocks of ${BLOCK} messages, ${(raw / blocks / BLOCK).toFixed(0)} bytes each on average; medians of ${ROUNDS} interleaved rounds`)
+console.log(`${realistic ? 'realistic' : 'bench'} corpus: ${blocks} blocks of ${BLOCK} messages, ${(raw / blocks / BLOCK).toFixed(0)} bytes each on average; medians of ${ROUNDS} interleaved rounds`)
 console.log('| codec | bytes/entry | compress MB/s | decompress MB/s |\n| --- | ---: | ---: | ---: |')
 candidates.forEach(([name], c) => {
   console.log(`| ${name} | ${(sizes[c]! / blocks / BLOCK).toFixed(1)} | ${mbs(median(packMs[c]!))} | ${mbs(median(unpackMs[c]!))} |`)
