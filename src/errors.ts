@@ -16,6 +16,7 @@ export const BodyTooLargeError = createError(
   'request body is larger than the %s byte limit; split it into smaller batches (the server limit is MAX_BODY)',
   413
 )
+export const QueryTooLongError = createError('LOGAGG_ERR_QUERY_TOO_LONG', '%s; send fewer or shorter parameters', 414)
 export const UnsupportedMediaTypeError = createError('LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)

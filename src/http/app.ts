@@ -9,6 +9,7 @@ import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
 import { ingestBody } from './ingest-route.js'
 import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
+import { parseQueryString } from './query-string.js'
 import { send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
@@ -32,6 +33,8 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
+  // Every parameter, or 414/400 past the bounds; Express's default keeps 1000 and drops the rest.
+  app.set('query parser', parseQueryString)
 
   app.use((_req, _res, next) => {
     if (lifecycle.closing) throw new ShuttingDownError()

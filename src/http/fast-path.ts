@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parse as parseQuery } from 'node:querystring'
 import type { Logger } from 'pino'
 import { BodyTooLargeError, ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
@@ -10,6 +9,7 @@ import { ingestBody } from './ingest-route.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
+import { parseQueryString } from './query-string.js'
 import { send } from './send.js'
 
 // POST /logs and GET /logs, the two hot routes, served straight from
@@ -85,7 +85,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       fail(req, res, err)
       return
     }
-    queryLogs(parseQuery(query), router, settings).then(
+    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings)).then(
       (answer) => send(res, answer, headers),
       (err: unknown) => fail(req, res, err)
     )
