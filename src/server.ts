@@ -71,6 +71,9 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       }
     }
   )
+  if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
+    log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
+  }
   const lifecycle: Lifecycle = { closing: false }
   const policy = httpPolicy(settings)
   const app = buildApp(router, settings, log, lifecycle, policy)

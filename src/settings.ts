@@ -40,6 +40,8 @@ export interface Settings {
   readonly queryToken: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
+  /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
+  readonly allowedHosts: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -63,14 +65,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   authToken: '',
   ingestToken: '',
   queryToken: '',
-  corsOrigin: ''
+  corsOrigin: '',
+  allowedHosts: ''
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -97,7 +100,8 @@ const SPECS: readonly Spec[] = [
   { key: 'authToken', env: 'AUTH_TOKEN', flag: 'auth-token', kind: 'secret', help: 'bearer token that may ingest and query' },
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
-  { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' }
+  { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
+  { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -151,6 +155,11 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       return raw.length > 0 ? raw : bad('a host name or address')
     case 'secret':
       return /^[\x21-\x7e]{16,}$/.test(raw) ? raw : badSecret(origin)
+    case 'hosts': {
+      if (raw.trim() === '*') return '*'
+      const names = raw.split(',').map((h) => h.trim().toLowerCase())
+      return names.every((h) => /^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)) ? names.join(',') : bad('* or a comma-separated list of host names such as logs.example.com,10.0.0.5')
+    }
     case 'origin':
       return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
   }

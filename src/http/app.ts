@@ -36,8 +36,9 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   // Every parameter, or 414/400 past the bounds; Express's default keeps 1000 and drops the rest.
   app.set('query parser', parseQueryString)
 
-  app.use((_req, _res, next) => {
+  app.use((req, _res, next) => {
     if (lifecycle.closing) throw new ShuttingDownError()
+    policy.checkSource?.(req.headers)
     next()
   })
   // A JSON API: no scripts, frames or sniffing; helmet's headers say so to browsers.

@@ -30,7 +30,7 @@ export interface FastPathDeps {
 /** Returns a request listener that handles what it can and answers false for the rest. */
 export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { router, settings, log, lifecycle } = deps
-  const { headers, checkIngest, checkQuery } = deps.policy
+  const { headers, checkIngest, checkQuery, checkSource } = deps.policy
   if (settings.corsOrigin !== '') return () => false
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
@@ -45,6 +45,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     let format: BodyFormat
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
+      checkSource?.(req.headers)
       checkIngest?.(req.headers.authorization)
       format = bodyFormat(req.headers['content-type'])
       if (Number(req.headers['content-length']) > settings.maxBody) throw new BodyTooLargeError(settings.maxBody)
@@ -80,6 +81,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
   const get = (req: IncomingMessage, res: ServerResponse, query: string): void => {
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
+      checkSource?.(req.headers)
       checkQuery?.(req.headers.authorization)
     } catch (err) {
       fail(req, res, err)
