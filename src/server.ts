@@ -11,10 +11,14 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { buildApp, type Lifecycle } from './http/app.js'
+import { connectionQueue } from './http/connection-queue.js'
 import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+
+/** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
+export const kTestInternals = Symbol('logagg.testInternals')
 
 export interface RunningServer {
   readonly url: string
@@ -23,6 +27,7 @@ export interface RunningServer {
   readonly http: Server
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
+  readonly [kTestInternals]: { readonly requestsStarted: number }
 }
 
 /** How long close() waits for requests in flight before cutting their connections. */
@@ -84,9 +89,11 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     keepAliveTimeout: settings.keepAliveTimeout,
     // How often Node looks for requests past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
-  }, (req, res) => {
-    if (!fastPath(req, res)) app(req, res)
   })
+  const queue = connectionQueue((req, res) => {
+    if (!fastPath(req, res)) app(req, res)
+  }, settings.writeTimeout)
+  http.on('request', queue.listener)
 
   http.on('clientError', answerClientError)
 
@@ -125,5 +132,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, http, close }
+  return { url: `http://${host}:${port}`, port, router, http, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
 }

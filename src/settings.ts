@@ -42,6 +42,8 @@ export interface Settings {
   readonly corsOrigin: string
   /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
   readonly allowedHosts: string
+  /** ms an answer may stay unread (unflushed) before its connection is cut. */
+  readonly writeTimeout: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -66,7 +68,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   ingestToken: '',
   queryToken: '',
   corsOrigin: '',
-  allowedHosts: ''
+  allowedHosts: '',
+  writeTimeout: 30_000
 })
 
 export class SettingsError extends Error {
@@ -101,7 +104,8 @@ const SPECS: readonly Spec[] = [
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
-  { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' }
+  { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
+  { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
