@@ -6,6 +6,7 @@ import createError from '@fastify/error'
 // and a shard that fails or dies becomes a ShardUnavailableError.
 
 export const BadRequestError = createError('LOGAGG_ERR_BAD_REQUEST', '%s', 400)
+export const BadEncodingError = createError('LOGAGG_ERR_BAD_ENCODING', '%s', 400)
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
 export const BadQueryError = createError('LOGAGG_ERR_BAD_QUERY', '%s', 400)
 export const UnauthorizedError = createError('LOGAGG_ERR_UNAUTHORIZED', '%s', 401)

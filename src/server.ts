@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { buildApp, type Lifecycle } from './http/app.js'
 import { connectionQueue } from './http/connection-queue.js'
+import { expectContinue } from './http/expect-continue.js'
 import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
@@ -94,6 +95,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     if (!fastPath(req, res)) app(req, res)
   }, settings.writeTimeout)
   http.on('request', queue.listener)
+  http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
 
   http.on('clientError', answerClientError)
 

@@ -6,6 +6,7 @@ import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
@@ -56,9 +57,9 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     next()
   }
 
-  const readBody = express.raw({ type: () => true, limit: settings.maxBody })
-  app.post('/logs', ...guard(policy.checkIngest), checkContentType, readBody, async (req, res) => {
-    send(res, await ingestBody(Buffer.isBuffer(req.body) ? req.body : undefined, res.locals.format as BodyFormat, router, settings))
+  app.post('/logs', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
+    const body = await readBody(req, settings.maxBody)
+    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings))
   })
   app.get('/logs', ...guard(policy.checkQuery), route((req) => queryLogs(req.query as Record<string, unknown>, router, settings)))
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
@@ -82,6 +83,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     }
     const answer = errorAnswer(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
     if (err.allow !== undefined) answer.headers = { ...answer.headers, allow: err.allow }
+    if (hasLargeUnreadBody(req)) answer.headers = { ...answer.headers, connection: 'close' }
     send(res, answer)
   })
   return app

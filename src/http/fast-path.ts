@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { BodyTooLargeError, ShuttingDownError } from '../errors.js'
+import { ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
+import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
@@ -14,10 +15,10 @@ import { send } from './send.js'
 
 // POST /logs and GET /logs, the two hot routes, served straight from
 // node:http: Express's per-request machinery (prototype swaps, router walk,
-// middleware chain, body-parser's checks) cost about three quarters of the
-// time of a single-entry POST. Everything else, and these routes whenever
-// something unusual is asked for (a Content-Encoding to inflate, HEAD, CORS),
-// goes to the Express app, which runs the same handlers.
+// middleware chain) cost about three quarters of the time of a single-entry
+// POST. Everything else, and these routes whenever something unusual is asked
+// for (HEAD, CORS), goes to the Express app, which runs the same handlers and
+// the same body reader (body.ts).
 
 export interface FastPathDeps {
   router: ShardRouter
@@ -38,7 +39,10 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       res.destroy()
       return
     }
-    send(res, errorAnswer(err as HttpError, settings.maxBody, log, { method: req.method, url: req.url }), headers)
+    const answer = errorAnswer(err as HttpError, settings.maxBody, log, { method: req.method, url: req.url })
+    // Refused before its body was read: close rather than read a large body we will not use.
+    if (hasLargeUnreadBody(req)) answer.headers = { ...answer.headers, connection: 'close' }
+    send(res, answer, headers)
   }
 
   const post = (req: IncomingMessage, res: ServerResponse): void => {
@@ -48,34 +52,13 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       checkSource?.(req.headers)
       checkIngest?.(req.headers.authorization)
       format = bodyFormat(req.headers['content-type'])
-      if (Number(req.headers['content-length']) > settings.maxBody) throw new BodyTooLargeError(settings.maxBody)
     } catch (err) {
       fail(req, res, err)
       return
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    let refused = false
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return
-      size += chunk.length
-      if (size > settings.maxBody) {
-        refused = true
-        fail(req, res, new BodyTooLargeError(settings.maxBody))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (refused) return
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      ingestBody(body, format, router, settings).then(
-        (answer) => send(res, answer, headers),
-        (err: unknown) => fail(req, res, err)
-      )
-    })
-    // An aborted upload leaves nobody to answer; Node closes the socket.
-    req.on('error', () => {})
+    readBody(req, settings.maxBody)
+      .then((body) => ingestBody(body, format, router, settings))
+      .then((answer) => send(res, answer, headers), (err: unknown) => fail(req, res, err))
   }
 
   const get = (req: IncomingMessage, res: ServerResponse, query: string): void => {
@@ -98,8 +81,6 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     const q = url.indexOf('?')
     if ((q === -1 ? url : url.slice(0, q)) !== '/logs') return false
     if (req.method === 'POST') {
-      const encoding = req.headers['content-encoding']
-      if (encoding !== undefined && encoding !== 'identity') return false
       post(req, res)
       return true
     }
