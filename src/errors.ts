@@ -6,9 +6,12 @@ import createError from '@fastify/error'
 // and a shard that fails or dies becomes a ShardUnavailableError.
 
 export const BadRequestError = createError('LOGAGG_ERR_BAD_REQUEST', '%s', 400)
+export const BadEncodingError = createError('LOGAGG_ERR_BAD_ENCODING', '%s', 400)
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
 export const BadQueryError = createError('LOGAGG_ERR_BAD_QUERY', '%s', 400)
 export const UnauthorizedError = createError('LOGAGG_ERR_UNAUTHORIZED', '%s', 401)
+export const ForbiddenOriginError = createError('LOGAGG_ERR_FORBIDDEN_ORIGIN', '%s', 403)
+export const ForbiddenHostError = createError('LOGAGG_ERR_FORBIDDEN_HOST', '%s', 403)
 export const NotFoundError = createError('LOGAGG_ERR_NOT_FOUND', '%s', 404)
 export const MethodNotAllowedError = createError('LOGAGG_ERR_METHOD_NOT_ALLOWED', '%s', 405)
 export const BodyTooLargeError = createError(
@@ -16,6 +19,7 @@ export const BodyTooLargeError = createError(
   'request body is larger than the %s byte limit; split it into smaller batches (the server limit is MAX_BODY)',
   413
 )
+export const QueryTooLongError = createError('LOGAGG_ERR_QUERY_TOO_LONG', '%s; send fewer or shorter parameters', 414)
 export const UnsupportedMediaTypeError = createError('LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)

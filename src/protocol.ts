@@ -36,7 +36,7 @@ export interface IngestBatch {
  * the service it parses and hands back the lines it does not own.
  */
 export interface LineBatch {
-  /** The whole request body; this shard's lines are text.slice(starts[i], ends[i]). */
+  /** This shard's lines of the request body, joined by newlines; line i is text.slice(starts[i], ends[i]). */
   text: string
   starts: Uint32Array<ArrayBuffer>
   ends: Uint32Array<ArrayBuffer>

@@ -11,10 +11,15 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { buildApp, type Lifecycle } from './http/app.js'
+import { connectionQueue } from './http/connection-queue.js'
+import { expectContinue } from './http/expect-continue.js'
 import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+
+/** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
+export const kTestInternals = Symbol('logagg.testInternals')
 
 export interface RunningServer {
   readonly url: string
@@ -23,6 +28,7 @@ export interface RunningServer {
   readonly http: Server
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
+  readonly [kTestInternals]: { readonly requestsStarted: number }
 }
 
 /** How long close() waits for requests in flight before cutting their connections. */
@@ -72,6 +78,9 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       }
     }
   )
+  if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
+    log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
+  }
   const lifecycle: Lifecycle = { closing: false }
   const policy = httpPolicy(settings)
   const app = buildApp(router, settings, log, lifecycle, policy)
@@ -82,9 +91,12 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     keepAliveTimeout: settings.keepAliveTimeout,
     // How often Node looks for requests past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
-  }, (req, res) => {
-    if (!fastPath(req, res)) app(req, res)
   })
+  const queue = connectionQueue((req, res) => {
+    if (!fastPath(req, res)) app(req, res)
+  }, settings.writeTimeout)
+  http.on('request', queue.listener)
+  http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
 
   http.on('clientError', answerClientError)
 
@@ -123,5 +135,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, http, close }
+  return { url: `http://${host}:${port}`, port, router, http, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
 }

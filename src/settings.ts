@@ -45,7 +45,11 @@ export interface Settings {
   /** Bytes of one GET /logs page at most; a longer page stops early with a next cursor. */
   readonly maxPageBytes: number
   /** Queries one shard runs at a time; more answer 503. */
-  readonly queryConcurrency: number
+  readonly queryConcurrency: number,
+  /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
+  readonly allowedHosts: string
+  /** ms an answer may stay unread (unflushed) before its connection is cut. */
+  readonly writeTimeout: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -72,14 +76,16 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
-  queryConcurrency: 16
+  queryConcurrency: 16,
+  allowedHosts: '',
+  writeTimeout: 30_000
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -109,7 +115,9 @@ const SPECS: readonly Spec[] = [
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
-  { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 1024, help: 'queries one shard runs at a time; more answer 503 with Retry-After' }
+  { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 1024, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
+  { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
+  { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -163,6 +171,11 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       return raw.length > 0 ? raw : bad('a host name or address')
     case 'secret':
       return /^[\x21-\x7e]{16,}$/.test(raw) ? raw : badSecret(origin)
+    case 'hosts': {
+      if (raw.trim() === '*') return '*'
+      const names = raw.split(',').map((h) => h.trim().toLowerCase())
+      return names.every((h) => /^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)) ? names.join(',') : bad('* or a comma-separated list of host names such as logs.example.com,10.0.0.5')
+    }
     case 'origin':
       return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
   }

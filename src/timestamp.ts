@@ -52,7 +52,8 @@ function digits (s: string, at: number, count: number): number {
  * Accepted: `YYYY-MM-DD`, optionally followed by `T` (or `t` or a space) and
  * `HH:MM`, optional `:SS`, optional fraction of 1 to 9 digits after `.` or `,`
  * (digits past the microsecond are dropped), and an optional offset `Z`,
- * `±HH:MM`, `±HHMM` or `±HH`. No offset means UTC.
+ * `±HH:MM`, `±HHMM` or `±HH`. No offset means UTC. A leap second `:60`
+ * reads as `:59.999999`, whatever its fraction.
  */
 export function parseTimestamp (s: string): number {
   const n = s.length
@@ -76,8 +77,11 @@ export function parseTimestamp (s: string): number {
   let i = 16
   if (s.charCodeAt(i) === 58) { // ':' seconds
     const second = digits(s, i + 1, 2)
-    if (second < 0 || second > 59) return NaN
-    us += second * US_PER_SECOND
+    // A leap second (RFC 3339 allows :60; an offset can move it to any
+    // minute) is kept as the last microsecond of its minute.
+    const leap = second === 60
+    if (second < 0 || (second > 59 && !leap)) return NaN
+    us += leap ? 60 * US_PER_SECOND - 1 : second * US_PER_SECOND
     i += 3
     const c = s.charCodeAt(i)
     if (c === 46 || c === 44) { // '.' or ',' fraction
@@ -92,7 +96,7 @@ export function parseTimestamp (s: string): number {
       }
       const len = i - from
       if (len < 1 || len > 9) return NaN
-      us += len >= 6 ? fraction : fraction * FRACTION_SCALE[len]!
+      if (!leap) us += len >= 6 ? fraction : fraction * FRACTION_SCALE[len]!
     }
   }
 

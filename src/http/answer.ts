@@ -34,6 +34,11 @@ export function errorAnswer (err: HttpError, maxBody: number, log: Logger, conte
     status = 413
     code = tooLarge.code
     message = tooLarge.message
+  } else if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+    // zlib's own codes (Z_DATA_ERROR, Z_BUF_ERROR) from any path that inflates.
+    status = 400
+    code = 'LOGAGG_ERR_BAD_ENCODING'
+    message = 'the request body is not valid gzip/deflate data; compress it again, or send it uncompressed without Content-Encoding'
   } else if (err.type !== undefined && status < 500) {
     // body-parser's own errors: aborted uploads, bad Content-Encoding.
     code = status === 415 ? 'LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE' : 'LOGAGG_ERR_BAD_REQUEST'

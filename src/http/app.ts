@@ -6,9 +6,11 @@ import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
+import { parseQueryString } from './query-string.js'
 import { clientGone, send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
@@ -32,9 +34,12 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
+  // Every parameter, or 414/400 past the bounds; Express's default keeps 1000 and drops the rest.
+  app.set('query parser', parseQueryString)
 
-  app.use((_req, _res, next) => {
+  app.use((req, _res, next) => {
     if (lifecycle.closing) throw new ShuttingDownError()
+    policy.checkSource?.(req.headers)
     next()
   })
   // A JSON API: no scripts, frames or sniffing; helmet's headers say so to browsers.
@@ -52,9 +57,9 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     next()
   }
 
-  const readBody = express.raw({ type: () => true, limit: settings.maxBody })
-  app.post('/logs', ...guard(policy.checkIngest), checkContentType, readBody, async (req, res) => {
-    send(res, await ingestBody(Buffer.isBuffer(req.body) ? req.body : undefined, res.locals.format as BodyFormat, router, settings))
+  app.post('/logs', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
+    const body = await readBody(req, settings.maxBody)
+    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings))
   })
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
     send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res)))
@@ -80,6 +85,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     }
     const answer = errorAnswer(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
     if (err.allow !== undefined) answer.headers = { ...answer.headers, allow: err.allow }
+    if (hasLargeUnreadBody(req)) answer.headers = { ...answer.headers, connection: 'close' }
     send(res, answer)
   })
   return app

@@ -1,23 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { parse as parseQuery } from 'node:querystring'
 import type { Logger } from 'pino'
-import { BodyTooLargeError, ShuttingDownError } from '../errors.js'
+import { ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
+import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
+import { parseQueryString } from './query-string.js'
 import { clientGone, send } from './send.js'
 
 // POST /logs and GET /logs, the two hot routes, served straight from
 // node:http: Express's per-request machinery (prototype swaps, router walk,
-// middleware chain, body-parser's checks) cost about three quarters of the
-// time of a single-entry POST. Everything else, and these routes whenever
-// something unusual is asked for (a Content-Encoding to inflate, HEAD, CORS),
-// goes to the Express app, which runs the same handlers.
+// middleware chain) cost about three quarters of the time of a single-entry
+// POST. Everything else, and these routes whenever something unusual is asked
+// for (HEAD, CORS), goes to the Express app, which runs the same handlers and
+// the same body reader (body.ts).
 
 export interface FastPathDeps {
   router: ShardRouter
@@ -30,7 +31,7 @@ export interface FastPathDeps {
 /** Returns a request listener that handles what it can and answers false for the rest. */
 export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { router, settings, log, lifecycle } = deps
-  const { headers, checkIngest, checkQuery } = deps.policy
+  const { headers, checkIngest, checkQuery, checkSource } = deps.policy
   if (settings.corsOrigin !== '') return () => false
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
@@ -38,54 +39,39 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       res.destroy()
       return
     }
-    send(res, errorAnswer(err as HttpError, settings.maxBody, log, { method: req.method, url: req.url }), headers)
+    const answer = errorAnswer(err as HttpError, settings.maxBody, log, { method: req.method, url: req.url })
+    // Refused before its body was read: close rather than read a large body we will not use.
+    if (hasLargeUnreadBody(req)) answer.headers = { ...answer.headers, connection: 'close' }
+    send(res, answer, headers)
   }
 
   const post = (req: IncomingMessage, res: ServerResponse): void => {
     let format: BodyFormat
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
+      checkSource?.(req.headers)
       checkIngest?.(req.headers.authorization)
       format = bodyFormat(req.headers['content-type'])
-      if (Number(req.headers['content-length']) > settings.maxBody) throw new BodyTooLargeError(settings.maxBody)
     } catch (err) {
       fail(req, res, err)
       return
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    let refused = false
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return
-      size += chunk.length
-      if (size > settings.maxBody) {
-        refused = true
-        fail(req, res, new BodyTooLargeError(settings.maxBody))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (refused) return
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      ingestBody(body, format, router, settings).then(
-        (answer) => send(res, answer, headers),
-        (err: unknown) => fail(req, res, err)
-      )
-    })
-    // An aborted upload leaves nobody to answer; Node closes the socket.
-    req.on('error', () => {})
+    readBody(req, settings.maxBody)
+      .then((body) => ingestBody(body, format, router, settings))
+      .then((answer) => send(res, answer, headers), (err: unknown) => fail(req, res, err))
   }
 
   const get = (req: IncomingMessage, res: ServerResponse, query: string): void => {
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
+      checkSource?.(req.headers)
       checkQuery?.(req.headers.authorization)
     } catch (err) {
       fail(req, res, err)
       return
     }
-    queryLogs(parseQuery(query), router, settings, clientGone(res)).then(
+    const signal = clientGone(res)
+    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings, signal)).then(
       (answer) => send(res, answer, headers),
       (err: unknown) => fail(req, res, err)
     )
@@ -96,8 +82,6 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     const q = url.indexOf('?')
     if ((q === -1 ? url : url.slice(0, q)) !== '/logs') return false
     if (req.method === 'POST') {
-      const encoding = req.headers['content-encoding']
-      if (encoding !== undefined && encoding !== 'identity') return false
       post(req, res)
       return true
     }

@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Settings } from '../settings.js'
 import { tokenCheck } from './auth.js'
+import { sourceCheck } from './origin.js'
 import { securityHeaders } from './security-headers.js'
 
 /**
@@ -14,6 +16,8 @@ export interface HttpPolicy {
   checkIngest: ((authorization: string | undefined) => void) | null
   /** The same for queries (GET /logs, GET /services). */
   checkQuery: ((authorization: string | undefined) => void) | null
+  /** Throws 403 for a disallowed Origin or (on loopback) Host, on every route; null when all are allowed. */
+  checkSource: ((headers: IncomingHttpHeaders) => void) | null
 }
 
 export function httpPolicy (settings: Settings): HttpPolicy {
@@ -21,6 +25,7 @@ export function httpPolicy (settings: Settings): HttpPolicy {
   return {
     headers: securityHeaders(),
     checkIngest: tokenCheck('ingest', tokens),
-    checkQuery: tokenCheck('query', tokens)
+    checkQuery: tokenCheck('query', tokens),
+    checkSource: sourceCheck(settings)
   }
 }

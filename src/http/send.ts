@@ -4,6 +4,7 @@ import type { Answer } from './answer.js'
 /**
  * Writes an answer whose JSON body is already text or bytes, with `extra`
  * headers (the security headers) first; no ETag or other per-response work.
+ * Byte chunks are written with backpressure: the next waits for 'drain'.
  */
 export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<readonly [string, string]> = []): void {
   for (const [k, v] of extra) res.setHeader(k, v)
@@ -18,8 +19,19 @@ export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<
   let length = 0
   for (const chunk of body) length += chunk.length
   res.setHeader('content-length', length)
+  writeChunks(res, body, 0)
+}
+
+/** Writes chunks from `from` on, waiting for 'drain' whenever the socket says it has enough. */
+function writeChunks (res: ServerResponse, chunks: Uint8Array[], from: number): void {
   res.cork()
-  for (const chunk of body) res.write(chunk)
+  for (let i = from; i < chunks.length;) {
+    if (!res.write(chunks[i++]!) && i < chunks.length) {
+      res.uncork()
+      res.once('drain', () => writeChunks(res, chunks, i))
+      return
+    }
+  }
   res.end()
   res.uncork()
 }

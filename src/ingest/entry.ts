@@ -24,6 +24,28 @@ function describe (value: unknown): string {
   return `a ${typeof value}`
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * What is wrong with a service name, or null when it is fine. Control
+ * characters (ANSI escapes included) and lone surrogates are refused, so every
+ * stored name prints safely and can be asked for by name in a URL.
+ */
+export function serviceProblem (service: string): string | null {
+  if (service.length === 0) return 'service must not be empty'
+  if (service.length > MAX_SERVICE_LENGTH) return `service is ${service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+  const control = CONTROL.exec(service)
+  if (control !== null) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0')
+    return `service contains the control character U+${code} at position ${control.index}; use printable characters only`
+  }
+  const lone = LONE_SURROGATE.exec(service)
+  if (lone !== null) return `service contains a lone surrogate (U+${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}; send valid Unicode text`
+  return null
+}
+
 /** Returns the validated entry, or a string saying what is wrong with it. */
 export function checkEntry (value: unknown, window: Window): Entry | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -33,8 +55,8 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
 
   if (service === undefined) return 'service is missing'
   if (typeof service !== 'string') return `service must be a string; got ${describe(service)}`
-  if (service.length === 0) return 'service must not be empty'
-  if (service.length > MAX_SERVICE_LENGTH) return `service is ${service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+  const problem = serviceProblem(service)
+  if (problem !== null) return problem
 
   if (timestamp === undefined) return `timestamp is missing; send ${TS_HINT}`
   if (typeof timestamp !== 'string') return `timestamp must be a string, ${TS_HINT}; got ${describe(timestamp)}`

@@ -5,27 +5,46 @@ import { checkLine, type Window } from './entry.js'
 // The front thread's part of NDJSON ingest: find the lines of the body and
 // route each to its shard by a quick look at its "service" key, without
 // parsing it; the shards parse and validate. A line the quick look cannot
-// read (another spelling, escapes) is parsed here instead, and a shard that
-// finds a line is not its own hands it back. Lines are passed as offsets into
-// the body text, so no line string is built on the front thread.
+// read (escapes, a value that is not a string) is parsed here instead, and a
+// shard that finds a line is not its own hands it back. Every look stays
+// within its line, so routing costs time in proportion to the body, whatever
+// the lines hold. Each shard is then sent a text of its own lines only.
 
-const KEY = '"service":"'
+const KEY = '"service"'
 const BACKSLASH = 92
+const QUOTE = 34
+const COLON = 58
+
+/** The first index from `i` that is not JSON whitespace. */
+function skipSpace (line: string, i: number): number {
+  for (;;) {
+    const c = line.charCodeAt(i)
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return i
+    i++
+  }
+}
 
 /**
- * The service named by `"service":"…"` in text[start, end) as JSON.stringify
- * writes it, or null when that is not certain: no such key, an escape inside
- * the value, or a backslash right before the key. It may still be a nested or
- * repeated key, which the shard's own parse catches.
+ * The service named by a `"service": "…"` key in text[start, end), in any
+ * JSON spacing and key order, or null when that is not certain: no such key,
+ * a value that is not a plain string, or an escape inside it. It may still be
+ * a nested or repeated key, which the shard's own parse catches. Nothing past
+ * `end` is read.
  */
 export function quickService (text: string, start = 0, end = text.length): string | null {
-  const at = text.indexOf(KEY, start)
-  if (at < 0 || at >= end || (at > start && text.charCodeAt(at - 1) === BACKSLASH)) return null
-  const from = at + KEY.length
-  const to = text.indexOf('"', from)
-  if (to < 0 || to >= end) return null
-  const value = text.slice(from, to)
-  return value.includes('\\') ? null : value
+  const line = text.slice(start, end)
+  for (let at = line.indexOf(KEY); at >= 0; at = line.indexOf(KEY, at + 1)) {
+    if (at > 0 && line.charCodeAt(at - 1) === BACKSLASH) continue // inside a string
+    let i = skipSpace(line, at + KEY.length)
+    if (line.charCodeAt(i) !== COLON) continue // a value that reads "service"
+    i = skipSpace(line, i + 1)
+    if (line.charCodeAt(i) !== QUOTE) return null
+    const to = line.indexOf('"', i + 1)
+    if (to < 0) return null
+    const value = line.slice(i + 1, to)
+    return value.includes('\\') ? null : value
+  }
+  return null
 }
 
 /** True when text[start, end) is only whitespace. */
@@ -55,37 +74,78 @@ export interface RoutedLines {
   entries: number
 }
 
+/** Collects the routing of ranges of one body, one range (line or array element) at a time. */
+export class RangeRouter {
+  private readonly routed: RoutedLines
+
+  constructor (private readonly text: string, shards: number, private readonly window: Window) {
+    this.routed = {
+      perShard: Array.from({ length: shards }, () => ({ starts: [], ends: [], indexes: [], chars: 0 })),
+      rejected: [],
+      rejectedCount: 0,
+      entries: 0
+    }
+  }
+
+  /** Routes the entry in text[start, end), the next by index. */
+  add (start: number, end: number): void {
+    const { text, routed } = this
+    const index = routed.entries++
+    let service = quickService(text, start, end)
+    if (service === null) {
+      const entry = checkLine(text.slice(start, end), this.window)
+      if (typeof entry === 'string') {
+        if (routed.rejectedCount++ < MAX_REJECTED_LISTED) routed.rejected.push({ index, error: entry })
+        return
+      }
+      service = entry.service
+    }
+    const share = routed.perShard[shardOf(service, routed.perShard.length)]!
+    share.starts.push(start)
+    share.ends.push(end)
+    share.indexes.push(index)
+    share.chars += end - start
+  }
+
+  done (): RoutedLines { return this.routed }
+}
+
+/** Routes every non-blank line of an NDJSON body. */
 export function routeLines (text: string, shards: number, window: Window): RoutedLines {
-  const perShard: ShardLines[] = Array.from({ length: shards }, () => ({ starts: [], ends: [], indexes: [], chars: 0 }))
-  const rejected: Rejected[] = []
-  let rejectedCount = 0
-  let index = 0
+  const router = new RangeRouter(text, shards, window)
   for (let start = 0; start <= text.length;) {
     let end = text.indexOf('\n', start)
     if (end < 0) end = text.length
-    if (!isBlank(text, start, end)) {
-      let service = quickService(text, start, end)
-      if (service === null) {
-        const entry = checkLine(text.slice(start, end), window)
-        if (typeof entry === 'string') {
-          if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: entry })
-          service = null
-        } else {
-          service = entry.service
-        }
-      }
-      if (service !== null) {
-        const share = perShard[shardOf(service, shards)]!
-        share.starts.push(start)
-        share.ends.push(end)
-        share.indexes.push(index)
-        share.chars += end - start
-      }
-      index++
-    }
+    if (!isBlank(text, start, end)) router.add(start, end)
     start = end + 1
   }
-  return { perShard, rejected, rejectedCount, entries: index }
+  return router.done()
+}
+
+/** One shard's lines as a text of their own, joined by newlines, with offsets into it. */
+export interface ShardText {
+  text: string
+  starts: Uint32Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
+}
+
+/** Copies only `share`'s lines out of the body, so a shard is never sent the others' lines. */
+export function shardText (text: string, share: ShardLines): ShardText {
+  const n = share.starts.length
+  const parts = new Array<string>(n)
+  const starts = new Uint32Array(n)
+  const ends = new Uint32Array(n)
+  let at = 0
+  for (let i = 0; i < n; i++) {
+    const from = share.starts[i]!
+    const to = share.ends[i]!
+    parts[i] = text.slice(from, to)
+    starts[i] = at
+    at += to - from
+    ends[i] = at
+    at++
+  }
+  return { text: parts.join('\n'), starts, ends }
 }
 
 /** The text of each line whose entry index is in `wanted`, in one pass. */

@@ -1,5 +1,6 @@
 import { decodeCursor } from './cursor.js'
 import { BadQueryError } from '../errors.js'
+import { serviceProblem } from '../ingest/entry.js'
 import type { AttrMatch } from '../protocol.js'
 import type { RouterQuery } from '../shards/router.js'
 import { EXAMPLE_TIMESTAMP, parseTimestamp } from '../timestamp.js'
@@ -57,6 +58,10 @@ export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery 
   if (s !== undefined) {
     services = (Array.isArray(s) ? s : [s]).map(String)
     if (services.some((name) => name === '')) throw new BadQueryError('service must not be empty; leave it out to query every service')
+    for (const name of services) {
+      const problem = serviceProblem(name)
+      if (problem !== null) throw new BadQueryError(`${problem} (no stored service has such a name)`)
+    }
   }
 
   const start = time(raw, 'start', defaults.start)

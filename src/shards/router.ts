@@ -1,6 +1,6 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
 import type { Window } from '../ingest/entry.js'
-import type { ShardLines } from '../ingest/ndjson.js'
+import { shardText, type ShardLines } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery } from '../protocol.js'
 import { shardOf } from './hash.js'
@@ -107,8 +107,9 @@ export class ShardRouter {
   }
 
   /**
-   * Sends NDJSON lines, already routed by service, for the shards to parse
-   * and store; admitted all or none like ingest(). A line's seq number is
+   * Sends NDJSON lines (or JSON array elements), already routed by service,
+   * for the shards to parse and store; admitted all or none like ingest().
+   * Each shard gets a text of its own lines only. A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
   async ingestLines (text: string, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
@@ -128,10 +129,11 @@ export class ShardRouter {
       const seq = new Float64Array(n)
       for (let i = 0; i < n; i++) seq[i] = base + share.indexes[i]!
       top = Math.max(top, share.indexes[n - 1]! + 1)
+      const own = shardText(text, share)
       sends.push(this.shards[shard]!.ingestLines({
-        text,
-        starts: Uint32Array.from(share.starts),
-        ends: Uint32Array.from(share.ends),
+        text: own.text,
+        starts: own.starts,
+        ends: own.ends,
         index: Uint32Array.from(share.indexes),
         seq,
         oldest: window.oldest,

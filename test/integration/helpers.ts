@@ -11,7 +11,10 @@ export type { RunningServer }
 // The real server, as built by `npm run build` (npm test builds first): shard
 // workers must be compiled JavaScript, so the tests load dist/ rather than src/.
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
-const { startServer } = await import(dist('server.js')) as typeof import('../../src/server.js')
+const serverModule = await import(dist('server.js')) as typeof import('../../src/server.js')
+const { startServer } = serverModule
+/** The test-only internals symbol of the built server (the one in src/ is another symbol). */
+export const kTestInternals: typeof import('../../src/server.js').kTestInternals = serverModule.kTestInternals
 const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../src/settings.js')
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))

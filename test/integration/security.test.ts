@@ -122,7 +122,7 @@ describe('slow clients', () => {
 
   it('cuts a client that trickles its headers after HEADERS_TIMEOUT', async () => {
     server = await startTestServer({ headersTimeout: 500, requestTimeout: 1000 })
-    const { answer, ms } = await trickle(server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: ' + 'a'.repeat(100))
+    const { answer, ms } = await trickle(server.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n', 'X-Slow: ' + 'a'.repeat(100))
     expect(answer).toMatch(/^HTTP\/1\.1 408/)
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error).toMatch(/HEADERS_TIMEOUT/)
     expect(ms).toBeLessThan(5000)
@@ -130,7 +130,7 @@ describe('slow clients', () => {
 
   it('cuts a client that trickles its body after REQUEST_TIMEOUT', async () => {
     server = await startTestServer({ headersTimeout: 500, requestTimeout: 1000 })
-    const { answer, ms } = await trickle(server.port, 'POST /logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', '{' + ' '.repeat(200))
+    const { answer, ms } = await trickle(server.port, 'POST /logs HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n', '{' + ' '.repeat(200))
     expect(answer).toMatch(/^HTTP\/1\.1 408/)
     expect(ms).toBeLessThan(6000)
   })

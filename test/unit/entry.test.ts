@@ -20,8 +20,8 @@ describe('checkEntry', () => {
 
   it('accepts an empty message and any characters in service and message', () => {
     expect(check({ ...good, message: '' })).toMatchObject({ message: '' })
-    expect(check({ ...good, service: 'ünïcødé "svc"\n', message: '\u0000\u2028😀' }))
-      .toMatchObject({ service: 'ünïcødé "svc"\n', message: '\u0000\u2028😀' })
+    expect(check({ ...good, service: 'ünïcødé "svc" 😀', message: '\u0000\u2028😀\ud800' }))
+      .toMatchObject({ service: 'ünïcødé "svc" 😀', message: '\u0000\u2028😀\ud800' })
   })
 
   it('rejects a value that is not an object, saying what it got', () => {
@@ -52,6 +52,20 @@ describe('checkEntry', () => {
     it(`may be up to ${MAX_SERVICE_LENGTH} characters`, () => {
       expect(check({ ...good, service: 's'.repeat(MAX_SERVICE_LENGTH) })).toMatchObject({ service: 's'.repeat(256) })
       expect(check({ ...good, service: 's'.repeat(257) })).toBe('service is 257 characters long; the limit is 256')
+    })
+
+    it('must not hold control characters (C0, DEL, C1, ANSI escapes), naming the first', () => {
+      expect(check({ ...good, service: 'api\n' })).toBe('service contains the control character U+000a at position 3; use printable characters only')
+      expect(check({ ...good, service: '\u001b[31mred' })).toMatch(/U\+001b at position 0/)
+      expect(check({ ...good, service: 'a\u007f' })).toMatch(/U\+007f/)
+      expect(check({ ...good, service: 'a\u009bb' })).toMatch(/U\+009b/)
+      expect(check({ ...good, service: '\u0000' })).toMatch(/U\+0000/)
+    })
+
+    it('must not hold lone surrogates', () => {
+      expect(check({ ...good, service: 'a\ud800' })).toBe('service contains a lone surrogate (U+d800) at position 1; send valid Unicode text')
+      expect(check({ ...good, service: '\udc00b' })).toMatch(/lone surrogate \(U\+dc00\) at position 0/)
+      expect(check({ ...good, service: '\udbff\udfff' })).toMatchObject({ service: '\udbff\udfff' })
     })
 
     it('is checked before the timestamp', () => {

@@ -83,6 +83,12 @@ describe('parseLogsQuery', () => {
     }
   })
 
+  it('rejects a service name no entry may have: control characters, lone surrogates', () => {
+    expect(rejection({ service: 'api\u001b[0m' }).message).toMatch(/control character U\+001b/)
+    expect(rejection({ service: ['api', 'x\ud800'] }).message).toMatch(/lone surrogate/)
+    expect(rejection({ service: 'x'.repeat(300) }).message).toMatch(/limit is 256/)
+  })
+
   it('reads limit from 1 to MAX_LIMIT', () => {
     expect(parseLogsQuery({ limit: '1' }, defaults).limit).toBe(1)
     expect(parseLogsQuery({ limit: '250' }, defaults).limit).toBe(250)

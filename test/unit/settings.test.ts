@@ -248,7 +248,10 @@ describe('loadSettings', () => {
     setting('ingestToken', 'INGEST_TOKEN', 'ingest-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('queryToken', 'QUERY_TOKEN', 'query-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('corsOrigin', 'CORS_ORIGIN', 'cors-origin', [['*', '*'], ['https://example.com', 'https://example.com'], ['http://localhost:3000', 'http://localhost:3000']],
-      ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/)
+      ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/),
+    setting('allowedHosts', 'ALLOWED_HOSTS', 'allowed-hosts', [['*', '*'], ['logs.example.com', 'logs.example.com'], ['A.example, 10.0.0.5,[fd00::1]', 'a.example,10.0.0.5,[fd00::1]']],
+      ['', 'a b', 'a,,b', 'http://x', ',', 'host:80'], /\* or a comma-separated list of host names/),
+    setting('writeTimeout', 'WRITE_TIMEOUT', 'write-timeout', TIMER_GOOD, TIMER_BAD, TIMER)
   ]
 
   for (const c of cases) {

@@ -128,11 +128,21 @@ describe('parseTimestamp', () => {
       '2026-02-30', '2026-02-29', '2025-02-29', '2100-02-29', '1900-02-29',
       '2026-04-31', '2026-06-31', '2026-09-31', '2026-11-31', '2026-01-32',
       '2026-13-01', '2026-00-10', '2026-01-00',
-      '2026-03-10T24:00:00Z', '2026-03-10T24:00', '2026-03-10T23:60:00Z', '2026-03-10T23:59:60Z',
+      '2026-03-10T24:00:00Z', '2026-03-10T24:00', '2026-03-10T23:60:00Z', '2026-03-10T23:59:61Z',
       '2026-03-10T99:00:00Z', '2026-02-30T10:00:00Z', '2025-02-29T00:00:00Z'
     ]) {
       expect(parseTimestamp(s), s).toBeNaN()
     }
+  })
+
+  it('reads a leap second as the last microsecond of its minute', () => {
+    const last = parseTimestamp('2016-12-31T23:59:59.999999Z')
+    expect(parseTimestamp('2016-12-31T23:59:60Z')).toBe(last)
+    expect(parseTimestamp('2016-12-31T23:59:60.5Z')).toBe(last)
+    expect(parseTimestamp('2016-12-31T23:59:60')).toBe(last)
+    // An offset moves the leap second to another hour's last minute.
+    expect(parseTimestamp('2017-01-01T05:29:60+05:30')).toBe(last)
+    expect(parseTimestamp('2016-12-31T23:59:60.123456789Z')).toBe(last)
   })
 
   it('accepts the leap days that exist', () => {

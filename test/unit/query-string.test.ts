@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { MAX_QUERY_LENGTH, MAX_QUERY_PARAMS, parseQueryString } from '../../src/http/query-string.js'
+
+describe('parseQueryString', () => {
+  it('reads single and repeated parameters, decoding + and percent escapes', () => {
+    expect({ ...parseQueryString('service=a&service=b%20c&limit=5&contains=x+y') })
+      .toEqual({ service: ['a', 'b c'], limit: '5', contains: 'x y' })
+    expect({ ...parseQueryString('') }).toEqual({})
+  })
+
+  it('keeps keys such as __proto__ as plain parameters', () => {
+    const q = parseQueryString('__proto__=x&constructor=y')
+    expect(Object.keys(q)).toEqual(['__proto__', 'constructor'])
+  })
+
+  it(`reads every parameter up to ${MAX_QUERY_PARAMS}, the last one included`, () => {
+    const many = Array.from({ length: MAX_QUERY_PARAMS - 1 }, (_, i) => `service=s${i}`).join('&') + '&limit=7'
+    const q = parseQueryString(many)
+    expect(q.limit).toBe('7')
+    expect(q.service).toHaveLength(MAX_QUERY_PARAMS - 1)
+  })
+
+  it(`refuses more than ${MAX_QUERY_PARAMS} parameters with 400 rather than dropping any`, () => {
+    const many = Array.from({ length: MAX_QUERY_PARAMS + 1 }, () => 'a=1').join('&')
+    expect(() => parseQueryString(many)).toThrow(expect.objectContaining({ statusCode: 400, code: 'LOGAGG_ERR_BAD_QUERY' }))
+  })
+
+  it(`refuses a query string over ${MAX_QUERY_LENGTH} characters with 414`, () => {
+    expect(() => parseQueryString(`contains=${'x'.repeat(MAX_QUERY_LENGTH)}`))
+      .toThrow(expect.objectContaining({ statusCode: 414, code: 'LOGAGG_ERR_QUERY_TOO_LONG' }))
+  })
+})
