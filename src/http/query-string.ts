@@ -13,7 +13,9 @@ export const MAX_QUERY_PARAMS = 256
 export type QueryValues = Record<string, string | string[]>
 
 /** Parses `a=1&b=2&a=3` into `{a: ['1', '3'], b: '2'}`; throws 414 or 400 past the bounds. */
-export function parseQueryString (query: string): QueryValues {
+export function parseQueryString (query: string | null | undefined): QueryValues {
+  // Express passes null when the URL has no query string.
+  query ??= ''
   if (query.length > MAX_QUERY_LENGTH) {
     throw new QueryTooLongError(`the query string is ${query.length} characters long; the limit is ${MAX_QUERY_LENGTH}`)
   }

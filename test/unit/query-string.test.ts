@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { MAX_QUERY_LENGTH, MAX_QUERY_PARAMS, parseQueryString } from '../../src/http/query-string.js'
 
 describe('parseQueryString', () => {
+  it('reads no query string (Express passes null) as no parameters', () => {
+    expect(parseQueryString(null)).toEqual({})
+    expect(parseQueryString(undefined)).toEqual({})
+  })
+
   it('reads single and repeated parameters, decoding + and percent escapes', () => {
     expect({ ...parseQueryString('service=a&service=b%20c&limit=5&contains=x+y') })
       .toEqual({ service: ['a', 'b c'], limit: '5', contains: 'x y' })
