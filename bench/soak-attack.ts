@@ -148,8 +148,15 @@ async function readBack (url: string, startedAt: number, acked: ReadonlySet<stri
   const range = `start=${new Date(startedAt - 60_000).toISOString()}&end=${new Date(Date.now() + 60_000).toISOString()}`
   let cursor: string | null = null
   try {
-    for (let page = 0; page < 10_000; page++) {
+    for (let page = 0, retries = 0; page < 10_000; page++) {
       const res: Response = await fetch(`${url}/logs?${services}&limit=10000&${range}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, { signal: AbortSignal.timeout(60_000) })
+      // A 503 with Retry-After (queries still draining) is retried, as a client would, a bounded number of times.
+      if (res.status === 503 && res.headers.has('retry-after') && retries++ < 30) {
+        await res.arrayBuffer()
+        await new Promise((resolve) => setTimeout(resolve, 1000 * Number(res.headers.get('retry-after'))))
+        page--
+        continue
+      }
       if (res.status !== 200) throw new Error(`GET /logs answered ${res.status}: ${(await res.text()).slice(0, 200)}`)
       const body = await res.json() as { logs: Array<{ message: string }>, next: string | null }
       for (const e of body.logs) {

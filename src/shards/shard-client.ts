@@ -20,8 +20,13 @@ const STABLE_AFTER_MS = 10_000
  */
 const SHARD_YOUNG_GENERATION_MB = 8
 
-/** Tasks in flight to one shard worker at a time. */
-const PIPELINE = 16
+/**
+ * Tasks in flight to one shard worker at a time. Queries take at most
+ * MAX_QUERY_CONCURRENCY of them, so ingest and cancel messages always find a
+ * free slot, however many queries are running.
+ */
+const PIPELINE = 32
+export const MAX_QUERY_CONCURRENCY = PIPELINE / 2
 
 export type ShardState = 'starting' | 'ready' | 'down' | 'closed'
 

@@ -251,7 +251,13 @@ describe('loadSettings', () => {
       ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/),
     setting('allowedHosts', 'ALLOWED_HOSTS', 'allowed-hosts', [['*', '*'], ['logs.example.com', 'logs.example.com'], ['A.example, 10.0.0.5,[fd00::1]', 'a.example,10.0.0.5,[fd00::1]']],
       ['', 'a b', 'a,,b', 'http://x', ',', 'host:80'], /\* or a comma-separated list of host names/),
-    setting('writeTimeout', 'WRITE_TIMEOUT', 'write-timeout', TIMER_GOOD, TIMER_BAD, TIMER)
+    setting('writeTimeout', 'WRITE_TIMEOUT', 'write-timeout', TIMER_GOOD, TIMER_BAD, TIMER),
+    setting('maxServices', 'MAX_SERVICES', 'max-services', [['1', 1], ['100000', 100_000], ['1000000000', 1e9]],
+      ['0', '1000000001', '1.5', 'many', ''], /whole number from 1 to 1000000000/),
+    setting('maxPageBytes', 'MAX_PAGE_BYTES', 'max-page-bytes', [['64kb', 65_536], ['16mb', 16 * 1024 ** 2]],
+      ['0', '1tb', 'big', ''], /positive size in b, kb, mb or gb/),
+    setting('queryConcurrency', 'QUERY_CONCURRENCY', 'query-concurrency', [['1', 1], ['8', 8], ['16', 16]],
+      ['0', '17', '2.5', 'all', ''], /whole number from 1 to 16/)
   ]
 
   for (const c of cases) {
