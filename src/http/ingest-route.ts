@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer'
 import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '../errors.js'
 import { parseBody, type BodyFormat } from '../ingest/body.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
-import { linesAt, routeLines } from '../ingest/ndjson.js'
+import { scanArray, SCAN_ABOVE } from '../ingest/json-array.js'
+import { linesAt, RangeRouter, routeLines, type RoutedLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -17,9 +19,10 @@ const STORED_ONE = json(201, '{"status":"Log entry stored"}')
  */
 export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings): Promise<Answer> {
   if (body === undefined || body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
-  const parsed = parseBody(body, format)
   const now = nowUs()
   const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
+  if (format === 'json' && body.length > SCAN_ABOVE && startsArray(body)) return ingestLargeArray(body, router, window)
+  const parsed = parseBody(body, format)
 
   if (parsed.kind === 'single') {
     const entry = checkEntry(parsed.value, window)
@@ -49,10 +52,36 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
   return batchAnswer(items.length, rejected, rejectedCount, full)
 }
 
+/** True when the first byte that is not JSON whitespace opens an array. */
+function startsArray (body: Buffer): boolean {
+  for (const c of body) {
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return c === 91
+  }
+  return false
+}
+
+/**
+ * A large JSON array: scanned into element ranges a slice at a time (never
+ * one long JSON.parse on the front), routed like NDJSON lines, parsed by the shards.
+ */
+async function ingestLargeArray (body: Buffer, router: ShardRouter, window: Window): Promise<Answer> {
+  if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
+  const text = body.toString('utf8')
+  const ranges = new RangeRouter(text, router.shards.length, window)
+  const count = await scanArray(text, (start, end) => ranges.add(start, end))
+  if (count === 0) throw new BadRequestError('request body is an empty array; send at least one entry')
+  return storeRouted(text, ranges.done(), router, window)
+}
+
 /** NDJSON: the front routes lines by service, the shards parse and store them. */
 async function ingestLines (text: string, router: ShardRouter, window: Window): Promise<Answer> {
   const routed = routeLines(text, router.shards.length, window)
   if (routed.entries === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
+  return storeRouted(text, routed, router, window)
+}
+
+/** Sends routed lines or elements to their shards; entries the quick look misrouted are parsed and stored here. */
+async function storeRouted (text: string, routed: RoutedLines, router: ShardRouter, window: Window): Promise<Answer> {
   const result = await router.ingestLines(text, routed.perShard, window)
   const rejected = routed.rejected.concat(result.rejected)
   let rejectedCount = routed.rejectedCount + result.rejectedCount

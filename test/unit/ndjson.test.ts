@@ -89,9 +89,13 @@ describe('routeLines cost', () => {
     const small = body(128 * 1024)
     const large = body(8 * 128 * 1024)
     fastestMs(() => routeLines(small, 4, WINDOW), 5) // warm up
-    const ratio = fastestMs(() => routeLines(large, 4, WINDOW), 3) / fastestMs(() => routeLines(small, 4, WINDOW), 9)
+    // Other processes share the machine: a disturbed measure is taken again (quadratic stays near 64 every time).
+    let ratio = Infinity
+    for (let attempt = 0; attempt < 3 && ratio >= 24; attempt++) {
+      ratio = Math.min(ratio, fastestMs(() => routeLines(large, 4, WINDOW), 3) / fastestMs(() => routeLines(small, 4, WINDOW), 9))
+    }
     expect(ratio).toBeLessThan(24)
-  })
+  }, 60_000)
 })
 
 describe('shardText', () => {
