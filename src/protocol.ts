@@ -36,8 +36,12 @@ export interface IngestBatch {
  * the service it parses and hands back the lines it does not own.
  */
 export interface LineBatch {
-  /** This shard's lines of the request body, joined by newlines; line i is text.slice(starts[i], ends[i]). */
-  text: string
+  /**
+   * This shard's lines of the request body, joined by newlines: UTF-8 bytes
+   * (an NDJSON body, transferred) or text (a JSON array's elements); line i
+   * is text[starts[i], ends[i]).
+   */
+  text: string | Uint8Array<ArrayBuffer>
   starts: Uint32Array<ArrayBuffer>
   ends: Uint32Array<ArrayBuffer>
   /** Each line's 0-based index among the request's entries. */

@@ -3,7 +3,7 @@ import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '
 import { parseBody, type BodyFormat } from '../ingest/body.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
 import { scanArray, SCAN_ABOVE } from '../ingest/json-array.js'
-import { linesAt, RangeRouter, routeLines, type RoutedLines } from '../ingest/ndjson.js'
+import { linesAt, RangeRouter, routeLines, type Body, type RoutedLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -32,7 +32,7 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
     return STORED_ONE
   }
 
-  if (parsed.kind === 'lines') return ingestLines(parsed.text, router, window)
+  if (parsed.kind === 'lines') return ingestLines(parsed.bytes, router, window)
 
   const { items } = parsed
   const valid: Entry[] = []
@@ -74,14 +74,14 @@ async function ingestLargeArray (body: Buffer, router: ShardRouter, window: Wind
 }
 
 /** NDJSON: the front routes lines by service, the shards parse and store them. */
-async function ingestLines (text: string, router: ShardRouter, window: Window): Promise<Answer> {
-  const routed = routeLines(text, router.shards.length, window)
+async function ingestLines (bytes: Buffer, router: ShardRouter, window: Window): Promise<Answer> {
+  const routed = routeLines(bytes, router.shards.length, window)
   if (routed.entries === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
-  return storeRouted(text, routed, router, window)
+  return storeRouted(bytes, routed, router, window)
 }
 
 /** Sends routed lines or elements to their shards; entries the quick look misrouted are parsed and stored here. */
-async function storeRouted (text: string, routed: RoutedLines, router: ShardRouter, window: Window): Promise<Answer> {
+async function storeRouted (text: Body, routed: RoutedLines, router: ShardRouter, window: Window): Promise<Answer> {
   const result = await router.ingestLines(text, routed.perShard, window)
   const rejected = routed.rejected.concat(result.rejected)
   let rejectedCount = routed.rejectedCount + result.rejectedCount

@@ -9,8 +9,8 @@ import { describeJsonError } from './entry.js'
 export type ParsedBody =
   | { kind: 'single', value: unknown }
   | { kind: 'batch', items: unknown[] }
-  /** NDJSON text, split and parsed later (see ndjson.ts). */
-  | { kind: 'lines', text: string }
+  /** NDJSON bytes (checked to be UTF-8), split and parsed later (see ndjson.ts). */
+  | { kind: 'lines', bytes: Buffer }
 
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'])
 // curl -d sends application/x-www-form-urlencoded unless told otherwise, and
@@ -32,9 +32,8 @@ export function bodyFormat (contentType: string | undefined): BodyFormat {
 export function parseBody (body: Buffer, format: BodyFormat): ParsedBody {
   if (body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
   if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
+  if (format === 'ndjson') return { kind: 'lines', bytes: body }
   const text = body.toString('utf8')
-
-  if (format === 'ndjson') return { kind: 'lines', text }
 
   let value: unknown
   try {

@@ -9,6 +9,15 @@ import { checkLine, type Window } from './entry.js'
 // shard that finds a line is not its own hands it back. Every look stays
 // within its line, so routing costs time in proportion to the body, whatever
 // the lines hold. Each shard is then sent a text of its own lines only.
+//
+// An NDJSON body stays bytes on the front (a Buffer): lines are found with
+// memchr, the quick look reads bytes, and each shard is sent (transferred,
+// not copied) a buffer of its own lines, which it decodes itself. A large
+// JSON array arrives here as text (its elements were found by a scan of the
+// text), so every step takes either.
+
+/** A body: NDJSON bytes, or the text of a JSON array. */
+export type Body = string | Buffer
 
 const KEY = '"service"'
 const BACKSLASH = 92
@@ -47,10 +56,45 @@ export function quickService (text: string, start = 0, end = text.length): strin
   return null
 }
 
-/** True when text[start, end) is only whitespace. */
-function isBlank (text: string, start: number, end: number): boolean {
+const KEY_BYTES = Buffer.from(KEY)
+
+/** quickService over bytes: buf[start, end) is one line; nothing past `end` is read. */
+export function quickServiceBytes (buf: Buffer, start = 0, end = buf.length): string | null {
+  const line = buf.subarray(start, end)
+  const skip = (i: number): number => {
+    for (;;) {
+      const c = line[i]
+      if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return i
+      i++
+    }
+  }
+  for (let at = line.indexOf(KEY_BYTES); at >= 0; at = line.indexOf(KEY_BYTES, at + 1)) {
+    if (at > 0 && line[at - 1] === BACKSLASH) continue // inside a string
+    let i = skip(at + KEY_BYTES.length)
+    if (line[i] !== COLON) continue // a value that reads "service"
+    i = skip(i + 1)
+    if (line[i] !== QUOTE) return null
+    const to = line.indexOf(QUOTE, i + 1)
+    if (to < 0) return null
+    const slash = line.indexOf(BACKSLASH, i + 1)
+    if (slash >= 0 && slash < to) return null
+    return line.toString('utf8', i + 1, to)
+  }
+  return null
+}
+
+/** The service of the line body[start, end), by a quick look. */
+const serviceOf = (body: Body, start: number, end: number): string | null =>
+  typeof body === 'string' ? quickService(body, start, end) : quickServiceBytes(body, start, end)
+
+/** The text of body[start, end). */
+export const lineOf = (body: Body, start: number, end: number): string =>
+  typeof body === 'string' ? body.slice(start, end) : body.toString('utf8', start, end)
+
+/** True when body[start, end) is only whitespace. */
+function isBlank (body: Body, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i)
+    const c = typeof body === 'string' ? body.charCodeAt(i) : body[i]
     if (c !== 32 && c !== 9 && c !== 13) return false
   }
   return true
@@ -78,7 +122,7 @@ export interface RoutedLines {
 export class RangeRouter {
   private readonly routed: RoutedLines
 
-  constructor (private readonly text: string, shards: number, private readonly window: Window) {
+  constructor (private readonly body: Body, shards: number, private readonly window: Window) {
     this.routed = {
       perShard: Array.from({ length: shards }, () => ({ starts: [], ends: [], indexes: [], chars: 0 })),
       rejected: [],
@@ -87,13 +131,13 @@ export class RangeRouter {
     }
   }
 
-  /** Routes the entry in text[start, end), the next by index. */
+  /** Routes the entry in body[start, end), the next by index. */
   add (start: number, end: number): void {
-    const { text, routed } = this
+    const { body, routed } = this
     const index = routed.entries++
-    let service = quickService(text, start, end)
+    let service = serviceOf(body, start, end)
     if (service === null) {
-      const entry = checkLine(text.slice(start, end), this.window)
+      const entry = checkLine(lineOf(body, start, end), this.window)
       if (typeof entry === 'string') {
         if (routed.rejectedCount++ < MAX_REJECTED_LISTED) routed.rejected.push({ index, error: entry })
         return
@@ -111,26 +155,28 @@ export class RangeRouter {
 }
 
 /** Routes every non-blank line of an NDJSON body. */
-export function routeLines (text: string, shards: number, window: Window): RoutedLines {
-  const router = new RangeRouter(text, shards, window)
-  for (let start = 0; start <= text.length;) {
-    let end = text.indexOf('\n', start)
-    if (end < 0) end = text.length
-    if (!isBlank(text, start, end)) router.add(start, end)
+export function routeLines (body: Body, shards: number, window: Window): RoutedLines {
+  const router = new RangeRouter(body, shards, window)
+  for (let start = 0; start <= body.length;) {
+    let end = typeof body === 'string' ? body.indexOf('\n', start) : body.indexOf(10, start)
+    if (end < 0) end = body.length
+    if (!isBlank(body, start, end)) router.add(start, end)
     start = end + 1
   }
   return router.done()
 }
 
-/** One shard's lines as a text of their own, joined by newlines, with offsets into it. */
+/** One shard's lines as a text (or bytes) of their own, joined by newlines, with offsets into it. */
 export interface ShardText {
-  text: string
+  text: string | Uint8Array<ArrayBuffer>
   starts: Uint32Array<ArrayBuffer>
   ends: Uint32Array<ArrayBuffer>
 }
 
 /** Copies only `share`'s lines out of the body, so a shard is never sent the others' lines. */
-export function shardText (text: string, share: ShardLines): ShardText {
+export function shardText (body: Body, share: ShardLines): ShardText {
+  if (typeof body !== 'string') return shardBytes(body, share)
+  const text = body
   const n = share.starts.length
   const parts = new Array<string>(n)
   const starts = new Uint32Array(n)
@@ -148,13 +194,35 @@ export function shardText (text: string, share: ShardLines): ShardText {
   return { text: parts.join('\n'), starts, ends }
 }
 
+/** shardText for bytes: one buffer of its own (so it can be transferred) with the shard's lines. */
+function shardBytes (buf: Buffer, share: ShardLines): ShardText {
+  const n = share.starts.length
+  const starts = new Uint32Array(n)
+  const ends = new Uint32Array(n)
+  let size = 0
+  for (let i = 0; i < n; i++) size += share.ends[i]! - share.starts[i]! + 1
+  const out = new Uint8Array(Math.max(0, size - 1))
+  let at = 0
+  for (let i = 0; i < n; i++) {
+    const from = share.starts[i]!
+    const to = share.ends[i]!
+    out.set(buf.subarray(from, to), at)
+    starts[i] = at
+    at += to - from
+    ends[i] = at
+    if (at < out.length) out[at] = 10
+    at++
+  }
+  return { text: out, starts, ends }
+}
+
 /** The text of each line whose entry index is in `wanted`, in one pass. */
-export function linesAt (text: string, routed: RoutedLines, wanted: readonly number[]): Map<number, string> {
+export function linesAt (body: Body, routed: RoutedLines, wanted: readonly number[]): Map<number, string> {
   const want = new Set(wanted)
   const out = new Map<number, string>()
   for (const share of routed.perShard) {
     share.indexes.forEach((index, k) => {
-      if (want.has(index)) out.set(index, text.slice(share.starts[k], share.ends[k]))
+      if (want.has(index)) out.set(index, lineOf(body, share.starts[k]!, share.ends[k]!))
     })
   }
   return out

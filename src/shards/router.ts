@@ -1,6 +1,6 @@
 import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
 import type { Window } from '../ingest/entry.js'
-import { shardText, type ShardLines } from '../ingest/ndjson.js'
+import { shardText, type Body, type ShardLines } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery } from '../protocol.js'
 import { shardOf } from './hash.js'
@@ -112,7 +112,7 @@ export class ShardRouter {
    * Each shard gets a text of its own lines only. A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (text: string, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
+  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
     let count = 0
     let chars = 0
     for (const share of perShard) {
@@ -129,7 +129,7 @@ export class ShardRouter {
       const seq = new Float64Array(n)
       for (let i = 0; i < n; i++) seq[i] = base + share.indexes[i]!
       top = Math.max(top, share.indexes[n - 1]! + 1)
-      const own = shardText(text, share)
+      const own = shardText(body, share)
       sends.push(this.shards[shard]!.ingestLines({
         text: own.text,
         starts: own.starts,

@@ -216,7 +216,9 @@ export class ShardClient {
     this.pendingEntries += n
     this.pendingChars += chars
     try {
-      const reply = await this.call({ type: 'ingest-lines', batch }, [batch.starts.buffer, batch.ends.buffer, batch.index.buffer, batch.seq.buffer])
+      const transfer = [batch.starts.buffer, batch.ends.buffer, batch.index.buffer, batch.seq.buffer]
+      if (typeof batch.text !== 'string') transfer.push(batch.text.buffer)
+      const reply = await this.call({ type: 'ingest-lines', batch }, transfer)
       if (reply.type !== 'stored-lines') throw new Error(`shard ${this.init.shard} answered lines with ${reply.type}`)
       return reply
     } finally {

@@ -107,6 +107,7 @@ export class ShardStore implements LogStore, SlotIndex {
    */
   ingestLines (batch: LineBatch, owns: (service: string) => boolean, now = Date.now()): { count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] } {
     const { text, starts, ends } = batch
+    const bytes = typeof text === 'string' ? null : Buffer.from(text.buffer, text.byteOffset, text.byteLength)
     const window = { oldest: batch.oldest, newest: batch.newest }
     const rejected: Rejected[] = []
     const misrouted: number[] = []
@@ -115,7 +116,7 @@ export class ShardStore implements LogStore, SlotIndex {
     let count = 0
     let stream: Stream | null = null
     for (let i = 0; i < starts.length; i++) {
-      const entry = checkLine(text.slice(starts[i], ends[i]), window)
+      const entry = checkLine(typeof text === 'string' ? text.slice(starts[i], ends[i]) : bytes!.toString('utf8', starts[i], ends[i]), window)
       if (typeof entry === 'string') {
         if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
         continue

@@ -54,11 +54,12 @@ describe('NDJSON routing', () => {
   })
 
   it('sends each shard only its own lines', async () => {
-    const texts: string[] = []
+    // Lengths taken when sent: the bytes are transferred, so the batch is empty afterwards.
+    const texts: Array<{ length: number }> = []
     const spies = server.router.shards.map((shard) => {
       const original = shard.ingestLines.bind(shard)
       return vi.spyOn(shard, 'ingestLines').mockImplementation((batch: LineBatch, chars: number) => {
-        texts.push(batch.text)
+        texts.push({ length: batch.text.length })
         return original(batch, chars)
       })
     })

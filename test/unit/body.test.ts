@@ -123,11 +123,11 @@ describe('parseBody', () => {
   it('keeps multi-byte UTF-8 text intact', () => {
     const value = { ...entry, message: 'grüße € 😀 \u2028' }
     expect(parse(JSON.stringify(value), 'json')).toEqual({ kind: 'single', value })
-    expect(parse(JSON.stringify(value) + '\n', 'ndjson')).toEqual({ kind: 'lines', text: JSON.stringify(value) + '\n' })
+    expect(parse(JSON.stringify(value) + '\n', 'ndjson')).toEqual({ kind: 'lines', bytes: Buffer.from(JSON.stringify(value) + '\n') })
   })
 
-  it('passes NDJSON on as text, once it is known to be UTF-8', () => {
+  it('passes NDJSON on as bytes, once they are known to be UTF-8', () => {
     const text = '{"n":1}\n\n{"n":2}\n'
-    expect(parse(text, 'ndjson')).toEqual({ kind: 'lines', text })
+    expect(parse(text, 'ndjson')).toEqual({ kind: 'lines', bytes: Buffer.from(text) })
   })
 })

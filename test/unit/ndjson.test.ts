@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkLine } from '../../src/ingest/entry.js'
-import { linesAt, quickService, routeLines, shardText, type RoutedLines } from '../../src/ingest/ndjson.js'
+import { linesAt, quickService, quickServiceBytes, routeLines, shardText, type RoutedLines } from '../../src/ingest/ndjson.js'
 import { shardOf } from '../../src/shards/hash.js'
 
 const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
@@ -151,5 +151,41 @@ describe('routeLines', () => {
 
   it('finds no entries in a blank body', () => {
     expect(routeLines('\n \n\t\r\n', 2, WINDOW).entries).toBe(0)
+  })
+})
+
+describe('the same over bytes (an NDJSON body stays a Buffer on the front)', () => {
+  const cases = [
+    line('api'), line('日本'), '{"service": "spaced"}', '{ "message" : "m" ,\t"service"\t:\r\n "tabbed" }',
+    '{"message":"service","service":"after-a-value"}', '{"service": 5}', line('a"b'), line('back\\slash'),
+    '{"message":"no service"}', '{"service":"unterminated', 'not json at all', JSON.stringify({ message: '"service":"fake"', service: 'real' })
+  ]
+  it('quickServiceBytes reads what quickService reads', () => {
+    for (const text of cases) expect(quickServiceBytes(Buffer.from(text)), text).toBe(quickService(text))
+  })
+
+  it('quickServiceBytes reads nothing past the end of its line', () => {
+    const buf = Buffer.from(`{"message":"x"}\n${line('next')}`)
+    expect(quickServiceBytes(buf, 0, 15)).toBeNull()
+    expect(quickServiceBytes(buf, 16)).toBe('next')
+  })
+
+  it('routes a byte body as its text is routed, and hands each shard a buffer of its own lines', () => {
+    const services = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'ü-8']
+    const text = ['', ...services.map((s) => line(s, `message of ${s} ✓`)), '   ', 'not json', ''].join('\n')
+    const bytes = Buffer.from(text)
+    const fromText = routeLines(text, 3, WINDOW)
+    const fromBytes = routeLines(bytes, 3, WINDOW)
+    expect(fromBytes.entries).toBe(fromText.entries)
+    expect(fromBytes.rejected).toEqual(fromText.rejected)
+    fromBytes.perShard.forEach((share, k) => {
+      expect(share.indexes).toEqual(fromText.perShard[k]!.indexes)
+      const own = shardText(bytes, share)
+      expect(own.text).toBeInstanceOf(Uint8Array)
+      const got = Buffer.from(own.text as Uint8Array).toString('utf8')
+      expect(got).toBe(share.indexes.map((_, i) => bytes.toString('utf8', share.starts[i], share.ends[i])).join('\n'))
+      const lines = Array.from(own.starts, (start, i) => Buffer.from(own.text as Uint8Array).toString('utf8', start, own.ends[i]))
+      expect(lines).toEqual(fromText.perShard[k]!.starts.map((start, i) => text.slice(start, fromText.perShard[k]!.ends[i])))
+    })
   })
 })
