@@ -67,12 +67,17 @@ export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ct
     durationS,
     warmupS: ctx.config.warmupS,
     requests: workload.requests,
-    onMeasuredStart: () => probe?.start()
+    onMeasuredStart: () => {
+      probe?.start()
+      if (probe !== null) ctx.fixture.loopDelay().catch(() => null)
+    }
   })
+  const loop = probe === null ? null : await ctx.fixture.loopDelay()
   let entries = 0
   for (const [kind, ok] of Object.entries(load.okByKind)) entries += ok * (workload.entriesPerKind[kind] ?? 0)
   const cpu = probe?.stop(entries) ?? null
   const notes = workload.note === undefined ? [] : [workload.note]
+  if (loop !== null) notes.push(`front event loop held up at most ${loop.maxMs} ms (p99 ${loop.p99Ms} ms)`)
   const kinds = Object.entries(load.byKind)
   if (kinds.length > 1) {
     // Mixed rotations: each kind's own rate and tail.

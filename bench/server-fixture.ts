@@ -70,8 +70,15 @@ export interface Fixture {
   readonly settings: Record<string, unknown>
   /** Resident set size of the child in bytes (VmRSS), or null where /proc is missing. */
   rssBytes (): number | null
+  /**
+   * logagg only: asks the server (SIGUSR2) to log its front thread's event-loop
+   * delay since the last ask and start over; resolves with what it logged.
+   */
+  loopDelay (): Promise<LoopDelay | null>
   stop (): Promise<void>
 }
+
+export interface LoopDelay { maxMs: number, p99Ms: number, meanMs: number }
 
 function waitForExit (child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
@@ -112,6 +119,7 @@ export async function startTarget (name: TargetName, env: Record<string, string>
   })
   track(child)
   let stderrTail = ''
+  let onLoopDelay: ((d: LoopDelay) => void) | null = null
   child.stderr!.on('data', (chunk: Buffer) => { stderrTail = (stderrTail + chunk.toString()).slice(-2000) })
 
   const stop = async (): Promise<void> => {
@@ -129,7 +137,13 @@ export async function startTarget (name: TargetName, env: Record<string, string>
       const lines = createInterface({ input: child.stdout! })
       let found = false
       lines.on('line', (line) => {
-        if (found) return // keep draining stdout so the child never blocks on it
+        if (found) {
+          // Keep draining stdout so the child never blocks on it; note event-loop reports.
+          if (line.includes('"event loop delay"')) {
+            try { onLoopDelay?.((JSON.parse(line) as { eventLoopDelay: LoopDelay }).eventLoopDelay) } catch {}
+          }
+          return
+        }
         let msg: { msg?: unknown, url?: unknown, settings?: unknown }
         try { msg = JSON.parse(line) } catch { return }
         if (msg.msg === 'listening' && typeof msg.url === 'string') {
@@ -150,6 +164,14 @@ export async function startTarget (name: TargetName, env: Record<string, string>
       pid: child.pid!,
       settings: listening.settings,
       rssBytes: () => readRss(child.pid!),
+      loopDelay: () => {
+        if (name !== 'logagg' || child.exitCode !== null) return Promise.resolve(null)
+        return new Promise<LoopDelay | null>((resolve) => {
+          const timer = setTimeout(() => { onLoopDelay = null; resolve(null) }, 2000)
+          onLoopDelay = (d) => { clearTimeout(timer); onLoopDelay = null; resolve(d) }
+          child.kill('SIGUSR2')
+        })
+      },
       stop
     }
   } catch (err) {

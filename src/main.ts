@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pino } from 'pino'
 import { startServer } from './server.js'
 import { SettingsError, loadSettings, loggableSettings } from './settings.js'
@@ -35,6 +36,15 @@ try {
       }
     )
   }
+  // `kill -USR2 <pid>` logs how long the front thread's event loop was held
+  // up since the last such signal (max, p99, mean), then starts over.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+  loopDelay.enable()
+  process.on('SIGUSR2', () => {
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100
+    log.info({ eventLoopDelay: { maxMs: ms(loopDelay.max), p99Ms: ms(loopDelay.percentile(99)), meanMs: ms(loopDelay.mean) } }, 'event loop delay')
+    loopDelay.reset()
+  })
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
   // Only now: whoever waits for this line may signal us at once.

@@ -23,6 +23,22 @@ describe('npm start (dist/src/main.js)', () => {
     expect(lines.some((l) => l.includes('"stopped"'))).toBe(true)
   })
 
+  it('logs the front thread\'s event-loop delay on SIGUSR2 and keeps serving', async () => {
+    const { child, url, lines } = await spawnServer({})
+    try {
+      child.kill('SIGUSR2')
+      const deadline = Date.now() + 5000
+      while (!lines.some((l) => l.includes('"event loop delay"')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      const record = JSON.parse(lines.find((l) => l.includes('"event loop delay"'))!) as { eventLoopDelay: { maxMs: number, p99Ms: number, meanMs: number } }
+      expect(record.eventLoopDelay.maxMs).toBeGreaterThan(0)
+      expect(record.eventLoopDelay.p99Ms).toBeLessThanOrEqual(record.eventLoopDelay.maxMs)
+      expect((await getJson(url, '/healthz')).status).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    }
+  })
+
   it('exits 0 on SIGINT', async () => {
     const { child } = await spawnServer({})
     child.kill('SIGINT')
