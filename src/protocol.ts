@@ -124,9 +124,11 @@ export interface Usage {
   /** The shard's V8 heap in use and its limit, bytes, so the front refuses ingest before the shard runs out. */
   heapUsed: number
   heapLimit: number
+  /** Queries the shard is running (cancelled ones stop at their next slice). */
+  queries: number
 }
 
-export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity })
+export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0 })
 
 export type ShardRequest =
   | { type: 'hello' }

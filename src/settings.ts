@@ -76,7 +76,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
-  queryConcurrency: 8,
+  queryConcurrency: 16,
   allowedHosts: '',
   writeTimeout: 30_000
 })

@@ -185,9 +185,18 @@ export class ShardRouter {
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
     const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
+    // When the client leaves, or one shard's part fails (so the page cannot be
+    // made), every shard still running the query is told to stop.
+    const stop = new AbortController()
+    const onAbort = (): void => stop.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const run = (shard: ShardClient, query: ShardQuery): Promise<QueryPart> => shard.query(query, stop.signal).catch((err: unknown) => {
+      stop.abort()
+      throw err
+    })
     let parts: Promise<QueryPart[]>
     if (q.services === null) {
-      parts = Promise.all(this.shards.map((s) => s.query(perShard, signal)))
+      parts = Promise.all(this.shards.map((s) => run(s, perShard)))
     } else {
       const byShard = new Map<ShardClient, string[]>()
       for (const service of new Set(q.services)) {
@@ -196,7 +205,7 @@ export class ShardRouter {
         if (list === undefined) byShard.set(shard, [service])
         else list.push(service)
       }
-      parts = Promise.all([...byShard].map(([shard, services]) => shard.query({ ...perShard, services }, signal)))
+      parts = Promise.all([...byShard].map(([shard, services]) => run(shard, { ...perShard, services })))
     }
     // The shards stop on their own at the deadline; this also covers time spent queued behind other work.
     let timer: NodeJS.Timeout | undefined
@@ -205,8 +214,12 @@ export class ShardRouter {
     })
     try {
       return await Promise.race([parts, timeout])
+    } catch (err) {
+      stop.abort()
+      throw err
     } finally {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -237,14 +237,24 @@ export class ShardClient {
       throw retryAfter(new TooManyQueriesError(`shard ${this.init.shard} is already running ${cap} queries (QUERY_CONCURRENCY); retry in a moment`), 1)
     }
     this.queries++
-    const cancel = (): void => { this.call({ type: 'cancel', id: query.id }).catch(() => {}) }
+    // A query counts against the cap until it answers or is cancelled: a
+    // cancelled one stops at the shard's next slice, so its slot is free at once.
+    let counted = true
+    const release = (): void => {
+      if (counted) this.queries--
+      counted = false
+    }
+    const cancel = (): void => {
+      release()
+      this.call({ type: 'cancel', id: query.id }).catch(() => {})
+    }
     signal?.addEventListener('abort', cancel, { once: true })
     try {
       const reply = await this.call({ type: 'query', query })
       if (reply.type !== 'result') throw new Error(`shard ${this.init.shard} answered a query with ${reply.type}`)
       return reply.part
     } finally {
-      this.queries--
+      release()
       signal?.removeEventListener('abort', cancel)
     }
   }

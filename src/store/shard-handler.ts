@@ -24,7 +24,8 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
     services: store.serviceCount,
     streams: store.streamCount,
     heapUsed: getHeapStatistics().used_heap_size,
-    heapLimit
+    heapLimit,
+    queries: live.size
   })
   const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
   /** Queries received and not finished; a cancel removes the id and the query stops at its next check. */

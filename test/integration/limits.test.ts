@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { getJson, isoAt, postJson, readAll, startTestServer, type RunningServer } from './helpers.js'
+import { eventually, getJson, isoAt, postJson, readAll, startTestServer, type RunningServer } from './helpers.js'
 
 // The bounds of issue 7: services, memory, page bytes, query concurrency,
 // and queries whose clients left.
@@ -141,14 +141,38 @@ describe('queries', () => {
     const t0 = Date.now()
     expect((await postJson(url, { service: 'light', timestamp: isoAt(0), message: 'not starved' })).status).toBe(201)
     const postMs = Date.now() - t0
+    await shard.refreshUsage()
+    expect(shard.usage.queries).toBeGreaterThan(0)
     for (const c of controllers) c.abort()
     await Promise.all(queries)
+    // The shard itself stops running them (it reports how many it runs).
     const t1 = Date.now()
-    while (shard.queries > 0 && Date.now() - t1 < 10_000) await new Promise((resolve) => setTimeout(resolve, 10))
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      await shard.refreshUsage()
+    } while (shard.usage.queries > 0 && Date.now() - t1 < 10_000)
     const drainMs = Date.now() - t1
+    expect(shard.usage.queries).toBe(0)
     expect(shard.queries).toBe(0)
     // Uncancelled, the 16 scans would keep the shard busy for far longer than this.
     expect(drainMs).toBeLessThan(1500)
     expect(postMs).toBeLessThan(1500)
+  })
+
+  it('free their slots when a client leaves, so new queries are not refused (no cascade of 503s)', async () => {
+    server = await startTestServer({ shards: 2, queryConcurrency: 2, queryMaxScan: 1e9 })
+    const url = server.url
+    await fill(url, 'cascade', 200_000)
+    for (let round = 0; round < 3; round++) {
+      const controllers = Array.from({ length: 2 }, () => new AbortController())
+      const gone = controllers.map((c) => fetch(`${url}/logs?contains=zzz&limit=10000`, { signal: c.signal }).catch(() => null))
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      for (const c of controllers) c.abort()
+      await Promise.all(gone)
+      // As soon as the server sees the clients gone, their slots are free (their scans stop at the next slice).
+      expect(await eventually(() => server!.router.shards.every((s) => s.queries === 0), 1000)).toBe(true)
+      const answers = await Promise.all([0, 1].map(async () => (await fetch(`${url}/logs?service=cascade&limit=10`)).status))
+      expect(answers).toEqual([200, 200])
+    }
   })
 })
