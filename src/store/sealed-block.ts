@@ -83,7 +83,9 @@ export class SealedBlock implements Block {
         [zlib.BROTLI_PARAM_SIZE_HINT]: payload.length
       }
     })
-    return new SealedBlock(minTs, maxTs, n, data, true)
+    // zlib hands back a view of its 16 KiB output chunk when the result fits in
+    // one: keep a copy of just the bytes, or each block would pin the whole chunk.
+    return new SealedBlock(minTs, maxTs, n, exact(data), true)
   }
 
   view (): BlockView {
@@ -120,6 +122,14 @@ function remember (block: SealedBlock, v: BlockView): void {
     recent.delete(oldest)
     recentBytes -= viewBytes(old)
   }
+}
+
+/** `b` in memory of its own, exactly its size. */
+function exact (b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b
+  const out = Buffer.allocUnsafeSlow(b.length)
+  b.copy(out)
+  return out
 }
 
 function decode (raw: Buffer, minTs: number): BlockView {
