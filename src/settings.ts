@@ -46,6 +46,8 @@ export interface Settings {
   readonly maxPageBytes: number
   /** Queries one shard runs at a time; more answer 503. */
   readonly queryConcurrency: number
+  /** Loki push: stream labels whose value names the service, first present wins (comma list). */
+  readonly serviceLabels: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -72,14 +74,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
-  queryConcurrency: 16
+  queryConcurrency: 16,
+  serviceLabels: 'service,service_name,app,job,container'
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'labels'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -109,7 +112,8 @@ const SPECS: readonly Spec[] = [
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
-  { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 1024, help: 'queries one shard runs at a time; more answer 503 with Retry-After' }
+  { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 1024, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
+  { key: 'serviceLabels', env: 'SERVICE_LABELS', flag: 'service-labels', kind: 'labels', help: 'Loki push: comma list of stream labels that name the service, first present wins' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -165,6 +169,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       return /^[\x21-\x7e]{16,}$/.test(raw) ? raw : badSecret(origin)
     case 'origin':
       return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
+    case 'labels': {
+      const names = raw.split(',').map((n) => n.trim())
+      return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')
+    }
   }
 }
 

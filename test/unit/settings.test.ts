@@ -248,7 +248,9 @@ describe('loadSettings', () => {
     setting('ingestToken', 'INGEST_TOKEN', 'ingest-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('queryToken', 'QUERY_TOKEN', 'query-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('corsOrigin', 'CORS_ORIGIN', 'cors-origin', [['*', '*'], ['https://example.com', 'https://example.com'], ['http://localhost:3000', 'http://localhost:3000']],
-      ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/)
+      ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/),
+    setting('serviceLabels', 'SERVICE_LABELS', 'service-labels', [['app', 'app'], ['service, job ,k8s_app', 'service,job,k8s_app'], ['_x', '_x']],
+      ['', 'app,', 'service.name', '1app', 'a b', 'app,,job'], /comma-separated list of label names/)
   ]
 
   for (const c of cases) {
