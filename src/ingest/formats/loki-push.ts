@@ -1,7 +1,7 @@
 import { MalformedBodyError } from '../../errors.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { parseLabelString } from './label-string.js'
-import { PushRequest, nanosToMicros, type Int64 } from './protos.js'
+import { PushRequest, int64, nanosToMicros, type Int64 } from './protos.js'
 
 // Loki's push API, both encodings, decoded into one shape and then into
 // records. A body that cannot be read at all throws MalformedBodyError (400,
@@ -72,8 +72,7 @@ export function decodeLokiProto (body: Buffer): LokiStream[] {
     const labels = parseLabelString(s.labels ?? '')
     if (typeof labels === 'string') throw malformed(labels)
     const entries = (s.entries ?? []).map((e): LokiEntry => {
-      const seconds = nanosToMicros(e.timestamp?.seconds ?? 0)
-      const ts = Number.isNaN(seconds) ? NaN : seconds * 1000 + Math.floor((e.timestamp?.nanos ?? 0) / 1000)
+      const ts = int64(e.timestamp?.seconds) * 1e6 + Math.floor((e.timestamp?.nanos ?? 0) / 1000)
       const meta = e.structuredMetadata ?? []
       return { ts, line: e.line ?? '', metadata: meta.length === 0 ? null : meta.flatMap((p) => [p.name ?? '', p.value ?? '']) }
     })

@@ -50,6 +50,14 @@ export const RpcStatus = root.lookupType('google.rpc.Status')
 /** A protobuf 64-bit integer as protobufjs gives it (a Long, or a number), or a JSON one (string or number). */
 export type Int64 = number | string | { toString: () => string }
 
+/** A signed 64-bit integer as a number (exact up to 2^53); NaN when it is not an integer. */
+export function int64 (v: Int64 | null | undefined): number {
+  if (v === null || v === undefined) return 0
+  if (typeof v === 'number') return Number.isInteger(v) ? v : NaN
+  const text = v.toString()
+  return /^-?\d{1,20}$/.test(text) ? Number(text) : NaN
+}
+
 /** Nanoseconds since the epoch to microseconds, truncated; NaN when it is not an unsigned integer. */
 export function nanosToMicros (ns: Int64 | null | undefined): number {
   if (ns === null || ns === undefined) return NaN
