@@ -21,6 +21,10 @@ export const BodyTooLargeError = createError(
 )
 export const QueryTooLongError = createError('LOGAGG_ERR_QUERY_TOO_LONG', '%s; send fewer or shorter parameters', 414)
 export const UnsupportedMediaTypeError = createError('LOGAGG_ERR_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
+/** Loki push and OTLP: a body that cannot be decoded (bad protobuf, snappy, gzip or JSON shape). */
+export const MalformedBodyError = createError('LOGAGG_ERR_MALFORMED_BODY', '%s', 400)
+/** Loki push: a request without any stream (Loki answers 422 too). */
+export const NoStreamsError = createError('LOGAGG_ERR_NO_STREAMS', '%s', 422)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)
 export const ShardUnavailableError = createError('LOGAGG_ERR_SHARD_UNAVAILABLE', '%s', 503)

@@ -45,11 +45,13 @@ export interface Settings {
   /** Bytes of one GET /logs page at most; a longer page stops early with a next cursor. */
   readonly maxPageBytes: number
   /** Queries one shard runs at a time; more answer 503. */
-  readonly queryConcurrency: number,
+  readonly queryConcurrency: number
   /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
   readonly allowedHosts: string
   /** ms an answer may stay unread (unflushed) before its connection is cut. */
   readonly writeTimeout: number
+  /** Loki push: stream labels whose value names the service, first present wins (comma list). */
+  readonly serviceLabels: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -78,14 +80,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxPageBytes: 16 * 1024 * 1024,
   queryConcurrency: 16,
   allowedHosts: '',
-  writeTimeout: 30_000
+  writeTimeout: 30_000,
+  serviceLabels: 'service,service_name,app,job,container'
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -117,7 +120,8 @@ const SPECS: readonly Spec[] = [
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
   { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 16, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
   { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
-  { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' }
+  { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' },
+  { key: 'serviceLabels', env: 'SERVICE_LABELS', flag: 'service-labels', kind: 'labels', help: 'Loki push: comma list of stream labels that name the service, first present wins' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -178,6 +182,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     }
     case 'origin':
       return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
+    case 'labels': {
+      const names = raw.split(',').map((n) => n.trim())
+      return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')
+    }
   }
 }
 

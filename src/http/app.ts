@@ -8,6 +8,8 @@ import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
+import { lokiError, lokiPush, sendPlain } from './loki-route.js'
+import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString } from './query-string.js'
@@ -66,6 +68,26 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
 
+  // The push protocols answer errors in their own shapes (Loki: plain text; OTLP: google.rpc.Status).
+  app.post('/loki/api/v1/push', ...guard(policy.checkIngest), async (req, res) => {
+    try {
+      sendPlain(res, await lokiPush(req, router, settings))
+    } catch (err) {
+      sendPlain(res, lokiError(err as HttpError, settings, log))
+    }
+  })
+  app.all('/loki/api/v1/push', methodNotAllowed('POST'))
+  app.post('/v1/logs', ...guard(policy.checkIngest), async (req, res) => {
+    let encoding: ReturnType<typeof otlpEncoding> = 'json'
+    try {
+      encoding = otlpEncoding(req)
+      sendOtlp(res, await otlpExport(req, encoding, router, settings))
+    } catch (err) {
+      sendOtlp(res, otlpError(err as HttpError, encoding, settings, log))
+    }
+  })
+  app.all('/v1/logs', methodNotAllowed('POST'))
+
   app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
@@ -75,7 +97,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, POST /v1/logs, GET /services, GET /healthz`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {

@@ -257,7 +257,9 @@ describe('loadSettings', () => {
     setting('maxPageBytes', 'MAX_PAGE_BYTES', 'max-page-bytes', [['64kb', 65_536], ['16mb', 16 * 1024 ** 2]],
       ['0', '1tb', 'big', ''], /positive size in b, kb, mb or gb/),
     setting('queryConcurrency', 'QUERY_CONCURRENCY', 'query-concurrency', [['1', 1], ['8', 8], ['16', 16]],
-      ['0', '17', '2.5', 'all', ''], /whole number from 1 to 16/)
+      ['0', '17', '2.5', 'all', ''], /whole number from 1 to 16/),
+    setting('serviceLabels', 'SERVICE_LABELS', 'service-labels', [['app', 'app'], ['service, job ,k8s_app', 'service,job,k8s_app'], ['_x', '_x']],
+      ['', 'app,', 'service.name', '1app', 'a b', 'app,,job'], /comma-separated list of label names/)
   ]
 
   for (const c of cases) {

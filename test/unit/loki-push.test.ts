@@ -1,0 +1,92 @@
+import SnappyJS from 'snappyjs'
+import { describe, expect, it } from 'vitest'
+import { decodeLokiJson, decodeLokiProto, lokiRecords, serviceOf } from '../../src/ingest/formats/loki-push.js'
+import { PushRequest, int64, nanosToMicros } from '../../src/ingest/formats/protos.js'
+import { snappyLength, unsnappy } from '../../src/http/encoded-body.js'
+
+const NOW = 1_800_000_000_000_000
+const SERVICE_LABELS = ['service', 'service_name', 'app', 'job', 'container']
+const map = (streams: Parameters<typeof lokiRecords>[0]): ReturnType<typeof lokiRecords> => lokiRecords(streams, SERVICE_LABELS, NOW - 3600e6, NOW + 600e6)
+
+describe('Loki push decoding', () => {
+  it('reads the JSON body: labels, ns timestamps truncated to µs, structured metadata', () => {
+    const body = Buffer.from(JSON.stringify({ streams: [{ stream: { app: 'a', env: 'p' }, values: [[`${NOW}999`, 'one'], [`${NOW + 1}000`, 'two', { k: 'v' }]] }] }))
+    expect(decodeLokiJson(body)).toEqual([{ labels: ['app', 'a', 'env', 'p'], entries: [{ ts: NOW, line: 'one', metadata: null }, { ts: NOW + 1, line: 'two', metadata: ['k', 'v'] }] }])
+  })
+
+  it('refuses JSON of the wrong shape, naming the place', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['[]', /expected a JSON object/],
+      ['{"streams": {}}', /streams must be an array/],
+      ['{"streams": [1]}', /streams\[0\] must be an object/],
+      ['{"streams": [{"stream": {"a": 1}, "values": []}]}', /streams\[0\]\.stream\.a must be a string/],
+      ['{"streams": [{"values": 3}]}', /streams\[0\]\.values must be an array/],
+      ['{"streams": [{"values": [["1"]]}]}', /values\[0\] must be/],
+      ['{"streams": [{"values": [[1, "x"]]}]}', /values\[0\]\[0\] must be the timestamp in nanoseconds as a string/],
+      ['{"streams": [{"values": [["1", 2]]}]}', /values\[0\]\[1\] must be the log line/],
+      ['{"streams": [{"values": [["1", "x", {"k": 1}]]}]}', /values\[0\]\[2\]\.k must be a string/],
+      ['{"streams": ', /does not parse/]
+    ]
+    for (const [text, message] of cases) expect(() => decodeLokiJson(Buffer.from(text)), text).toThrow(message)
+  })
+
+  it('reads logproto.PushRequest: the label string, Timestamp seconds + nanos, structuredMetadata', () => {
+    const bytes = PushRequest.encode(PushRequest.fromObject({
+      streams: [{ labels: '{job="w", level="info"}', entries: [{ timestamp: { seconds: 1_800_000_000, nanos: 123_456_789 }, line: 'l', structuredMetadata: [{ name: 'a', value: 'b' }] }] }]
+    })).finish()
+    expect(decodeLokiProto(Buffer.from(bytes))).toEqual([{ labels: ['job', 'w', 'level', 'info'], entries: [{ ts: 1_800_000_000_123_456, line: 'l', metadata: ['a', 'b'] }] }])
+    expect(() => decodeLokiProto(Buffer.from(bytes.subarray(0, bytes.length - 2)))).toThrow(/does not decode as logproto.PushRequest/)
+    const badLabels = PushRequest.encode(PushRequest.fromObject({ streams: [{ labels: 'job=w' }] })).finish()
+    expect(() => decodeLokiProto(Buffer.from(badLabels))).toThrow(/are not a label set/)
+  })
+
+  it('snappy: the header length is read before anything is inflated', () => {
+    const raw = Buffer.from('hello hello hello hello')
+    const packed = Buffer.from(SnappyJS.compress(raw))
+    expect(snappyLength(packed)).toBe(raw.length)
+    expect(unsnappy(packed, 1024)).toEqual(raw)
+    expect(() => unsnappy(packed, 10)).toThrow(/larger than the 10 byte limit/)
+    expect(snappyLength(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04]))).toBe(2 ** 30)
+    expect(() => unsnappy(Buffer.from([]), 10)).toThrow(/no block header/)
+    expect(() => unsnappy(Buffer.from([5, 0xff, 0xff]), 10)).toThrow(/not valid snappy/)
+  })
+
+  it('int64 and nanosToMicros read Longs, strings and numbers', () => {
+    expect(nanosToMicros('1800000000123456789')).toBe(1_800_000_000_123_456)
+    expect(nanosToMicros('999')).toBe(0)
+    expect(nanosToMicros('-5')).toBeNaN()
+    expect(nanosToMicros('12a')).toBeNaN()
+    expect(nanosToMicros(1_500_000)).toBe(1500)
+    expect(int64('42')).toBe(42)
+    expect(int64({ toString: () => '-7' })).toBe(-7)
+    expect(int64(1.5)).toBeNaN()
+  })
+})
+
+describe('Loki streams to records', () => {
+  it('takes the service from the first SERVICE_LABELS label present, else unknown_service', () => {
+    expect(serviceOf(['job', 'j', 'app', 'a'], SERVICE_LABELS)).toBe('a')
+    expect(serviceOf(['app', '', 'job', 'j'], SERVICE_LABELS)).toBe('j')
+    expect(serviceOf(['env', 'x'], SERVICE_LABELS)).toBe('unknown_service')
+    expect(serviceOf(['service_name', 's', 'service', 'S'], SERVICE_LABELS)).toBe('S')
+  })
+
+  it('keeps every label but service, sorted; metadata becomes attributes', () => {
+    const { records, problemCount } = map([{ labels: ['service', 's', 'zone', 'z', 'app', 'a'], entries: [{ ts: NOW, line: 'x', metadata: ['k', 'v'] }] }])
+    expect(problemCount).toBe(0)
+    expect(records).toEqual([{ service: 's', ts: NOW, message: 'x', labels: ['app', 'a', 'zone', 'z'], attributes: ['k', 'v'] }])
+    expect(map([{ labels: ['service', 's'], entries: [{ ts: NOW, line: 'x', metadata: null }] }]).records[0]!.labels).toBeNull()
+  })
+
+  it('lists the entries that fail validation and keeps the others', () => {
+    const { records, problems, problemCount } = map([
+      { labels: ['app', 'a'], entries: [{ ts: NOW, line: 'ok', metadata: null }, { ts: 1, line: 'old', metadata: null }, { ts: NaN, line: 'nan', metadata: null }] },
+      { labels: ['app', 'b', 'bad-name', 'x'], entries: [{ ts: NOW, line: 'bad label', metadata: null }] }
+    ])
+    expect(records.map((r) => r.message)).toEqual(['ok'])
+    expect(problemCount).toBe(3)
+    expect(problems[0]).toMatch(/^entry for stream \{app="a"\} at 1000 ns: timestamp is older than the retention window$/)
+    expect(problems[1]).toMatch(/an invalid time: timestamp is not a number/)
+    expect(problems[2]).toMatch(/label name "bad-name" is not valid/)
+  })
+})
