@@ -236,25 +236,18 @@ export class ShardClient {
     if (this.queries >= cap) {
       throw retryAfter(new TooManyQueriesError(`shard ${this.init.shard} is already running ${cap} queries (QUERY_CONCURRENCY); retry in a moment`), 1)
     }
+    // A query holds its slot until the shard answers, even once cancelled (it
+    // stops at its next slice, within milliseconds): that way queries never
+    // hold more than half of the shard's task slots, and ingest always gets in.
     this.queries++
-    // A query counts against the cap until it answers or is cancelled: a
-    // cancelled one stops at the shard's next slice, so its slot is free at once.
-    let counted = true
-    const release = (): void => {
-      if (counted) this.queries--
-      counted = false
-    }
-    const cancel = (): void => {
-      release()
-      this.call({ type: 'cancel', id: query.id }).catch(() => {})
-    }
+    const cancel = (): void => { this.call({ type: 'cancel', id: query.id }).catch(() => {}) }
     signal?.addEventListener('abort', cancel, { once: true })
     try {
       const reply = await this.call({ type: 'query', query })
       if (reply.type !== 'result') throw new Error(`shard ${this.init.shard} answered a query with ${reply.type}`)
       return reply.part
     } finally {
-      release()
+      this.queries--
       signal?.removeEventListener('abort', cancel)
     }
   }

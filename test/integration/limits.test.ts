@@ -169,7 +169,7 @@ describe('queries', () => {
       await new Promise((resolve) => setTimeout(resolve, 30))
       for (const c of controllers) c.abort()
       await Promise.all(gone)
-      // As soon as the server sees the clients gone, their slots are free (their scans stop at the next slice).
+      // Once the server sees the clients gone, their scans stop at the next slice and free their slots.
       expect(await eventually(() => server!.router.shards.every((s) => s.queries === 0), 1000)).toBe(true)
       const answers = await Promise.all([0, 1].map(async () => (await fetch(`${url}/logs?service=cascade&limit=10`)).status))
       expect(answers).toEqual([200, 200])
