@@ -123,6 +123,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.closing = true
+      queue.close()
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
       http.closeIdleConnections()
       const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()
