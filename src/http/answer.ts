@@ -23,8 +23,20 @@ export interface HttpError extends Error {
 export const json = (status: number, body: Answer['body'], headers?: Record<string, string>): Answer =>
   headers === undefined ? { status, body } : { status, body, headers }
 
-/** Maps any thrown error to its JSON answer; unexpected ones become a logged 500 without details. */
-export function errorAnswer (err: HttpError, maxBody: number, log: Logger, context: { method?: string, url?: string }): Answer {
+/** An error as every protocol answers it, before it is put in that protocol's shape. */
+export interface ErrorParts {
+  status: number
+  code: string
+  message: string
+  headers: Record<string, string>
+}
+
+/**
+ * Maps any thrown error to its status, code, message and headers; unexpected
+ * ones become a logged 500 without details. Each protocol (our JSON, Loki's
+ * plain text, OTLP's Status) only puts these in its own shape.
+ */
+export function describeError (err: HttpError, maxBody: number, log: Logger, context: { method?: string, url?: string }): ErrorParts {
   let status = err.statusCode ?? err.status ?? 500
   let code = err.code ?? 'LOGAGG_ERR_BAD_REQUEST'
   let message = err.message
@@ -53,5 +65,11 @@ export function errorAnswer (err: HttpError, maxBody: number, log: Logger, conte
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="logagg"'
   if (code === 'LOGAGG_ERR_SHUTTING_DOWN') headers.connection = 'close'
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
+  return { status, code, message, headers }
+}
+
+/** Any thrown error as our JSON answer. */
+export function errorAnswer (err: HttpError, maxBody: number, log: Logger, context: { method?: string, url?: string }): Answer {
+  const { status, code, message, headers } = describeError(err, maxBody, log, context)
   return json(status, JSON.stringify({ error: message, code }), headers)
 }

@@ -2,24 +2,28 @@ import type { IncomingMessage } from 'node:http'
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib'
 import { BadEncodingError, BadRequestError, BodyTooLargeError, UnsupportedMediaTypeError } from '../errors.js'
 
-// The one body reader, used by the fast path and by Express (in the spirit of
+// The one body reader, used by every route that takes a body (in the spirit of
 // fastify's rawBody): checks Content-Length against the limit before reading,
 // inflates gzip and deflate, applies MAX_BODY to the decoded length as it
 // grows (a small compressed upload that inflates past the limit is refused
 // while it is still being sent), and maps zlib's errors to a LOGAGG_ERR code.
+// A route may also take encodings it decodes itself (Loki's snappy): their
+// bytes come back as they were sent, still under MAX_BODY.
 
 /** A refused request whose unread body may be larger than this is answered with Connection: close. */
 export const DRAIN_LIMIT = 64 * 1024
 
-type Encoding = 'identity' | 'gzip' | 'deflate'
+/** 'identity', 'gzip', 'deflate', or one of the encodings a route decodes itself. */
+type Encoding = string
 
-/** The body's Content-Encoding, or 415 for one we do not read. */
-export function bodyEncoding (header: string | undefined): Encoding {
+/** The body's Content-Encoding, or 415 for one we do not read (nor is in `own`, the route's own). */
+export function bodyEncoding (header: string | undefined, own: readonly string[] = []): Encoding {
   const value = (header ?? 'identity').trim().toLowerCase()
   if (value === 'identity' || value === '') return 'identity'
   if (value === 'gzip' || value === 'x-gzip') return 'gzip'
   if (value === 'deflate') return 'deflate'
-  throw new UnsupportedMediaTypeError(`content encoding ${value.slice(0, 64)} is not supported; send the body as is, or with gzip or deflate`)
+  if (own.includes(value)) return value
+  throw new UnsupportedMediaTypeError(`content encoding ${JSON.stringify(value.slice(0, 64))} is not supported; send the body as is, or with ${[...own, 'gzip', 'deflate'].join(', ')}`)
 }
 
 /** Throws 413 when the declared Content-Length is over the limit (an encoded body counts too). */
@@ -42,12 +46,15 @@ function zlibError (err: NodeJS.ErrnoException, encoding: Encoding): Error {
   return err
 }
 
-/** Reads the whole body, decoded, or rejects with a coded error (413, 415, 400). */
-export function readBody (req: IncomingMessage, maxBody: number): Promise<Buffer> {
+/**
+ * Reads the whole body, gzip and deflate decoded, or rejects with a coded
+ * error (413, 415, 400). Encodings in `own` are left for the caller to decode.
+ */
+export function readBody (req: IncomingMessage, maxBody: number, own: readonly string[] = []): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let encoding: Encoding
     try {
-      encoding = bodyEncoding(req.headers['content-encoding'])
+      encoding = bodyEncoding(req.headers['content-encoding'], own)
       checkDeclaredLength(req, maxBody)
     } catch (err) {
       reject(err)

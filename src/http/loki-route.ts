@@ -1,27 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { BodyTooLargeError, NoStreamsError } from '../errors.js'
+import { NoStreamsError } from '../errors.js'
 import { decodeLokiJson, decodeLokiProto, lokiRecords } from '../ingest/formats/loki-push.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
-import type { HttpError } from './answer.js'
-import { checkEncoding, contentEncoding, inflateBody, readRaw, unsnappy } from './encoded-body.js'
+import { describeError, type HttpError } from './answer.js'
+import { bodyEncoding, readBody } from './body.js'
+import { unsnappy } from './snappy.js'
 
 // POST /loki/api/v1/push, answered as Loki answers: 204 and no body when all
 // is stored; plain text with 400 (unreadable body, or invalid entries while
 // the valid ones are stored), 413, 415, 422 (no streams), 429 and 507 with
 // Retry-After. X-Scope-OrgID is accepted and ignored.
 
-const ENCODINGS = ['', 'snappy', 'gzip', 'x-gzip', 'deflate']
+/** The encoding this route decodes itself; the shared reader handles gzip and deflate. */
+const SNAPPY = ['snappy']
 
 interface PlainAnswer { status: number, text: string, headers?: Record<string, string> }
 
 export async function lokiPush (req: IncomingMessage, router: ShardRouter, settings: Settings): Promise<PlainAnswer> {
-  const encoding = contentEncoding(req)
-  checkEncoding(encoding, ENCODINGS)
+  const encoding = bodyEncoding(req.headers['content-encoding'], SNAPPY)
   const json = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json'
-  let body = await inflateBody(await readRaw(req, settings.maxBody), encoding, settings.maxBody)
+  let body = await readBody(req, settings.maxBody, SNAPPY)
   // Protobuf is always snappy-compressed (Loki reads it so, with or without the header).
   if (!json || encoding === 'snappy') body = unsnappy(body, settings.maxBody)
   const streams = json ? decodeLokiJson(body) : decodeLokiProto(body)
@@ -47,23 +48,8 @@ const plain = (status: number, text: string, code: string, headers: Record<strin
 
 /** Any error thrown while pushing, as Loki's plain-text answer; unexpected ones are logged and become a 500. */
 export function lokiError (err: HttpError, settings: Settings, log: Logger): PlainAnswer {
-  let status = err.statusCode ?? err.status ?? 500
-  let code = err.code ?? 'LOGAGG_ERR_BAD_REQUEST'
-  let message = err.message
-  const headers: Record<string, string> = {}
-  if (status === 413) {
-    const tooLarge = new BodyTooLargeError(settings.maxBody)
-    code = tooLarge.code
-    message = tooLarge.message
-    headers.connection = 'close'
-  } else if (status >= 500 && !code.startsWith('LOGAGG_')) {
-    log.error({ err }, 'unexpected error in Loki push')
-    status = 500
-    code = 'LOGAGG_ERR_INTERNAL'
-    message = 'internal error; the server log has the details'
-  }
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
-  return plain(status, message, code, headers)
+  const e = describeError(err, settings.maxBody, log, { method: 'POST', url: '/loki/api/v1/push' })
+  return plain(e.status, e.message, e.code, e.headers)
 }
 
 export function sendPlain (res: ServerResponse, answer: PlainAnswer): void {

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { BodyTooLargeError, UnsupportedMediaTypeError } from '../errors.js'
+import { UnsupportedMediaTypeError } from '../errors.js'
 import { decodeOtlpJson, decodeOtlpProto, otlpRecords } from '../ingest/formats/otlp-logs.js'
 import { ExportLogsServiceResponse, RpcStatus } from '../ingest/formats/protos.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
-import type { HttpError } from './answer.js'
-import { checkEncoding, contentEncoding, inflateBody, readRaw } from './encoded-body.js'
+import { describeError, type HttpError } from './answer.js'
+import { readBody } from './body.js'
 
 // POST /v1/logs (OTLP/HTTP), answered as the OTLP spec says, in the request's
 // encoding: 200 with an ExportLogsServiceResponse (with partialSuccess when
@@ -30,9 +30,7 @@ export function otlpEncoding (req: IncomingMessage): Encoding {
 }
 
 export async function otlpExport (req: IncomingMessage, encoding: Encoding, router: ShardRouter, settings: Settings): Promise<OtlpAnswer> {
-  const contentEnc = contentEncoding(req)
-  checkEncoding(contentEnc, ['', 'gzip', 'x-gzip'])
-  const body = await inflateBody(await readRaw(req, settings.maxBody), contentEnc, settings.maxBody)
+  const body = await readBody(req, settings.maxBody)
   const request = encoding === 'protobuf' ? decodeOtlpProto(body) : decodeOtlpJson(body)
   const now = nowUs()
   const { records, problems, problemCount } = otlpRecords(request, now, now - settings.retention * 1000, now + settings.futureSkew * 1000)
@@ -53,24 +51,9 @@ const GRPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAIL
 
 /** An error as the OTLP spec answers it; a full store is a 503 (retryable), unexpected errors a logged 500. */
 export function otlpError (err: HttpError, encoding: Encoding, settings: Settings, log: Logger): OtlpAnswer {
-  let status = err.statusCode ?? err.status ?? 500
-  let code = err.code ?? 'LOGAGG_ERR_BAD_REQUEST'
-  let message = err.message
-  const headers: Record<string, string> = {}
-  if (status === 413) {
-    const tooLarge = new BodyTooLargeError(settings.maxBody)
-    code = tooLarge.code
-    message = tooLarge.message
-    headers.connection = 'close'
-  } else if (status === 507) {
-    status = 503
-  } else if (status >= 500 && !code.startsWith('LOGAGG_')) {
-    log.error({ err }, 'unexpected error in OTLP export')
-    status = 500
-    code = 'LOGAGG_ERR_INTERNAL'
-    message = 'internal error; the server log has the details'
-  }
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
+  const { status: given, code, message, headers } = describeError(err, settings.maxBody, log, { method: 'POST', url: '/v1/logs' })
+  // OTLP clients retry 503 but not 507.
+  const status = given === 507 ? 503 : given
   headers['logagg-error-code'] = code
   const grpc = status === 429 ? GRPC.RESOURCE_EXHAUSTED : status === 503 ? GRPC.UNAVAILABLE : status >= 500 ? GRPC.INTERNAL : GRPC.INVALID_ARGUMENT
   return { status, encoding, body: { code: grpc, message: `${message} (${code})` }, headers }

@@ -2,7 +2,7 @@ import SnappyJS from 'snappyjs'
 import { describe, expect, it } from 'vitest'
 import { decodeLokiJson, decodeLokiProto, lokiRecords, serviceOf } from '../../src/ingest/formats/loki-push.js'
 import { PushRequest, int64, nanosToMicros } from '../../src/ingest/formats/protos.js'
-import { snappyLength, unsnappy } from '../../src/http/encoded-body.js'
+import { snappyLength, unsnappy } from '../../src/http/snappy.js'
 
 const NOW = 1_800_000_000_000_000
 const SERVICE_LABELS = ['service', 'service_name', 'app', 'job', 'container']
