@@ -1,5 +1,5 @@
 import { EXAMPLE_TIMESTAMP, formatTimestamp, parseTimestamp } from '../timestamp.js'
-import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, type LogRecord } from './record.js'
+import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, describe, messageProblem, serviceProblem, type LogRecord } from './record.js'
 
 // The one place an incoming log entry is validated. It returns either a clean
 // entry or a sentence that tells the sender what to fix.
@@ -16,35 +16,6 @@ export interface Window {
 }
 
 const TS_HINT = `an ISO 8601 time such as ${EXAMPLE_TIMESTAMP} (no offset means UTC)`
-
-function describe (value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  return `a ${typeof value}`
-}
-
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-/**
- * What is wrong with a service name, or null when it is fine. Control
- * characters (ANSI escapes included) and lone surrogates are refused, so every
- * stored name prints safely and can be asked for by name in a URL.
- */
-export function serviceProblem (service: string): string | null {
-  if (service.length === 0) return 'service must not be empty'
-  if (service.length > MAX_SERVICE_LENGTH) return `service is ${service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
-  const control = CONTROL.exec(service)
-  if (control !== null) {
-    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0')
-    return `service contains the control character U+${code} at position ${control.index}; use printable characters only`
-  }
-  const lone = LONE_SURROGATE.exec(service)
-  if (lone !== null) return `service contains a lone surrogate (U+${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}; send valid Unicode text`
-  return null
-}
 
 /** Returns the validated entry, or a string saying what is wrong with it. */
 export function checkEntry (value: unknown, window: Window): Entry | string {
@@ -71,10 +42,8 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
 
   if (message === undefined) return 'message is missing'
   if (typeof message !== 'string') return `message must be a string; got ${describe(message)}`
-  // Cheap length check first: a UTF-16 code unit is at most 3 UTF-8 bytes.
-  if (message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
-    return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB; split it or shorten it`
-  }
+  const tooLarge = messageProblem(message)
+  if (tooLarge !== null) return tooLarge
   const attrs = checkAttributes(attributes)
   if (typeof attrs === 'string') return attrs
   return { service, ts, message, labels: null, attributes: attrs }

@@ -23,12 +23,61 @@ export interface LogRecord {
   attributes: Pairs | null
 }
 
-function describe (value: unknown): string {
+/** What a JSON value is, for error messages: 'null', 'an array', 'a number', ... */
+export function describe (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'object') return 'an object'
   return `a ${typeof value}`
 }
+
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * What is wrong with a service name, or null when it is fine. Control
+ * characters (ANSI escapes included) and lone surrogates are refused, so every
+ * stored name prints safely and can be asked for by name in a URL.
+ */
+export function serviceProblem (service: string): string | null {
+  if (service.length === 0) return 'service must not be empty'
+  if (service.length > MAX_SERVICE_LENGTH) return `service is ${service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+  const control = CONTROL.exec(service)
+  if (control !== null) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0')
+    return `service contains the control character U+${code} at position ${control.index}; use printable characters only`
+  }
+  const lone = LONE_SURROGATE.exec(service)
+  if (lone !== null) return `service contains a lone surrogate (U+${lone[0].charCodeAt(0).toString(16)}) at position ${lone.index}; send valid Unicode text`
+  return null
+}
+
+/** What is wrong with a message, or null. */
+export function messageProblem (message: string): string | null {
+  // Cheap length check first: a UTF-16 code unit is at most 3 UTF-8 bytes.
+  if (message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
+    return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB; split it or shorten it`
+  }
+  return null
+}
+
+/** What is wrong with an attribute's key, or null. */
+function keyProblem (key: string): string | null {
+  if (key.length === 0) return 'attributes has an empty key; every key needs a name'
+  if (key.length > MAX_ATTRIBUTE_KEY) return `attribute key ${JSON.stringify(key.slice(0, 32))}… is ${key.length} characters long; the limit is ${MAX_ATTRIBUTE_KEY}`
+  return null
+}
+
+/** What is wrong with an attribute's value (as text), or null. */
+function valueProblem (key: string, text: string): string | null {
+  if (text.length > MAX_ATTRIBUTE_VALUE && Buffer.byteLength(text) > MAX_ATTRIBUTE_VALUE) {
+    return `attribute ${JSON.stringify(key)} is larger than ${MAX_ATTRIBUTE_VALUE / 1024} KiB; shorten it`
+  }
+  return null
+}
+
+const TOO_MANY_ATTRIBUTES = `attributes has more than ${MAX_ATTRIBUTES} keys; send at most ${MAX_ATTRIBUTES}`
 
 /**
  * Validates an `attributes` object into pairs (null when empty), or returns
@@ -40,16 +89,15 @@ export function checkAttributes (value: unknown): Pairs | null | string {
   const pairs: Pairs = []
   for (const key in value as Record<string, unknown>) {
     const v = (value as Record<string, unknown>)[key]
-    if (pairs.length >= 2 * MAX_ATTRIBUTES) return `attributes has more than ${MAX_ATTRIBUTES} keys; send at most ${MAX_ATTRIBUTES}`
-    if (key.length === 0) return 'attributes has an empty key; every key needs a name'
-    if (key.length > MAX_ATTRIBUTE_KEY) return `attribute key ${JSON.stringify(key.slice(0, 32))}… is ${key.length} characters long; the limit is ${MAX_ATTRIBUTE_KEY}`
+    if (pairs.length >= 2 * MAX_ATTRIBUTES) return TOO_MANY_ATTRIBUTES
+    const badKey = keyProblem(key)
+    if (badKey !== null) return badKey
     let text: string
     if (typeof v === 'string') text = v
     else if (typeof v === 'number' || typeof v === 'boolean') text = JSON.stringify(v)
     else return `attribute ${JSON.stringify(key)} must be a string, number or boolean; got ${describe(v)}`
-    if (text.length > MAX_ATTRIBUTE_VALUE && Buffer.byteLength(text) > MAX_ATTRIBUTE_VALUE) {
-      return `attribute ${JSON.stringify(key)} is larger than ${MAX_ATTRIBUTE_VALUE / 1024} KiB; shorten it`
-    }
+    const badValue = valueProblem(key, text)
+    if (badValue !== null) return badValue
     pairs.push(key, text)
   }
   return pairs.length === 0 ? null : pairs
@@ -66,12 +114,13 @@ export const MAX_LABELS = 32
  * Returns null when it is good, or what is wrong.
  */
 export function recordProblem (r: LogRecord, oldest: number, newest: number): string | null {
-  if (r.service.length === 0) return 'service must not be empty'
-  if (r.service.length > MAX_SERVICE_LENGTH) return `service is ${r.service.length} characters long; the limit is ${MAX_SERVICE_LENGTH}`
+  const service = serviceProblem(r.service)
+  if (service !== null) return service
   if (!Number.isFinite(r.ts)) return 'timestamp is not a number'
   if (r.ts < oldest) return 'timestamp is older than the retention window'
   if (r.ts > newest) return 'timestamp is too far in the future (check the sender\'s clock)'
-  if (r.message.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(r.message) > MAX_MESSAGE_BYTES) return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KiB`
+  const message = messageProblem(r.message)
+  if (message !== null) return message
   if (r.labels !== null) {
     if (r.labels.length > 2 * MAX_LABELS) return `a stream may have at most ${MAX_LABELS} labels`
     for (let i = 0; i < r.labels.length; i += 2) {
@@ -80,14 +129,21 @@ export function recordProblem (r: LogRecord, oldest: number, newest: number): st
     }
   }
   if (r.attributes !== null) {
-    if (r.attributes.length > 2 * MAX_ATTRIBUTES) return `more than ${MAX_ATTRIBUTES} attributes; send at most ${MAX_ATTRIBUTES}`
+    if (r.attributes.length > 2 * MAX_ATTRIBUTES) return TOO_MANY_ATTRIBUTES
     for (let i = 0; i < r.attributes.length; i += 2) {
-      const key = r.attributes[i]!
-      if (key.length === 0 || key.length > MAX_ATTRIBUTE_KEY) return `attribute key ${JSON.stringify(key.slice(0, 32))} must be 1 to ${MAX_ATTRIBUTE_KEY} characters`
-      if (r.attributes[i + 1]!.length > MAX_ATTRIBUTE_VALUE && Buffer.byteLength(r.attributes[i + 1]!) > MAX_ATTRIBUTE_VALUE) return `attribute ${JSON.stringify(key)} is larger than ${MAX_ATTRIBUTE_VALUE / 1024} KiB`
+      const problem = keyProblem(r.attributes[i]!) ?? valueProblem(r.attributes[i]!, r.attributes[i + 1]!)
+      if (problem !== null) return problem
     }
   }
   return null
+}
+
+/**
+ * The key of a stream: its service and labels. Both may hold any character
+ * but NUL, so NUL separates them.
+ */
+export function streamKey (service: string, labels: Pairs): string {
+  return labels.length === 0 ? service : `${service}\u0000${labels.join('\u0000')}`
 }
 
 /** Sorts flat pairs by key (stream labels are kept sorted, so equal label sets make one stream). */

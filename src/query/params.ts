@@ -1,6 +1,6 @@
 import { decodeCursor } from './cursor.js'
 import { BadQueryError } from '../errors.js'
-import { serviceProblem } from '../ingest/entry.js'
+import { serviceProblem } from '../ingest/record.js'
 import type { AttrMatch } from '../protocol.js'
 import type { RouterQuery } from '../shards/router.js'
 import { EXAMPLE_TIMESTAMP, parseTimestamp } from '../timestamp.js'

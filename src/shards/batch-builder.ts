@@ -1,4 +1,4 @@
-import type { LogRecord } from '../ingest/record.js'
+import { streamKey, type LogRecord } from '../ingest/record.js'
 import type { IngestBatch, StreamRef } from '../protocol.js'
 
 const NONE: string[] = []
@@ -21,7 +21,7 @@ export class BatchBuilder {
 
   add (record: LogRecord, seq: number): void {
     const labels = record.labels ?? NONE
-    const key = labels.length === 0 ? record.service : `${record.service}\u0000${labels.join('\u0000')}`
+    const key = streamKey(record.service, labels)
     let i = this.streamIndex.get(key)
     if (i === undefined) {
       i = this.streams.length

@@ -1,4 +1,5 @@
 import { checkLine } from '../ingest/entry.js'
+import { streamKey } from '../ingest/record.js'
 import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef } from '../protocol.js'
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
@@ -13,11 +14,6 @@ import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 //
 //   streams:  key → Stream        services: name → its streams
 //   slots:    slot id → the stream-slots with entries in that slot (slot ids sorted in slotIds)
-
-/** A key for a stream: its service and labels, which may hold any character but NUL… so NUL separates them. */
-function streamKey (service: string, labels: Pairs): string {
-  return labels.length === 0 ? service : `${service}\u0000${labels.join('\u0000')}`
-}
 
 export interface StoreLimits {
   /** Services this shard may hold; entries of new ones past it are refused. */
