@@ -1,4 +1,4 @@
-import { jsonString } from '../json-text.js'
+import { jsonEscape, jsonString } from '../json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, type Block, type Pairs } from './block.js'
 import { OpenBlock } from './open-block.js'
 import type { SealedBlock } from './sealed-block.js'
@@ -34,12 +34,15 @@ export class Stream {
   readonly serviceJson: string
   /** The labels as JSON members (`"k":"v","k2":"v2"`), '' when there are none. */
   readonly labelsJson: string
+  /** The label names, JSON-escaped as block dictionaries hold attribute keys; null when there are none. */
+  readonly labelKeysJson: ReadonlySet<string> | null
 
   constructor (readonly key: string, readonly service: string, readonly labels: Pairs) {
     this.serviceJson = jsonString(service)
     const members: string[] = []
     for (let i = 0; i < labels.length; i += 2) members.push(`${jsonString(labels[i]!)}:${jsonString(labels[i + 1]!)}`)
     this.labelsJson = members.join(',')
+    this.labelKeysJson = labels.length === 0 ? null : new Set(labels.filter((_, i) => i % 2 === 0).map(jsonEscape))
   }
 
   get bytes (): number { return STREAM_BYTES + 2 * this.key.length }

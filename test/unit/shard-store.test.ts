@@ -315,6 +315,20 @@ describe('ShardStore', () => {
     }
   })
 
+  it('renders stream labels then entry attributes, a label named like an attribute once', () => {
+    const store = new ShardStore()
+    const b = new BatchBuilder()
+    b.add({ service: 'api', ts: 1, message: 'm', labels: ['env', 'prod'], attributes: ['env', 'dev', 'pod', 'p-1'] }, 1)
+    b.add({ service: 'api', ts: 2, message: 'n', labels: null, attributes: null }, 2)
+    store.ingest(b.build())
+    const part = store.queryAll(query({}))
+    const body = Buffer.from(part.body).toString()
+    const [first, second] = [body.slice(0, part.ends[0]), body.slice(part.ends[0]! + 1)]
+    expect(JSON.parse(first).attributes).toEqual({ env: 'prod', pod: 'p-1' })
+    expect(first).toBe(first.replace(/"env":"dev"/, 'x'))
+    expect(JSON.parse(second)).toEqual({ service: 'api', timestamp: expect.any(String), message: 'n' })
+  })
+
   it('refuses entries of new services past its limit, and keeps taking known ones', () => {
     const store = new ShardStore({ maxServices: 2 })
     const r = store.ingest(handBatch([

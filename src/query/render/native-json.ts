@@ -59,7 +59,7 @@ export class NativeJsonRenderer implements EntryRenderer {
       for (let p = from; p < to; p++) {
         const key = v.dict[v.attrKey[p]!]!
         // An attribute named like a label of the stream: the label is shown, once.
-        if (stream.labels.length > 0 && stream.label(JSON.parse(`"${key}"`) as string) !== undefined) continue
+        if (stream.labelKeysJson?.has(key) === true) continue
         if (!first) w.byte(44)
         first = false
         w.byte(34)
