@@ -89,21 +89,26 @@ export function singleEntryFeed (count: number, seed: number): IngestFeed {
 }
 
 /**
- * `count` NDJSON bodies of `size` entries over the 50 services. Entries run in
- * time order except a `lateFraction` share, stamped up to `maxLateMs` in the past.
+ * The entries of `count` batches of `size` over the 50 services. Entries run
+ * in time order except a `lateFraction` share, stamped up to `maxLateMs` in
+ * the past. The NDJSON and push-protocol feeds encode these same entries.
  */
-export function batchFeed (count: number, size: number, seed: number, lateFraction = 0.05, maxLateMs = 2000): IngestFeed {
+export function batchTemplates (count: number, size: number, seed: number, lateFraction = 0.05, maxLateMs = 2000): TemplateEntry[][] {
   const rand = prng(seed)
-  const bodies = Array.from({ length: count }, () => {
+  return Array.from({ length: count }, () => {
     const entries: TemplateEntry[] = []
     for (let i = 0; i < size; i++) {
       let offsetUs = -(size - 1 - i) * SPACING_US
       if (rand() < lateFraction) offsetUs -= 1000 + Math.floor(rand() * maxLateMs * 1000)
       entries.push({ service: SERVICES[Math.floor(rand() * SERVICES.length)]!, message: makeMessage(rand), offsetUs })
     }
-    return new StampedBody(entries, true)
+    return entries
   })
-  return new IngestFeed(bodies, 'application/x-ndjson')
+}
+
+/** `count` NDJSON bodies of `size` entries over the 50 services (see batchTemplates). */
+export function batchFeed (count: number, size: number, seed: number, lateFraction = 0.05, maxLateMs = 2000): IngestFeed {
+  return new IngestFeed(batchTemplates(count, size, seed, lateFraction, maxLateMs).map((entries) => new StampedBody(entries, true)), 'application/x-ndjson')
 }
 
 /** An autocannon GET request that walks `paths` round-robin across all connections. */

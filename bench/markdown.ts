@@ -1,5 +1,5 @@
 import { HEADER, bytes, int, ms, problems, summaryLines, tableCells } from './report.js'
-import { PROJECTION_NOTE, cpuTable, memoryTable, projectionTable, type Table } from './report-tables.js'
+import { PROJECTION_NOTE, cpuTable, memoryTable, projectionTable, pushTable, type Table } from './report-tables.js'
 import type { Report } from './types.js'
 
 // bench/RESULTS.md: what was run, on what machine, the results table, the
@@ -29,11 +29,19 @@ function cpuSection (report: Report): string[] {
   const cpu = cpuTable(report)
   if (cpu.rows.length === 0) return []
   const out = ['', '## CPU per entry and a scaling projection', '',
-    'CPU time (utime + stime from `/proc/<pid>/task/<tid>/stat`) of each server thread over the measured run of (b), divided by the',
+    'CPU time (utime + stime from `/proc/<pid>/task/<tid>/stat`) of each server thread over the measured run of (b), (f) and (g), divided by the',
     'entries stored in it. front: the main thread; shards: the SHARDS busiest other threads; other: GC helpers, the libuv pool, the rest.', '',
     mdTable(cpu), '']
   const proj = projectionTable(report)
   if (proj.rows.length > 0) out.push(`**${PROJECTION_NOTE}**`, '', mdTable(proj))
+  const push = pushTable(report)
+  if (push.rows.length > 0) {
+    out.push('', '## Push protocols against NDJSON', '',
+      '(f) and (g) send the very entries of (b) (same seed, 1000 per request, one stream or resource per service), so their',
+      'entries/s over logagg\'s (b) in the same run is the cost of the protocol. The load generator stamps the current time into',
+      'each body before sending it, and for (f) snappy-compresses it, as a shipper does: that runs on the same two cores. Target (issue 9): ≥ 0.8×.', '',
+      mdTable(push))
+  }
   return out
 }
 

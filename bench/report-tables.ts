@@ -5,8 +5,10 @@ import type { Report, Row } from './types.js'
 // them on stdout and markdown.ts writes them into RESULTS.md:
 //   - server RSS growth per entry over each preload, and its ratio to the
 //     message bytes (bench corpus and realistic corpus, logagg and naive);
-//   - CPU time per stored entry by thread during (b), and the throughput those
-//     costs project for 4, 8 and 16 cores.
+//   - CPU time per stored entry by thread during (b) and the push-protocol
+//     scenarios (f), (g), and the throughput (b)'s costs project for 4, 8 and
+//     16 cores;
+//   - the push protocols' entries/s next to (b)'s NDJSON in the same run.
 
 export interface Table {
   header: string[]
@@ -34,15 +36,39 @@ export function memoryTable (report: Report): Table {
   }
 }
 
-/** The (b) rows that carry CPU figures. */
-export function cpuRows (report: Report): Array<Row & { cpu: NonNullable<Row['cpu']> }> {
-  return report.rows.filter((r): r is Row & { cpu: NonNullable<Row['cpu']> } => r.scenario === 'b' && r.cpu !== null)
+type CpuRow = Row & { cpu: NonNullable<Row['cpu']> }
+
+/** The ingest rows that carry CPU figures: (b) for every target, then the push protocols. */
+export function cpuRows (report: Report): CpuRow[] {
+  const order = (r: Row): number => ['b', 'f', 'g'].indexOf(r.scenario)
+  return report.rows.filter((r): r is CpuRow => order(r) >= 0 && r.cpu !== null).sort((a, b) => order(a) - order(b))
+}
+
+/** The push protocols' rows, with logagg's (b) NDJSON figure of the same run to compare them with. */
+export function pushTable (report: Report): Table {
+  const ndjson = report.rows.find((r) => r.scenario === 'b' && r.target === 'logagg' && r.error === null)
+  const push = report.rows.filter((r) => (r.scenario === 'f' || r.scenario === 'g') && r.target === 'logagg')
+  return {
+    header: ['scenario', 'entries/s', 'vs (b) NDJSON', 'p99 ms', 'front µs/entry', '(b) front µs/entry'],
+    rows: ndjson === undefined
+      ? []
+      : push.map((r) => [
+        `(${r.scenario}) ${r.title}`,
+        r.error === null ? n0(r.entriesPerSec) : 'FAILED',
+        r.error === null && ndjson.entriesPerSec > 0 ? `${(r.entriesPerSec / ndjson.entriesPerSec).toFixed(2)}×` : '—',
+        r.latency === null ? '—' : r.latency.p99.toFixed(1),
+        r.cpu === null ? '—' : us(r.cpu.frontUs),
+        ndjson.cpu === null ? '—' : us(ndjson.cpu.frontUs)
+      ]),
+    right: new Set([1, 2, 3, 4, 5])
+  }
 }
 
 export function cpuTable (report: Report): Table {
   return {
-    header: ['target', 'entries measured', 'front µs/entry', 'shards µs/entry (sum)', 'other µs/entry', 'total µs/entry', 'threads (CPU ms)'],
-    rows: cpuRows(report).map(({ target, cpu }) => [
+    header: ['scenario', 'target', 'entries measured', 'front µs/entry', 'shards µs/entry (sum)', 'other µs/entry', 'total µs/entry', 'threads (CPU ms)'],
+    rows: cpuRows(report).map(({ scenario, target, cpu }) => [
+      `(${scenario})`,
       target,
       n0(cpu.entries),
       us(cpu.frontUs),
@@ -51,13 +77,13 @@ export function cpuTable (report: Report): Table {
       us(cpu.frontUs + cpu.shardsUs + cpu.otherUs),
       cpu.threads.slice(0, 8).map((t) => `${t.role}:${t.comm} ${n0(t.cpuMs)}`).join(', ')
     ]),
-    right: new Set([1, 2, 3, 4, 5])
+    right: new Set([2, 3, 4, 5, 6])
   }
 }
 
 /** Projection for logagg only (the peers are one thread: their front bound is their limit). */
 export function projectionTable (report: Report): Table {
-  const row = cpuRows(report).find((r) => r.target === 'logagg')
+  const row = cpuRows(report).find((r) => r.scenario === 'b' && r.target === 'logagg')
   return {
     header: ['cores', 'front-bound entries/s', 'shard-bound entries/s', 'projected entries/s', 'bound by'],
     rows: row === undefined
@@ -86,7 +112,9 @@ export function extraTables (report: Report): string[] {
   const out: string[] = []
   if (report.memory.server.length > 0) out.push('Server RSS growth per stored entry', plainTable(memoryTable(report)), '')
   const cpu = cpuTable(report)
-  if (cpu.rows.length > 0) out.push('(b) CPU time per stored entry, by server thread (/proc/<pid>/task)', plainTable(cpu), '')
+  if (cpu.rows.length > 0) out.push('CPU time per stored entry, by server thread (/proc/<pid>/task)', plainTable(cpu), '')
+  const push = pushTable(report)
+  if (push.rows.length > 0) out.push('Push protocols against NDJSON batches of the same entries, this run', plainTable(push), '')
   const proj = projectionTable(report)
   if (proj.rows.length > 0) out.push('(b) logagg throughput PROJECTED for more cores from those costs', plainTable(proj), PROJECTION_NOTE, '')
   return out

@@ -8,6 +8,7 @@ import { serverRss } from './scenarios/memory.js'
 import { mixed } from './scenarios/mixed.js'
 import { queryAll, queryAllAlone, queryAllCorpus } from './scenarios/query-all.js'
 import { queryOne, queryOneAlone, queryOneCorpus } from './scenarios/query-one.js'
+import { lokiIngest, otlpIngest } from './scenarios/push-ingest.js'
 import { singlePost } from './scenarios/single-post.js'
 import { withTarget, type TargetName } from './server-fixture.js'
 import type { Report, Row } from './types.js'
@@ -18,7 +19,7 @@ import type { Report, Row } from './types.js'
 // then the realistic one), preloaded once over HTTP; the RSS growth of every
 // preload is recorded ("corpus" asks for the realistic one without queries).
 
-export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus]
+export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, lokiIngest, otlpIngest, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus]
 
 type Store = StoreLayout['corpus']
 const STORES: readonly Store[] = ['bench', 'realistic']
