@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import protobuf from 'protobufjs'
 import SnappyJS from 'snappyjs'
 import { describe, expect, it } from 'vitest'
 import { decodeLokiJson, decodeLokiProto, lokiRecords, serviceOf } from '../../src/ingest/formats/loki-push.js'
@@ -5,6 +7,8 @@ import { PushRequest, int64, nanosToMicros } from '../../src/ingest/formats/prot
 import { snappyLength, unsnappy } from '../../src/http/snappy.js'
 
 const NOW = 1_800_000_000_000_000
+/** The Long class protobufjs decodes 64-bit fields into. */
+const Long = protobuf.util.Long as unknown as { fromString: (text: string, unsigned?: boolean) => { toString: () => string } }
 const SERVICE_LABELS = ['service', 'service_name', 'app', 'job', 'container']
 const map = (streams: Parameters<typeof lokiRecords>[0]): ReturnType<typeof lokiRecords> => lokiRecords(streams, SERVICE_LABELS, NOW - 3600e6, NOW + 600e6)
 
@@ -60,6 +64,20 @@ describe('Loki push decoding', () => {
     expect(int64('42')).toBe(42)
     expect(int64({ toString: () => '-7' })).toBe(-7)
     expect(int64(1.5)).toBeNaN()
+  })
+
+  it('reads protobufjs Longs from their halves, exactly, as their decimal text would read', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 9_000_000_000_000_000_000n }), fc.boolean(), (ns, unsigned) => {
+      const long = Long.fromString(ns.toString(), unsigned)
+      expect(nanosToMicros(long)).toBe(Number(ns / 1000n))
+      expect(nanosToMicros(long)).toBe(nanosToMicros(ns.toString()))
+    }))
+    fc.assert(fc.property(fc.bigInt({ min: -(2n ** 53n) + 1n, max: 2n ** 53n - 1n }), (v) => {
+      expect(int64(Long.fromString(v.toString()))).toBe(Number(v))
+    }))
+    // Past 2^53 the text is read instead, as before.
+    expect(int64(Long.fromString('9007199254740993'))).toBe(Number('9007199254740993'))
+    expect(int64(Long.fromString('18446744073709551615', true))).toBe(Number('18446744073709551615'))
   })
 })
 

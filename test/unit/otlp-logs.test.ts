@@ -62,6 +62,21 @@ describe('OTLP logs to records', () => {
     expect(map(decoded).records).toEqual([{ service: 'checkout', ts: 1_800_000_000_123_456, message: '7', labels: null, attributes: ['severity_number', '17', 'trace_id', '0af7651916cd43dd8448eb211c80319c'] }])
   })
 
+  it('maps every kind of value of the protobuf form as the JSON form, unset fields left out', () => {
+    // ids are bytes in protobuf, hex in JSON; everything else is the same request.
+    const asProto = structuredClone(REQUEST) as any
+    const first = asProto.resourceLogs[0].scopeLogs[0].logRecords[0]
+    first.traceId = Buffer.from(first.traceId, 'hex')
+    first.spanId = Buffer.from(first.spanId, 'hex')
+    asProto.resourceLogs[0].scopeLogs[0].logRecords[2].body.kvlistValue.values[0].value.bytesValue = Buffer.from('AQI=', 'base64')
+    asProto.resourceLogs[0].scopeLogs[0].logRecords.push({ body: { boolValue: false }, attributes: [{ key: 'big', value: { intValue: '9007199254740993' } }] })
+    const decoded = decodeOtlpProto(Buffer.from(ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(asProto)).finish()))
+    const { records, total } = map(decoded)
+    expect(total).toBe(4)
+    expect(records.slice(0, 3)).toEqual(map(REQUEST).records)
+    expect(records[3]).toEqual({ service: 'checkout', ts: NOW, message: 'false', labels: records[0]!.labels, attributes: ['big', '9007199254740993'] })
+  })
+
   it('uses unknown_service without service.name, and counts the records that fail validation', () => {
     const { records, problems, problemCount } = map({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '5', body: { stringValue: 'old' } }, { body: { stringValue: 'new' } }] }] }] })
     expect(records.map((r) => [r.service, r.message])).toEqual([['unknown_service', 'new']])

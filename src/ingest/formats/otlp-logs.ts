@@ -1,12 +1,13 @@
 import { MalformedBodyError } from '../../errors.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
-import { ExportLogsServiceRequest, nanosToMicros, type Int64 } from './protos.js'
+import { ExportLogsServiceRequest, int64, nanosToMicros, type Int64 } from './protos.js'
 import { UNKNOWN_SERVICE, type Mapped } from './loki-push.js'
 
 // OTLP logs (ExportLogsServiceRequest) to records. Both encodings meet in one
-// plain shape: the protobuf is decoded and turned into an object with
-// lowerCamelCase keys (64-bit integers as strings, ids as bytes); the JSON
-// mapping already is that object (ids as hex). Unknown fields are ignored.
+// shape with lowerCamelCase keys: the decoded protobuf message (64-bit
+// integers as Longs, ids as bytes, unset fields as prototype defaults) and the
+// JSON mapping (64-bit integers as strings or numbers, ids as hex). Unknown
+// fields are ignored.
 
 const malformed = (what: string): Error => new MalformedBodyError(`the OTLP logs request is not valid: ${what}`)
 
@@ -15,8 +16,9 @@ const MAX_LABEL_VALUE = 1024
 
 export function decodeOtlpProto (body: Buffer): unknown {
   try {
-    const msg = ExportLogsServiceRequest.decode(body)
-    return ExportLogsServiceRequest.toObject(msg, { longs: String, enums: Number })
+    // The decoded message as it is (no toObject copy): its unset fields are
+    // prototype defaults, so the mapping below reads only own, non-null fields.
+    return ExportLogsServiceRequest.decode(body)
   } catch (err) {
     throw malformed(`the protobuf does not decode as ExportLogsServiceRequest (${(err as Error).message})`)
   }
@@ -31,45 +33,51 @@ export function decodeOtlpJson (body: Buffer): unknown {
 }
 
 type Obj = Record<string, unknown>
+/** Where a value is, for error messages; a function when building the text would cost on every record. */
+type Where = string | (() => string)
+const here = (where: Where): string => typeof where === 'string' ? where : where()
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
 
-function list (v: unknown, where: string): unknown[] {
+function list (v: unknown, where: Where): unknown[] {
   if (v === undefined || v === null) return []
-  if (!Array.isArray(v)) throw malformed(`${where} must be an array`)
+  if (!Array.isArray(v)) throw malformed(`${here(where)} must be an array`)
   return v
 }
 
-function obj (v: unknown, where: string): Obj {
+function obj (v: unknown, where: Where): Obj {
   if (v === undefined || v === null) return {}
-  if (!isObj(v)) throw malformed(`${where} must be an object`)
+  if (!isObj(v)) throw malformed(`${here(where)} must be an object`)
   return v
 }
+
+/** Whether `o` holds `key` itself (not as a decoded message's prototype default) with a value. */
+const has = (o: Obj, key: string): boolean => Object.hasOwn(o, key) && o[key] !== undefined && o[key] !== null
 
 /** An AnyValue as a plain value: string, number, boolean, base64 bytes, array, object, or null when empty. */
-export function anyValue (v: unknown, where: string): unknown {
+export function anyValue (v: unknown, where: Where): unknown {
   const o = obj(v, where)
-  if (o.stringValue !== undefined && o.stringValue !== null) return String(o.stringValue)
-  if (o.boolValue !== undefined && o.boolValue !== null) return o.boolValue === true || o.boolValue === 'true'
-  if (o.intValue !== undefined && o.intValue !== null) {
-    const n = Number(o.intValue)
+  if (has(o, 'stringValue')) return String(o.stringValue)
+  if (has(o, 'boolValue')) return o.boolValue === true || o.boolValue === 'true'
+  if (has(o, 'intValue')) {
+    const n = int64(o.intValue as Int64)
     return Number.isSafeInteger(n) ? n : String(o.intValue)
   }
-  if (o.doubleValue !== undefined && o.doubleValue !== null) return Number(o.doubleValue)
-  if (o.bytesValue !== undefined && o.bytesValue !== null) return o.bytesValue instanceof Uint8Array ? Buffer.from(o.bytesValue).toString('base64') : String(o.bytesValue)
-  if (o.arrayValue !== undefined && o.arrayValue !== null) return list(obj(o.arrayValue, where).values, `${where}.arrayValue.values`).map((x, i) => anyValue(x, `${where}[${i}]`))
-  if (o.kvlistValue !== undefined && o.kvlistValue !== null) {
+  if (has(o, 'doubleValue')) return Number(o.doubleValue)
+  if (has(o, 'bytesValue')) return o.bytesValue instanceof Uint8Array ? Buffer.from(o.bytesValue).toString('base64') : String(o.bytesValue)
+  if (has(o, 'arrayValue')) return list(obj(o.arrayValue, where).values, () => `${here(where)}.arrayValue.values`).map((x, i) => anyValue(x, () => `${here(where)}[${i}]`))
+  if (has(o, 'kvlistValue')) {
     const out: Obj = {}
-    for (const kv of keyValues(obj(o.kvlistValue, where).values, `${where}.kvlistValue.values`)) out[kv.key] = kv.value
+    for (const kv of keyValues(obj(o.kvlistValue, where).values, () => `${here(where)}.kvlistValue.values`)) out[kv.key] = kv.value
     return out
   }
   return null
 }
 
-function keyValues (v: unknown, where: string): Array<{ key: string, value: unknown }> {
+function keyValues (v: unknown, where: Where): Array<{ key: string, value: unknown }> {
   return list(v, where).map((kv, i) => {
-    const o = obj(kv, `${where}[${i}]`)
-    if (typeof o.key !== 'string') throw malformed(`${where}[${i}].key must be a string`)
-    return { key: o.key, value: anyValue(o.value, `${where}[${i}].value`) }
+    const o = obj(kv, () => `${here(where)}[${i}]`)
+    if (typeof o.key !== 'string') throw malformed(`${here(where)}[${i}].key must be a string`)
+    return { key: o.key, value: anyValue(o.value, () => `${here(where)}[${i}].value`) }
   })
 }
 
@@ -90,7 +98,8 @@ export const labelName = (key: string): string => {
 }
 
 const hexId = (v: unknown): string => v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'string' ? v.toLowerCase() : ''
-const isZero = (v: unknown): boolean => v === undefined || v === null || v === 0 || v === '0' || v === ''
+const isZero = (v: unknown): boolean => v === undefined || v === null || v === 0 || v === '0' || v === '' ||
+  (typeof v === 'object' && (v as { low?: unknown }).low === 0 && (v as { high?: unknown }).high === 0)
 
 /** Every log record of the request as a record, or what is wrong with it. */
 export function otlpRecords (request: unknown, arrival: number, oldest: number, newest: number, maxListed = 10): Mapped & { total: number } {
@@ -119,11 +128,12 @@ export function otlpRecords (request: unknown, arrival: number, oldest: number, 
     const labels = rest.length === 0 ? null : sortPairs(rest)
     list(resourceLogs.scopeLogs, `${where}.scopeLogs`).forEach((sl, j) => {
       list(obj(sl, `${where}.scopeLogs[${j}]`).logRecords, `${where}.scopeLogs[${j}].logRecords`).forEach((lr, k) => {
-        const at = `${where}.scopeLogs[${j}].logRecords[${k}]`
+        // Where the record is, for error messages: built only when one is needed.
+        const at = (): string => `${where}.scopeLogs[${j}].logRecords[${k}]`
         const r = obj(lr, at)
         total++
-        const body = anyValue(r.body, `${at}.body`)
-        const attributes = flatten(keyValues(r.attributes, `${at}.attributes`))
+        const body = anyValue(r.body, () => `${at()}.body`)
+        const attributes = flatten(keyValues(r.attributes, () => `${at()}.attributes`))
         if (typeof r.severityText === 'string' && r.severityText !== '') attributes.push('severity_text', r.severityText)
         if (!isZero(r.severityNumber)) attributes.push('severity_number', String(r.severityNumber))
         const traceId = hexId(r.traceId)
@@ -141,7 +151,7 @@ export function otlpRecords (request: unknown, arrival: number, oldest: number, 
         }
         const problem = recordProblem(record, oldest, newest)
         if (problem === null) records.push(record)
-        else if (problemCount++ < maxListed) problems.push(`${at}: ${problem}`)
+        else if (problemCount++ < maxListed) problems.push(`${at()}: ${problem}`)
       })
     })
   })

@@ -50,10 +50,16 @@ export const RpcStatus = root.lookupType('google.rpc.Status')
 /** A protobuf 64-bit integer as protobufjs gives it (a Long, or a number), or a JSON one (string or number). */
 export type Int64 = number | string | { toString: () => string }
 
+/** A Long as protobufjs decodes 64-bit fields: two 32-bit halves. */
+interface LongBits { low: number, high: number, unsigned: boolean }
+const isLong = (v: object): v is LongBits => typeof (v as LongBits).low === 'number' && typeof (v as LongBits).high === 'number'
+
 /** A signed 64-bit integer as a number (exact up to 2^53); NaN when it is not an integer. */
 export function int64 (v: Int64 | null | undefined): number {
   if (v === null || v === undefined) return 0
   if (typeof v === 'number') return Number.isInteger(v) ? v : NaN
+  // A Long within ±2^53 (every timestamp in seconds): its halves, without the text.
+  if (typeof v === 'object' && isLong(v) && v.high >= (v.unsigned ? 0 : -0x200000) && v.high < 0x200000) return v.high * 2 ** 32 + (v.low >>> 0)
   const text = v.toString()
   return /^-?\d{1,20}$/.test(text) ? Number(text) : NaN
 }
@@ -62,6 +68,11 @@ export function int64 (v: Int64 | null | undefined): number {
 export function nanosToMicros (ns: Int64 | null | undefined): number {
   if (ns === null || ns === undefined) return NaN
   if (typeof ns === 'number') return Number.isFinite(ns) && ns >= 0 ? Math.floor(ns / 1000) : NaN
+  if (typeof ns === 'object' && isLong(ns) && (ns.unsigned || ns.high >= 0)) {
+    // ns = high·2^32 + low, and 2^32 = 4294967·1000 + 296: every product stays exact.
+    const high = ns.high >>> 0
+    return high * 4294967 + Math.floor((high * 296 + (ns.low >>> 0)) / 1000)
+  }
   const text = ns.toString()
   if (!/^\d{1,20}$/.test(text)) return NaN
   return text.length <= 3 ? 0 : Number(text.slice(0, -3))
