@@ -45,15 +45,24 @@ export class BatchBuilder {
     }
   }
 
+  /**
+   * The batch, its four number columns views of one ArrayBuffer (ts, seq,
+   * streamIdx, attrCount, in that order), so posting it transfers one buffer
+   * rather than four. A single-entry POST pays postMessage per request: one
+   * buffer took 8 µs to post where four took 14 (a worker echo loop on this
+   * 2-core machine).
+   */
   build (): IngestBatch {
-    return {
-      streams: this.streams,
-      streamIdx: Uint32Array.from(this.idx),
-      ts: Float64Array.from(this.ts),
-      seq: Float64Array.from(this.seq),
-      messages: this.messages,
-      attrCount: Uint8Array.from(this.attrCount),
-      attrs: this.attrs
-    }
+    const n = this.ts.length
+    const buffer = new ArrayBuffer(n * (8 + 8 + 4 + 1))
+    const ts = new Float64Array(buffer, 0, n)
+    const seq = new Float64Array(buffer, 8 * n, n)
+    const streamIdx = new Uint32Array(buffer, 16 * n, n)
+    const attrCount = new Uint8Array(buffer, 20 * n, n)
+    ts.set(this.ts)
+    seq.set(this.seq)
+    streamIdx.set(this.idx)
+    attrCount.set(this.attrCount)
+    return { streams: this.streams, streamIdx, ts, seq, messages: this.messages, attrCount, attrs: this.attrs }
   }
 }

@@ -197,7 +197,8 @@ export class ShardClient {
   private async sendBatch (builder: BatchBuilder): Promise<number[]> {
     const batch = builder.build()
     try {
-      const reply = await this.call({ type: 'ingest', batch }, [batch.ts.buffer, batch.seq.buffer, batch.streamIdx.buffer, batch.attrCount.buffer])
+      // The number columns share one buffer (BatchBuilder.build).
+      const reply = await this.call({ type: 'ingest', batch }, [batch.ts.buffer])
       if (reply.type !== 'stored') throw new Error(`shard ${this.init.shard} answered ingest with ${reply.type}`)
       return reply.full
     } finally {

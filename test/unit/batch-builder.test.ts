@@ -1,3 +1,4 @@
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import type { LogRecord } from '../../src/ingest/record.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
@@ -34,12 +35,22 @@ describe('BatchBuilder', () => {
     expect(batch.attrs).toEqual(['k', 'v', 'k2', 'v2', 'x', 'y'])
   })
 
-  it('builds typed arrays with their own buffers, safe to transfer', () => {
+  it('builds the number columns as views of one buffer of their own, which one transfer moves whole', () => {
     const b = new BatchBuilder()
-    b.add(rec('api', 1, 'x'), 1)
+    b.add(rec('api', 1, 'x'), 7)
+    b.add(rec('db', 2, 'y'), 8)
     const batch = b.build()
-    expect(batch.ts.buffer).not.toBe(batch.seq.buffer)
-    expect(batch.ts.buffer.byteLength).toBe(8)
-    expect(batch.streamIdx.buffer.byteLength).toBe(4)
+    const { buffer } = batch.ts
+    for (const column of [batch.seq, batch.streamIdx, batch.attrCount]) expect(column.buffer).toBe(buffer)
+    expect(buffer.byteLength).toBe(2 * (8 + 8 + 4 + 1))
+    const { port1, port2 } = new MessageChannel()
+    port1.postMessage(batch, [buffer])
+    const received = receiveMessageOnPort(port2)!.message as typeof batch
+    port1.close()
+    expect(buffer.byteLength).toBe(0) // detached: it moved
+    expect(Array.from(received.ts)).toEqual([1, 2])
+    expect(Array.from(received.seq)).toEqual([7, 8])
+    expect(Array.from(received.streamIdx)).toEqual([0, 1])
+    expect(Array.from(received.attrCount)).toEqual([0, 0])
   })
 })
