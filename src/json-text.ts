@@ -18,6 +18,11 @@ export function jsonString (s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`
 }
 
+/** The text of an escaped string (what jsonEscape made). */
+export function jsonUnescapeString (s: string): string {
+  return s.includes('\\') ? JSON.parse(`"${s}"`) as string : s
+}
+
 /** The text inside a JSON string literal (without the quotes), given as UTF-8 bytes. */
 export function jsonUnescape (bytes: Uint8Array, from: number, to: number): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

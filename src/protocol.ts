@@ -5,6 +5,7 @@
 // Entries travel as columns: one typed array per numeric field and one array
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
+import type { LogSelection } from './logql/ast.js'
 import type { RenderFormat } from './query/render/index.js'
 
 /** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
@@ -82,6 +83,8 @@ export interface ShardQuery {
   maxBytes: number
   /** How entries are rendered (src/query/render/); absent: the native GET /logs JSON. */
   format?: RenderFormat
+  /** A LogQL log query's stream selector and filters (src/logql/); absent: services, contains and attrs alone. */
+  select?: LogSelection
   /** Epoch ms after which the shard gives up (QUERY_TIMEOUT); absent: no deadline. */
   deadline?: number
   /** Most entries the shard may look at before giving up (QUERY_MAX_SCAN); absent: no cap. */

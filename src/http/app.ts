@@ -5,12 +5,13 @@ import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../erro
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { describeError, errorAnswer, json, type Answer, type HttpError } from './answer.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
 import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
+import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString } from './query-string.js'
 import { clientGone, send } from './send.js'
@@ -88,6 +89,30 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/v1/logs', methodNotAllowed('POST'))
 
+  // Loki's query API (Grafana's Loki data source): errors in Loki's JSON shape.
+  const lokiQuery = (run: typeof queryRange): RequestHandler => async (req, res) => {
+    let answer: LokiAnswer
+    try {
+      const flags = String(req.headers['x-loki-response-encoding-flags'] ?? '')
+      // Loki takes the parameters as a form body too (logcli and Grafana may POST them).
+      const form = req.method === 'POST' && typeof req.body === 'object' && req.body !== null ? req.body as Record<string, unknown> : {}
+      answer = await run({ ...(req.query as Record<string, unknown>), ...form }, router, settings, flags, clientGone(res))
+    } catch (err) {
+      const e = describeError(err as HttpError, settings.maxBody, log, { method: req.method, url: req.originalUrl })
+      answer = lokiQueryError(e.status, e.message)
+      for (const k in e.headers) res.setHeader(k, e.headers[k]!)
+    }
+    send(res, { status: answer.status, body: answer.body })
+  }
+  for (const [path, run] of [['/loki/api/v1/query_range', queryRange], ['/loki/api/v1/query', queryInstant]] as const) {
+    app.get(path, ...guard(policy.checkQuery), lokiQuery(run))
+    app.post(path, ...guard(policy.checkQuery), express.urlencoded({ extended: false, limit: '64kb' }), lokiQuery(run))
+  }
+  app.get('/loki/api/v1/status/buildinfo', ...guard(policy.checkQuery), route(() => {
+    const info = buildInfo(LOKI_API_VERSION)
+    return json(info.status, info.body)
+  }))
+
   app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
@@ -97,7 +122,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, POST /v1/logs, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, GET /loki/api/v1/query_range, GET /loki/api/v1/query, GET /loki/api/v1/status/buildinfo, POST /v1/logs, GET /services, GET /healthz`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {

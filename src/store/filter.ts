@@ -1,4 +1,5 @@
-import { jsonEscape, jsonUnescape } from '../json-text.js'
+import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../json-text.js'
+import type { CompiledSelection } from '../logql/match.js'
 import type { BlockView } from './block.js'
 import type { Stream } from './stream.js'
 
@@ -16,6 +17,39 @@ export interface EntryFilter {
 
 export const MATCH_ALL: EntryFilter = {
   matches: () => true
+}
+
+/**
+ * A LogQL selection's entry filter (line filters, label filters) after
+ * `base`: the line is decoded from its escaped bytes, and a label is looked
+ * up in the stream's labels (service included) and then the entry's
+ * attributes, decoded only when asked for.
+ */
+export function selectionFilter (base: EntryFilter, entry: NonNullable<CompiledSelection['entry']>): EntryFilter {
+  let stream: Stream | null = null
+  let view: BlockView | null = null
+  let at = 0
+  const label = (name: string): string => {
+    if (name === 'service') return stream!.service
+    const fromStream = stream!.labels.length > 0 ? stream!.label(name) : undefined
+    if (fromStream !== undefined) return fromStream
+    const v = view!
+    if (v.attrEnd === null) return ''
+    const key = jsonEscape(name)
+    for (let p = at === 0 ? 0 : v.attrEnd[at - 1]!; p < v.attrEnd[at]!; p++) {
+      if (v.dict[v.attrKey[p]!] === key) return jsonUnescapeString(v.dict[v.attrVal[p]!]!)
+    }
+    return ''
+  }
+  return {
+    matches (s, v, i) {
+      if (!base.matches(s, v, i)) return false
+      stream = s
+      view = v
+      at = i
+      return entry(jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!), label)
+    }
+  }
 }
 
 interface Needle { key: string, value: string, keyEsc: string, valueEsc: string }

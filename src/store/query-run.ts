@@ -2,10 +2,11 @@ import type { QueryPart, ShardQuery } from '../protocol.js'
 import { RENDERERS } from '../query/render/index.js'
 import type { EntryRenderer } from '../query/render/renderer.js'
 import type { Budget } from './budget.js'
-import { entryFilter, type EntryFilter } from './filter.js'
+import { compileSelection, type CompiledSelection } from '../logql/match.js'
+import { entryFilter, selectionFilter, type EntryFilter } from './filter.js'
 import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js'
 import type { QueryRun } from './store.js'
-import { slotOf, type StreamSlot } from './stream.js'
+import { slotOf, type Stream, type StreamSlot } from './stream.js'
 
 /** What a query reads from the store: the slots in a range and the stream-slots in one. */
 export interface SlotIndex {
@@ -25,9 +26,21 @@ export class Query implements QueryRun {
   private readonly lo: Bound
   private readonly hi: Bound
   private readonly filter: EntryFilter
+  /** A LogQL selection's stream test, remembered per stream; null without a selection. */
+  private readonly streamTest: ((stream: Stream) => boolean) | null = null
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
+    if (q.select !== undefined) {
+      const compiled: CompiledSelection = compileSelection(q.select)
+      if (compiled.entry !== null) this.filter = selectionFilter(this.filter, compiled.entry)
+      const seen = new Map<Stream, boolean>()
+      this.streamTest = (stream) => {
+        let ok = seen.get(stream)
+        if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => name === 'service' ? stream.service : stream.label(name) ?? ''))
+        return ok
+      }
+    }
     this.renderer = RENDERERS[q.format ?? 'native']()
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
@@ -38,7 +51,7 @@ export class Query implements QueryRun {
   private openSlot (id: number): CursorHeap | null {
     const parts = this.store.partsIn(id, this.q.services)
     const cursors: Cursor[] = []
-    for (const part of parts) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
+    for (const part of parts) if (this.streamTest === null || this.streamTest(part.stream)) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
     return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
   }
 

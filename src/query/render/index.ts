@@ -1,3 +1,4 @@
+import { LokiJsonRenderer } from './loki-json.js'
 import { NativeJsonRenderer } from './native-json.js'
 import type { EntryRenderer } from './renderer.js'
 
@@ -6,7 +7,8 @@ import type { EntryRenderer } from './renderer.js'
 // module and one line here.
 
 export const RENDERERS = {
-  native: () => new NativeJsonRenderer()
+  native: () => new NativeJsonRenderer(),
+  loki: () => new LokiJsonRenderer()
 } satisfies Record<string, () => EntryRenderer>
 
 export type RenderFormat = keyof typeof RENDERERS

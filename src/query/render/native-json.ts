@@ -1,7 +1,7 @@
 import type { BlockView } from '../../store/block.js'
 import type { Stream } from '../../store/stream.js'
-import { ByteWriter } from '../../store/bytes.js'
 import type { EntryRenderer } from './renderer.js'
+import { giveBack, takeScratch } from './scratch.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 
 // GET /logs entries as JSON objects:
@@ -9,28 +9,14 @@ import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 // "attributes" holds the stream's labels other than service, then the entry's
 // own attributes, and is left out when there are neither.
 
-/**
- * Scratch space shared by the renderers of this thread, so a page is written
- * into one buffer and copied out once. It is let go after a large page, so
- * one big answer does not pin its size for the life of the thread.
- */
-let scratch: ByteWriter | null = null
-const KEEP_SCRATCH_BYTES = 1024 * 1024
-
 const SERVICE = Buffer.from('{"service":')
 const TIMESTAMP = Buffer.from(',"timestamp":"')
 const MESSAGE = Buffer.from('","message":"')
 const ATTRIBUTES = Buffer.from('","attributes":{')
 
 export class NativeJsonRenderer implements EntryRenderer {
-  private readonly w: ByteWriter
+  private readonly w = takeScratch()
   private readonly ends: number[] = []
-
-  constructor () {
-    this.w = scratch ?? new ByteWriter(256 * 1024)
-    scratch = null
-    this.w.length = 0
-  }
 
   get bytes (): number { return this.w.length }
 
@@ -74,9 +60,6 @@ export class NativeJsonRenderer implements EntryRenderer {
   }
 
   finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
-    const body = new Uint8Array(this.w.length)
-    body.set(this.w.buf.subarray(0, this.w.length))
-    if (this.w.buf.length <= KEEP_SCRATCH_BYTES) scratch = this.w
-    return { body, ends: Uint32Array.from(this.ends) }
+    return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
   }
 }

@@ -1,0 +1,173 @@
+import { BadQueryError } from '../errors.js'
+import type { LogQuery, ScalarExpr } from '../logql/ast.js'
+import { compileSelection } from '../logql/match.js'
+import { parseLogql } from '../logql/parse.js'
+import { renderPage } from '../query/page.js'
+import type { Settings } from '../settings.js'
+import type { ShardRouter } from '../shards/router.js'
+import { nowUs, parseTimestamp } from '../timestamp.js'
+
+// Loki's query API, as far as Grafana's Loki data source and logcli need it
+// for log queries: /loki/api/v1/query_range and /loki/api/v1/query run a
+// LogQL log query on the shards (src/logql/) and answer `streams`;
+// arithmetic on numbers and vector() (Grafana's "Save & test" sends
+// `vector(1)+vector(1)`) answers `vector` or `scalar`. Errors are Loki's
+// JSON error shape with status 400.
+
+/** Loki's default and largest page of a log query. */
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 5000
+const HOUR_US = 3_600_000_000
+
+export interface LokiAnswer { status: number, body: string }
+
+type Raw = Record<string, unknown>
+
+const param = (raw: Raw, name: string): string | undefined => {
+  const v = raw[name]
+  if (v === undefined) return undefined
+  if (Array.isArray(v)) throw new BadQueryError(`${name} was given more than once; give it once`)
+  return String(v)
+}
+
+/**
+ * A time parameter in epoch µs: RFC 3339, or a Unix time as Loki's API
+ * documents it, integers in nanoseconds and decimals in seconds
+ * (`1700000000.5`).
+ */
+export function lokiTime (raw: Raw, name: string, fallback: number): number {
+  const v = param(raw, name)
+  if (v === undefined || v === '') return fallback
+  if (/^\d{1,19}$/.test(v)) return v.length <= 3 ? 0 : Number(v.slice(0, -3))
+  if (/^\d{1,12}\.\d*$/.test(v)) return Math.round(Number(v) * 1e6)
+  const us = parseTimestamp(v)
+  if (Number.isNaN(us)) throw new BadQueryError(`${name} must be a Unix time in nanoseconds, seconds with a decimal point, or RFC 3339; got ${JSON.stringify(v.slice(0, 40))}`)
+  return us
+}
+
+function limitOf (raw: Raw): number {
+  const v = param(raw, 'limit')
+  if (v === undefined || v === '') return DEFAULT_LIMIT
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new BadQueryError(`limit must be a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(v)}`)
+  if (n > MAX_LIMIT) throw new BadQueryError(`limit is larger than the most entries a query may return (${MAX_LIMIT})`)
+  return n
+}
+
+function descendingOf (raw: Raw): boolean {
+  const v = (param(raw, 'direction') ?? 'backward').toLowerCase()
+  if (v !== 'backward' && v !== 'forward') throw new BadQueryError(`direction must be forward or backward; got ${JSON.stringify(v)}`)
+  return v === 'backward'
+}
+
+function queryText (raw: Raw): string {
+  const q = param(raw, 'query')
+  if (q === undefined) throw new BadQueryError('query is missing; give a LogQL query such as {service="api"}')
+  return q
+}
+
+const success = (data: unknown): LokiAnswer => ({ status: 200, body: JSON.stringify({ status: 'success', data }) })
+
+/** An error of a query route in Loki's shape. */
+export function lokiQueryError (status: number, message: string): LokiAnswer {
+  return { status, body: JSON.stringify({ status: 'error', errorType: status === 400 ? 'bad_data' : 'internal', error: message }) }
+}
+
+/** GET /loki/api/v1/query_range */
+export async function queryRange (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+  const query = parseLogql(queryText(raw))
+  const now = nowUs()
+  const end = lokiTime(raw, 'end', now)
+  const start = lokiTime(raw, 'start', end - HOUR_US)
+  if (query.kind === 'scalar') return scalarAnswer(query.expr, end, 'matrix')
+  return await logAnswer(query, start, end, raw, router, settings, flags, signal)
+}
+
+/** GET /loki/api/v1/query: an instant query at `time`; a log query looks back one hour from it, as query_range does by default. */
+export async function queryInstant (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+  const query = parseLogql(queryText(raw))
+  const time = lokiTime(raw, 'time', nowUs())
+  if (query.kind === 'scalar') return scalarAnswer(query.expr, time, 'vector')
+  return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, signal)
+}
+
+/**
+ * The Loki version whose API this server answers as, in buildinfo: Grafana
+ * turns features on and off by it, so it names the Loki API level (3.x:
+ * structured metadata, categorize-labels), not this server's own version.
+ */
+export const LOKI_API_VERSION = '3.0.0'
+
+/** What Grafana reads to tell which Loki it talks to. */
+export function buildInfo (version: string): LokiAnswer {
+  return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
+}
+
+function evaluate (e: ScalarExpr): { value: number, vector: boolean } {
+  if (e.kind === 'number') return { value: e.value, vector: e.vector }
+  const l = evaluate(e.left)
+  const r = evaluate(e.right)
+  const ops = { '+': l.value + r.value, '-': l.value - r.value, '*': l.value * r.value, '/': l.value / r.value, '%': l.value % r.value, '^': l.value ** r.value }
+  return { value: ops[e.op], vector: l.vector || r.vector }
+}
+
+/** Prometheus prints sample values as Go does: NaN, +Inf, -Inf, or the shortest number. */
+const sampleText = (v: number): string => Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v)
+
+function scalarAnswer (expr: ScalarExpr, atUs: number, kind: 'vector' | 'matrix'): LokiAnswer {
+  const { value, vector } = evaluate(expr)
+  const seconds = Math.floor(atUs / 1000) / 1000
+  const text = sampleText(value)
+  if (!vector) return success({ resultType: 'scalar', result: [seconds, text] })
+  return kind === 'vector'
+    ? success({ resultType: 'vector', result: [{ metric: {}, value: [seconds, text] }] })
+    : success({ resultType: 'matrix', result: [{ metric: {}, values: [[seconds, text]] }] })
+}
+
+interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
+
+async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+  if (start > end) throw new BadQueryError('start is after end; give a start before the end')
+  // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
+  compileSelection(query.selection)
+  const limit = limitOf(raw)
+  const descending = descendingOf(raw)
+  const { selector } = query.selection
+  // A selector that names one service exactly goes to that service's shard only.
+  const exact = selector.filter((m) => m.name === 'service' && m.op === '=').map((m) => m.value)
+  const parts = await router.query({
+    services: exact.length > 0 ? [exact[0]!] : null,
+    start,
+    end,
+    descending,
+    limit,
+    after: null,
+    contains: null,
+    attrs: [],
+    format: 'loki',
+    select: query.selection
+  }, signal)
+  const page = JSON.parse(Buffer.concat(renderPage(parts, descending, limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
+  const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
+  const streams = new Map<string, { stream: Record<string, string>, values: unknown[][] }>()
+  for (const e of page.logs) {
+    // Without categorize-labels, structured metadata joins the stream's labels, as Loki answers.
+    const labels = applyLabelStages(categorize || e.m === undefined ? e.l : { ...e.l, ...e.m }, query.labelStages)
+    const key = JSON.stringify(labels)
+    let s = streams.get(key)
+    if (s === undefined) streams.set(key, s = { stream: labels, values: [] })
+    s.values.push(categorize ? [e.t, e.s, e.m === undefined ? {} : { structuredMetadata: e.m }] : [e.t, e.s])
+  }
+  const data: Record<string, unknown> = { resultType: 'streams', result: [...streams.values()] }
+  if (categorize) data.encodingFlags = ['categorize-labels']
+  return success(data)
+}
+
+function applyLabelStages (labels: Record<string, string>, stages: LogQuery['labelStages']): Record<string, string> {
+  let out = labels
+  for (const stage of stages) {
+    const names = new Set(stage.names)
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => names.has(k) === (stage.kind === 'keep')))
+  }
+  return out
+}

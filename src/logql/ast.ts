@@ -1,0 +1,47 @@
+// The LogQL subset this server runs, as plain data: it is built on the front
+// thread (parse.ts) and the part that selects entries (LogSelection) travels
+// to the shards inside a ShardQuery, so it holds nothing but strings, arrays
+// and objects.
+
+export type MatchOp = '=' | '!=' | '=~' | '!~'
+
+/** `name op "value"`: a stream selector matcher or a label filter. Regexes are anchored at both ends, as in Loki. */
+export interface LabelMatcher { name: string, op: MatchOp, value: string }
+
+/**
+ * A line filter: `|= "a"`, `!= "a"`, `|~ "re"`, `!~ "re"`. With `or`
+ * (`|= "a" or "b"`) a line passes a positive filter when any value matches,
+ * and a negative one when none does. Regexes match anywhere in the line.
+ */
+export interface LineFilter { op: '|=' | '!=' | '|~' | '!~', values: string[] }
+
+/** A label filter expression: matchers joined by `and` (also `,` or a space) and `or`. */
+export type LabelExpr =
+  | { kind: 'match', matcher: LabelMatcher }
+  | { kind: 'and' | 'or', left: LabelExpr, right: LabelExpr }
+
+/** What the shards run for a log query: which streams, then which of their entries. */
+export interface LogSelection {
+  /** The stream selector; `service` is matched like any other label. */
+  selector: LabelMatcher[]
+  lines: LineFilter[]
+  /** Each must hold; the labels an entry is matched on are its stream's labels, its service and its attributes. */
+  labels: LabelExpr[]
+}
+
+/** A log query: the selection, then what is done to the labels of each result stream (on the front). */
+export interface LogQuery {
+  kind: 'log'
+  selection: LogSelection
+  /** `| drop a, b` / `| keep a, b`, in order. */
+  labelStages: Array<{ kind: 'drop' | 'keep', names: string[] }>
+}
+
+/** A query of numbers alone: literals, vector(n), and arithmetic on them (Grafana's "Save & test" sends `vector(1)+vector(1)`). */
+export type ScalarExpr =
+  | { kind: 'number', value: number, vector: boolean }
+  | { kind: 'binary', op: '+' | '-' | '*' | '/' | '%' | '^', left: ScalarExpr, right: ScalarExpr }
+
+export interface ScalarQuery { kind: 'scalar', expr: ScalarExpr }
+
+export type Query = LogQuery | ScalarQuery

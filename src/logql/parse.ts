@@ -1,0 +1,222 @@
+import { parser } from '@grafana/lezer-logql'
+import type { SyntaxNode } from '@lezer/common'
+import { BadQueryError } from '../errors.js'
+import { labelPredicate } from './match.js'
+import type { LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, Query, ScalarExpr } from './ast.js'
+
+// LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
+// (@grafana/lezer-logql, what Grafana's query editor parses with). The tree
+// is walked by node name; anything the grammar accepts that this server does
+// not run is refused with a 400 that names it, and a syntax error names the
+// place where the text stops making sense.
+
+/** Longest query accepted, in characters. */
+export const MAX_QUERY_LENGTH = 16 * 1024
+
+const bad = (message: string): Error => new BadQueryError(message)
+
+const MATCH_OPS: Record<string, MatchOp> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' }
+const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' }
+const ARITHMETIC: Record<string, Extract<ScalarExpr, { kind: 'binary' }>['op']> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
+
+/** What a user would call the construct a node stands for, for "not supported" errors. */
+const NAMES: Record<string, string> = {
+  LabelParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
+  JsonExpressionParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
+  LogfmtExpressionParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
+  LogfmtParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
+  UnwrapExpr: '| unwrap',
+  LineFormatExpr: '| line_format',
+  LabelFormatExpr: '| label_format',
+  DecolorizeExpr: '| decolorize',
+  DistinctFilter: '| distinct',
+  RangeAggregationExpr: 'range aggregations (count_over_time, rate, …)',
+  VectorAggregationExpr: 'vector aggregations (sum, count, topk, …)',
+  LabelReplaceExpr: 'label_replace',
+  FilterOp: 'ip() line filters',
+  PipePattern: 'pattern line filters (|>, !>)',
+  NumberFilter: 'numeric label filters (>, >=, <, <=, ==)',
+  UnitFilter: 'duration and bytes label filters',
+  IpLabelFilter: 'ip() label filters',
+  BinOpModifier: 'bool, on(), ignoring() and group_left/right modifiers',
+  Offset: 'offset'
+}
+
+class Walker {
+  constructor (private readonly text: string) {}
+
+  of (node: SyntaxNode): string { return this.text.slice(node.from, node.to) }
+
+  unsupported (node: SyntaxNode): Error {
+    const what = NAMES[node.name] ?? node.name
+    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, and arithmetic on numbers and vector()`)
+  }
+
+  kids (node: SyntaxNode): SyntaxNode[] {
+    const out: SyntaxNode[] = []
+    for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c)
+    return out
+  }
+
+  one (node: SyntaxNode, name: string): SyntaxNode {
+    const found = node.getChild(name)
+    if (found === null) throw this.unsupported(node)
+    return found
+  }
+
+  /** A Go string literal: "…" with escapes, or `…` raw. */
+  string (node: SyntaxNode): string {
+    const raw = this.of(node)
+    if (raw.startsWith('`')) return raw.slice(1, -1)
+    try {
+      // Go's escapes are JSON's plus \a \v \' and octal/hex forms; the common ones are JSON's.
+      return JSON.parse(raw.replace(/\\'/g, "'").replace(/\\a/g, '\\u0007').replace(/\\v/g, '\\u000b').replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1')) as string
+    } catch {
+      throw bad(`the string ${raw.slice(0, 60)} has an escape this server does not read; use \\n, \\t, \\", \\\\ or \\uXXXX`)
+    }
+  }
+
+  matcher (node: SyntaxNode): LabelMatcher {
+    const [name, op, value] = this.kids(node)
+    if (name?.name !== 'Identifier' || op === undefined || value?.name !== 'String') throw this.unsupported(node)
+    const match = MATCH_OPS[op.name]
+    if (match === undefined) throw this.unsupported(op)
+    return { name: this.of(name), op: match, value: this.string(value) }
+  }
+
+  /** Nodes of `name` in a left-recursive list (Matchers(Matchers(Matcher), Matcher) and the like), in order. */
+  list (node: SyntaxNode, listName: string, itemName: string): SyntaxNode[] {
+    const out: SyntaxNode[] = []
+    for (const c of this.kids(node)) {
+      if (c.name === listName) out.push(...this.list(c, listName, itemName))
+      else if (c.name === itemName) out.push(c)
+    }
+    return out
+  }
+
+  lineFilter (node: SyntaxNode): LineFilter {
+    const filter = this.one(node, 'Filter')
+    const opNode = filter.firstChild
+    const op = opNode === null ? undefined : LINE_OPS[opNode.name]
+    if (op === undefined || opNode === null) throw this.unsupported(opNode ?? node)
+    const fop = node.getChild('FilterOp')
+    if (fop !== null) throw this.unsupported(fop)
+    const values: string[] = []
+    const collect = (n: SyntaxNode): void => {
+      for (const c of this.kids(n)) {
+        if (c.name === 'String') values.push(this.string(c))
+        else if (c.name === 'OrFilter') collect(c)
+      }
+    }
+    collect(node)
+    if (values.length === 0) throw this.unsupported(node)
+    return { op, values }
+  }
+
+  labelExpr (node: SyntaxNode): LabelExpr {
+    const kids = this.kids(node)
+    const exprs = kids.filter((c) => c.name === 'LabelFilter')
+    if (exprs.length === 0) {
+      const first = kids[0]
+      if (first?.name !== 'Matcher') throw this.unsupported(first ?? node)
+      return { kind: 'match', matcher: this.matcher(first) }
+    }
+    if (exprs.length === 1) return this.labelExpr(exprs[0]!)
+    const kind = kids.some((c) => c.name === 'Or') ? 'or' : 'and'
+    return { kind, left: this.labelExpr(exprs[0]!), right: this.labelExpr(exprs[1]!) }
+  }
+
+  names (node: SyntaxNode, listName: string, itemName: string): string[] {
+    return this.list(node, listName, itemName).map((item) => {
+      const first = item.firstChild
+      if (first?.name !== 'Identifier') throw bad(`drop and keep take label names only (at "${this.of(item)}")`)
+      return this.of(first)
+    })
+  }
+
+  logQuery (node: SyntaxNode): LogQuery {
+    const selectorNode = this.one(node, 'Selector')
+    const selector = this.list(this.one(selectorNode, 'Matchers'), 'Matchers', 'Matcher').map((m) => this.matcher(m))
+    if (!selector.some((m) => !matchesEmpty(m))) {
+      throw bad('the stream selector needs at least one matcher that does not match the empty value, such as {service="api"} (as Loki requires)')
+    }
+    const query: LogQuery = { kind: 'log', selection: { selector, lines: [], labels: [] }, labelStages: [] }
+    const pipeline = node.getChild('PipelineExpr')
+    const stages = pipeline === null ? [] : this.list(pipeline, 'PipelineExpr', 'PipelineStage')
+    for (const stage of stages) {
+      for (const c of this.kids(stage)) {
+        if (c.name === 'Pipe') continue
+        if (c.name === 'LineFilters') {
+          for (const f of this.list(c, 'LineFilters', 'LineFilter')) query.selection.lines.push(this.lineFilter(f))
+        } else if (c.name === 'LabelFilter') {
+          if (query.labelStages.length > 0) throw bad('label filters after drop or keep are not supported; filter first')
+          query.selection.labels.push(this.labelExpr(c))
+        } else if (c.name === 'DropLabelsExpr') {
+          query.labelStages.push({ kind: 'drop', names: this.names(this.one(c, 'DropLabels'), 'DropLabels', 'DropLabel') })
+        } else if (c.name === 'KeepLabelsExpr') {
+          query.labelStages.push({ kind: 'keep', names: this.names(this.one(c, 'KeepLabels'), 'KeepLabels', 'KeepLabel') })
+        } else {
+          throw this.unsupported(c)
+        }
+      }
+    }
+    return query
+  }
+
+  scalar (node: SyntaxNode): ScalarExpr {
+    switch (node.name) {
+      case 'Expr':
+      case 'MetricExpr': {
+        const kids = this.kids(node)
+        if (kids.length !== 1) throw this.unsupported(node)
+        return this.scalar(kids[0]!)
+      }
+      case 'LiteralExpr': {
+        const negative = node.getChild('Sub') !== null
+        const value = Number(this.of(this.one(node, 'Number')))
+        return { kind: 'number', value: negative ? -value : value, vector: false }
+      }
+      case 'VectorExpr':
+        return { kind: 'number', value: Number(this.of(this.one(node, 'Number'))), vector: true }
+      case 'BinOpExpr': {
+        const [left, op, modifier, right] = this.kids(node)
+        if (left === undefined || op === undefined || right === undefined) throw this.unsupported(node)
+        if (modifier !== undefined && modifier.name === 'BinOpModifier' && modifier.to > modifier.from) throw this.unsupported(modifier)
+        const arithmetic = ARITHMETIC[op.name]
+        if (arithmetic === undefined) throw bad(`the operator "${this.of(op)}" is not supported here; arithmetic (+ - * / % ^) on numbers and vector() is`)
+        return { kind: 'binary', op: arithmetic, left: this.scalar(left), right: this.scalar(right) }
+      }
+      default:
+        throw this.unsupported(node)
+    }
+  }
+}
+
+/** Whether a matcher accepts a label that is absent (the empty value): Loki wants at least one that does not. */
+export function matchesEmpty (m: LabelMatcher): boolean {
+  return labelPredicate(m)('')
+}
+
+/** Parses `text`; BadQueryError (400) names what is wrong or not supported. */
+export function parseLogql (text: string): Query {
+  if (text.trim() === '') throw bad('the query is empty; give a LogQL query such as {service="api"} |= "error"')
+  if (text.length > MAX_QUERY_LENGTH) throw bad(`the query is longer than ${MAX_QUERY_LENGTH} characters`)
+  const tree = parser.parse(text)
+  let error: SyntaxNode | null = null
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError && error === null) error = n.node
+      return error === null
+    }
+  })
+  if (error !== null) {
+    const at = (error as SyntaxNode).from
+    throw bad(`syntax error at character ${at + 1} of the query, near "${text.slice(Math.max(0, at - 20), at + 20)}"`)
+  }
+  const w = new Walker(text)
+  const expr = tree.topNode.getChild('Expr')
+  const inner = expr?.firstChild
+  if (expr === null || inner === null || inner === undefined) throw bad('the query is not a LogQL expression')
+  if (inner.name === 'LogExpr') return w.logQuery(inner)
+  return { kind: 'scalar', expr: w.scalar(expr) }
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestServer, type RunningServer } from './helpers.js'
+
+// Loki's query API over HTTP against the real sharded server: the exact
+// request Grafana's "Save & test" makes, LogQL log queries through
+// query_range and query (selectors, line filters, label filters on stream
+// labels and structured metadata, drop/keep, direction and limit), and 400s
+// in Loki's error shape that name what is wrong or not supported. Entries go
+// in through Loki push (JSON), so labels and metadata are Loki's own.
+
+let server: RunningServer
+let url: string
+const baseMs = Date.now() - 60_000 // a minute ago
+/** The time of entry k in ns, as text (ns past 2^53 are not exact as numbers). */
+const ns = (k: number): string => `${baseMs + k}000000`
+
+beforeAll(async () => {
+  server = await startTestServer({ shards: 2 })
+  url = server.url
+  const streams = [
+    { stream: { service: 'api', env: 'prod' }, values: [[ns(1), 'GET /orders 200'], [ns(3), 'GET /orders 500 error', { level: 'error', region: 'eu-west' }], [ns(5), 'POST /pay 201']] },
+    { stream: { service: 'api', env: 'dev' }, values: [[ns(2), 'GET /orders 404', { level: 'warn', region: 'us-east' }]] },
+    { stream: { service: 'db', env: 'prod' }, values: [[ns(4), 'slow query error took 2s', { level: 'error', region: 'eu-north' }]] },
+    { stream: { app: 'worker' }, values: [[ns(6), 'a'.repeat(30_000)]] }
+  ]
+  const res = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams }) })
+  expect(res.status).toBe(204)
+})
+afterAll(async () => { await server.close() })
+
+interface Streams { status: string, data: { resultType: string, result: Array<{ stream: Record<string, string>, values: unknown[][] }>, encodingFlags?: string[] } }
+
+async function get (path: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {
+  const res = await fetch(`${url}${path}?${new URLSearchParams(params).toString()}`, { headers })
+  return { status: res.status, body: await res.json() }
+}
+
+const range = async (query: string, more: Record<string, string> = {}): Promise<Streams> => {
+  const res = await get('/loki/api/v1/query_range', { query, start: ns(0), end: ns(100), ...more })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  return res.body as Streams
+}
+
+/** Every line of a streams answer, oldest first across its streams. */
+const lines = (r: Streams): string[] => r.data.result.flatMap((s) => s.values as string[][])
+  .sort((a, b) => a[0]!.localeCompare(b[0]!)).map((v) => v[1]!)
+
+describe('Loki query API', () => {
+  it('answers Grafana\'s Save & test query exactly', async () => {
+    const res = await fetch(`${url}/loki/api/v1/query?direction=backward&query=vector(1)%2Bvector(1)&time=4000000000`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [4, '2'] }] } })
+  })
+
+  it('answers buildinfo with a Loki version', async () => {
+    const { status, body } = await get('/loki/api/v1/status/buildinfo', {})
+    expect(status).toBe(200)
+    expect(body.version).toMatch(/^3\./)
+  })
+
+  it('runs a selector: streams with their labels and metadata, values as [ns, line], newest first by default', async () => {
+    const r = await range('{service="api"}')
+    expect(r.status).toBe('success')
+    expect(r.data.resultType).toBe('streams')
+    // Metadata joins the labels without categorize-labels, as Loki answers.
+    expect(r.data.result).toEqual([
+      { stream: { service: 'api', env: 'prod' }, values: [[ns(5), 'POST /pay 201'], [ns(1), 'GET /orders 200']] },
+      { stream: { service: 'api', env: 'prod', level: 'error', region: 'eu-west' }, values: [[ns(3), 'GET /orders 500 error']] },
+      { stream: { service: 'api', env: 'dev', level: 'warn', region: 'us-east' }, values: [[ns(2), 'GET /orders 404']] }
+    ])
+    expect(lines(await range('{service="api"}', { direction: 'forward', limit: '2' }))).toEqual(['GET /orders 200', 'GET /orders 404'])
+  })
+
+  it('matches labels with = != =~ !~ across services and shards', async () => {
+    expect(lines(await range('{env="prod"}', { direction: 'forward' }))).toEqual(['GET /orders 200', 'GET /orders 500 error', 'slow query error took 2s', 'POST /pay 201'])
+    expect(lines(await range('{service=~"api|db", env!="prod"}'))).toEqual(['GET /orders 404'])
+    expect(lines(await range('{service!~"api|db", app=~".+"}'))).toEqual(['a'.repeat(30_000)])
+    // Label regexes are anchored: "ap" does not match "api".
+    expect(lines(await range('{service=~"ap"}'))).toEqual([])
+  })
+
+  it('applies line filters, with or, and regexes unanchored', async () => {
+    expect(lines(await range('{env="prod"} |= "error"', { direction: 'forward' }))).toEqual(['GET /orders 500 error', 'slow query error took 2s'])
+    expect(lines(await range('{env=~".+"} != "error" |= "GET"', { direction: 'forward' }))).toEqual(['GET /orders 200', 'GET /orders 404'])
+    expect(lines(await range('{service="api"} |= "404" or "201"', { direction: 'forward' }))).toEqual(['GET /orders 404', 'POST /pay 201'])
+    expect(lines(await range('{service="api"} |~ "[45]0[04]"', { direction: 'forward' }))).toEqual(['GET /orders 404', 'GET /orders 500 error'])
+    expect(lines(await range('{service="api"} !~ "GET|POST"'))).toEqual([])
+  })
+
+  it('filters on labels and structured metadata, with and / or', async () => {
+    expect(lines(await range('{env=~".+"} | level="error"', { direction: 'forward' }))).toEqual(['GET /orders 500 error', 'slow query error took 2s'])
+    expect(lines(await range('{env=~".+"} | level="error", region=~"eu-n.*"'))).toEqual(['slow query error took 2s'])
+    expect(lines(await range('{env=~".+"} | level="warn" or env="dev"'))).toEqual(['GET /orders 404'])
+    expect(lines(await range('{service="api"} | region!~"eu.*"', { direction: 'forward' }))).toEqual(['GET /orders 200', 'GET /orders 404', 'POST /pay 201'])
+  })
+
+  it('drops and keeps labels of the result streams', async () => {
+    const r = await range('{service="db"} | keep service')
+    expect(r.data.result).toEqual([{ stream: { service: 'db' }, values: [[ns(4), 'slow query error took 2s']] }])
+    const d = await range('{service="db"} | drop level, region')
+    expect(d.data.result[0]!.stream).toEqual({ service: 'db', env: 'prod' })
+  })
+
+  it('keeps structured metadata apart with X-Loki-Response-Encoding-Flags: categorize-labels', async () => {
+    const res = await get('/loki/api/v1/query_range', { query: '{service="db"}', start: ns(0), end: ns(100) }, { 'x-loki-response-encoding-flags': 'categorize-labels' })
+    expect(res.body.data).toEqual({
+      resultType: 'streams',
+      encodingFlags: ['categorize-labels'],
+      result: [{ stream: { service: 'db', env: 'prod' }, values: [[ns(4), 'slow query error took 2s', { structuredMetadata: { level: 'error', region: 'eu-north' } }]] }]
+    })
+  })
+
+  it('takes start and end as RFC 3339 and the instant query looks back from time', async () => {
+    const iso = (k: number): string => new Date(baseMs + k).toISOString()
+    expect(lines(await range('{service="api"}', { start: iso(2), end: iso(4), direction: 'forward' }))).toEqual(['GET /orders 404', 'GET /orders 500 error'])
+    const instant = await get('/loki/api/v1/query', { query: '{service="db"}', time: ns(100) })
+    expect(instant.body.data.result[0].values[0][1]).toBe('slow query error took 2s')
+  })
+
+  it('runs a pattern that makes backtracking engines explode, on a 30,000-character line, within a second', async () => {
+    const started = Date.now()
+    const r = await range('{app="worker"} |~ "(a+)+$" |~ "(a|aa)+b"')
+    expect(lines(r)).toEqual([])
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+
+  it('refuses what it cannot run with a 400 in Loki\'s shape that names the part', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['sum by (level) (count_over_time({service="api"}[1m]))', /vector aggregations .* not supported/],
+      ['count_over_time({service="api"}[1m])', /range aggregations .* not supported/],
+      ['{service="api"} | json', /parser stages .* not supported/],
+      ['{service="api"} | status >= 400', /numeric label filters .* not supported/],
+      ['{service=', /syntax error at character/],
+      ['{service=""}', /at least one matcher that does not match the empty value/],
+      ['{service!~"api|db"}', /at least one matcher that does not match the empty value/],
+      ['{service=~"("}', /not valid RE2 syntax/],
+      ['{service="api"} |~ "a)"', /not valid RE2 syntax/]
+    ]
+    for (const [query, message] of cases) {
+      const res = await get('/loki/api/v1/query_range', { query })
+      expect(res.status, query).toBe(400)
+      expect(res.body.status).toBe('error')
+      expect(res.body.error, query).toMatch(message)
+    }
+    const noQuery = await get('/loki/api/v1/query_range', {})
+    expect(noQuery.status).toBe(400)
+    expect(noQuery.body.error).toMatch(/query is missing/)
+    const badLimit = await get('/loki/api/v1/query_range', { query: '{service="api"}', limit: '6000' })
+    expect(badLimit.body.error).toMatch(/limit/)
+  })
+
+  it('takes the parameters as a form body too', async () => {
+    const res = await fetch(`${url}/loki/api/v1/query_range`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ query: '{service="db"}', start: ns(0), end: ns(100) }).toString()
+    })
+    expect(res.status).toBe(200)
+    expect(lines(await res.json() as Streams)).toEqual(['slow query error took 2s'])
+  })
+})

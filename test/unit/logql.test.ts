@@ -1,0 +1,98 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compileSelection, labelPredicate, linePredicate } from '../../src/logql/match.js'
+import { parseLogql } from '../../src/logql/parse.js'
+
+describe('LogQL parsing', () => {
+  it('reads a selector, chained line filters with or, and label filter trees', () => {
+    expect(parseLogql('{service="api", env!~"dev|test"} |= "a" or "b" != "c" |~ `x\\.y` | level="error" | region=~"eu.*" or x!="1", y="2"')).toEqual({
+      kind: 'log',
+      selection: {
+        selector: [{ name: 'service', op: '=', value: 'api' }, { name: 'env', op: '!~', value: 'dev|test' }],
+        lines: [{ op: '|=', values: ['a', 'b'] }, { op: '!=', values: ['c'] }, { op: '|~', values: ['x\\.y'] }],
+        labels: [
+          { kind: 'match', matcher: { name: 'level', op: '=', value: 'error' } },
+          {
+            kind: 'or',
+            left: { kind: 'match', matcher: { name: 'region', op: '=~', value: 'eu.*' } },
+            right: { kind: 'and', left: { kind: 'match', matcher: { name: 'x', op: '!=', value: '1' } }, right: { kind: 'match', matcher: { name: 'y', op: '=', value: '2' } } }
+          }
+        ]
+      },
+      labelStages: []
+    })
+  })
+
+  it('reads Go string escapes and drop / keep', () => {
+    const q = parseLogql('{service="a\\"b\\n"} | drop __error__, x | keep service')
+    expect(q.kind === 'log' && q.selection.selector[0]!.value).toBe('a"b\n')
+    expect(q.kind === 'log' && q.labelStages).toEqual([{ kind: 'drop', names: ['__error__', 'x'] }, { kind: 'keep', names: ['service'] }])
+  })
+
+  it('reads arithmetic on numbers and vector()', () => {
+    expect(parseLogql('vector(1)+vector(1)')).toEqual({
+      kind: 'scalar',
+      expr: { kind: 'binary', op: '+', left: { kind: 'number', value: 1, vector: true }, right: { kind: 'number', value: 1, vector: true } }
+    })
+    expect(parseLogql('-2 * 3')).toEqual({ kind: 'scalar', expr: { kind: 'binary', op: '*', left: { kind: 'number', value: -2, vector: false }, right: { kind: 'number', value: 3, vector: false } } })
+  })
+
+  it('names what it does not run, and where a syntax error is', () => {
+    expect(() => parseLogql('rate({a="b"}[1m])')).toThrow(/range aggregations .* not supported/)
+    expect(() => parseLogql('{a="b"} | logfmt')).toThrow(/parser stages/)
+    expect(() => parseLogql('{a="b"} | line_format "{{.x}}"')).toThrow(/line_format is not supported/)
+    expect(() => parseLogql('{a="b"} |= ip("1.2.3.4")')).toThrow(/ip\(\) line filters/)
+    expect(() => parseLogql('vector(1) + bool vector(2)')).toThrow(/bool, on\(\)/)
+    expect(() => parseLogql('{a="b"} | drop x | y="1"')).toThrow(/after drop or keep/)
+    expect(() => parseLogql('{a="b"')).toThrow(/syntax error at character/)
+    expect(() => parseLogql('  ')).toThrow(/empty/)
+    expect(() => parseLogql('{a=~".*"}')).toThrow(/does not match the empty value/)
+  })
+
+  it('answers every input with a query or a 400, never another error (random and mutated queries)', () => {
+    const seeds = ['{service="api"} |= "x" | level="error"', 'vector(1)+vector(1)', 'sum by (a) (count_over_time({a="b"}[5m]))', '{a=~"x.*", b!="y"} !~ "z" | keep a']
+    const mutated = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 5 }), fc.string({ maxLength: 4 }))
+      .map(([s, at, cut, insert]) => { const i = at % (s.length + 1); return s.slice(0, i) + insert + s.slice(i + cut) })
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 80 }), mutated), (text) => {
+      try {
+        parseLogql(text)
+      } catch (err) {
+        expect((err as { statusCode?: number }).statusCode).toBe(400)
+      }
+    }), { numRuns: 2000 })
+  })
+})
+
+describe('LogQL matching', () => {
+  it('anchors label regexes and not line regexes', () => {
+    expect(labelPredicate({ name: 'x', op: '=~', value: 'ap' })('api')).toBe(false)
+    expect(labelPredicate({ name: 'x', op: '=~', value: 'ap.' })('api')).toBe(true)
+    expect(labelPredicate({ name: 'x', op: '!~', value: 'ap.' })('api')).toBe(false)
+    expect(linePredicate({ op: '|~', values: ['ap'] })('GET /api')).toBe(true)
+  })
+
+  it('passes a positive filter with or when any value matches, a negative one when none does', () => {
+    expect(linePredicate({ op: '|=', values: ['a', 'b'] })('xbx')).toBe(true)
+    expect(linePredicate({ op: '!=', values: ['a', 'b'] })('xbx')).toBe(false)
+    expect(linePredicate({ op: '!=', values: ['a', 'b'] })('xyz')).toBe(true)
+    expect(linePredicate({ op: '!~', values: ['^x', 'z$'] })('yyy')).toBe(true)
+  })
+
+  it('looks labels up for streams and entries, absent ones as empty', () => {
+    const s = compileSelection({
+      selector: [{ name: 'service', op: '=', value: 'api' }],
+      lines: [{ op: '|=', values: ['err'] }],
+      labels: [{ kind: 'match', matcher: { name: 'level', op: '!=', value: 'debug' } }]
+    })
+    const labels = (m: Record<string, string>) => (name: string): string => m[name] ?? ''
+    expect(s.stream(labels({ service: 'api' }))).toBe(true)
+    expect(s.stream(labels({ service: 'db' }))).toBe(false)
+    expect(s.entry!('an err', labels({}))).toBe(true)
+    expect(s.entry!('an err', labels({ level: 'debug' }))).toBe(false)
+    expect(s.entry!('fine', labels({}))).toBe(false)
+  })
+
+  it('refuses a pattern RE2 cannot compile with a 400', () => {
+    expect(() => linePredicate({ op: '|~', values: ['(?<=x)y'] })).toThrow(/not valid RE2 syntax/)
+  })
+})
