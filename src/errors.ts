@@ -43,5 +43,6 @@ export function retryAfter<E extends Error> (err: E, seconds: number): E & { ret
 export const SHARD_ERRORS: Record<string, new (message: string) => Error> = {
   LOGAGG_ERR_QUERY_TIMEOUT: QueryTimeoutError,
   LOGAGG_ERR_QUERY_TOO_EXPENSIVE: QueryTooExpensiveError,
-  LOGAGG_ERR_QUERY_CANCELLED: QueryCancelledError
+  LOGAGG_ERR_QUERY_CANCELLED: QueryCancelledError,
+  LOGAGG_ERR_BAD_QUERY: BadQueryError
 }

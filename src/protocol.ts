@@ -5,7 +5,7 @@
 // Entries travel as columns: one typed array per numeric field and one array
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
-import type { LogSelection } from './logql/ast.js'
+import type { Grouping, LogQuery, LogSelection } from './logql/ast.js'
 import type { RenderFormat } from './query/render/index.js'
 
 /** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
@@ -85,10 +85,38 @@ export interface ShardQuery {
   format?: RenderFormat
   /** A LogQL log query's stream selector and filters (src/logql/); absent: services, contains and attrs alone. */
   select?: LogSelection
+  /** Count the matching entries per series and step instead of returning them (a LogQL range aggregation). */
+  metric?: MetricSpec
   /** Epoch ms after which the shard gives up (QUERY_TIMEOUT); absent: no deadline. */
   deadline?: number
   /** Most entries the shard may look at before giving up (QUERY_MAX_SCAN); absent: no cap. */
   maxScan?: number
+}
+
+/**
+ * A LogQL range aggregation as a shard runs it: each matching entry adds 1
+ * (count) or its message's bytes to every evaluation time t with
+ * t − range < ts ≤ t, in the series of its labels (service, stream labels,
+ * attributes, after drop / keep; grouped when the query sums them anyway).
+ */
+export interface MetricSpec {
+  op: 'count' | 'bytes'
+  /** The first evaluation time, epoch µs; then one every stepUs, `points` in all. */
+  first: number
+  stepUs: number
+  points: number
+  rangeUs: number
+  /** Sum the series by these labels on the shard already; null keeps every label set apart. */
+  groupBy: Grouping | null
+  labelStages: LogQuery['labelStages']
+  /** Most series one shard may return; past it the query is refused (400). */
+  maxSeries: number
+}
+
+/** One series of a metric answer: its labels as sorted pairs, and a value per evaluation time (0: no entry). */
+export interface MetricSeries {
+  labels: string[]
+  values: Float64Array<ArrayBuffer>
 }
 
 /**
@@ -107,6 +135,8 @@ export interface QueryPart {
    * exist, so the merge must not go past it.
    */
   complete: boolean
+  /** A metric query's series (then no entries are returned). */
+  series?: MetricSeries[]
 }
 
 export interface ServiceStats {

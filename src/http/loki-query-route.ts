@@ -1,23 +1,28 @@
 import { BadQueryError } from '../errors.js'
-import type { LogQuery, ScalarExpr } from '../logql/ast.js'
+import type { LogQuery, MetricExpr } from '../logql/ast.js'
+import { evaluate, type Fetch, type Grid, type Value } from '../logql/evaluate.js'
 import { compileSelection } from '../logql/match.js'
-import { parseLogql } from '../logql/parse.js'
+import { durationUs, parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs, parseTimestamp } from '../timestamp.js'
 
-// Loki's query API, as far as Grafana's Loki data source and logcli need it
-// for log queries: /loki/api/v1/query_range and /loki/api/v1/query run a
-// LogQL log query on the shards (src/logql/) and answer `streams`;
-// arithmetic on numbers and vector() (Grafana's "Save & test" sends
-// `vector(1)+vector(1)`) answers `vector` or `scalar`. Errors are Loki's
-// JSON error shape with status 400.
+// Loki's query API, as far as Grafana's Loki data source and logcli need it:
+// /loki/api/v1/query_range and /loki/api/v1/query run a LogQL log query on
+// the shards (src/logql/) and answer `streams`; a metric query has the shards
+// count per series and step and answers `matrix` (range) or `vector`
+// (instant), or `scalar` for numbers alone (Grafana's "Save & test" sends
+// `vector(1)+vector(1)`). Errors are Loki's JSON error shape.
 
 /** Loki's default and largest page of a log query. */
 const DEFAULT_LIMIT = 100
 const MAX_LIMIT = 5000
 const HOUR_US = 3_600_000_000
+/** Loki's most evaluation times in one range query. */
+const MAX_POINTS = 11_000
+/** Most series one shard may count for a metric query. */
+const MAX_SERIES = 10_000
 
 export interface LokiAnswer { status: number, body: string }
 
@@ -73,22 +78,73 @@ export function lokiQueryError (status: number, message: string): LokiAnswer {
   return { status, body: JSON.stringify({ status: 'error', errorType: status === 400 ? 'bad_data' : 'internal', error: message }) }
 }
 
+/** The step of a range query, in µs: a duration (`15s`) or seconds; Loki's default aims at about 250 points. */
+function stepOf (raw: Raw, start: number, end: number): number {
+  const v = param(raw, 'step')
+  if (v === undefined || v === '') return Math.max(Math.floor((end - start) / 250 / 1e6), 1) * 1e6
+  const us = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1e6 : durationUs(v)
+  if (!(us >= 1000)) throw new BadQueryError(`step must be a duration such as 15s or a number of seconds, at least 1ms; got ${JSON.stringify(v)}`)
+  return Math.round(us)
+}
+
 /** GET /loki/api/v1/query_range */
 export async function queryRange (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
   const query = parseLogql(queryText(raw))
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
   const start = lokiTime(raw, 'start', end - HOUR_US)
-  if (query.kind === 'scalar') return scalarAnswer(query.expr, end, 'matrix')
-  return await logAnswer(query, start, end, raw, router, settings, flags, signal)
+  if (start > end) throw new BadQueryError('start is after end; give a start before the end')
+  if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, signal)
+  const stepUs = stepOf(raw, start, end)
+  const points = Math.floor((end - start) / stepUs) + 1
+  if (points > MAX_POINTS) throw new BadQueryError(`the query would make ${points} points per series, more than ${MAX_POINTS}; raise step or narrow the range`)
+  const grid = { first: start, stepUs, points }
+  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, signal)), grid, 'matrix')
 }
 
 /** GET /loki/api/v1/query: an instant query at `time`; a log query looks back one hour from it, as query_range does by default. */
 export async function queryInstant (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
   const query = parseLogql(queryText(raw))
   const time = lokiTime(raw, 'time', nowUs())
-  if (query.kind === 'scalar') return scalarAnswer(query.expr, time, 'vector')
-  return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, signal)
+  if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, signal)
+  const grid = { first: time, stepUs: 1, points: 1 }
+  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, signal)), grid, 'vector')
+}
+
+/** Has the shards count one range aggregation over the grid. */
+function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fetch {
+  return async (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy) => {
+    const { selection, labelStages } = expr.log
+    compileSelection(selection)
+    const parts = await router.query({
+      services: exactService(expr.log),
+      start: grid.first - expr.rangeUs + 1,
+      end: grid.first + (grid.points - 1) * grid.stepUs,
+      descending: false,
+      limit: 1,
+      after: null,
+      contains: null,
+      attrs: [],
+      select: selection,
+      metric: {
+        op: expr.op === 'bytes_over_time' || expr.op === 'bytes_rate' ? 'bytes' : 'count',
+        first: grid.first,
+        stepUs: grid.stepUs,
+        points: grid.points,
+        rangeUs: expr.rangeUs,
+        groupBy,
+        labelStages,
+        maxSeries: MAX_SERIES
+      }
+    }, signal)
+    return parts.flatMap((p) => p.series ?? [])
+  }
+}
+
+/** A selector that names one service exactly: the query goes to that service's shard only. */
+function exactService (log: LogQuery): string[] | null {
+  const exact = log.selection.selector.find((m) => m.name === 'service' && m.op === '=')
+  return exact === undefined ? null : [exact.value]
 }
 
 /**
@@ -103,40 +159,34 @@ export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
 }
 
-function evaluate (e: ScalarExpr): { value: number, vector: boolean } {
-  if (e.kind === 'number') return { value: e.value, vector: e.vector }
-  const l = evaluate(e.left)
-  const r = evaluate(e.right)
-  const ops = { '+': l.value + r.value, '-': l.value - r.value, '*': l.value * r.value, '/': l.value / r.value, '%': l.value % r.value, '^': l.value ** r.value }
-  return { value: ops[e.op], vector: l.vector || r.vector }
-}
-
 /** Prometheus prints sample values as Go does: NaN, +Inf, -Inf, or the shortest number. */
 const sampleText = (v: number): string => Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v)
+const seconds = (us: number): number => Math.floor(us / 1000) / 1000
 
-function scalarAnswer (expr: ScalarExpr, atUs: number, kind: 'vector' | 'matrix'): LokiAnswer {
-  const { value, vector } = evaluate(expr)
-  const seconds = Math.floor(atUs / 1000) / 1000
-  const text = sampleText(value)
-  if (!vector) return success({ resultType: 'scalar', result: [seconds, text] })
-  return kind === 'vector'
-    ? success({ resultType: 'vector', result: [{ metric: {}, value: [seconds, text] }] })
-    : success({ resultType: 'matrix', result: [{ metric: {}, values: [[seconds, text]] }] })
+function metricAnswer (value: Value, grid: Grid, kind: 'vector' | 'matrix'): LokiAnswer {
+  const at = (j: number): number => seconds(grid.first + j * grid.stepUs)
+  if (value.kind === 'scalar') return success({ resultType: 'scalar', result: [at(grid.points - 1), sampleText(value.values[grid.points - 1]!)] })
+  if (kind === 'vector') {
+    const result = value.series.filter((s) => !Number.isNaN(s.values[0]!)).map((s) => ({ metric: s.metric, value: [at(0), sampleText(s.values[0]!)] }))
+    return success({ resultType: 'vector', result })
+  }
+  const result = value.series.map((s) => {
+    const values: Array<[number, string]> = []
+    s.values.forEach((v, j) => { if (!Number.isNaN(v)) values.push([at(j), sampleText(v)]) })
+    return { metric: s.metric, values }
+  }).filter((s) => s.values.length > 0)
+  return success({ resultType: 'matrix', result })
 }
 
 interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
 
 async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
-  if (start > end) throw new BadQueryError('start is after end; give a start before the end')
   // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
   compileSelection(query.selection)
   const limit = limitOf(raw)
   const descending = descendingOf(raw)
-  const { selector } = query.selection
-  // A selector that names one service exactly goes to that service's shard only.
-  const exact = selector.filter((m) => m.name === 'service' && m.op === '=').map((m) => m.value)
   const parts = await router.query({
-    services: exact.length > 0 ? [exact[0]!] : null,
+    services: exactService(query),
     start,
     end,
     descending,

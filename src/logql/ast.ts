@@ -37,11 +37,21 @@ export interface LogQuery {
   labelStages: Array<{ kind: 'drop' | 'keep', names: string[] }>
 }
 
-/** A query of numbers alone: literals, vector(n), and arithmetic on them (Grafana's "Save & test" sends `vector(1)+vector(1)`). */
-export type ScalarExpr =
+export type RangeOp = 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate'
+export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'topk'
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^'
+export interface Grouping { mode: 'by' | 'without', labels: string[] }
+
+/**
+ * A metric query: numbers, vector(n), range aggregations over a log query,
+ * vector aggregations over those, and arithmetic between them.
+ */
+export type MetricExpr =
   | { kind: 'number', value: number, vector: boolean }
-  | { kind: 'binary', op: '+' | '-' | '*' | '/' | '%' | '^', left: ScalarExpr, right: ScalarExpr }
+  | { kind: 'binary', op: ArithmeticOp, left: MetricExpr, right: MetricExpr }
+  | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number }
+  | { kind: 'aggregate', op: VectorOp, grouping: Grouping | null, param: number | null, inner: MetricExpr }
 
-export interface ScalarQuery { kind: 'scalar', expr: ScalarExpr }
+export interface MetricQuery { kind: 'metric', expr: MetricExpr }
 
-export type Query = LogQuery | ScalarQuery
+export type Query = LogQuery | MetricQuery

@@ -2,7 +2,7 @@ import { parser } from '@grafana/lezer-logql'
 import type { SyntaxNode } from '@lezer/common'
 import { BadQueryError } from '../errors.js'
 import { labelPredicate } from './match.js'
-import type { LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, Query, ScalarExpr } from './ast.js'
+import type { ArithmeticOp, Grouping, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 
 // LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
 // (@grafana/lezer-logql, what Grafana's query editor parses with). The tree
@@ -17,7 +17,19 @@ const bad = (message: string): Error => new BadQueryError(message)
 
 const MATCH_OPS: Record<string, MatchOp> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' }
 const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' }
-const ARITHMETIC: Record<string, Extract<ScalarExpr, { kind: 'binary' }>['op']> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
+const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
+const RANGE_OPS: Record<string, RangeOp> = { CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate' }
+const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-3, us: 1, µs: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6, d: 86400e6, w: 604800e6, y: 31536000e6 }
+
+/** A Prometheus / LogQL duration (`5m`, `1h30m`, `500ms`) in µs; NaN when it is not one. */
+export function durationUs (text: string): number {
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/.test(text)) return NaN
+  let total = 0
+  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g)) total += Number(n) * DURATION_UNITS[unit!]!
+  return total
+}
 
 /** What a user would call the construct a node stands for, for "not supported" errors. */
 const NAMES: Record<string, string> = {
@@ -30,8 +42,8 @@ const NAMES: Record<string, string> = {
   LabelFormatExpr: '| label_format',
   DecolorizeExpr: '| decolorize',
   DistinctFilter: '| distinct',
-  RangeAggregationExpr: 'range aggregations (count_over_time, rate, …)',
-  VectorAggregationExpr: 'vector aggregations (sum, count, topk, …)',
+  OffsetExpr: 'offset',
+  Grouping: 'by / without on range aggregations',
   LabelReplaceExpr: 'label_replace',
   FilterOp: 'ip() line filters',
   PipePattern: 'pattern line filters (|>, !>)',
@@ -49,7 +61,7 @@ class Walker {
 
   unsupported (node: SyntaxNode): Error {
     const what = NAMES[node.name] ?? node.name
-    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, and arithmetic on numbers and vector()`)
+    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, count_over_time / rate / bytes_over_time / bytes_rate, sum / count / min / max / avg / topk with by or without, and arithmetic`)
   }
 
   kids (node: SyntaxNode): SyntaxNode[] {
@@ -134,6 +146,7 @@ class Walker {
     })
   }
 
+  /** A log query: a LogExpr, or the LogRangeExpr inside a range aggregation. */
   logQuery (node: SyntaxNode): LogQuery {
     const selectorNode = this.one(node, 'Selector')
     const selector = this.list(this.one(selectorNode, 'Matchers'), 'Matchers', 'Matcher').map((m) => this.matcher(m))
@@ -163,13 +176,13 @@ class Walker {
     return query
   }
 
-  scalar (node: SyntaxNode): ScalarExpr {
+  metric (node: SyntaxNode): MetricExpr {
     switch (node.name) {
       case 'Expr':
       case 'MetricExpr': {
         const kids = this.kids(node)
         if (kids.length !== 1) throw this.unsupported(node)
-        return this.scalar(kids[0]!)
+        return this.metric(kids[0]!)
       }
       case 'LiteralExpr': {
         const negative = node.getChild('Sub') !== null
@@ -178,17 +191,100 @@ class Walker {
       }
       case 'VectorExpr':
         return { kind: 'number', value: Number(this.of(this.one(node, 'Number'))), vector: true }
-      case 'BinOpExpr': {
-        const [left, op, modifier, right] = this.kids(node)
-        if (left === undefined || op === undefined || right === undefined) throw this.unsupported(node)
-        if (modifier !== undefined && modifier.name === 'BinOpModifier' && modifier.to > modifier.from) throw this.unsupported(modifier)
-        const arithmetic = ARITHMETIC[op.name]
-        if (arithmetic === undefined) throw bad(`the operator "${this.of(op)}" is not supported here; arithmetic (+ - * / % ^) on numbers and vector() is`)
-        return { kind: 'binary', op: arithmetic, left: this.scalar(left), right: this.scalar(right) }
-      }
+      case 'BinOpExpr':
+        return this.arithmetic(node)
+      case 'RangeAggregationExpr':
+        return this.rangeAggregation(node)
+      case 'VectorAggregationExpr':
+        return this.vectorAggregation(node)
       default:
         throw this.unsupported(node)
     }
+  }
+
+  /**
+   * A chain of binary operations, re-associated with PromQL's precedence
+   * (^ first and from the right, then * / %, then + -, from the left): the
+   * editor grammar nests them in text order, so its tree is flattened into
+   * operands and operators up to parentheses, then regrouped.
+   */
+  arithmetic (node: SyntaxNode): MetricExpr {
+    const operands: SyntaxNode[] = []
+    const ops: ArithmeticOp[] = []
+    const flatten = (n: SyntaxNode): void => {
+      if (n.name === 'BinOpExpr') {
+        const [left, op, modifier, right] = this.kids(n)
+        if (left === undefined || op === undefined || right === undefined) throw this.unsupported(n)
+        if (modifier !== undefined && modifier.name === 'BinOpModifier' && modifier.to > modifier.from) throw this.unsupported(modifier)
+        const arithmetic = ARITHMETIC[op.name]
+        if (arithmetic === undefined) throw bad(`the operator "${this.of(op)}" is not supported; arithmetic (+ - * / % ^) is`)
+        flatten(left)
+        ops.push(arithmetic)
+        flatten(right)
+        return
+      }
+      const only = n.firstChild
+      // Expr and MetricExpr wrap one node; a wrapper wider than its child is a pair of parentheses.
+      if ((n.name === 'Expr' || n.name === 'MetricExpr') && only !== null && only.nextSibling === null && only.from === n.from && only.to === n.to) flatten(only)
+      else operands.push(n)
+    }
+    flatten(node)
+    const PRECEDENCE: Record<ArithmeticOp, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '%': 2, '^': 3 }
+    let at = 0
+    const climb = (min: number): MetricExpr => {
+      let left = this.metric(operands[at]!)
+      while (at < ops.length && PRECEDENCE[ops[at]!] >= min) {
+        const op = ops[at]!
+        at++
+        // ^ is right-associative: its right side may hold another ^.
+        const right = climb(op === '^' ? PRECEDENCE[op] : PRECEDENCE[op] + 1)
+        left = { kind: 'binary', op, left, right }
+      }
+      return left
+    }
+    return climb(1)
+  }
+
+  rangeAggregation (node: SyntaxNode): MetricExpr {
+    const opNode = this.one(node, 'RangeOp').firstChild
+    const op = opNode === null ? undefined : RANGE_OPS[opNode.name]
+    if (op === undefined || opNode === null) {
+      throw bad(`${opNode === null ? 'this range aggregation' : this.of(opNode)} is not supported; count_over_time, rate, bytes_over_time and bytes_rate are`)
+    }
+    for (const c of this.kids(node)) if (c.name === 'Grouping' || c.name === 'Number') throw this.unsupported(c)
+    const range = this.one(node, 'LogRangeExpr')
+    let rangeUs = NaN
+    for (const c of this.kids(range)) {
+      if (c.name === 'Range') rangeUs = durationUs(this.of(this.one(c, 'Duration')))
+      else if (c.name === 'OffsetExpr' || c.name === 'UnwrapExpr') throw this.unsupported(c)
+    }
+    if (!(rangeUs > 0)) throw bad(`the range of ${op} must be a positive duration such as [5m]`)
+    return { kind: 'range', op, log: this.logQuery(range), rangeUs }
+  }
+
+  vectorAggregation (node: SyntaxNode): MetricExpr {
+    const opNode = this.one(node, 'VectorOp').firstChild
+    const op = opNode === null ? undefined : VECTOR_OPS[opNode.name]
+    if (op === undefined || opNode === null) {
+      throw bad(`${opNode === null ? 'this aggregation' : this.of(opNode)} is not supported; sum, count, min, max, avg and topk are`)
+    }
+    let grouping: Grouping | null = null
+    let param: number | null = null
+    let inner: MetricExpr | null = null
+    for (const c of this.kids(node)) {
+      if (c.name === 'Grouping') {
+        const mode = c.getChild('By') !== null ? 'by' : 'without'
+        const labels = c.getChild('Labels')
+        grouping = { mode, labels: labels === null ? [] : this.list(labels, 'Labels', 'Identifier').map((l) => this.of(l)) }
+      } else if (c.name === 'Number') {
+        param = Number(this.of(c))
+      } else if (c.name === 'MetricExpr') {
+        inner = this.metric(c)
+      }
+    }
+    if (inner === null) throw this.unsupported(node)
+    if (op === 'topk' && (param === null || !Number.isInteger(param) || param < 1)) throw bad('topk takes a whole number of series first, such as topk(5, ...)')
+    return { kind: 'aggregate', op, grouping, param: op === 'topk' ? param : null, inner }
   }
 }
 
@@ -218,5 +314,5 @@ export function parseLogql (text: string): Query {
   const inner = expr?.firstChild
   if (expr === null || inner === null || inner === undefined) throw bad('the query is not a LogQL expression')
   if (inner.name === 'LogExpr') return w.logQuery(inner)
-  return { kind: 'scalar', expr: w.scalar(expr) }
+  return { kind: 'metric', expr: w.metric(expr) }
 }

@@ -4,6 +4,7 @@ import type { EntryRenderer } from '../query/render/renderer.js'
 import type { Budget } from './budget.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
 import { entryFilter, selectionFilter, type EntryFilter } from './filter.js'
+import { MetricSink } from './metric-sink.js'
 import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js'
 import type { QueryRun } from './store.js'
 import { slotOf, type Stream, type StreamSlot } from './stream.js'
@@ -28,6 +29,8 @@ export class Query implements QueryRun {
   private readonly filter: EntryFilter
   /** A LogQL selection's stream test, remembered per stream; null without a selection. */
   private readonly streamTest: ((stream: Stream) => boolean) | null = null
+  /** Counts entries instead of returning them, for a metric query. */
+  private readonly metric: MetricSink | null
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
@@ -42,6 +45,7 @@ export class Query implements QueryRun {
       }
     }
     this.renderer = RENDERERS[q.format ?? 'native']()
+    this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
     this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
@@ -67,7 +71,8 @@ export class Query implements QueryRun {
 
   private step (): boolean {
     const { q, budget, renderer } = this
-    while (this.ts.length < q.limit) {
+    const { metric } = this
+    while (metric !== null || this.ts.length < q.limit) {
       if (this.heap === null) {
         const id = this.slotIds[this.slotAt++]
         if (id === undefined) return true
@@ -77,6 +82,12 @@ export class Query implements QueryRun {
       const c = this.heap.next()
       if (c === null) {
         this.heap = null
+        continue
+      }
+      if (metric !== null) {
+        metric.add(c.part.stream, c.view!, c.i)
+        this.heap.pop()
+        if (budget.yieldNow) return false
         continue
       }
       if (renderer.bytes >= q.maxBytes && this.ts.length > 0) {
@@ -97,6 +108,8 @@ export class Query implements QueryRun {
   }
 
   part (): QueryPart {
-    return { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
+    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
+    if (this.metric !== null) part.series = this.metric.finish()
+    return part
   }
 }

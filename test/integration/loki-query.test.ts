@@ -124,10 +124,50 @@ describe('Loki query API', () => {
     expect(Date.now() - started).toBeLessThan(1000)
   })
 
+  it('counts on the shards: count_over_time, rate, bytes_over_time, sum by, topk, the volume query Grafana sends', async () => {
+    // One step a second from entry 0 to entry 10 (in ms: one step covers all six entries' ms).
+    const at = (k: number): number => (baseMs + k) / 1000
+    const metric = async (query: string, more: Record<string, string> = {}): Promise<any> => {
+      const res = await get('/loki/api/v1/query_range', { query, start: ns(0), end: ns(10), step: '0.002', ...more })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      expect(res.body.data.resultType).toBe('matrix')
+      return res.body.data.result
+    }
+    const byMetric = (result: any[]): Record<string, Array<[number, string]>> => Object.fromEntries(result.map((r) => [JSON.stringify(r.metric), r.values]))
+    // Windows of 2 ms ending every 2 ms: (t − 2ms, t].
+    expect(byMetric(await metric('sum(count_over_time({env=~".+"}[2ms]))'))).toEqual({
+      '{}': [[at(2), '2'], [at(4), '2'], [at(6), '1']]
+    })
+    expect(byMetric(await metric('sum by (level) (count_over_time({env=~".+"} | drop __error__ [2ms]))'))).toEqual({
+      '{}': [[at(2), '1'], [at(6), '1']],
+      '{"level":"warn"}': [[at(2), '1']],
+      '{"level":"error"}': [[at(4), '2']]
+    })
+    expect(byMetric(await metric('count_over_time({service="db"}[2ms])'))).toEqual({
+      '{"env":"prod","level":"error","region":"eu-north","service":"db"}': [[at(4), '1']]
+    })
+    expect(byMetric(await metric('sum(rate({service="api"}[2ms])) * 2'))).toEqual({
+      '{}': [[at(2), '2000'], [at(4), '1000'], [at(6), '1000']]
+    })
+    expect(byMetric(await metric('sum by (service) (bytes_over_time({env="prod"}[10ms]))', { step: '0.01' }))).toEqual({
+      '{"service":"api"}': [[at(10), String('GET /orders 200'.length + 'GET /orders 500 error'.length + 'POST /pay 201'.length)]],
+      '{"service":"db"}': [[at(10), String('slow query error took 2s'.length)]]
+    })
+    const top = await metric('topk(1, sum by (service) (count_over_time({env=~".+"}[10ms])))', { step: '0.01' })
+    expect(top).toEqual([{ metric: { service: 'api' }, values: [[at(10), '4']] }])
+    // Grafana's log-volume query, as its data source builds it.
+    const volume = await get('/loki/api/v1/query_range', { query: 'sum by (level, detected_level) (count_over_time({service="api"} |= "GET" | drop __error__ [5ms]))', start: ns(0), end: ns(10), step: '0.005' })
+    expect(byMetric(volume.body.data.result)).toEqual({ '{}': [[at(5), '1']], '{"level":"warn"}': [[at(5), '1']], '{"level":"error"}': [[at(5), '1']] })
+    // An instant metric query answers a vector.
+    const instant = await get('/loki/api/v1/query', { query: 'sum(count_over_time({service="api"}[1h]))', time: ns(100) })
+    expect(instant.body.data).toEqual({ resultType: 'vector', result: [{ metric: {}, value: [at(100), '4'] }] })
+  })
+
   it('refuses what it cannot run with a 400 in Loki\'s shape that names the part', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['sum by (level) (count_over_time({service="api"}[1m]))', /vector aggregations .* not supported/],
-      ['count_over_time({service="api"}[1m])', /range aggregations .* not supported/],
+      ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
+      ['stddev(count_over_time({service="api"}[1m]))', /stddev is not supported/],
+      ['count_over_time({service="api"}[1m] offset 5m)', /offset/],
       ['{service="api"} | json', /parser stages .* not supported/],
       ['{service="api"} | status >= 400', /numeric label filters .* not supported/],
       ['{service=', /syntax error at character/],

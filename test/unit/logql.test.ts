@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { evaluate, type Fetch } from '../../src/logql/evaluate.js'
 import { compileSelection, labelPredicate, linePredicate } from '../../src/logql/match.js'
-import { parseLogql } from '../../src/logql/parse.js'
+import { durationUs, parseLogql } from '../../src/logql/parse.js'
 
 describe('LogQL parsing', () => {
   it('reads a selector, chained line filters with or, and label filter trees', () => {
@@ -31,14 +32,14 @@ describe('LogQL parsing', () => {
 
   it('reads arithmetic on numbers and vector()', () => {
     expect(parseLogql('vector(1)+vector(1)')).toEqual({
-      kind: 'scalar',
+      kind: 'metric',
       expr: { kind: 'binary', op: '+', left: { kind: 'number', value: 1, vector: true }, right: { kind: 'number', value: 1, vector: true } }
     })
-    expect(parseLogql('-2 * 3')).toEqual({ kind: 'scalar', expr: { kind: 'binary', op: '*', left: { kind: 'number', value: -2, vector: false }, right: { kind: 'number', value: 3, vector: false } } })
+    expect(parseLogql('-2 * 3')).toEqual({ kind: 'metric', expr: { kind: 'binary', op: '*', left: { kind: 'number', value: -2, vector: false }, right: { kind: 'number', value: 3, vector: false } } })
   })
 
   it('names what it does not run, and where a syntax error is', () => {
-    expect(() => parseLogql('rate({a="b"}[1m])')).toThrow(/range aggregations .* not supported/)
+    expect(() => parseLogql('stdvar_over_time({a="b"} | unwrap x [1m])')).toThrow(/not supported/)
     expect(() => parseLogql('{a="b"} | logfmt')).toThrow(/parser stages/)
     expect(() => parseLogql('{a="b"} | line_format "{{.x}}"')).toThrow(/line_format is not supported/)
     expect(() => parseLogql('{a="b"} |= ip("1.2.3.4")')).toThrow(/ip\(\) line filters/)
@@ -94,5 +95,54 @@ describe('LogQL matching', () => {
 
   it('refuses a pattern RE2 cannot compile with a 400', () => {
     expect(() => linePredicate({ op: '|~', values: ['(?<=x)y'] })).toThrow(/not valid RE2 syntax/)
+  })
+})
+
+describe('LogQL metric evaluation', () => {
+  // Three series over three steps, as shards would count them (0: no entry).
+  const counted = [
+    { labels: ['level', 'error', 'service', 'api'], values: Float64Array.from([2, 0, 4]) },
+    { labels: ['level', 'info', 'service', 'api'], values: Float64Array.from([1, 3, 0]) },
+    { labels: ['level', 'error', 'service', 'db'], values: Float64Array.from([5, 0, 0]) }
+  ]
+  const fetch: Fetch = async () => counted
+  const grid = { first: 0, stepUs: 1_000_000, points: 3 }
+  const run = async (text: string): Promise<Record<string, number[]>> => {
+    const q = parseLogql(text)
+    if (q.kind !== 'metric') throw new Error('not a metric query')
+    const v = await evaluate(q.expr, grid, fetch)
+    if (v.kind === 'scalar') return { scalar: Array.from(v.values) }
+    return Object.fromEntries(v.series.map((s) => [JSON.stringify(s.metric), Array.from(s.values)]))
+  }
+
+  it('aggregates by and without, ignoring steps without a sample', async () => {
+    expect(await run('sum by (level) (count_over_time({service=~".+"}[1m]))')).toEqual({ '{"level":"error"}': [7, NaN, 4], '{"level":"info"}': [1, 3, NaN] })
+    expect(await run('count without (level) (count_over_time({service=~".+"}[1m]))')).toEqual({ '{"service":"api"}': [2, 1, 1], '{"service":"db"}': [1, NaN, NaN] })
+    expect(await run('avg(count_over_time({service=~".+"}[1m]))')).toEqual({ '{}': [8 / 3, 3, 4] })
+    expect(await run('min(count_over_time({service=~".+"}[1m]))')).toEqual({ '{}': [1, 3, 4] })
+    expect(await run('max by (service) (count_over_time({service=~".+"}[1m]))')).toEqual({ '{"service":"api"}': [2, 3, 4], '{"service":"db"}': [5, NaN, NaN] })
+  })
+
+  it('keeps the k largest series at each step, with their labels', async () => {
+    expect(await run('topk(1, count_over_time({service=~".+"}[1m]))')).toEqual({
+      '{"level":"error","service":"api"}': [NaN, NaN, 4],
+      '{"level":"info","service":"api"}': [NaN, 3, NaN],
+      '{"level":"error","service":"db"}': [5, NaN, NaN]
+    })
+  })
+
+  it('turns counts into per-second rates over the range, and does arithmetic with scalars and matching vectors', async () => {
+    expect(await run('sum(rate({service=~".+"}[2s]))')).toEqual({ '{}': [4, 1.5, 2] })
+    expect(await run('sum(count_over_time({service=~".+"}[1m])) / sum(count_over_time({service=~".+"}[1m]))')).toEqual({ '{}': [1, 1, 1] })
+    // PromQL precedence: ^ first (from the right), then * / %, then + - (from the left).
+    expect(await run('2 ^ 3 - 1')).toEqual({ scalar: [7, 7, 7] })
+    expect(await run('1 + 2 * 3 ^ 2 ^ 0.5 - (4 - 1) - 1')).toEqual({ scalar: [1 + 2 * 3 ** (2 ** 0.5) - 3 - 1, 1 + 2 * 3 ** (2 ** 0.5) - 3 - 1, 1 + 2 * 3 ** (2 ** 0.5) - 3 - 1] })
+    expect(await run('8 / 4 / 2')).toEqual({ scalar: [1, 1, 1] })
+  })
+
+  it('reads durations', () => {
+    expect(durationUs('1h30m')).toBe(5400e6)
+    expect(durationUs('250ms')).toBe(250e3)
+    expect(durationUs('5x')).toBeNaN()
   })
 })

@@ -1,0 +1,131 @@
+import type { ArithmeticOp, Grouping, MetricExpr } from './ast.js'
+
+// Metric queries on the front thread, over what the shards counted: range
+// aggregations come back from the shards as counts per series and step
+// (fetch), already summed by the grouping labels when a sum encloses them;
+// here the series of all shards are added up, turned into rates, aggregated
+// and combined by arithmetic. A value is NaN where a series has no sample.
+
+/** The evaluation times: first, first + step, …, `points` in all (epoch µs). */
+export interface Grid { first: number, stepUs: number, points: number }
+
+export interface Series { metric: Record<string, string>, values: Float64Array }
+
+export type Value = { kind: 'scalar', values: Float64Array } | { kind: 'vector', series: Series[] }
+
+/** What the shards counted for one range aggregation, series by series (0: no entry in the window). */
+export type Fetch = (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy: Grouping | null) => Promise<Array<{ labels: string[], values: Float64Array }>>
+
+const key = (metric: Record<string, string>): string => JSON.stringify(Object.keys(metric).sort().map((k) => [k, metric[k]]))
+
+export async function evaluate (expr: MetricExpr, grid: Grid, fetch: Fetch, groupBy: Grouping | null = null): Promise<Value> {
+  switch (expr.kind) {
+    case 'number': {
+      const values = new Float64Array(grid.points).fill(expr.value)
+      return expr.vector ? { kind: 'vector', series: [{ metric: {}, values }] } : { kind: 'scalar', values }
+    }
+    case 'range': {
+      const parts = await fetch(expr, groupBy)
+      const merged = new Map<string, Series>()
+      for (const part of parts) {
+        const metric: Record<string, string> = {}
+        for (let i = 0; i < part.labels.length; i += 2) metric[part.labels[i]!] = part.labels[i + 1]!
+        const k = key(metric)
+        const s = merged.get(k)
+        if (s === undefined) merged.set(k, { metric, values: Float64Array.from(part.values) })
+        else for (let j = 0; j < grid.points; j++) s.values[j] = s.values[j]! + part.values[j]!
+      }
+      const perSecond = expr.op === 'rate' || expr.op === 'bytes_rate' ? 1e6 / expr.rangeUs : 1
+      for (const s of merged.values()) for (let j = 0; j < grid.points; j++) s.values[j] = s.values[j] === 0 ? NaN : s.values[j]! * perSecond
+      return { kind: 'vector', series: [...merged.values()] }
+    }
+    case 'aggregate': {
+      // A sum over a range aggregation is summed on the shards already, by the same labels.
+      const pushDown = expr.op === 'sum' && expr.inner.kind === 'range' ? (expr.grouping ?? { mode: 'by', labels: [] }) : null
+      const inner = await evaluate(expr.inner, grid, fetch, pushDown)
+      const series = inner.kind === 'vector' ? inner.series : [{ metric: {}, values: inner.values }]
+      return { kind: 'vector', series: aggregate(expr.op, expr.grouping, expr.param, series, grid.points) }
+    }
+    case 'binary': {
+      const [left, right] = await Promise.all([evaluate(expr.left, grid, fetch), evaluate(expr.right, grid, fetch)])
+      return binary(expr.op, left, right, grid.points)
+    }
+  }
+}
+
+function groupKey (metric: Record<string, string>, grouping: Grouping | null): Record<string, string> {
+  if (grouping === null) return {}
+  const listed = new Set(grouping.labels)
+  const out: Record<string, string> = {}
+  for (const k of Object.keys(metric)) if (listed.has(k) === (grouping.mode === 'by')) out[k] = metric[k]!
+  return out
+}
+
+function aggregate (op: Extract<MetricExpr, { kind: 'aggregate' }>['op'], grouping: Grouping | null, param: number | null, series: Series[], points: number): Series[] {
+  const groups = new Map<string, { metric: Record<string, string>, members: Series[] }>()
+  for (const s of series) {
+    const metric = groupKey(s.metric, grouping)
+    const k = key(metric)
+    let g = groups.get(k)
+    if (g === undefined) groups.set(k, g = { metric, members: [] })
+    g.members.push(s)
+  }
+  const out: Series[] = []
+  for (const { metric, members } of groups.values()) {
+    if (op === 'topk') {
+      // Each series keeps its labels and its values at the steps where it is among the k largest of its group.
+      const kept = members.map((s) => ({ metric: s.metric, values: new Float64Array(points).fill(NaN) }))
+      for (let j = 0; j < points; j++) {
+        const ranked = members.map((s, i) => [s.values[j]!, i] as const).filter(([v]) => !Number.isNaN(v)).sort((a, b) => b[0] - a[0])
+        for (const [v, i] of ranked.slice(0, param!)) kept[i]!.values[j] = v
+      }
+      out.push(...kept.filter((s) => s.values.some((v) => !Number.isNaN(v))))
+      continue
+    }
+    const values = new Float64Array(points)
+    for (let j = 0; j < points; j++) {
+      let n = 0
+      let acc = op === 'min' ? Infinity : op === 'max' ? -Infinity : 0
+      for (const s of members) {
+        const v = s.values[j]!
+        if (Number.isNaN(v)) continue
+        n++
+        if (op === 'min') acc = Math.min(acc, v)
+        else if (op === 'max') acc = Math.max(acc, v)
+        else if (op !== 'count') acc += v
+      }
+      values[j] = n === 0 ? NaN : op === 'count' ? n : op === 'avg' ? acc / n : acc
+    }
+    if (values.some((v) => !Number.isNaN(v))) out.push({ metric, values })
+  }
+  return out
+}
+
+const OPS: Record<ArithmeticOp, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+  '^': (a, b) => a ** b
+}
+
+function binary (op: ArithmeticOp, left: Value, right: Value, points: number): Value {
+  const f = OPS[op]
+  const combine = (a: Float64Array, b: Float64Array): Float64Array => {
+    const out = new Float64Array(points)
+    for (let j = 0; j < points; j++) out[j] = f(a[j]!, b[j]!)
+    return out
+  }
+  if (left.kind === 'scalar' && right.kind === 'scalar') return { kind: 'scalar', values: combine(left.values, right.values) }
+  if (left.kind === 'scalar' && right.kind === 'vector') return { kind: 'vector', series: right.series.map((s) => ({ metric: s.metric, values: combine(left.values, s.values) })) }
+  if (left.kind === 'vector' && right.kind === 'scalar') return { kind: 'vector', series: left.series.map((s) => ({ metric: s.metric, values: combine(s.values, right.values) })) }
+  // Two vectors: series with the same labels meet one to one; the others have no match and drop out.
+  const rights = new Map((right as Extract<Value, { kind: 'vector' }>).series.map((s) => [key(s.metric), s]))
+  const series: Series[] = []
+  for (const s of (left as Extract<Value, { kind: 'vector' }>).series) {
+    const other = rights.get(key(s.metric))
+    if (other !== undefined) series.push({ metric: s.metric, values: combine(s.values, other.values) })
+  }
+  return { kind: 'vector', series }
+}

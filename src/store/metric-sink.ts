@@ -1,0 +1,77 @@
+import { jsonUnescape, jsonUnescapeString } from '../json-text.js'
+import type { MetricSeries, MetricSpec } from '../protocol.js'
+import type { BlockView } from './block.js'
+import { QueryBudgetError } from './budget.js'
+import type { Stream } from './stream.js'
+
+// A LogQL range aggregation's counting on the shard: the scan hands over
+// each matching entry, which adds to the evaluation times whose window
+// (t − range, t] holds it, in the series its labels name. Only the counts
+// cross back to the front thread, never the entries.
+
+export class MetricSink {
+  private readonly series = new Map<string, MetricSeries>()
+  /** Decoded attribute dictionaries of the views seen lately. */
+  private lastView: BlockView | null = null
+  private dict: string[] = []
+
+  constructor (private readonly spec: MetricSpec) {}
+
+  add (stream: Stream, v: BlockView, i: number): void {
+    const { spec } = this
+    const labels: Record<string, string> = { service: stream.service }
+    for (let k = 0; k < stream.labels.length; k += 2) labels[stream.labels[k]!] = stream.labels[k + 1]!
+    if (v.attrEnd !== null) {
+      if (v !== this.lastView) {
+        this.lastView = v
+        this.dict = v.dict.map(jsonUnescapeString)
+      }
+      for (let p = i === 0 ? 0 : v.attrEnd[i - 1]!; p < v.attrEnd[i]!; p++) {
+        const key = this.dict[v.attrKey[p]!]!
+        // A stream label keeps its value over an attribute of the same name.
+        if (!(key in labels)) labels[key] = this.dict[v.attrVal[p]!]!
+      }
+    }
+    const pairs = this.pairs(labels)
+    const key = pairs.join('\u0000')
+    let s = this.series.get(key)
+    if (s === undefined) {
+      if (this.series.size >= spec.maxSeries) {
+        throw new QueryBudgetError('LOGAGG_ERR_BAD_QUERY', `the query makes more than ${spec.maxSeries} series on one shard; aggregate them (sum by (...)) or drop labels`)
+      }
+      this.series.set(key, s = { labels: pairs, values: new Float64Array(spec.points) })
+    }
+    let amount = 1
+    if (spec.op === 'bytes') {
+      const from = v.msgStart[i]!
+      const to = v.msgEnd[i]!
+      // Stored escaped: an escape means the text is shorter than its bytes.
+      amount = v.msg.subarray(from, to).includes(92) ? Buffer.byteLength(jsonUnescape(v.msg, from, to)) : to - from
+    }
+    const ts = v.ts[i]!
+    const lo = Math.max(0, Math.ceil((ts - spec.first) / spec.stepUs))
+    const hi = Math.min(spec.points - 1, Math.ceil((ts + spec.rangeUs - spec.first) / spec.stepUs) - 1)
+    for (let j = lo; j <= hi; j++) s.values[j]! += amount
+  }
+
+  /** The entry's labels after drop / keep and grouping, as sorted pairs without empty values. */
+  private pairs (labels: Record<string, string>): string[] {
+    const { labelStages, groupBy } = this.spec
+    let names = Object.keys(labels)
+    for (const stage of labelStages) {
+      const listed = new Set(stage.names)
+      names = names.filter((n) => listed.has(n) === (stage.kind === 'keep'))
+    }
+    if (groupBy !== null) {
+      const listed = new Set(groupBy.labels)
+      names = names.filter((n) => listed.has(n) === (groupBy.mode === 'by'))
+    }
+    const out: string[] = []
+    for (const n of names.sort()) if (labels[n] !== '') out.push(n, labels[n]!)
+    return out
+  }
+
+  finish (): MetricSeries[] {
+    return [...this.series.values()]
+  }
+}
