@@ -72,7 +72,9 @@ export class Query implements QueryRun {
   private step (): boolean {
     const { q, budget, renderer } = this
     const { metric } = this
-    while (metric !== null || this.ts.length < q.limit) {
+    // A metric query has no page to fill: it runs until the range is done.
+    const limit = metric === null ? q.limit : Infinity
+    while (this.ts.length < limit) {
       if (this.heap === null) {
         const id = this.slotIds[this.slotAt++]
         if (id === undefined) return true
