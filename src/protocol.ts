@@ -5,7 +5,7 @@
 // Entries travel as columns: one typed array per numeric field and one array
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
-import type { Grouping, LogQuery, LogSelection } from './logql/ast.js'
+import type { Grouping, LabelMatcher, LogQuery, LogSelection } from './logql/ast.js'
 import type { RenderFormat } from './query/render/index.js'
 
 /** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
@@ -147,6 +147,16 @@ export interface ServiceStats {
   newest: number
 }
 
+/** A stream and what it holds in a time range (whole blocks that overlap it, so an estimate at the edges). */
+export interface StreamStats {
+  /** service and the stream labels, as sorted pairs. */
+  labels: string[]
+  entries: number
+  /** Bytes held in memory (blocks compressed once sealed). */
+  bytes: number
+  blocks: number
+}
+
 /** What a shard holds, sent with every reply so the front can enforce MAX_ENTRIES / MAX_MEMORY. */
 export interface Usage {
   entries: number
@@ -172,6 +182,8 @@ export type ShardRequest =
   | { type: 'cancel', id: number }
   /** Up to `limit` services after the name `after`, in name order. */
   | { type: 'services', after: string | null, limit: number }
+  /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
+  | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number }
   | { type: 'stats' }
 
 export type ShardReply =
@@ -187,6 +199,8 @@ export type ShardReply =
   | { type: 'result', part: QueryPart, usage: Usage }
   /** complete: the shard has no services after the last one listed. */
   | { type: 'services', services: ServiceStats[], complete: boolean, usage: Usage }
+  /** complete: false when more than `limit` streams matched. */
+  | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }

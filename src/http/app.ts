@@ -11,6 +11,7 @@ import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
 import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
+import { indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString } from './query-string.js'
@@ -90,13 +91,13 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.all('/v1/logs', methodNotAllowed('POST'))
 
   // Loki's query API (Grafana's Loki data source): errors in Loki's JSON shape.
-  const lokiQuery = (run: typeof queryRange): RequestHandler => async (req, res) => {
+  type LokiRun = (raw: Record<string, unknown>, req: Request, res: Response) => Promise<LokiAnswer>
+  const lokiQuery = (run: LokiRun): RequestHandler => async (req, res) => {
     let answer: LokiAnswer
     try {
-      const flags = String(req.headers['x-loki-response-encoding-flags'] ?? '')
       // Loki takes the parameters as a form body too (logcli and Grafana may POST them).
       const form = req.method === 'POST' && typeof req.body === 'object' && req.body !== null ? req.body as Record<string, unknown> : {}
-      answer = await run({ ...(req.query as Record<string, unknown>), ...form }, router, settings, flags, clientGone(res))
+      answer = await run({ ...(req.query as Record<string, unknown>), ...form }, req, res)
     } catch (err) {
       const e = describeError(err as HttpError, settings.maxBody, log, { method: req.method, url: req.originalUrl })
       answer = lokiQueryError(e.status, e.message)
@@ -104,7 +105,16 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     }
     send(res, { status: answer.status, body: answer.body })
   }
-  for (const [path, run] of [['/loki/api/v1/query_range', queryRange], ['/loki/api/v1/query', queryInstant]] as const) {
+  const flags = (req: Request): string => String(req.headers['x-loki-response-encoding-flags'] ?? '')
+  const lokiRoutes: Array<[string, LokiRun]> = [
+    ['/loki/api/v1/query_range', async (raw, req, res) => await queryRange(raw, router, settings, flags(req), clientGone(res))],
+    ['/loki/api/v1/query', async (raw, req, res) => await queryInstant(raw, router, settings, flags(req), clientGone(res))],
+    ['/loki/api/v1/labels', async (raw) => await labelNames(raw, router, settings)],
+    ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings)],
+    ['/loki/api/v1/series', async (raw) => await series(raw, router, settings)],
+    ['/loki/api/v1/index/stats', async (raw) => await indexStats(raw, router, settings)]
+  ]
+  for (const [path, run] of lokiRoutes) {
     app.get(path, ...guard(policy.checkQuery), lokiQuery(run))
     app.post(path, ...guard(policy.checkQuery), express.urlencoded({ extended: false, limit: '64kb' }), lokiQuery(run))
   }
@@ -122,7 +132,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, GET /loki/api/v1/query_range, GET /loki/api/v1/query, GET /loki/api/v1/status/buildinfo, POST /v1/logs, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats and /status/buildinfo, POST /v1/logs, GET /services, GET /healthz`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {

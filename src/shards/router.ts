@@ -2,7 +2,8 @@ import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '.
 import type { Window } from '../ingest/entry.js'
 import { shardText, type Body, type ShardLines } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
-import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery } from '../protocol.js'
+import type { LabelMatcher } from '../logql/ast.js'
+import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery, StreamStats } from '../protocol.js'
 import { shardOf } from './hash.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
@@ -230,6 +231,17 @@ export class ShardRouter {
     // Each shard lists limit + 1 when it has that many, so more than `limit` in all means another page.
     const more = all.length > limit
     return { services: all.slice(0, limit), more }
+  }
+
+  /**
+   * The streams of every shard with entries between start and end that the
+   * selector matches; `more` when some shard had more than `limit`.
+   */
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], more: boolean }> {
+    const exact = selector?.find((m) => m.name === 'service' && m.op === '=')
+    const shards = exact === undefined ? this.shards : [this.shards[shardOf(exact.value, this.shards.length)]!]
+    const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit)))
+    return { streams: parts.flatMap((p) => p.streams), more: parts.some((p) => !p.complete) }
   }
 
   /** Entries stored across all shards, as they last reported. */

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
 import type { LogRecord } from '../ingest/record.js'
-import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import type { LabelMatcher } from '../logql/ast.js'
+import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -256,6 +257,12 @@ export class ShardClient {
   async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
     const reply = await this.call({ type: 'services', after, limit })
     if (reply.type !== 'services') throw new Error(`shard ${this.init.shard} answered services with ${reply.type}`)
+    return reply
+  }
+
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }> {
+    const reply = await this.call({ type: 'streams', start, end, selector, limit })
+    if (reply.type !== 'streams') throw new Error(`shard ${this.init.shard} answered streams with ${reply.type}`)
     return reply
   }
 

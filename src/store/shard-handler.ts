@@ -65,6 +65,8 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
         return { type: 'cancelled', usage: usage() }
       case 'services':
         return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
+      case 'streams':
+        return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
       case 'stats':
         return { type: 'stats', usage: usage() }
       case 'hello':

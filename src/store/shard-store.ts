@@ -1,6 +1,8 @@
 import { checkLine } from '../ingest/entry.js'
-import { streamKey } from '../ingest/record.js'
-import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef } from '../protocol.js'
+import { sortPairs, streamKey } from '../ingest/record.js'
+import type { LabelMatcher } from '../logql/ast.js'
+import { labelPredicate } from '../logql/match.js'
+import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef, type StreamStats } from '../protocol.js'
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
 import { Query, type SlotIndex } from './query-run.js'
@@ -161,6 +163,33 @@ export class ShardStore implements LogStore, SlotIndex {
     const query = this.query(q, cutoff)
     while (!query.run()) query.resume()
     return query.part()
+  }
+
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean } {
+    const tests = (selector ?? []).map((m) => ({ name: m.name, test: labelPredicate(m) }))
+    const first = slotOf(start)
+    const last = slotOf(end)
+    const streams: StreamStats[] = []
+    for (const stream of this.streams.values()) {
+      const label = (name: string): string => name === 'service' ? stream.service : stream.label(name) ?? ''
+      if (!tests.every((t) => t.test(label(t.name)))) continue
+      let entries = 0
+      let bytes = 0
+      let blocks = 0
+      for (const slot of stream.slots) {
+        if (slot.slot < first || slot.slot > last) continue
+        for (const b of slot.blocks()) {
+          if (b.maxTs < start || b.minTs > end) continue
+          entries += b.n
+          bytes += b.bytes
+          blocks++
+        }
+      }
+      if (entries === 0) continue
+      if (streams.length === limit) return { streams, complete: false }
+      streams.push({ labels: sortPairs(['service', stream.service, ...stream.labels]), entries, bytes, blocks })
+    }
+    return { streams, complete: true }
   }
 
   /** Up to `limit` services after `after` in name order; complete when there are no more. */

@@ -1,4 +1,5 @@
-import type { IngestBatch, LineBatch, QueryPart, Rejected, ServiceStats, ShardQuery } from '../protocol.js'
+import type { LabelMatcher } from '../logql/ast.js'
+import type { IngestBatch, LineBatch, QueryPart, Rejected, ServiceStats, ShardQuery, StreamStats } from '../protocol.js'
 
 // What a shard's request handler needs from its store, and nothing more:
 // append, scan with a budget, list services, seal and purge, counts. The
@@ -25,6 +26,8 @@ export interface LogStore {
   /** Starts a query that hides entries older than `cutoff` and gives the thread back every `sliceMs`. */
   query (q: ShardQuery, cutoff: number, sliceMs: number): QueryRun
   listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean }
+  /** Streams with entries between start and end that `selector` matches (null: every stream), at most `limit`. */
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean }
   /** Seals open blocks idle for `idleMs`. */
   sealIdle (now: number, idleMs: number): number
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */

@@ -163,6 +163,25 @@ describe('Loki query API', () => {
     expect(instant.body.data).toEqual({ resultType: 'vector', result: [{ metric: {}, value: [at(100), '4'] }] })
   })
 
+  it('serves the label browser: label names, values, series and index stats, from stream labels', async () => {
+    const window = { start: ns(0), end: ns(100) }
+    expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'service'] })
+    expect((await get('/loki/api/v1/label/service/values', window)).body.data).toEqual(['api', 'db', 'worker'])
+    expect((await get('/loki/api/v1/label/env/values', { ...window, query: '{service="api"}' })).body.data).toEqual(['dev', 'prod'])
+    expect((await get('/loki/api/v1/labels', { ...window, query: '{app="worker"}' })).body.data).toEqual(['app', 'service'])
+    const series = await fetch(`${url}/loki/api/v1/series?${new URLSearchParams([['match[]', '{service="api"}'], ['match[]', '{service="db"}'], ['start', ns(0)], ['end', ns(100)]]).toString()}`)
+    const found = ((await series.json()) as { data: Array<Record<string, string>> }).data
+    expect(found.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      { env: 'dev', service: 'api' }, { env: 'prod', service: 'api' }, { env: 'prod', service: 'db' }
+    ])
+    const stats = await get('/loki/api/v1/index/stats', { ...window, query: '{env="prod"}' })
+    expect(stats.body).toMatchObject({ streams: 2, entries: 4 })
+    expect(stats.body.chunks).toBeGreaterThanOrEqual(2)
+    expect(stats.body.bytes).toBeGreaterThan(0)
+    // Outside the time range nothing is listed.
+    expect((await get('/loki/api/v1/labels', { start: ns(-100_000), end: ns(-50_000) })).body.data).toEqual([])
+  })
+
   it('refuses what it cannot run with a 400 in Loki\'s shape that names the part', async () => {
     const cases: Array<[string, RegExp]> = [
       ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
