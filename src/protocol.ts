@@ -157,6 +157,23 @@ export interface StreamStats {
   blocks: number
 }
 
+/** A new entry for a live tail: its stream's labels (service first) and attributes as pairs, its line as text. */
+export interface TailEntry {
+  ts: number
+  seq: number
+  labels: string[]
+  attributes: string[] | null
+  line: string
+}
+
+/** What one tail got on one shard since the last poll; `dropped` entries did not fit (the first few named). */
+export interface TailBatch {
+  id: number
+  entries: TailEntry[]
+  dropped: number
+  droppedNamed: Array<{ labels: string[], ts: number }>
+}
+
 /** What a shard holds, sent with every reply so the front can enforce MAX_ENTRIES / MAX_MEMORY. */
 export interface Usage {
   entries: number
@@ -182,6 +199,11 @@ export type ShardRequest =
   | { type: 'cancel', id: number }
   /** Up to `limit` services after the name `after`, in name order. */
   | { type: 'services', after: string | null, limit: number }
+  /** Starts keeping the new entries `select` matches for tail `id`, at most `limit` between polls. */
+  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number }
+  | { type: 'tail-unsubscribe', id: number }
+  /** Hands over (and forgets) what each of the tails `ids` got since the last poll. */
+  | { type: 'tail-poll', ids: number[] }
   /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
   | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number }
   | { type: 'stats' }
@@ -199,6 +221,8 @@ export type ShardReply =
   | { type: 'result', part: QueryPart, usage: Usage }
   /** complete: the shard has no services after the last one listed. */
   | { type: 'services', services: ServiceStats[], complete: boolean, usage: Usage }
+  /** unknown: tails this shard does not hold (it restarted since they subscribed). */
+  | { type: 'tail', batches: TailBatch[], unknown: number[], usage: Usage }
   /** complete: false when more than `limit` streams matched. */
   | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage }

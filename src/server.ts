@@ -7,6 +7,7 @@
 //                      k-way merge of the parts, render JSON
 //
 import { createServer, type Server } from 'node:http'
+import { lokiTailSockets } from './http/tail-route.js'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
@@ -99,6 +100,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
 
   http.on('clientError', answerClientError)
+  const tails = lokiTailSockets(router, settings, policy, log)
+  http.on('upgrade', tails.upgrade)
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
@@ -124,6 +127,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     closing ??= (async () => {
       lifecycle.closing = true
       queue.close()
+      tails.close()
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
       http.closeIdleConnections()
       const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()

@@ -46,6 +46,8 @@ export interface Settings {
   readonly maxPageBytes: number
   /** Queries one shard runs at a time; more answer 503. */
   readonly queryConcurrency: number
+  /** Entries one live tail may have waiting on one shard between two polls; more are dropped for it and counted. */
+  readonly tailBuffer: number
   /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
   readonly allowedHosts: string
   /** ms an answer may stay unread (unflushed) before its connection is cut. */
@@ -79,6 +81,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
   queryConcurrency: 16,
+  tailBuffer: 10_000,
   allowedHosts: '',
   writeTimeout: 30_000,
   serviceLabels: 'service,service_name,app,job,container'
@@ -118,6 +121,7 @@ const SPECS: readonly Spec[] = [
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
+  { key: 'tailBuffer', env: 'TAIL_BUFFER', flag: 'tail-buffer', kind: 'count', min: 1, max: 1_000_000, help: 'entries a live tail may have waiting on one shard between two deliveries (every 200 ms); more are dropped for that tail and reported' },
   { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 16, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
   { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
   { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' },

@@ -14,6 +14,7 @@ import type { HttpPolicy } from './policy.js'
 import { indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
+import { sseTail } from './tail-route.js'
 import { parseQueryString } from './query-string.js'
 import { clientGone, send } from './send.js'
 
@@ -65,6 +66,15 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     const body = await readBody(req, settings.maxBody)
     send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings))
   })
+  app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
+    try {
+      await sseTail(req, res, req.query as Record<string, unknown>, router, settings)
+    } catch (err) {
+      if (res.headersSent) res.destroy()
+      else throw err
+    }
+  })
+  app.all('/logs/tail', methodNotAllowed('GET'))
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
     send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res)))
   })

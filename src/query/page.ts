@@ -88,3 +88,24 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
   chunks.push(Buffer.from(`],"next":${next}}`))
   return chunks
 }
+
+/** One entry of a merged page, with its order keys and its rendered bytes. */
+export interface MergedEntry { ts: number, seq: number, body: Uint8Array }
+
+/**
+ * The shards' parts merged entry by entry (for tails, which need each
+ * entry's order keys); `more` when entries past the limit exist.
+ */
+export function mergeEntries (parts: QueryPart[], descending: boolean, limit: number): { entries: MergedEntry[], more: boolean } {
+  const halt = { now: false }
+  const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p, halt))
+  let available = 0
+  for (const r of runs) available += r.part.ts.length
+  const entries: MergedEntry[] = []
+  mergeRuns(runs, descending, limit, (run) => {
+    if (halt.now) return false
+    entries.push({ ts: run.ts, seq: run.seq, body: run.range(run.i, run.i) })
+    return true
+  })
+  return { entries, more: entries.length < available || parts.some((p) => !p.complete) }
+}

@@ -1,3 +1,4 @@
+import { compileRegex } from '../logql/match.js'
 import { decodeCursor } from './cursor.js'
 import { BadQueryError } from '../errors.js'
 import { serviceProblem } from '../ingest/record.js'
@@ -12,7 +13,7 @@ export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000
 const MAX_CONTAINS = 1024
 
-const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains', 'attr.<name>']
+const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains', 'regex', 'attr.<name>']
 /** attr.<name>=<value> filters one query may carry. */
 const MAX_ATTR_FILTERS = 16
 const ATTR_PREFIX = 'attr.'
@@ -92,7 +93,15 @@ export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery 
   if (contains === '') contains = null
   if (contains !== null && contains.length > MAX_CONTAINS) throw new BadQueryError(`contains is longer than ${MAX_CONTAINS} characters`)
 
-  return { services, start, end, descending, limit, after, contains, attrs }
+  const query: RouterQuery = { services, start, end, descending, limit, after, contains, attrs }
+  const regex = single(raw, 'regex') ?? ''
+  if (regex !== '') {
+    if (regex.length > MAX_CONTAINS) throw new BadQueryError(`regex is longer than ${MAX_CONTAINS} characters`)
+    // RE2 (linear time), as LogQL's |~ ; compiled here so a bad pattern is a 400 before any shard runs.
+    compileRegex(regex)
+    query.select = { selector: [], lines: [{ op: '|~', values: [regex] }], labels: [] }
+  }
+  return query
 }
 
 export const DEFAULT_SERVICES_LIMIT = 1000

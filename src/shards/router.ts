@@ -5,6 +5,7 @@ import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery, StreamStats } from '../protocol.js'
 import { shardOf } from './hash.js'
+import { TailManager } from './tail-manager.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
@@ -39,6 +40,8 @@ export interface RouterLimits {
   queryMaxScan: number
   /** Rendered bytes of one page at most (MAX_PAGE_BYTES). */
   maxPageBytes: number
+  /** Entries a live tail may have waiting on one shard between polls (TAIL_BUFFER). */
+  tailBuffer: number
 }
 
 /** How often the front asks idle shards what they hold, so room freed by purge is seen. */
@@ -51,6 +54,8 @@ const USAGE_POLL_MS = 1000
  */
 export class ShardRouter {
   readonly shards: ShardClient[]
+  /** Live tails: matched on the shards, polled and merged here. */
+  readonly tails: TailManager
   private nextSeq = 1
   private nextQueryId = 1
   private readonly poll: NodeJS.Timeout
@@ -58,6 +63,7 @@ export class ShardRouter {
 
   constructor (count: number, init: Omit<ShardInit, 'shard'>, private readonly limits: RouterLimits, options: ShardClientOptions = {}) {
     this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
+    this.tails = new TailManager(this.shards, limits.tailBuffer)
     this.poll = setInterval(() => { for (const s of this.shards) s.refreshUsage().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
 
@@ -254,6 +260,7 @@ export class ShardRouter {
   async close (): Promise<void> {
     this.ready = false
     clearInterval(this.poll)
+    this.tails.close()
     await Promise.all(this.shards.map((s) => s.close()))
   }
 }

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type Usage } from '../protocol.js'
+import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -263,6 +263,13 @@ export class ShardClient {
   async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }> {
     const reply = await this.call({ type: 'streams', start, end, selector, limit })
     if (reply.type !== 'streams') throw new Error(`shard ${this.init.shard} answered streams with ${reply.type}`)
+    return reply
+  }
+
+  /** Sends a tail request; the answer is what the shard's tails got ('tail-poll') or nothing. */
+  async tail (req: Extract<ShardRequest, { type: 'tail-subscribe' | 'tail-unsubscribe' | 'tail-poll' }>): Promise<{ batches: TailBatch[], unknown: number[] }> {
+    const reply = await this.call(req)
+    if (reply.type !== 'tail') throw new Error(`shard ${this.init.shard} answered ${req.type} with ${reply.type}`)
     return reply
   }
 

@@ -65,6 +65,14 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
         return { type: 'cancelled', usage: usage() }
       case 'services':
         return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
+      case 'tail-subscribe':
+        store.tail.subscribe(req.id, req.select, req.limit)
+        return { type: 'tail', batches: [], unknown: [], usage: usage() }
+      case 'tail-unsubscribe':
+        store.tail.unsubscribe(req.id)
+        return { type: 'tail', batches: [], unknown: [], usage: usage() }
+      case 'tail-poll':
+        return { type: 'tail', ...store.tail.poll(req.ids), usage: usage() }
       case 'streams':
         return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
       case 'stats':

@@ -6,6 +6,7 @@ import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, 
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
 import { Query, type SlotIndex } from './query-run.js'
+import { TailHub } from './tail-hub.js'
 import type { LogStore } from './store.js'
 import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
@@ -24,6 +25,7 @@ export interface StoreLimits {
 
 export class ShardStore implements LogStore, SlotIndex {
   readonly streams = new Map<string, Stream>()
+  readonly tail = new TailHub()
   readonly services = new Map<string, Stream[]>()
   private readonly slots = new Map<number, StreamSlot[]>()
   private slotIds: number[] = []
@@ -72,6 +74,7 @@ export class ShardStore implements LogStore, SlotIndex {
     if (part.hasOpen) this.open.add(part)
     stream.entries++
     this.entries++
+    if (this.tail.active) this.tail.offer(stream, ts, seq, message, attrs)
   }
 
   private insertSlotId (id: number): void {

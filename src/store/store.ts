@@ -1,4 +1,5 @@
 import type { LabelMatcher } from '../logql/ast.js'
+import type { TailHub } from './tail-hub.js'
 import type { IngestBatch, LineBatch, QueryPart, Rejected, ServiceStats, ShardQuery, StreamStats } from '../protocol.js'
 
 // What a shard's request handler needs from its store, and nothing more:
@@ -28,6 +29,8 @@ export interface LogStore {
   listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean }
   /** Streams with entries between start and end that `selector` matches (null: every stream), at most `limit`. */
   listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean }
+  /** The live tails matched against every entry stored. */
+  readonly tail: TailHub
   /** Seals open blocks idle for `idleMs`. */
   sealIdle (now: number, idleMs: number): number
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */

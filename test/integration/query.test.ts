@@ -90,6 +90,17 @@ describe('GET /logs', () => {
     expect(body.logs.map((e: LogLine) => e.message).sort()).toEqual(['GET /b 500', 'POST /c 500'])
   })
 
+  it('filters by an RE2 regex, anywhere in the message, together with contains; a bad pattern is a 400', async () => {
+    await postJson(url, ['GET /a 200', 'GET /b 503', 'POST /c 500', 'GET /d 404'].map((message, i) => ({ service: 'grep-re', timestamp: isoAt(-i), message })))
+    const { body } = await getJson(url, `/logs?service=grep-re&regex=${encodeURIComponent('5\\d\\d$')}`)
+    expect(body.logs.map((e: LogLine) => e.message).sort()).toEqual(['GET /b 503', 'POST /c 500'])
+    const both = await getJson(url, `/logs?service=grep-re&regex=${encodeURIComponent('^GET')}&contains=0`)
+    expect(both.body.logs.map((e: LogLine) => e.message).sort()).toEqual(['GET /a 200', 'GET /b 503', 'GET /d 404'])
+    const bad = await getJson(url, `/logs?regex=${encodeURIComponent('(a')}`)
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatch(/not valid RE2 syntax/)
+  })
+
   it('returns every service when none is named', async () => {
     await postJson(url, { service: 'everyone', timestamp: isoAt(0), message: 'x' })
     const all = await readAll(url, 'limit=10000')

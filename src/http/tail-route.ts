@@ -1,0 +1,261 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { BadQueryError } from '../errors.js'
+import type { LabelMatcher, LogSelection } from '../logql/ast.js'
+import { compileSelection } from '../logql/match.js'
+import { parseLogql } from '../logql/parse.js'
+import { decodeCursor, encodeCursor } from '../query/cursor.js'
+import { mergeEntries, type MergedEntry } from '../query/page.js'
+import { parseLogsQuery } from '../query/params.js'
+import type { RenderFormat } from '../query/render/index.js'
+import type { TailEntry } from '../protocol.js'
+import type { Settings } from '../settings.js'
+import type { ShardRouter } from '../shards/router.js'
+import type { TailDelivery } from '../shards/tail-manager.js'
+import { formatTimestamp, nowUs } from '../timestamp.js'
+import { describeError, type HttpError } from './answer.js'
+import { lokiTime } from './loki-query-route.js'
+import type { HttpPolicy } from './policy.js'
+
+// Live tails: GET /logs/tail (Server-Sent Events, the native entry shape) and
+// Loki's WebSocket at /loki/api/v1/tail. Both first replay stored entries
+// from a point (start, or the Last-Event-ID of a reconnect), then go on with
+// the entries the shards match as they store them, with no gap and no
+// duplicate: the tail is registered before the replay starts, and what
+// arrives live meanwhile is held back, then sent without the entries the
+// replay already sent (matched by arrival sequence number).
+//
+// Nothing buffers without bound: the shards keep at most TAIL_BUFFER entries
+// per tail between polls and drop (and count) the rest; a client that does
+// not read has its entries dropped here once WRITE_BACKLOG bytes wait, and is
+// told how many it missed.
+
+/** Stored entries a replay sends at most before going live. */
+const MAX_REPLAY = 100_000
+const REPLAY_PAGE = 1000
+/** Bytes waiting to be written to one tail's client past which its new entries are dropped. */
+const WRITE_BACKLOG = 4 * 1024 * 1024
+const HEARTBEAT_MS = 15_000
+/** How long after going live a late in-flight entry may still turn out to be one the replay sent. */
+const DEDUPE_MS = 5_000
+
+interface TailSink {
+  replay: (entries: MergedEntry[]) => void
+  live: (entries: TailEntry[]) => void
+  dropped: (count: number, named: TailDelivery['droppedNamed']) => void
+  /** Bytes waiting to be written to the client. */
+  backlog: () => number
+}
+
+/**
+ * Runs a tail: registers it, replays from `after` (exclusive) or `start`, then
+ * streams live entries to the sink. Returns the function that ends it.
+ */
+async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, sink: TailSink, settings: Settings): Promise<() => void> {
+  const held: TailDelivery[] = []
+  let replaying = true
+  let replayed: Set<number> | null = new Set()
+  const forward = (d: TailDelivery): void => {
+    const entries = replayed === null ? d.entries : d.entries.filter((e) => !replayed!.has(e.seq))
+    let dropped = d.dropped
+    if (entries.length > 0) {
+      if (sink.backlog() > WRITE_BACKLOG) dropped += entries.length
+      else sink.live(entries)
+    }
+    if (dropped > 0) sink.dropped(dropped, d.droppedNamed)
+  }
+  const id = await router.tails.subscribe(select, (d) => { if (replaying) held.push(d); else forward(d) })
+  try {
+    const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
+    let after = from.after
+    let sent = 0
+    for (;;) {
+      const parts = await router.query({
+        services: exact === undefined ? null : [exact.value],
+        start: from.start,
+        end: nowUs() + settings.futureSkew * 1000,
+        descending: false,
+        limit: Math.min(REPLAY_PAGE, replay.limit - sent),
+        after,
+        contains: null,
+        attrs: [],
+        format: replay.format,
+        select
+      })
+      const page = mergeEntries(parts, false, Math.min(REPLAY_PAGE, replay.limit - sent))
+      if (page.entries.length > 0) {
+        for (const e of page.entries) replayed.add(e.seq)
+        sink.replay(page.entries)
+        sent += page.entries.length
+        const last = page.entries[page.entries.length - 1]!
+        after = { ts: last.ts, seq: last.seq }
+      }
+      if (!page.more || sent >= replay.limit || page.entries.length === 0) break
+    }
+  } catch (err) {
+    router.tails.unsubscribe(id)
+    throw err
+  }
+  replaying = false
+  for (const d of held.splice(0)) forward(d)
+  const forget = setTimeout(() => { replayed = null }, DEDUPE_MS)
+  return () => {
+    clearTimeout(forget)
+    router.tails.unsubscribe(id)
+  }
+}
+
+/** A regex matching exactly one of `names`, for a selector over several services. */
+const oneOf = (names: string[]): string => names.map((n) => n.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|')
+
+/** GET /logs/tail's parameters (GET /logs's filters) as a LogQL selection. */
+function nativeSelection (raw: Record<string, unknown>, settings: Settings): { select: LogSelection, start: number } {
+  const { start: _s, limit: _l, order: _o, cursor: _c, ...filters } = raw
+  const now = nowUs()
+  const q = parseLogsQuery({ ...filters, start: raw.start ?? formatTimestamp(now) }, { start: now, end: now + settings.futureSkew * 1000 })
+  const selector: LabelMatcher[] = q.services === null
+    ? [{ name: 'service', op: '=~', value: '.+' }]
+    : q.services.length === 1 ? [{ name: 'service', op: '=', value: q.services[0]! }] : [{ name: 'service', op: '=~', value: oneOf(q.services) }]
+  const select: LogSelection = {
+    selector,
+    lines: [...(q.contains === null ? [] : [{ op: '|=' as const, values: [q.contains] }]), ...(q.select?.lines ?? [])],
+    labels: q.attrs.map((a) => ({ kind: 'match' as const, matcher: { name: a.key, op: '=' as const, value: a.value } }))
+  }
+  return { select, start: raw.start === undefined ? now : q.start }
+}
+
+/** An entry as GET /logs shows it, from a live tail entry. */
+function nativeJson (e: TailEntry): string {
+  const attributes: Record<string, string> = {}
+  for (let i = 2; i < e.labels.length; i += 2) attributes[e.labels[i]!] = e.labels[i + 1]!
+  if (e.attributes !== null) for (let i = 0; i < e.attributes.length; i += 2) if (!(e.attributes[i]! in attributes)) attributes[e.attributes[i]!] = e.attributes[i + 1]!
+  const entry: Record<string, unknown> = { service: e.labels[1], timestamp: formatTimestamp(e.ts), message: e.line }
+  if (Object.keys(attributes).length > 0) entry.attributes = attributes
+  return JSON.stringify(entry)
+}
+
+const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })
+
+/**
+ * GET /logs/tail: Server-Sent Events, one entry per `data:` event with an
+ * `id:` that works as a cursor. `start` (or Last-Event-ID) replays from there.
+ */
+export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings): Promise<void> {
+  const { select, start } = nativeSelection(raw, settings)
+  const lastId = req.headers['last-event-id']
+  let after: { ts: number, seq: number } | null = null
+  if (typeof lastId === 'string' && lastId !== '') {
+    const c = decodeCursor(lastId)
+    if (c === null) throw new BadQueryError('Last-Event-ID is not an id this server sent; reconnect without it, or with start')
+    after = c.after
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
+  res.flushHeaders()
+  const write = (text: string): void => { res.write(text) }
+  const sink: TailSink = {
+    replay: (entries) => {
+      for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${Buffer.from(e.body).toString('utf8')}\n\n`)
+    },
+    live: (entries) => {
+      for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${nativeJson(e)}\n\n`)
+    },
+    dropped: (count) => write(`event: dropped\ndata: ${JSON.stringify({ dropped: count, message: `${count} entries were dropped because this client did not keep up` })}\n\n`),
+    backlog: () => res.writableLength
+  }
+  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, { limit: MAX_REPLAY, format: 'native' }, sink, settings)
+  const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
+  res.once('close', () => {
+    clearInterval(heartbeat)
+    stop()
+  })
+}
+
+interface LokiTailEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
+
+/** Loki's tail message: entries grouped by their labels (stream labels and metadata). */
+function lokiMessage (entries: Array<{ labels: Record<string, string>, ns: string, line: string }>, dropped: TailDelivery['droppedNamed']): string {
+  const streams = new Map<string, { stream: Record<string, string>, values: string[][] }>()
+  for (const e of entries) {
+    const key = JSON.stringify(e.labels)
+    let s = streams.get(key)
+    if (s === undefined) streams.set(key, s = { stream: e.labels, values: [] })
+    s.values.push([e.ns, e.line])
+  }
+  const droppedEntries = dropped.map((d) => {
+    const labels: Record<string, string> = {}
+    for (let i = 0; i < d.labels.length; i += 2) labels[d.labels[i]!] = d.labels[i + 1]!
+    return { labels, timestamp: `${d.ts}000` }
+  })
+  return JSON.stringify({ streams: [...streams.values()], dropped_entries: droppedEntries })
+}
+
+/** Serves Loki's tail WebSocket at /loki/api/v1/tail on `server`'s upgrade requests. */
+export function lokiTailSockets (router: ShardRouter, settings: Settings, policy: HttpPolicy, log: Logger): { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void, close: () => void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  const refuse = (socket: Duplex, err: unknown): void => {
+    const e = describeError(err as HttpError, settings.maxBody, log, { method: 'GET', url: '/loki/api/v1/tail' })
+    const body = JSON.stringify({ status: 'error', error: e.message })
+    socket.end(`HTTP/1.1 ${e.status} ${e.status === 400 ? 'Bad Request' : e.status === 401 ? 'Unauthorized' : e.status === 403 ? 'Forbidden' : 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  }
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (url.pathname !== '/loki/api/v1/tail') {
+      refuse(socket, Object.assign(new BadQueryError(`no WebSocket at ${url.pathname}; the tail is at /loki/api/v1/tail`), { statusCode: 404 }))
+      return
+    }
+    let select: LogSelection
+    let start: number
+    let limit: number
+    try {
+      policy.checkSource?.(req.headers)
+      policy.checkQuery?.(req.headers.authorization)
+      const raw = Object.fromEntries(url.searchParams)
+      const query = parseLogql(raw.query ?? '')
+      if (query.kind !== 'log') throw new BadQueryError('a tail takes a log query such as {service="api"} |= "error", not a metric query')
+      compileSelection(query.selection)
+      select = query.selection
+      start = lokiTime(raw, 'start', nowUs() - 3_600_000_000)
+      limit = raw.limit === undefined ? 100 : Number(raw.limit)
+      if (!Number.isInteger(limit) || limit < 0 || limit > 5000) throw new BadQueryError('limit must be a whole number from 0 to 5000')
+    } catch (err) {
+      refuse(socket, err)
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      let stop: (() => void) | null = null
+      let closed = false
+      const send = (text: string): void => { if (ws.readyState === ws.OPEN) ws.send(text) }
+      const sink: TailSink = {
+        replay: (entries) => {
+          const parsed = entries.map((e) => JSON.parse(Buffer.from(e.body).toString('utf8')) as LokiTailEntry)
+          send(lokiMessage(parsed.map((e) => ({ labels: e.m === undefined ? e.l : { ...e.l, ...e.m }, ns: e.t, line: e.s })), []))
+        },
+        live: (entries) => {
+          send(lokiMessage(entries.map((e) => {
+            const labels: Record<string, string> = {}
+            for (let i = 0; i < e.labels.length; i += 2) labels[e.labels[i]!] = e.labels[i + 1]!
+            if (e.attributes !== null) for (let i = 0; i < e.attributes.length; i += 2) if (!(e.attributes[i]! in labels)) labels[e.attributes[i]!] = e.attributes[i + 1]!
+            return { labels, ns: `${e.ts}000`, line: e.line }
+          }), []))
+        },
+        dropped: (_count, named) => send(lokiMessage([], named)),
+        backlog: () => ws.bufferedAmount
+      }
+      ws.on('close', () => {
+        closed = true
+        stop?.()
+      })
+      ws.on('error', () => ws.terminate())
+      runTail(router, select, { start, after: null }, { limit, format: 'loki' }, sink, settings).then((s) => {
+        if (closed) s()
+        else stop = s
+      }, (err: unknown) => {
+        log.warn({ err }, 'tail replay failed')
+        ws.close(1011, 'the replay failed; reconnect')
+      })
+    })
+  }
+  return { upgrade, close: () => { for (const ws of wss.clients) ws.terminate(); wss.close() } }
+}

@@ -1,0 +1,105 @@
+import type { LogSelection } from '../logql/ast.js'
+import type { TailEntry } from '../protocol.js'
+import type { ShardClient } from './shard-client.js'
+import { shardOf } from './hash.js'
+
+// Live tails on the front thread. A tail is registered on the shards its
+// selector can reach (one shard when it names one service); the shards match
+// new entries as they store them and keep them; every POLL_MS the front asks
+// each shard with tails for what they got, in one request per shard, merges
+// each tail's entries from all shards in (timestamp, arrival) order and hands
+// them to its listener. A shard that restarted and no longer knows a tail is
+// told about it again.
+
+const POLL_MS = 200
+
+export interface TailDelivery {
+  entries: TailEntry[]
+  /** Entries that did not fit this tail's buffers since the last delivery. */
+  dropped: number
+  droppedNamed: Array<{ labels: string[], ts: number }>
+}
+
+interface Registered {
+  id: number
+  select: LogSelection
+  shards: number[]
+  deliver: (d: TailDelivery) => void
+}
+
+export class TailManager {
+  private readonly tails = new Map<number, Registered>()
+  private nextId = 1
+  private timer: NodeJS.Timeout | null = null
+  private polling = false
+
+  constructor (private readonly shards: readonly ShardClient[], private readonly limit: number) {}
+
+  get count (): number { return this.tails.size }
+
+  /** Starts a tail; its listener gets each poll's new entries. Resolves once every shard involved holds it. */
+  async subscribe (select: LogSelection, deliver: (d: TailDelivery) => void): Promise<number> {
+    const id = this.nextId++
+    const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
+    const shards = exact === undefined ? this.shards.map((_, i) => i) : [shardOf(exact.value, this.shards.length)]
+    const tail = { id, select, shards, deliver }
+    this.tails.set(id, tail)
+    await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limit: this.limit })))
+    this.timer ??= setInterval(() => { this.poll().catch(() => {}) }, POLL_MS)
+    return id
+  }
+
+  unsubscribe (id: number): void {
+    const tail = this.tails.get(id)
+    if (tail === undefined) return
+    this.tails.delete(id)
+    for (const i of tail.shards) this.shards[i]!.tail({ type: 'tail-unsubscribe', id }).catch(() => {})
+    if (this.tails.size === 0 && this.timer !== null) {
+      clearInterval(this.timer)
+      this.timer = null
+    }
+  }
+
+  /** One round: every shard with tails hands over what it kept; each tail gets its share, merged in order. */
+  async poll (): Promise<void> {
+    if (this.polling) return
+    this.polling = true
+    try {
+      const perShard = new Map<number, number[]>()
+      for (const t of this.tails.values()) for (const i of t.shards) (perShard.get(i) ?? perShard.set(i, []).get(i)!).push(t.id)
+      const got = new Map<number, TailDelivery>()
+      await Promise.all([...perShard].map(async ([i, ids]) => {
+        const shard = this.shards[i]!
+        let reply
+        try {
+          reply = await shard.tail({ type: 'tail-poll', ids })
+        } catch {
+          return // The shard is down or restarting; the next round asks again.
+        }
+        for (const b of reply.batches) {
+          const d = got.get(b.id) ?? { entries: [], dropped: 0, droppedNamed: [] }
+          d.entries.push(...b.entries)
+          d.dropped += b.dropped
+          d.droppedNamed.push(...b.droppedNamed)
+          got.set(b.id, d)
+        }
+        for (const id of reply.unknown) {
+          const t = this.tails.get(id)
+          if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limit: this.limit }).catch(() => {})
+        }
+      }))
+      for (const [id, d] of got) {
+        const t = this.tails.get(id)
+        if (t === undefined) continue
+        d.entries.sort((a, b) => a.ts - b.ts || a.seq - b.seq)
+        t.deliver(d)
+      }
+    } finally {
+      this.polling = false
+    }
+  }
+
+  close (): void {
+    for (const id of [...this.tails.keys()]) this.unsubscribe(id)
+  }
+}
