@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestServer, type RunningServer } from './helpers.js'
 
@@ -206,6 +207,42 @@ describe('Loki query API', () => {
     expect(noQuery.body.error).toMatch(/query is missing/)
     const badLimit = await get('/loki/api/v1/query_range', { query: '{service="api"}', limit: '6000' })
     expect(badLimit.body.error).toMatch(/limit/)
+  })
+
+  it('answers the requests Grafana\'s Loki data source makes, as it makes them', async () => {
+    const grafana = { 'x-query-tags': 'Source=grafana', 'x-grafana-org-id': '1', 'x-loki-response-encoding-flags': 'categorize-labels', accept: 'application/json, text/plain, */*' }
+    const call = async (path: string): Promise<any> => {
+      const res = await fetch(`${url}${path}`, { headers: grafana })
+      expect(res.status, path).toBe(200)
+      return await res.json()
+    }
+    const start = ns(0)
+    const end = ns(100)
+    // Explore, a log query: newest first, a step in ms, structured metadata kept apart.
+    const logs = await call(`/loki/api/v1/query_range?direction=backward&end=${end}&limit=1000&query=${encodeURIComponent('{service="db"}')}&start=${start}&step=2000ms`)
+    expect(logs.data.encodingFlags).toEqual(['categorize-labels'])
+    expect(logs.data.result[0].values[0]).toEqual([ns(4), 'slow query error took 2s', { structuredMetadata: { level: 'error', region: 'eu-north' } }])
+    // The log-volume histogram, written as Grafana writes it (no space before the range).
+    const volume = await call(`/loki/api/v1/query_range?direction=backward&end=${end}&limit=1000&query=${encodeURIComponent('sum by (level, detected_level) (count_over_time({service="api"} | drop __error__[1s]))')}&start=${start}&step=50ms`)
+    expect(volume.data.resultType).toBe('matrix')
+    expect(volume.data.result.map((r: any) => r.metric.level ?? '').sort()).toEqual(['', 'error', 'warn'])
+    // The label browser.
+    expect((await call(`/loki/api/v1/labels?start=${start}&end=${end}`)).data).toContain('service')
+    expect((await call(`/loki/api/v1/label/service/values?start=${start}&end=${end}`)).data).toContain('api')
+    expect((await call(`/loki/api/v1/series?match%5B%5D=${encodeURIComponent('{service="api"}')}&start=${start}&end=${end}`)).data.length).toBe(2)
+    expect(await call(`/loki/api/v1/index/stats?query=${encodeURIComponent('{service="api"}')}&start=${start}&end=${end}`)).toMatchObject({ streams: 2, entries: 4 })
+  })
+
+  it('answers any query text with 200 or 400, never a 5xx (random and mutated LogQL over HTTP)', async () => {
+    const seeds = ['{service="api"} |= "GET" | level="error"', 'sum by (level) (count_over_time({env=~".+"}[1m]))', 'topk(2, rate({service=~"a.*"}[5m]))', '{service="db"} | keep service']
+    const mutated = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 4 }), fc.string({ maxLength: 3 }))
+      .map(([q, at, cut, insert]) => { const i = at % (q.length + 1); return q.slice(0, i) + insert + q.slice(i + cut) })
+    await fc.assert(fc.asyncProperty(fc.oneof(mutated, fc.string({ maxLength: 40 })), async (query) => {
+      const res = await fetch(`${url}/loki/api/v1/query_range?${new URLSearchParams({ query, start: ns(0), end: ns(100), step: '1' }).toString()}`)
+      expect([200, 400], query).toContain(res.status)
+      const body = await res.json() as { status: string }
+      expect(body.status).toBe(res.status === 200 ? 'success' : 'error')
+    }), { numRuns: 150 })
   })
 
   it('takes the parameters as a form body too', async () => {
