@@ -6,6 +6,7 @@ import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { esRoutes } from './es-route.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
@@ -96,8 +97,13 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))))
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
+  // Elasticsearch's bulk API and the handshakes its clients make first, at / and under /insert/elasticsearch/.
+  const es = esRoutes(router, settings, log, policy)
+  app.use('/insert/elasticsearch', es)
+  app.use(es)
+
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, POST /v1/logs, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, POST /v1/logs, POST /_bulk, GET /services, GET /healthz`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {
