@@ -1,0 +1,55 @@
+import { isUtf8 } from 'node:buffer'
+import { BadRequestError } from '../errors.js'
+import type { BodyFormat } from '../ingest/body.js'
+import { DEFAULT_FIELDS, docRecord, type DocContext, type FieldMap } from '../ingest/formats/json-doc.js'
+import { jsonValues } from '../ingest/formats/json-values.js'
+import { decodeMsgpackEvents } from '../ingest/formats/msgpack-events.js'
+import type { LogRecord } from '../ingest/record.js'
+import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
+import type { Settings } from '../settings.js'
+import type { ShardRouter } from '../shards/router.js'
+import { nowUs } from '../timestamp.js'
+import type { Answer } from './answer.js'
+import { batchAnswer } from './batch-answer.js'
+
+// POST /logs with _service_field, _time_field or _msg_field (or their
+// headers), POST /insert/jsonline, and any msgpack body: documents in the
+// shipper's own field names, mapped to records by json-doc.ts. JSON comes as
+// an array, NDJSON or objects with no separator; msgpack as Fluent Bit events,
+// whose own time is the entry's time unless the request names a time field.
+// Answered like a POST /logs batch: 201 {"stored"}, or 400/507 listing the
+// documents not stored by their index.
+
+export async function ingestDocs (body: Buffer, format: BodyFormat, fields: FieldMap, router: ShardRouter, settings: Settings): Promise<Answer> {
+  const now = nowUs()
+  const ctx: DocContext = { fields, fallbackService: null, fallbackTime: now, oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
+  const records: LogRecord[] = []
+  const indexes: number[] = []
+  const rejected: Rejected[] = []
+  let rejectedCount = 0
+  let total = 0
+  const add = (index: number, record: LogRecord | string): void => {
+    if (typeof record !== 'string') {
+      records.push(record)
+      indexes.push(index)
+    } else if (rejectedCount++ < MAX_REJECTED_LISTED) {
+      rejected.push({ index, error: record })
+    }
+  }
+
+  if (format === 'msgpack') {
+    const events = decodeMsgpackEvents(body)
+    // The event's time is the entry's, unless the request names a field for it.
+    const eventFields = fields.time === DEFAULT_FIELDS.time ? { ...fields, time: [] } : fields
+    total = events.length
+    events.forEach((e, i) => add(i, docRecord(e.record, { ...ctx, fields: eventFields, fallbackTime: e.ts })))
+  } else {
+    if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
+    const values = jsonValues(body.toString('utf8'))
+    total = values.length
+    values.forEach((v, i) => add(i, v.error !== undefined ? v.error : docRecord(v.value, ctx)))
+  }
+  if (total === 0) throw new BadRequestError('request body has no documents; send a JSON array, one object per line, or msgpack events')
+  const full = records.length > 0 ? (await router.ingest(records)).full.map((k) => indexes[k]!) : []
+  return batchAnswer(total, rejected, rejectedCount, full)
+}
