@@ -17,6 +17,7 @@ import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+import { startSyslog, type SyslogListener } from './syslog/listener.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -26,6 +27,8 @@ export interface RunningServer {
   readonly port: number
   readonly router: ShardRouter
   readonly http: Server
+  /** The syslog listeners (SYSLOG_TCP_PORT, SYSLOG_UDP_PORT); null when neither is set. */
+  readonly syslog: SyslogListener | null
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
   readonly [kTestInternals]: { readonly requestsStarted: number }
@@ -108,8 +111,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     })
   })
   // Listening first lets /healthz answer 503 while the shards start.
+  let syslog: SyslogListener | null
   try {
     await router.start()
+    syslog = await startSyslog(settings, router, log)
   } catch (err) {
     http.close()
     await router.close()
@@ -123,12 +128,15 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.closing = true
+      // Syslog stops accepting too; frames already read are stored before the shards stop.
+      const syslogStopped = syslog?.close()
       queue.close()
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
       http.closeIdleConnections()
       const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()
       await stopped
       clearTimeout(grace)
+      await syslogStopped
       const entries = router.storedEntries
       await router.close()
       log.info({ entries }, 'shards stopped')
@@ -136,5 +144,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, http, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
+  return { url: `http://${host}:${port}`, port, router, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
 }
