@@ -172,6 +172,16 @@ export function esRoutes (router: ShardRouter, settings: Settings, log: Logger, 
   es.get('/_cluster/health', handle((_req, res) => sendEs(res, router.healthy ? 200 : 503, {
     cluster_name: 'logagg', status: router.healthy ? 'green' : 'red', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1
   })))
+  // rsyslog's omelasticsearch checks the connection with _cat/health (text, or JSON with ?format=json).
+  es.get('/_cat/health', handle((req, res) => {
+    const row = { epoch: String(Math.floor(Date.now() / 1000)), cluster: 'logagg', status: router.healthy ? 'green' : 'red', 'node.total': '1' }
+    if (req.query.format === 'json') {
+      sendEs(res, 200, [row])
+      return
+    }
+    res.setHeader(...PRODUCT_HEADER)
+    res.type('text/plain').send(`${row.epoch} ${row.cluster} ${row.status} ${row['node.total']}\n`)
+  }))
   es.get(SETUP_PATHS, handle((_req, res) => sendEs(res, 200, {})))
   es.put(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
   es.post(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
