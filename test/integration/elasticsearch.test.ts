@@ -100,6 +100,13 @@ describe('POST /_bulk', () => {
     expect(await readAll(url, 'service=path-index')).toEqual([{ service: 'path-index', timestamp: formatTimestamp(t), message: 'gzipped' }])
   })
 
+  it('takes the token as the password of Basic auth, for shippers that only speak Basic (rsyslog, Fluent Bit)', async () => {
+    const basic = { authorization: `Basic ${Buffer.from(`any-user:${TOKEN}`).toString('base64')}` }
+    const res = await bulk('/basic-auth/_bulk', ndjson({ create: {} }, { message: 'with basic auth' }), basic)
+    expect(res.body).toMatchObject({ errors: false })
+    expect((await readAll(url, 'service=basic-auth')).map((l) => l.message)).toEqual(['with basic auth'])
+  })
+
   it('maps fields by _service_field, _time_field and _msg_field parameters, or by Logagg-*-Field headers', async () => {
     const t = msAgo(1000)
     const doc = { host: 'router-1', when: t / 1000, text: 'link down', message: 'kept as an attribute' }
@@ -129,6 +136,8 @@ describe('POST /_bulk', () => {
     const res = await fetch(`${url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson({ create: {} }, { message: 'x' }) })
     expect(res.status).toBe(401)
     expect(res.headers.get('x-elastic-product')).toBe('Elasticsearch')
+    const wrongBasic = { authorization: `Basic ${Buffer.from(`elastic:${TOKEN}x`).toString('base64')}` }
+    expect((await bulk('/_bulk', ndjson({ create: {} }, { message: 'x' }), wrongBasic)).status).toBe(401)
     expect(await readAll(url, 'contains=x&service=logs&service=unknown_service')).toEqual([])
   })
 })

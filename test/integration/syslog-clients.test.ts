@@ -15,6 +15,7 @@ import { eventually, readAll, startTestServer, type LogLine, type RunningServer 
 // A missing rsyslogd or logger fails these tests; it never skips them.
 
 const run = promisify(execFile)
+const TOKEN = 'rsyslog-ingest-token-0123'
 let server: RunningServer
 let dir: string
 let rsyslog: ChildProcess | null = null
@@ -30,7 +31,8 @@ function need (program: string, pkg: string): string {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ shards: 2, syslogTcpPort: 0, syslogUdpPort: 0 })
+  // With an ingest token: omelasticsearch sends it as its Basic auth password (reads stay open).
+  server = await startTestServer({ shards: 2, syslogTcpPort: 0, syslogUdpPort: 0, ingestToken: TOKEN })
   dir = mkdtempSync(join(tmpdir(), 'logagg-rsyslog-'))
 })
 afterAll(async () => {
@@ -117,11 +119,11 @@ input(type="imfile" File="${file('es.log')}" Tag="rsyslog-es:" Severity="info" F
 input(type="imfile" File="${file('default.log')}" Tag="rsyslog-default:" ruleset="to-es-default")
 input(type="imfile" File="${file('fwd.log')}" Tag="rsyslog-fwd:" Severity="warning" Facility="local2" ruleset="to-syslog")
 ruleset(name="to-es") {
-  action(type="omelasticsearch" server="127.0.0.1" serverport="${server.port}" template="es-doc" searchIndex="rsyslog-index" bulkmode="on" errorfile="${file('es-errors.json')}")
+  action(type="omelasticsearch" server="127.0.0.1" serverport="${server.port}" template="es-doc" searchIndex="rsyslog-index" bulkmode="on" uid="rsyslog" pwd="${TOKEN}" errorfile="${file('es-errors.json')}")
 }
 # rsyslog's own default document (message, fromhost, facility, priority, timereported, timegenerated): the service is the index.
 ruleset(name="to-es-default") {
-  action(type="omelasticsearch" server="127.0.0.1" serverport="${server.port}" searchIndex="rsyslog-default" bulkmode="on" errorfile="${file('es-errors.json')}")
+  action(type="omelasticsearch" server="127.0.0.1" serverport="${server.port}" searchIndex="rsyslog-default" bulkmode="on" uid="rsyslog" pwd="${TOKEN}" errorfile="${file('es-errors.json')}")
 }
 ruleset(name="to-syslog") {
   action(type="omfwd" target="127.0.0.1" port="${server.syslog!.tcpPort}" protocol="tcp" tcp_framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
