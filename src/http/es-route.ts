@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import express, { type Request, type Response } from 'express'
 import type { Logger } from 'pino'
-import { UnsupportedMediaTypeError } from '../errors.js'
+import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../errors.js'
 import { bulkRecords, parseBulk, type BulkError } from '../ingest/formats/es-bulk.js'
 import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings.js'
@@ -142,6 +142,13 @@ const license = {
   }
 }
 
+const INFO_PATHS = ['/', '/_license', '/_nodes/http', '/_cluster/health', '/_cat/health']
+const BULK_PATHS = ['/_bulk', '/:index/_bulk']
+
+const notAllowed = (allow: string) => (req: Request): never => {
+  throw Object.assign(new MethodNotAllowedError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0]}; use ${allow}`), { allow })
+}
+
 /** Index templates, ILM policies, pipelines, data streams: acknowledged and forgotten (GET and HEAD say they exist). */
 const SETUP_PATHS = ['/_index_template/:name', '/_template/:name', '/_component_template/:name', '/_ilm/policy/:name', '/_ingest/pipeline/:name', '/_data_stream/:name']
 
@@ -187,7 +194,11 @@ export function esRoutes (router: ShardRouter, settings: Settings, log: Logger, 
   es.post(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
   es.delete(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
   const bulkHandler = ingest((req, res) => bulk(req, res, router, settings))
-  es.post(['/_bulk', '/:index/_bulk'], bulkHandler)
-  es.put(['/_bulk', '/:index/_bulk'], bulkHandler)
+  es.post(BULK_PATHS, bulkHandler)
+  es.put(BULK_PATHS, bulkHandler)
+  // Other methods: a 405 naming the allowed ones, from the app's error handler (not Express's automatic OPTIONS answer).
+  es.all(INFO_PATHS, notAllowed('GET, HEAD'))
+  es.all(SETUP_PATHS, notAllowed('GET, HEAD, PUT, POST, DELETE'))
+  es.all(BULK_PATHS, notAllowed('POST, PUT'))
   return es
 }

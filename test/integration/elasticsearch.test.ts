@@ -54,6 +54,12 @@ describe('Elasticsearch handshakes', () => {
       expect(await put.json()).toEqual({ acknowledged: true })
       expect((await fetch(`${url}${path}`, { method: 'HEAD' })).status).toBe(200)
     }
+    // Other methods: 405 naming the allowed ones.
+    for (const [method, path, allow] of [['OPTIONS', '/', 'GET, HEAD'], ['DELETE', '/_bulk', 'POST, PUT'], ['PATCH', '/insert/elasticsearch/_ilm/policy/x', 'GET, HEAD, PUT, POST, DELETE']] as const) {
+      const res = await fetch(`${url}${path}`, { method })
+      expect(res.status, `${method} ${path}`).toBe(405)
+      expect(res.headers.get('allow')).toBe(allow)
+    }
     // Setting things up is a write: it needs the ingest token like _bulk.
     const refused = await fetch(`${url}/_index_template/x`, { method: 'PUT', body: '{}' })
     expect(refused.status).toBe(401)
