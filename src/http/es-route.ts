@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import express, { type Request, type Response } from 'express'
 import type { Logger } from 'pino'
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../errors.js'
-import { bulkRecords, parseBulk, type BulkError } from '../ingest/formats/es-bulk.js'
+import { readBulk, type BulkError } from '../ingest/formats/es-bulk.js'
 import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -74,10 +74,9 @@ async function bulk (req: Request, res: Response, router: ShardRouter, settings:
   const fields = requestFields(req.query as QueryValues, req.headers) ?? DEFAULT_FIELDS
   const body = await readBody(req, settings.maxBody)
   const started = performance.now()
-  const items = parseBulk(body)
   const now = nowUs()
   const pathIndex = typeof req.params.index === 'string' ? req.params.index : null
-  const { records, recordItems, errors } = bulkRecords(items, {
+  const { items, records, recordItems, errors } = await readBulk(body, {
     fields,
     fallbackService: pathIndex,
     fallbackTime: now,

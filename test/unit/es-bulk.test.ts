@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { bulkRecords, parseBulk } from '../../src/ingest/formats/es-bulk.js'
+import { readBulk } from '../../src/ingest/formats/es-bulk.js'
 import { DEFAULT_FIELDS, docRecord, timeValue, unixToMicros, type DocContext } from '../../src/ingest/formats/json-doc.js'
 
 const NOW = 1_800_000_000_000_000
 const ctx: DocContext = { fields: DEFAULT_FIELDS, fallbackService: null, fallbackTime: NOW, oldest: NOW - 3600e6, newest: NOW + 600e6 }
 const body = (...lines: unknown[]): Buffer => Buffer.from(lines.map((l) => typeof l === 'string' ? l : JSON.stringify(l)).join('\n') + '\n')
 const iso = (us: number): string => new Date(us / 1000).toISOString()
+const parseBulk = async (b: Buffer): Promise<Awaited<ReturnType<typeof readBulk>>['items']> => (await readBulk(b, ctx)).items
 
 describe('bulk body', () => {
-  it('pairs action and document lines, keeping _index, _id and order; blank lines and CRLF are fine', () => {
-    const items = parseBulk(Buffer.from('{"index":{"_index":"a","_id":"x"}}\r\n{"message":"one"}\r\n\n{"create":{}}\n{"message":"two"}'))
+  it('pairs action and document lines, keeping _index, _id and order; blank lines and CRLF are fine', async () => {
+    const items = await parseBulk(Buffer.from('{"index":{"_index":"a","_id":"x"}}\r\n{"message":"one"}\r\n\n{"create":{}}\n{"message":"two"}'))
     expect(items).toEqual([
       { action: 'index', index: 'a', id: 'x', doc: { message: 'one' }, error: null },
       { action: 'create', index: null, id: null, doc: { message: 'two' }, error: null }
     ])
   })
 
-  it('answers delete and update per item, and a document that is not JSON per item, without losing the pairing', () => {
-    const items = parseBulk(body({ delete: { _index: 'a', _id: '1' } }, { update: { _id: '2' } }, { doc: {} }, { create: {} }, '{"message": nope', { create: {} }, { message: 'ok' }))
+  it('answers delete and update per item, and a document that is not JSON per item, without losing the pairing', async () => {
+    const items = await parseBulk(body({ delete: { _index: 'a', _id: '1' } }, { update: { _id: '2' } }, { doc: {} }, { create: {} }, '{"message": nope', { create: {} }, { message: 'ok' }))
     expect(items.map((i) => [i.action, i.error?.type ?? null])).toEqual([
       ['delete', 'illegal_argument_exception'],
       ['update', 'illegal_argument_exception'],
@@ -27,7 +28,7 @@ describe('bulk body', () => {
     expect(items[3]!.doc).toEqual({ message: 'ok' })
   })
 
-  it('refuses the whole request when an action line cannot be read', () => {
+  it('refuses the whole request when an action line cannot be read', async () => {
     const cases: Array<[Buffer, RegExp]> = [
       [body('{"create":'), /Malformed action\/metadata line \[1\]/],
       [body({ create: {} }, { message: 'a' }, [1]), /line \[3\], expected an object with one key/],
@@ -38,7 +39,7 @@ describe('bulk body', () => {
       [Buffer.from('\n\n'), /no requests added/],
       [Buffer.from([0x7b, 0xff, 0x7d]), /not valid UTF-8/]
     ]
-    for (const [b, message] of cases) expect(() => parseBulk(b), b.toString()).toThrow(message)
+    for (const [b, message] of cases) await expect(parseBulk(b), b.toString()).rejects.toThrow(message)
   })
 })
 
@@ -80,11 +81,23 @@ describe('documents to records', () => {
     expect(docRecord({ message: 'x', service: 'a\u001b[31m' }, ctx)).toMatch(/control character/)
   })
 
-  it('maps bulk items with the action _index as the fallback service, one error slot per item', () => {
-    const items = parseBulk(body({ create: { _index: 'nginx' } }, { message: 'a' }, { delete: {} }, { index: {} }, { message: 'b', app: 'web' }, { create: {} }, { nomessage: 1 }))
-    const { records, recordItems, errors } = bulkRecords(items, { ...ctx, fallbackService: 'path' })
+  it('maps bulk items with the action _index as the fallback service, one error slot per item', async () => {
+    const { records, recordItems, errors } = await readBulk(body({ create: { _index: 'nginx' } }, { message: 'a' }, { delete: {} }, { index: {} }, { message: 'b', app: 'web' }, { create: {} }, { nomessage: 1 }), { ...ctx, fallbackService: 'path' })
     expect(records.map((r) => [r.service, r.message])).toEqual([['nginx', 'a'], ['web', 'b']])
     expect(recordItems).toEqual([0, 2])
     expect(errors.map((e) => e?.type ?? null)).toEqual([null, 'illegal_argument_exception', null, 'document_parsing_exception'])
+  })
+
+  it('gives the event loop a turn every slice of items', async () => {
+    const lines = body(...Array.from({ length: 10 }, (_, i) => [{ create: {} }, { message: `m${i}` }]).flat())
+    const turned = async (slice: number): Promise<boolean> => {
+      let ran = false
+      setImmediate(() => { ran = true })
+      const { records } = await readBulk(lines, ctx, slice)
+      expect(records.map((r) => r.message)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`))
+      return ran
+    }
+    expect(await turned(3)).toBe(true)
+    expect(await turned(1000)).toBe(false)
   })
 })

@@ -1,9 +1,11 @@
 import { encode, ExtData } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { jsonValues } from '../../src/ingest/formats/json-values.js'
-import { decodeMsgpackEvents } from '../../src/ingest/formats/msgpack-events.js'
+import { msgpackEvents } from '../../src/ingest/formats/msgpack-events.js'
 
-const values = (text: string): unknown[] => jsonValues(text).map((v) => v.error !== undefined ? `error: ${v.error}` : v.value)
+const decodeMsgpackEvents = (body: Uint8Array): unknown[] => [...msgpackEvents(body)]
+
+const values = (text: string): unknown[] => [...jsonValues(text)].map((v) => v.error !== undefined ? `error: ${v.error}` : v.value)
 
 describe('JSON documents in any shape', () => {
   it('reads one array, NDJSON, pretty-printed values and objects with no separator alike', () => {
@@ -51,7 +53,7 @@ describe('Fluent Bit msgpack events', () => {
   })
 
   it('reads an array of events', () => {
-    expect(decodeMsgpackEvents(encode([[1_800_000_000, { a: 1 }], [[1_800_000_001, {}], { b: 2 }]])).map((e) => e.record)).toEqual([{ a: 1 }, { b: 2 }])
+    expect(decodeMsgpackEvents(encode([[1_800_000_000, { a: 1 }], [[1_800_000_001, {}], { b: 2 }]])).map((e) => (e as { record: unknown }).record)).toEqual([{ a: 1 }, { b: 2 }])
   })
 
   it('refuses bodies that are not events, naming what is wrong', () => {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { MalformedBodyError } from '../../errors.js'
 import type { LogRecord } from '../record.js'
 import { docRecord, isDoc, type DocContext } from './json-doc.js'
@@ -29,11 +30,12 @@ const ACTIONS = new Set<string>(['index', 'create', 'update', 'delete'])
 
 const malformed = (what: string): Error => new MalformedBodyError(what)
 
-/** Splits a bulk body into items, in order; throws MalformedBodyError (400) for the whole request. */
-export function parseBulk (body: Buffer): BulkItem[] {
-  if (!isUtf8(body)) throw malformed('the bulk body is not valid UTF-8')
-  const lines = body.toString('utf8').split('\n')
-  const items: BulkItem[] = []
+/**
+ * The items of a bulk body's text, in order; throws MalformedBodyError (400,
+ * for the whole request) at the first action line that cannot be read.
+ */
+export function * bulkItems (text: string): Generator<BulkItem> {
+  const lines = text.split('\n')
   let i = 0
   const next = (): string | null => {
     while (i < lines.length) {
@@ -59,28 +61,39 @@ export function parseBulk (body: Buffer): BulkItem[] {
     const index = typeof meta._index === 'string' && meta._index !== '' ? meta._index : null
     const id = typeof meta._id === 'string' ? meta._id : null
     const item: BulkItem = { action: name as BulkAction, index, id, doc: null, error: null }
-    items.push(item)
     if (name === 'delete') {
       item.error = { type: 'illegal_argument_exception', reason: 'delete is not supported: this server keeps logs until they age out of its retention window' }
+      yield item
       continue
     }
     const source = next()
     if (source === null) throw malformed(`the ${name} action on line [${lineNo}] has no document line after it; every index or create line is followed by its document`)
     if (name === 'update') {
       item.error = { type: 'illegal_argument_exception', reason: 'update is not supported: send each log as an index or create action' }
-      continue
+    } else {
+      try {
+        item.doc = JSON.parse(source)
+      } catch (err) {
+        item.error = { type: 'document_parsing_exception', reason: `the document on line [${i}] is not valid JSON: ${(err as Error).message.slice(0, 200)}` }
+      }
     }
-    try {
-      item.doc = JSON.parse(source)
-    } catch (err) {
-      item.error = { type: 'document_parsing_exception', reason: `the document on line [${i}] is not valid JSON: ${(err as Error).message.slice(0, 200)}` }
-    }
+    yield item
   }
-  if (items.length === 0) throw malformed('Validation Failed: 1: no requests added; send action and document lines, each ending with a newline')
-  return items
+}
+
+/**
+ * An item as a record (service from the document's fields, else the
+ * action's _index, else the index in the path: `ctx.fallbackService`), or
+ * why it is not stored.
+ */
+export function itemRecord (item: BulkItem, ctx: DocContext): LogRecord | BulkError {
+  if (item.error !== null) return item.error
+  const record = docRecord(item.doc, item.index === null ? ctx : { ...ctx, fallbackService: item.index })
+  return typeof record === 'string' ? { type: 'document_parsing_exception', reason: record } : record
 }
 
 export interface BulkResult {
+  items: BulkItem[]
   records: LogRecord[]
   /** For each record, its item's position. */
   recordItems: number[]
@@ -88,28 +101,28 @@ export interface BulkResult {
   errors: Array<BulkError | null>
 }
 
+/** Items read between two turns of the event loop: a 16 MB body takes about 0.4 s of parsing and mapping in all. */
+export const BULK_SLICE = 1000
+
 /**
- * Items to records: service from the document's fields, else the action's
- * _index, else the index in the path (`ctx.fallbackService`).
+ * Reads a whole bulk body into items and records, giving the event loop a
+ * turn every `slice` items so a large body does not hold up other requests.
  */
-export function bulkRecords (items: readonly BulkItem[], ctx: DocContext): BulkResult {
-  const records: LogRecord[] = []
-  const recordItems: number[] = []
-  const errors: Array<BulkError | null> = []
-  for (let k = 0; k < items.length; k++) {
-    const item = items[k]!
-    if (item.error !== null) {
-      errors.push(item.error)
-      continue
+export async function readBulk (body: Buffer, ctx: DocContext, slice = BULK_SLICE): Promise<BulkResult> {
+  if (!isUtf8(body)) throw malformed('the bulk body is not valid UTF-8')
+  const out: BulkResult = { items: [], records: [], recordItems: [], errors: [] }
+  for (const item of bulkItems(body.toString('utf8'))) {
+    const k = out.items.push(item) - 1
+    const r = itemRecord(item, ctx)
+    if ('type' in r) {
+      out.errors.push(r)
+    } else {
+      out.errors.push(null)
+      out.records.push(r)
+      out.recordItems.push(k)
     }
-    const record = docRecord(item.doc, { ...ctx, fallbackService: item.index ?? ctx.fallbackService })
-    if (typeof record === 'string') {
-      errors.push({ type: 'document_parsing_exception', reason: record })
-      continue
-    }
-    errors.push(null)
-    records.push(record)
-    recordItems.push(k)
+    if ((k + 1) % slice === 0) await nextTurn()
   }
-  return { records, recordItems, errors }
+  if (out.items.length === 0) throw malformed('Validation Failed: 1: no requests added; send action and document lines, each ending with a newline')
+  return out
 }

@@ -17,26 +17,27 @@ const OPEN_BRACKET = 91
 const CLOSE_BRACKET = 93
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9
 
-function push (out: JsonValue[], source: string): void {
+/** One top-level value's text as its documents: an array stands for its elements. */
+function * parsed (source: string): Generator<JsonValue> {
   let value: unknown
   try {
     value = JSON.parse(source)
   } catch (err) {
-    out.push({ error: `not valid JSON: ${describeJsonError(err)}` })
+    yield { error: `not valid JSON: ${describeJsonError(err)}` }
     return
   }
-  if (Array.isArray(value)) for (const v of value) out.push({ value: v })
-  else out.push({ value })
+  if (Array.isArray(value)) for (const v of value) yield { value: v }
+  else yield { value }
 }
 
 /**
- * Top-level JSON values one after another, found by bracket depth and string
- * state only (JSON.parse checks each): objects and arrays end at their closing
- * bracket, strings at their closing quote, anything else at whitespace or the
- * next opening bracket or quote.
+ * Top-level JSON values one after another from `from` on, found by bracket
+ * depth and string state only (JSON.parse checks each): objects and arrays
+ * end at their closing bracket, strings at their closing quote, anything
+ * else at whitespace or the next opening bracket or quote.
  */
-function scanValues (text: string, out: JsonValue[]): void {
-  let i = 0
+function * scanValues (text: string, from: number): Generator<JsonValue> {
+  let i = from
   const n = text.length
   while (i < n) {
     while (i < n && isSpace(text.charCodeAt(i))) i++
@@ -66,32 +67,34 @@ function scanValues (text: string, out: JsonValue[]): void {
         i++
       }
     }
-    push(out, text.slice(start, i))
+    yield * parsed(text.slice(start, i))
   }
 }
 
-/** Every JSON value of `text`, arrays standing for their elements, in order. */
-export function jsonValues (text: string): JsonValue[] {
-  const out: JsonValue[] = []
-  // The common shapes (one array, or one object per line) need one JSON.parse per line.
+/**
+ * Every JSON document of `text` in order, arrays standing for their
+ * elements. The common shapes (one array, one object per line) cost one
+ * JSON.parse per line; from the first line that does not parse on its own
+ * (pretty-printed JSON, objects with no separator, a broken line) the rest is
+ * scanned value by value.
+ */
+export function * jsonValues (text: string): Generator<JsonValue> {
   let lineStart = 0
   while (lineStart <= text.length) {
     let end = text.indexOf('\n', lineStart)
     if (end === -1) end = text.length
     const line = text.slice(lineStart, end)
-    lineStart = end + 1
-    if (line.trim() === '') continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      // Pretty-printed, or objects with no separator: scan the whole text instead.
-      out.length = 0
-      scanValues(text, out)
-      return out
+    if (line.trim() !== '') {
+      let value: unknown
+      try {
+        value = JSON.parse(line)
+      } catch {
+        yield * scanValues(text, lineStart)
+        return
+      }
+      if (Array.isArray(value)) for (const v of value) yield { value: v }
+      else yield { value }
     }
-    if (Array.isArray(value)) for (const v of value) out.push({ value: v })
-    else out.push({ value })
+    lineStart = end + 1
   }
-  return out
 }

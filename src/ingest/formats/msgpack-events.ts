@@ -54,28 +54,36 @@ function text (v: unknown): unknown {
 const isEvent = (v: unknown): v is [unknown, unknown] =>
   Array.isArray(v) && v.length === 2 && v[1] !== null && typeof v[1] === 'object' && !Array.isArray(v[1]) && !(v[1] instanceof Uint8Array)
 
-/** Every event of the body, in order; throws MalformedBodyError (400) when it does not decode. */
-export function decodeMsgpackEvents (body: Uint8Array): MsgpackEvent[] {
-  const events: MsgpackEvent[] = []
-  const add = (v: unknown, where: string): void => {
-    if (!isEvent(v)) throw malformed(`${where} is not an event`)
-    const [head, record] = v
-    const t = Array.isArray(head) ? head[0] : head
-    const ts = eventTime(t)
-    if (Number.isNaN(ts)) throw malformed(`${where} has no usable time (EventTime or Unix seconds)`)
-    events.push({ ts, record: text(record) })
-  }
-  try {
-    let n = 0
-    for (const value of decodeMulti(body, { extensionCodec: codec })) {
-      if (Array.isArray(value) && value.length > 0 && value.every(Array.isArray) && !isEvent(value)) value.forEach((e, i) => add(e, `value ${n} item ${i}`))
-      else add(value, `value ${n}`)
-      n++
+function event (v: unknown, where: string): MsgpackEvent {
+  if (!isEvent(v)) throw malformed(`${where} is not an event`)
+  const [head, record] = v
+  const ts = eventTime(Array.isArray(head) ? head[0] : head)
+  if (Number.isNaN(ts)) throw malformed(`${where} has no usable time (EventTime or Unix seconds)`)
+  return { ts, record: text(record) }
+}
+
+/**
+ * Every event of the body, in order; throws MalformedBodyError (400) when it
+ * does not decode, or at the end when it held none.
+ */
+export function * msgpackEvents (body: Uint8Array): Generator<MsgpackEvent> {
+  const values = decodeMulti(body, { extensionCodec: codec })
+  let n = 0
+  for (;;) {
+    let next: IteratorResult<unknown>
+    try {
+      next = values.next()
+    } catch (err) {
+      throw malformed(`value ${n} does not decode (${(err as Error).message.slice(0, 200)})`)
     }
-  } catch (err) {
-    if (err instanceof MalformedBodyError) throw err
-    throw malformed(`it does not decode (${(err as Error).message.slice(0, 200)})`)
+    if (next.done === true) break
+    const value = next.value
+    if (Array.isArray(value) && value.length > 0 && value.every(Array.isArray) && !isEvent(value)) {
+      for (let i = 0; i < value.length; i++) yield event(value[i], `value ${n} item ${i}`)
+    } else {
+      yield event(value, `value ${n}`)
+    }
+    n++
   }
-  if (events.length === 0) throw malformed('it holds no events')
-  return events
+  if (n === 0) throw malformed('it holds no events')
 }
