@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
-import { once } from 'node:events'
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
@@ -79,20 +78,19 @@ export function frameRecord (frame: Frame, arrival: number, oldest: number, newe
 
 const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0 } })
 
-async function listenTcp (server: Server, port: number, host: string): Promise<number> {
-  server.listen(port, host)
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => {
-    throw new Error(`could not listen for syslog on TCP ${host}:${port} (SYSLOG_TCP_PORT): ${(err as Error).message}`)
-  })])
-  return (server.address() as AddressInfo).port
-}
-
-async function listenUdp (socket: UdpSocket, port: number, host: string): Promise<number> {
-  socket.bind(port, host)
-  await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([err]) => {
-    throw new Error(`could not listen for syslog on UDP ${host}:${port} (SYSLOG_UDP_PORT): ${(err as Error).message}`)
-  })])
-  return socket.address().port
+/** Binds a TCP server or UDP socket; a failure names the setting (main prints it as is). */
+async function listen (target: Server | UdpSocket, port: number, host: string, setting: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => reject(new Error(`could not listen for syslog on ${host}:${port} (${setting}): ${err.message}`))
+    target.once('error', fail)
+    const ready = (): void => {
+      target.off('error', fail)
+      resolve()
+    }
+    if ('bind' in target) target.bind(port, host, ready)
+    else target.listen(port, host, ready)
+  })
+  return (target.address() as AddressInfo).port
 }
 
 /** Starts the listeners SYSLOG_TCP_PORT and SYSLOG_UDP_PORT ask for; null when neither is set. */
@@ -201,7 +199,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   }
   if (settings.syslogTcpPort >= 0) {
     tcp = createServer(onConnection)
-    tcpPort = await listenTcp(tcp, settings.syslogTcpPort, host)
+    tcpPort = await listen(tcp, settings.syslogTcpPort, host, 'SYSLOG_TCP_PORT')
   }
 
   // ── UDP ──
@@ -230,7 +228,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     })
     udp.on('error', (err) => log.error({ err }, 'syslog UDP socket error'))
     try {
-      udpPort = await listenUdp(udp, settings.syslogUdpPort, host)
+      udpPort = await listen(udp, settings.syslogUdpPort, host, 'SYSLOG_UDP_PORT')
     } catch (err) {
       tcp?.close()
       udp.close()
