@@ -184,8 +184,14 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       socket.end()
     })
     // Idle between frames is normal (senders keep the connection open); idle inside one is a stall.
-    socket.setTimeout(settings.requestTimeout, () => {
-      if (busy || framer.pending === 0) return
+    socket.setTimeout(settings.requestTimeout)
+    socket.on('timeout', () => {
+      if (framer.pending === 0) return
+      // Paused by us while its frames are stored: not the client's stall; look again later.
+      if (busy) {
+        socket.setTimeout(settings.requestTimeout)
+        return
+      }
       stats.disconnected.stalled++
       const partial = framer.end()
       if (partial !== null) storeFrames([partial])
