@@ -32,6 +32,8 @@ export interface SyslogStats {
   truncated: number
   /** Frames whose own time was outside the accepted window: stored at their arrival time, with reported_time. */
   retimed: number
+  /** Times a TCP connection's frames met a full queue and waited (its socket paused) before being stored. */
+  queueFullWaits: number
   dropped: {
     /** Binary frames (a NUL byte, or not UTF-8 and no <PRI>). */
     garbage: number
@@ -76,7 +78,7 @@ export function frameRecord (frame: Frame, arrival: number, oldest: number, newe
   return { service: r.service, ts, message: r.message, labels: null, attributes }
 }
 
-const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0 } })
+const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, queueFullWaits: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0 } })
 
 /** Binds a TCP server or UDP socket; a failure names the setting (main prints it as is). */
 async function listen (target: Server | UdpSocket, port: number, host: string, setting: string): Promise<number> {
@@ -124,6 +126,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
           stats.dropped.refused += valid.length
           return
         }
+        stats.queueFullWaits++
         await sleep(delay)
       }
     }

@@ -105,6 +105,36 @@ describe('syslog over TCP', () => {
   })
 })
 
+describe('syslog over TCP with a full queue', () => {
+  it('holds senders back instead of dropping: every frame read is stored once', async () => {
+    const small = await startTestServer({ shards: 1, queueLimit: 2, syslogTcpPort: 0 })
+    try {
+      const port = small.syslog!.tcpPort!
+      const senders = await Promise.all([0, 1, 2, 3].map(async (c) => {
+        const socket = connect(port, '127.0.0.1')
+        await once(socket, 'connect')
+        return { c, socket }
+      }))
+      // Each sender writes its frames in many small writes, so many batches meet a busy queue.
+      await Promise.all(senders.map(async ({ c, socket }) => {
+        for (let i = 0; i < 150; i++) socket.write(`<14>1 - h queue-app - - - c${c} m${i}\n`)
+        socket.end()
+        await once(socket, 'close')
+      }))
+      let logs: LogLine[] = []
+      await eventually(async () => (logs = await readAll(small.url, 'service=queue-app')).length >= 600, 10_000)
+      expect(logs.length).toBe(600)
+      for (const c of [0, 1, 2, 3]) {
+        expect(logs.map((l) => l.message).filter((m) => m.startsWith(`c${c} `))).toEqual(Array.from({ length: 150 }, (_, i) => `c${c} m${i}`))
+      }
+      expect(small.syslog!.stats.dropped.refused).toBe(0)
+      expect(small.syslog!.stats.queueFullWaits).toBeGreaterThan(0)
+    } finally {
+      await small.close()
+    }
+  })
+})
+
 describe('syslog over UDP', () => {
   it('takes one message per datagram, and drops binary ones', async () => {
     const t = msAgo(1000)
