@@ -71,14 +71,22 @@ describe('documents to records', () => {
     expect(timeValue(true)).toBeNaN()
   })
 
-  it('says what is wrong: not an object, no message, bad time, outside the window, too many attributes', () => {
+  it('says what is wrong: not an object, no message, bad time, outside the window, a bad service', () => {
     expect(docRecord([1], ctx)).toMatch(/must be a JSON object; got an array/)
     expect(docRecord({ text: 'x' }, ctx)).toMatch(/no message field: none of message, msg, log, _msg/)
     expect(docRecord({ message: 'x', time: 'soon' }, ctx)).toMatch(/time field "time" is "soon"/)
     expect(docRecord({ message: 'x', time: (NOW - 7200e6) / 1e3 }, ctx)).toMatch(/older than the retention window/)
-    const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, 'v']))
-    expect(docRecord({ message: 'x', ...many }, ctx)).toMatch(/more than 64 keys/)
     expect(docRecord({ message: 'x', service: 'a\u001b[31m' }, ctx)).toMatch(/control character/)
+  })
+
+  it('fits other people\'s fields to the attribute limits instead of refusing the document, and says so', () => {
+    const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, 'v']))
+    const r = docRecord({ message: 'x', '': 'empty key', long: 'é'.repeat(5000), ...many }, ctx)
+    if (typeof r === 'string') throw new Error(r)
+    expect(r.attributes!.length).toBe(128)
+    expect(r.attributes!.slice(0, 4)).toEqual(['long', 'é'.repeat(4096), 'k0', 'v'])
+    expect(r.attributes!.slice(-4)).toEqual(['k61', 'v', '_truncated', 'attributes'])
+    expect(docRecord({ message: 'x', a: '1' }, ctx)).toMatchObject({ attributes: ['a', '1'] })
   })
 
   it('maps bulk items with the action _index as the fallback service, one error slot per item', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bsdTime, cutUtf8, parseSyslog } from '../../src/ingest/formats/syslog.js'
+import { bsdTime, parseSyslog } from '../../src/ingest/formats/syslog.js'
+import { cutUtf8 } from '../../src/ingest/record.js'
 
 const ARRIVAL = Date.UTC(2026, 10, 28, 12, 0, 0) * 1000
 const parse = (frame: string, arrival = ARRIVAL): ReturnType<typeof parseSyslog> => parseSyslog(frame, arrival)
@@ -109,12 +110,13 @@ describe('limits', () => {
     expect(cutUtf8('abc', 3)).toBe('abc')
   })
 
-  it('keeps at most 64 attributes and the first of repeated params', () => {
+  it('keeps at most 64 attributes (the last says some were left out) and the first of repeated params', () => {
     const params = Array.from({ length: 80 }, (_, i) => `p${i}="${i}"`).join(' ')
     const r = parse(`<14>1 - h app - - [x@1 ${params} p0="again"] m`)
     expect(r.attributes!.length).toBe(128)
     expect(r.attributes!.slice(4, 6)).toEqual(['hostname', 'h'])
     expect(r.attributes!.slice(6, 8)).toEqual(['sd.x@1.p0', '0'])
+    expect(r.attributes!.slice(-2)).toEqual(['_truncated', 'attributes'])
     expect(r.truncated).toBe(true)
   })
 })

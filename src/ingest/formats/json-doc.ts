@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../../timestamp.js'
-import { describe, recordProblem, type LogRecord, type Pairs } from '../record.js'
+import { describe, fitAttributes, recordProblem, type LogRecord, type Pairs } from '../record.js'
 import { flatten } from './otlp-logs.js'
 import { UNKNOWN_SERVICE } from './loki-push.js'
 import { nanosToMicros } from './protos.js'
@@ -9,7 +9,7 @@ import { nanosToMicros } from './protos.js'
 // records) as a record. Which fields hold the service, the time and the
 // message is a FieldMap (the defaults below, or a request's _service_field,
 // _time_field and _msg_field); every other field becomes an attribute, nested
-// objects flattened with dotted keys.
+// objects flattened with dotted keys, fitted to the attribute limits (fitAttributes).
 
 export interface FieldMap {
   /** Candidates in order; the first present (and usable) wins. Dotted names reach into nested objects. */
@@ -110,14 +110,10 @@ export function docRecord (doc: unknown, ctx: DocContext): LogRecord | string {
   if (message === null) return `no message field: none of ${fields.message.join(', ')} is present; name the field that holds the message with _msg_field`
 
   const all = flatten(Object.keys(doc).map((key) => ({ key, value: doc[key] })))
-  const attributes: Pairs = []
-  for (let i = 0; i < all.length; i += 2) if (!used.has(all[i]!)) attributes.push(all[i]!, all[i + 1]!)
-  const record: LogRecord = {
-    service: service ?? ctx.fallbackService ?? UNKNOWN_SERVICE,
-    ts,
-    message,
-    labels: null,
-    attributes: attributes.length === 0 ? null : attributes
-  }
+  const rest: Pairs = []
+  for (let i = 0; i < all.length; i += 2) if (!used.has(all[i]!)) rest.push(all[i]!, all[i + 1]!)
+  // Other people's field names: fitted to the attribute limits rather than refused.
+  const { attributes } = fitAttributes(rest)
+  const record: LogRecord = { service: service ?? ctx.fallbackService ?? UNKNOWN_SERVICE, ts, message, labels: null, attributes }
   return recordProblem(record, ctx.oldest, ctx.newest) ?? record
 }

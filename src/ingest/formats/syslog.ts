@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../../timestamp.js'
-import { MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE, MAX_MESSAGE_BYTES, type LogRecord, type Pairs } from '../record.js'
+import { cutUtf8, fitAttributes, MAX_MESSAGE_BYTES, type LogRecord, type Pairs } from '../record.js'
 
 // One syslog message as a record. RFC 5424:
 //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID k="v" ...] MSG
@@ -26,15 +26,6 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export interface SyslogRecord extends LogRecord {
   /** Whether the message or an attribute had to be cut to fit the record limits. */
   truncated: boolean
-}
-
-/** Cuts text to at most `max` UTF-8 bytes, never inside a character. */
-export function cutUtf8 (text: string, max: number): string {
-  if (text.length * 3 <= max || Buffer.byteLength(text) <= max) return text
-  let cut = Buffer.from(text).subarray(0, max).toString('utf8')
-  // A character cut in half decodes as U+FFFD at the end: drop it.
-  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1)
-  return cut
 }
 
 /** A printable US-ASCII token (RFC 5424's PRINTUSASCII) of 1 to `max` characters. */
@@ -187,21 +178,7 @@ export function parseSyslog (frame: string, arrival: number, now: Date = new Dat
 
 /** Fits message and attributes to the record limits (cutting, not refusing: syslog has no way to say no). */
 function finish (p: { service: string, ts: number, message: string }, attrs: Pairs): SyslogRecord {
-  let truncated = false
   const message = cutUtf8(p.message, MAX_MESSAGE_BYTES)
-  if (message.length !== p.message.length) truncated = true
-  const seen = new Set<string>()
-  const attributes: Pairs = []
-  for (let i = 0; i < attrs.length; i += 2) {
-    if (seen.has(attrs[i]!)) continue
-    if (attributes.length >= 2 * MAX_ATTRIBUTES) {
-      truncated = true
-      break
-    }
-    seen.add(attrs[i]!)
-    const v = cutUtf8(attrs[i + 1]!, MAX_ATTRIBUTE_VALUE)
-    if (v.length !== attrs[i + 1]!.length) truncated = true
-    attributes.push(attrs[i]!, v)
-  }
-  return { service: p.service, ts: p.ts, message, labels: null, attributes: attributes.length === 0 ? null : attributes, truncated }
+  const { attributes, changed } = fitAttributes(attrs)
+  return { service: p.service, ts: p.ts, message, labels: null, attributes, truncated: changed || message.length !== p.message.length }
 }
