@@ -3,7 +3,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { BadRequestError } from '../errors.js'
 import type { BodyFormat } from '../ingest/body.js'
 import { DEFAULT_FIELDS, docRecord, type DocContext, type FieldMap } from '../ingest/formats/json-doc.js'
-import { jsonValues } from '../ingest/formats/json-values.js'
+import { jsonValues, parsed, type JsonValue } from '../ingest/formats/json-values.js'
+import { scanArray, SCAN_ABOVE, startsArray } from '../ingest/json-array.js'
 import { msgpackEvents } from '../ingest/formats/msgpack-events.js'
 import type { LogRecord } from '../ingest/record.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
@@ -20,6 +21,19 @@ import { batchAnswer } from './batch-answer.js'
 // whose own time is the entry's time unless the request names a time field.
 // Answered like a POST /logs batch: 201 {"stored"}, or 400/507 listing the
 // documents not stored by their index.
+
+/**
+ * A large JSON array (Vector sends one line of up to 10 MB) is not one long
+ * JSON.parse: json-array.ts finds its elements a slice at a time, as for
+ * POST /logs, and each is parsed on its own.
+ */
+async function arrayElements (text: string): Promise<Generator<JsonValue>> {
+  const bounds: number[] = []
+  await scanArray(text, (start, end) => { bounds.push(start, end) })
+  return (function * () {
+    for (let i = 0; i < bounds.length; i += 2) yield * parsed(text.slice(bounds[i], bounds[i + 1]), false)
+  })()
+}
 
 /** Documents mapped between two turns of the event loop (a 16 MB body is about 0.4 s of work in all). */
 const SLICE = 1000
@@ -51,7 +65,8 @@ export async function ingestDocs (body: Buffer, format: BodyFormat, fields: Fiel
     }
   } else {
     if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
-    for (const v of jsonValues(body.toString('utf8'))) {
+    const text = body.toString('utf8')
+    for (const v of body.length > SCAN_ABOVE && startsArray(body) ? await arrayElements(text) : jsonValues(text)) {
       add(v.error !== undefined ? v.error : docRecord(v.value, ctx))
       if (total % SLICE === 0) await nextTurn()
     }

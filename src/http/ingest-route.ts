@@ -3,7 +3,7 @@ import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '
 import { parseBody, type BodyFormat } from '../ingest/body.js'
 import { DEFAULT_FIELDS, type FieldMap } from '../ingest/formats/json-doc.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
-import { scanArray, SCAN_ABOVE } from '../ingest/json-array.js'
+import { scanArray, SCAN_ABOVE, startsArray } from '../ingest/json-array.js'
 import { linesAt, RangeRouter, routeLines, type Body, type RoutedLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
@@ -56,14 +56,6 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
   }
   const full = valid.length > 0 ? (await router.ingest(valid)).full.map((k) => validIndex[k]!) : []
   return batchAnswer(items.length, rejected, rejectedCount, full)
-}
-
-/** True when the first byte that is not JSON whitespace opens an array. */
-function startsArray (body: Buffer): boolean {
-  for (const c of body) {
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return c === 91
-  }
-  return false
 }
 
 /**

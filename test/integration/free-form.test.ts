@@ -84,6 +84,22 @@ describe('JSON in any shape', () => {
     expect(await readAll(url, 'service=half-ff')).toEqual([{ service: 'half-ff', timestamp: formatTimestamp(t), message: 'good' }])
   })
 
+  it('reads a large JSON array (over 256 KiB) element by element, listing a bad element by its index', async () => {
+    const t = msAgo(1500)
+    const events: unknown[] = Array.from({ length: 3000 }, (_, i) => ({ message: `big ${i} ${'p'.repeat(100)}`, timestamp: iso(t), host: 'big-host' }))
+    events[1234] = ['not', 'an', 'object']
+    const body = JSON.stringify(events)
+    expect(body.length).toBeGreaterThan(256 * 1024)
+    const res = await post('/logs?_service_field=host', body, 'application/json')
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ stored: 2999, rejectedCount: 1, rejected: [{ index: 1234, error: expect.stringMatching(/must be a JSON object; got an array/) }] })
+    const logs = await readAll(url, 'service=big-host')
+    expect(logs.length).toBe(2999)
+    expect(logs[1234]!.message).toBe(`big 1235 ${'p'.repeat(100)}`)
+    const broken = await post('/logs?_service_field=host', body.slice(0, -1), 'application/json')
+    expect(broken).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not valid JSON/) } })
+  })
+
   it('without field parameters POST /logs keeps its strict contract and errors', async () => {
     const doc = { message: 'vector-shaped', timestamp: new Date().toISOString(), host: 'strict-host' }
     const strict = await post('/logs', JSON.stringify(doc), 'application/json')

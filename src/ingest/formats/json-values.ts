@@ -17,8 +17,8 @@ const OPEN_BRACKET = 91
 const CLOSE_BRACKET = 93
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9
 
-/** One top-level value's text as its documents: an array stands for its elements. */
-function * parsed (source: string): Generator<JsonValue> {
+/** One value's text as its documents: a top-level array stands for its elements (unless `expand` is false). */
+export function * parsed (source: string, expand = true): Generator<JsonValue> {
   let value: unknown
   try {
     value = JSON.parse(source)
@@ -26,7 +26,7 @@ function * parsed (source: string): Generator<JsonValue> {
     yield { error: `not valid JSON: ${describeJsonError(err)}` }
     return
   }
-  if (Array.isArray(value)) for (const v of value) yield { value: v }
+  if (expand && Array.isArray(value)) for (const v of value) yield { value: v }
   else yield { value }
 }
 
