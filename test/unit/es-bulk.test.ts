@@ -54,6 +54,8 @@ describe('documents to records', () => {
     expect(docRecord({ msg: 'm', log: 'l', app: 'x', programname: 'y' }, ctx)).toMatchObject({ service: 'x', message: 'm', ts: NOW, attributes: ['log', 'l', 'programname', 'y'] })
     expect(docRecord({ log: 'l' }, { ...ctx, fallbackService: 'idx' })).toMatchObject({ service: 'idx', message: 'l' })
     expect(docRecord({ _msg: 'l' }, ctx)).toMatchObject({ service: 'unknown_service' })
+    // A message given as an object is its JSON, and its parts are not attributes as well.
+    expect(docRecord({ message: { text: 'hi', code: 7 }, 'message.x': 'y', other: 1 }, ctx)).toMatchObject({ message: '{"text":"hi","code":7}', attributes: ['other', '1'] })
     const fields = { service: ['host'], time: ['when'], message: ['text'] }
     expect(docRecord({ host: 'h', when: (NOW - 1e6) / 1e6, text: 't', message: 'other' }, { ...ctx, fields })).toEqual({ service: 'h', ts: NOW - 1e6, message: 't', labels: null, attributes: ['message', 'other'] })
   })

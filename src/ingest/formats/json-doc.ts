@@ -111,7 +111,10 @@ export function docRecord (doc: unknown, ctx: DocContext): LogRecord | string {
 
   const all = flatten(Object.keys(doc).map((key) => ({ key, value: doc[key] })))
   const rest: Pairs = []
-  for (let i = 0; i < all.length; i += 2) if (!used.has(all[i]!)) rest.push(all[i]!, all[i + 1]!)
+  // A field taken for the entry is not an attribute too, nor (a message given as an object) its parts.
+  const prefixes = [...used].map((u) => `${u}.`)
+  const taken = (key: string): boolean => used.has(key) || prefixes.some((p) => key.startsWith(p))
+  for (let i = 0; i < all.length; i += 2) if (!taken(all[i]!)) rest.push(all[i]!, all[i + 1]!)
   // Other people's field names: fitted to the attribute limits rather than refused.
   const { attributes } = fitAttributes(rest)
   const record: LogRecord = { service: service ?? ctx.fallbackService ?? UNKNOWN_SERVICE, ts, message, labels: null, attributes }
