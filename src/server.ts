@@ -18,6 +18,7 @@ import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+import { startSyslog, type SyslogListener } from './syslog/listener.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -27,6 +28,8 @@ export interface RunningServer {
   readonly port: number
   readonly router: ShardRouter
   readonly http: Server
+  /** The syslog listeners (SYSLOG_TCP_PORT, SYSLOG_UDP_PORT); null when neither is set. */
+  readonly syslog: SyslogListener | null
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
   readonly [kTestInternals]: { readonly requestsStarted: number }
@@ -111,8 +114,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     })
   })
   // Listening first lets /healthz answer 503 while the shards start.
+  let syslog: SyslogListener | null
   try {
     await router.start()
+    syslog = await startSyslog(settings, router, log)
   } catch (err) {
     http.close()
     await router.close()
@@ -126,6 +131,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.closing = true
+      // Syslog stops accepting too; frames already read are stored before the shards stop.
+      const syslogStopped = syslog?.close()
       queue.close()
       tails.close()
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
@@ -133,6 +140,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()
       await stopped
       clearTimeout(grace)
+      await syslogStopped
       const entries = router.storedEntries
       await router.close()
       log.info({ entries }, 'shards stopped')
@@ -140,5 +148,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, http, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
+  return { url: `http://${host}:${port}`, port, router, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
 }

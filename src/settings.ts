@@ -54,6 +54,12 @@ export interface Settings {
   readonly writeTimeout: number
   /** Loki push: stream labels whose value names the service, first present wins (comma list). */
   readonly serviceLabels: string
+  /** Syslog over TCP (RFC 6587, both framings) on this port; -1 means off. */
+  readonly syslogTcpPort: number
+  /** Syslog over UDP, one message per datagram, on this port; -1 means off. */
+  readonly syslogUdpPort: number
+  /** Address the syslog listeners bind; '' means HOST. */
+  readonly syslogHost: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -84,7 +90,10 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   tailBuffer: 10_000,
   allowedHosts: '',
   writeTimeout: 30_000,
-  serviceLabels: 'service,service_name,app,job,container'
+  serviceLabels: 'service,service_name,app,job,container',
+  syslogTcpPort: -1,
+  syslogUdpPort: -1,
+  syslogHost: ''
 })
 
 export class SettingsError extends Error {
@@ -125,7 +134,10 @@ const SPECS: readonly Spec[] = [
   { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 16, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
   { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
   { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' },
-  { key: 'serviceLabels', env: 'SERVICE_LABELS', flag: 'service-labels', kind: 'labels', help: 'Loki push: comma list of stream labels that name the service, first present wins' }
+  { key: 'serviceLabels', env: 'SERVICE_LABELS', flag: 'service-labels', kind: 'labels', help: 'Loki push: comma list of stream labels that name the service, first present wins' },
+  { key: 'syslogTcpPort', env: 'SYSLOG_TCP_PORT', flag: 'syslog-tcp-port', kind: 'port', help: 'TCP port for syslog (octet counting or newline framing), 0 to 65535 (0 picks a free one); off when unset' },
+  { key: 'syslogUdpPort', env: 'SYSLOG_UDP_PORT', flag: 'syslog-udp-port', kind: 'port', help: 'UDP port for syslog, one message per datagram; off when unset' },
+  { key: 'syslogHost', env: 'SYSLOG_HOST', flag: 'syslog-host', kind: 'host', help: 'address the syslog listeners bind (default: HOST)' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -218,6 +230,7 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
 function showDefault (spec: Spec): string {
   const value = DEFAULTS[spec.key]
   if (typeof value !== 'number') return value === '' ? 'unset' : value
+  if (value < 0) return 'unset'
   if (spec.kind === 'duration') {
     for (const unit of ['h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
     return `${value}ms`

@@ -3,9 +3,12 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino'
 import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
+import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { describeError, errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { esRoutes } from './es-route.js'
+import { requestFields } from './field-params.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
@@ -14,8 +17,8 @@ import type { HttpPolicy } from './policy.js'
 import { indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
+import { parseQueryString, type QueryValues } from './query-string.js'
 import { sseTail } from './tail-route.js'
-import { parseQueryString } from './query-string.js'
 import { clientGone, send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
@@ -63,8 +66,9 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   }
 
   app.post('/logs', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
+    const fields = requestFields(req.query as QueryValues, req.headers)
     const body = await readBody(req, settings.maxBody)
-    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings))
+    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields))
   })
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
@@ -79,6 +83,13 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res)))
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
+  // JSON lines (or any JSON shape, or msgpack) in the shipper's own field names, defaults when none are named.
+  app.post('/insert/jsonline', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
+    const fields = requestFields(req.query as QueryValues, req.headers) ?? DEFAULT_FIELDS
+    const body = await readBody(req, settings.maxBody)
+    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields))
+  })
+  app.all('/insert/jsonline', methodNotAllowed('POST'))
 
   // The push protocols answer errors in their own shapes (Loki: plain text; OTLP: google.rpc.Status).
   app.post('/loki/api/v1/push', ...guard(policy.checkIngest), async (req, res) => {
@@ -141,8 +152,13 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))))
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
+  // Elasticsearch's bulk API and the handshakes its clients make first, at / and under /insert/elasticsearch/.
+  const es = esRoutes(router, settings, log, policy)
+  app.use('/insert/elasticsearch', es)
+  app.use(es)
+
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats and /status/buildinfo, POST /v1/logs, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {

@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
+import type { FieldMap } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
+import { requestFields } from './field-params.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import type { Lifecycle } from './app.js'
@@ -45,19 +47,21 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     send(res, answer, headers)
   }
 
-  const post = (req: IncomingMessage, res: ServerResponse): void => {
+  const post = (req: IncomingMessage, res: ServerResponse, query: string | null): void => {
     let format: BodyFormat
+    let fields: FieldMap | null
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
       checkIngest?.(req.headers.authorization)
       format = bodyFormat(req.headers['content-type'])
+      fields = requestFields(query === null ? null : parseQueryString(query), req.headers)
     } catch (err) {
       fail(req, res, err)
       return
     }
     readBody(req, settings.maxBody)
-      .then((body) => ingestBody(body, format, router, settings))
+      .then((body) => ingestBody(body, format, router, settings, fields))
       .then((answer) => send(res, answer, headers), (err: unknown) => fail(req, res, err))
   }
 
@@ -82,7 +86,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     const q = url.indexOf('?')
     if ((q === -1 ? url : url.slice(0, q)) !== '/logs') return false
     if (req.method === 'POST') {
-      post(req, res)
+      post(req, res, q === -1 ? null : url.slice(q + 1))
       return true
     }
     if (req.method === 'GET') {

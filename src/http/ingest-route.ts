@@ -1,14 +1,17 @@
 import { isUtf8 } from 'node:buffer'
 import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '../errors.js'
 import { parseBody, type BodyFormat } from '../ingest/body.js'
+import { DEFAULT_FIELDS, type FieldMap } from '../ingest/formats/json-doc.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
-import { scanArray, SCAN_ABOVE } from '../ingest/json-array.js'
+import { scanArray, SCAN_ABOVE, startsArray } from '../ingest/json-array.js'
 import { linesAt, RangeRouter, routeLines, type Body, type RoutedLines } from '../ingest/ndjson.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
 import { json, type Answer } from './answer.js'
+import { batchAnswer, SERVICES_FULL } from './batch-answer.js'
+import { ingestDocs } from './docs-route.js'
 
 const STORED_ONE = json(201, '{"status":"Log entry stored"}')
 
@@ -16,9 +19,12 @@ const STORED_ONE = json(201, '{"status":"Log entry stored"}')
  * POST /logs: one entry or a batch; answers only after every shard involved
  * has stored its part. `format` comes from bodyFormat(), which callers run
  * before reading the body so that a wrong Content-Type is refused unread.
+ * `fields` (from requestFields) switches to free-form documents (docs-route.ts).
  */
-export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings): Promise<Answer> {
+export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings, fields: FieldMap | null = null): Promise<Answer> {
   if (body === undefined || body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
+  // Named fields (or msgpack, which has no strict form): documents in the shipper's own shape.
+  if (fields !== null || format === 'msgpack') return ingestDocs(body, format, fields ?? DEFAULT_FIELDS, router, settings)
   const now = nowUs()
   const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
   if (format === 'json' && body.length > SCAN_ABOVE && startsArray(body)) return ingestLargeArray(body, router, window)
@@ -50,14 +56,6 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
   }
   const full = valid.length > 0 ? (await router.ingest(valid)).full.map((k) => validIndex[k]!) : []
   return batchAnswer(items.length, rejected, rejectedCount, full)
-}
-
-/** True when the first byte that is not JSON whitespace opens an array. */
-function startsArray (body: Buffer): boolean {
-  for (const c of body) {
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return c === 91
-  }
-  return false
 }
 
 /**
@@ -105,35 +103,4 @@ async function storeRouted (text: Body, routed: RoutedLines, router: ShardRouter
   }
   rejected.sort((a, b) => a.index - b.index)
   return batchAnswer(routed.entries, rejected.slice(0, MAX_REJECTED_LISTED), rejectedCount, full.sort((a, b) => a - b))
-}
-
-const SERVICES_FULL = 'the store holds as many services as MAX_SERVICES allows; entries of services it already holds are still taken, and room comes back as old services pass the retention window'
-
-/**
- * The answer to a batch: 201 when everything was stored, 400 when some
- * entries were invalid, 507 when some were refused because the store holds
- * MAX_SERVICES services (both list what was not stored).
- */
-function batchAnswer (total: number, invalid: Rejected[], invalidCount: number, full: number[]): Answer {
-  const rejectedCount = invalidCount + full.length
-  const stored = total - rejectedCount
-  if (rejectedCount === 0) return json(201, `{"stored":${stored}}`)
-  if (full.length > 0) {
-    const rejected = invalid.concat(full.map((index) => ({ index, error: SERVICES_FULL }))).sort((a, b) => a.index - b.index).slice(0, MAX_REJECTED_LISTED)
-    return json(507, JSON.stringify({
-      error: `${full.length} of ${total} entries were refused because the store holds MAX_SERVICES services${invalidCount > 0 ? ` and ${invalidCount} were invalid` : ''}; the other ${stored} were stored. Send the entries listed in rejected again later`,
-      code: 'LOGAGG_ERR_STORE_FULL',
-      stored,
-      rejectedCount,
-      rejected
-    }), { 'retry-after': '60' })
-  }
-  const rejected = invalid
-  return json(400, JSON.stringify({
-    error: `${rejectedCount} of ${total} entries were rejected and not stored; the other ${stored} were stored. Fix the entries listed in rejected and send only those again`,
-    code: 'LOGAGG_ERR_INVALID_ENTRY',
-    stored,
-    rejectedCount,
-    rejected
-  }))
 }

@@ -17,15 +17,18 @@ const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'app
 // the original service read any body as JSON; keep those working.
 const LENIENT_JSON_TYPES = new Set(['', 'text/plain', 'application/x-www-form-urlencoded'])
 
-export type BodyFormat = 'json' | 'ndjson'
+const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack'])
+
+export type BodyFormat = 'json' | 'ndjson' | 'msgpack'
 
 /** Picks the parser from the Content-Type header, or throws 415. */
 export function bodyFormat (contentType: string | undefined): BodyFormat {
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase()
   if (type === 'application/json' || type.endsWith('+json') || LENIENT_JSON_TYPES.has(type)) return 'json'
   if (NDJSON_TYPES.has(type)) return 'ndjson'
+  if (MSGPACK_TYPES.has(type)) return 'msgpack'
   throw new UnsupportedMediaTypeError(
-    `content type ${type} is not supported; send application/json (one object or an array of objects) or application/x-ndjson (one object per line)`
+    `content type ${type} is not supported; send application/json (one object or an array of objects), application/x-ndjson (one object per line) or application/msgpack (Fluent Bit events)`
   )
 }
 

@@ -101,3 +101,11 @@ export async function scanArray (text: string, onElement: (start: number, end: n
   while (!scanner.step(slice)) await nextTurn()
   return scanner.elements
 }
+
+/** True when the first byte that is not JSON whitespace opens an array. */
+export function startsArray (body: Buffer): boolean {
+  for (const c of body) {
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return c === 91
+  }
+  return false
+}

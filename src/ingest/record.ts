@@ -103,6 +103,48 @@ export function checkAttributes (value: unknown): Pairs | null | string {
   return pairs.length === 0 ? null : pairs
 }
 
+/** Cuts text to at most `max` UTF-8 bytes, never inside a character. */
+export function cutUtf8 (text: string, max: number): string {
+  if (text.length * 3 <= max || Buffer.byteLength(text) <= max) return text
+  let cut = Buffer.from(text).subarray(0, max).toString('utf8')
+  // A character cut in half decodes as U+FFFD at the end: drop it.
+  if (cut.endsWith('\ufffd')) cut = cut.slice(0, -1)
+  return cut
+}
+
+/** The attribute fitAttributes adds when it left something out or cut a value. */
+export const TRUNCATED_ATTRIBUTE = '_truncated'
+
+/**
+ * Fits attributes from a source that cannot be told no (syslog, other
+ * shippers' field names) to the limits instead of refusing the entry: the
+ * first of a repeated key wins, keys that are empty or too long are left
+ * out, values are cut at 8 KiB, and past 63 keys the rest are left out; then
+ * `_truncated: "attributes"` says so. `changed` says whether that happened.
+ */
+export function fitAttributes (pairs: Pairs): { attributes: Pairs | null, changed: boolean } {
+  const seen = new Set<string>()
+  const out: Pairs = []
+  let changed = false
+  for (let i = 0; i < pairs.length; i += 2) {
+    const key = pairs[i]!
+    if (seen.has(key)) {
+      changed = true
+      continue
+    }
+    if (keyProblem(key) !== null || out.length >= 2 * (MAX_ATTRIBUTES - 1)) {
+      changed = true
+      continue
+    }
+    seen.add(key)
+    const value = cutUtf8(pairs[i + 1]!, MAX_ATTRIBUTE_VALUE)
+    if (value.length !== pairs[i + 1]!.length) changed = true
+    out.push(key, value)
+  }
+  if (changed) out.push(TRUNCATED_ATTRIBUTE, 'attributes')
+  return { attributes: out.length === 0 ? null : out, changed }
+}
+
 /** Label names as Loki and Prometheus accept them. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 export const MAX_LABELS = 32

@@ -19,10 +19,11 @@ const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../s
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
 
-/** Starts the real sharded server in this process on a free port. */
-export function startTestServer (overrides: Partial<Settings> = {}): Promise<RunningServer> {
+/** Starts the real sharded server in this process on a free port; its log lines go to `logLines` when given. */
+export function startTestServer (overrides: Partial<Settings> = {}, logLines?: string[]): Promise<RunningServer> {
   const settings: Settings = { ...DEFAULTS, shards: 4, port: 0, logLevel: 'silent', ...overrides }
-  return startServer(settings, pino({ level: 'silent' }))
+  const log = logLines === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (line: string) => { logLines.push(line) } })
+  return startServer(settings, log)
 }
 
 export interface Spawned {

@@ -69,6 +69,18 @@ describe('npm start (dist/src/main.js)', () => {
     })
   }
 
+  it('serves syslog when SYSLOG_TCP_PORT is set, and stops at start naming it when its port is taken', async () => {
+    const { child, lines } = await spawnServer({ SYSLOG_TCP_PORT: '0', SYSLOG_UDP_PORT: '0' })
+    const listening = lines.map((l) => JSON.parse(l) as { msg: string, tcpPort?: number, udpPort?: number }).find((l) => l.msg === 'syslog listening')
+    expect(listening?.tcpPort).toBeGreaterThan(0)
+    expect(listening?.udpPort).toBeGreaterThan(0)
+    const taken = await runMain({ PORT: '0', SHARDS: '1', SYSLOG_TCP_PORT: String(listening!.tcpPort) })
+    expect(taken.code).toBe(1)
+    expect(taken.stderr).toMatch(/could not listen for syslog on 127\.0\.0\.1:\d+ \(SYSLOG_TCP_PORT\): .*EADDRINUSE/)
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  })
+
   it('prints the settings with --help', async () => {
     const { code, stdout } = await runMain({}, ['--help'])
     expect(code).toBe(0)

@@ -34,6 +34,11 @@ describe('bodyFormat', () => {
     expect(bodyFormat('application/x-www-form-urlencoded')).toBe('json')
   })
 
+  it('reads msgpack (Fluent Bit\'s http output)', () => {
+    expect(bodyFormat('application/msgpack')).toBe('msgpack')
+    expect(bodyFormat('application/x-msgpack; charset=binary')).toBe('msgpack')
+  })
+
   it('reads every NDJSON spelling', () => {
     for (const type of [
       'application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines',

@@ -85,6 +85,12 @@ describe('loadSettings', () => {
     expect(s).toEqual(DEFAULTS)
   })
 
+  it('leaves syslog off unless a port is set, listening on HOST unless SYSLOG_HOST says otherwise', () => {
+    const s = loadSettings([], {})
+    expect([s.syslogTcpPort, s.syslogUdpPort, s.syslogHost]).toEqual([-1, -1, ''])
+    expect(usage()).toMatch(/--syslog-tcp-port +SYSLOG_TCP_PORT .*\(default unset\)/)
+  })
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadSettings([], {}))).toBe(true)
   })
@@ -259,7 +265,13 @@ describe('loadSettings', () => {
     setting('queryConcurrency', 'QUERY_CONCURRENCY', 'query-concurrency', [['1', 1], ['8', 8], ['16', 16]],
       ['0', '17', '2.5', 'all', ''], /whole number from 1 to 16/),
     setting('serviceLabels', 'SERVICE_LABELS', 'service-labels', [['app', 'app'], ['service, job ,k8s_app', 'service,job,k8s_app'], ['_x', '_x']],
-      ['', 'app,', 'service.name', '1app', 'a b', 'app,,job'], /comma-separated list of label names/)
+      ['', 'app,', 'service.name', '1app', 'a b', 'app,,job'], /comma-separated list of label names/),
+    setting('syslogTcpPort', 'SYSLOG_TCP_PORT', 'syslog-tcp-port', [['0', 0], ['514', 514], ['65535', 65535]],
+      ['65536', '-1', 'syslog', ''], /port number from 0 to 65535/),
+    setting('syslogUdpPort', 'SYSLOG_UDP_PORT', 'syslog-udp-port', [['0', 0], ['514', 514], ['65535', 65535]],
+      ['65536', '-1', '5.14', ''], /port number from 0 to 65535/),
+    setting('syslogHost', 'SYSLOG_HOST', 'syslog-host', [['0.0.0.0', '0.0.0.0'], ['::1', '::1']],
+      [''], /host name or address/)
   ]
 
   for (const c of cases) {
