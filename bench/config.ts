@@ -63,7 +63,7 @@ export const QUICK: Readonly<BenchConfig> = Object.freeze({
   memoryEntries: 200_000
 })
 
-export const PARTS = ['a', 'b', 'c', 'c1', 'c2', 'd', 'd1', 'd2', 'e', 'f', 'g', 'corpus', 'growth', 'memory'] as const
+export const PARTS = ['a', 'b', 'c', 'c1', 'c2', 'd', 'd1', 'd2', 'e', 'f', 'g', 'h', 'i', 'j', 'corpus', 'growth', 'memory'] as const
 
 export function usage (): string {
   return [

@@ -25,7 +25,8 @@ export class StampedBody {
   private readonly at: Uint32Array
   private readonly offsets: Float64Array
 
-  constructor (entries: readonly TemplateEntry[], ndjson: boolean) {
+  /** `format` writes one entry's text (one line, or more joined by newlines) around the timestamp placeholder. */
+  constructor (entries: readonly TemplateEntry[], ndjson: boolean, format: (e: TemplateEntry, ts: string) => string = (e, ts) => entryLine(e.service, ts, e.message)) {
     if (entries.length === 0 || (!ndjson && entries.length !== 1)) throw new Error('a single-entry body holds exactly one entry')
     this.entries = entries.length
     this.at = new Uint32Array(entries.length)
@@ -33,7 +34,7 @@ export class StampedBody {
     const lines: string[] = []
     let pos = 0
     entries.forEach((e, i) => {
-      const line = entryLine(e.service, PLACEHOLDER, e.message)
+      const line = format(e, PLACEHOLDER)
       this.at[i] = pos + line.indexOf(PLACEHOLDER)
       lines.push(line)
       pos += line.length + 1
@@ -53,7 +54,7 @@ export class IngestFeed {
   private i = 0
   private readonly writer = new TimestampWriter()
 
-  constructor (private readonly bodies: readonly StampedBody[], readonly contentType: string) {}
+  constructor (private readonly bodies: readonly StampedBody[], readonly contentType: string, private readonly path = '/logs') {}
 
   /** Entries in each body. */
   get entriesPerBody (): number { return this.bodies[0]!.entries }
@@ -67,7 +68,7 @@ export class IngestFeed {
   request (): autocannon.Request {
     return {
       method: 'POST',
-      path: '/logs',
+      path: this.path,
       headers: { 'content-type': this.contentType },
       setupRequest: (req) => {
         req.body = this.next()
@@ -109,6 +110,12 @@ export function batchTemplates (count: number, size: number, seed: number, lateF
 /** `count` NDJSON bodies of `size` entries over the 50 services (see batchTemplates). */
 export function batchFeed (count: number, size: number, seed: number, lateFraction = 0.05, maxLateMs = 2000): IngestFeed {
   return new IngestFeed(batchTemplates(count, size, seed, lateFraction, maxLateMs).map((entries) => new StampedBody(entries, true)), 'application/x-ndjson')
+}
+
+/** Elasticsearch bulk bodies (`create` actions) of the given batches, documents as Filebeat shapes them. */
+export function bulkFeed (batches: readonly TemplateEntry[][]): IngestFeed {
+  const format = (e: TemplateEntry, ts: string): string => `{"create":{}}\n{"@timestamp":"${ts}","service":"${e.service}","message":"${e.message}"}`
+  return new IngestFeed(batches.map((entries) => new StampedBody(entries, true, format)), 'application/x-ndjson', '/_bulk')
 }
 
 /** An autocannon GET request that walks `paths` round-robin across all connections. */

@@ -40,14 +40,14 @@ type CpuRow = Row & { cpu: NonNullable<Row['cpu']> }
 
 /** The ingest rows that carry CPU figures: (b) for every target, then the push protocols. */
 export function cpuRows (report: Report): CpuRow[] {
-  const order = (r: Row): number => ['b', 'f', 'g'].indexOf(r.scenario)
+  const order = (r: Row): number => ['b', 'f', 'g', 'h', 'i'].indexOf(r.scenario)
   return report.rows.filter((r): r is CpuRow => order(r) >= 0 && r.cpu !== null).sort((a, b) => order(a) - order(b))
 }
 
 /** The push protocols' rows, with logagg's (b) NDJSON figure of the same run to compare them with. */
 export function pushTable (report: Report): Table {
   const ndjson = report.rows.find((r) => r.scenario === 'b' && r.target === 'logagg' && r.error === null)
-  const push = report.rows.filter((r) => (r.scenario === 'f' || r.scenario === 'g') && r.target === 'logagg')
+  const push = report.rows.filter((r) => ['f', 'g', 'h', 'i', 'j'].includes(r.scenario) && r.target === 'logagg')
   return {
     header: ['scenario', 'entries/s', 'vs (b) NDJSON', 'p99 ms', 'front µs/entry', '(b) front µs/entry'],
     rows: ndjson === undefined
@@ -57,7 +57,7 @@ export function pushTable (report: Report): Table {
         r.error === null ? n0(r.entriesPerSec) : 'FAILED',
         r.error === null && ndjson.entriesPerSec > 0 ? `${(r.entriesPerSec / ndjson.entriesPerSec).toFixed(2)}×` : '—',
         r.latency === null ? '—' : r.latency.p99.toFixed(1),
-        r.cpu === null ? '—' : us(r.cpu.frontUs),
+        r.cpu === null ? 'n/a' : us(r.cpu.frontUs),
         ndjson.cpu === null ? '—' : us(ndjson.cpu.frontUs)
       ]),
     right: new Set([1, 2, 3, 4, 5])
@@ -114,7 +114,7 @@ export function extraTables (report: Report): string[] {
   const cpu = cpuTable(report)
   if (cpu.rows.length > 0) out.push('CPU time per stored entry, by server thread (/proc/<pid>/task)', plainTable(cpu), '')
   const push = pushTable(report)
-  if (push.rows.length > 0) out.push('Push protocols against NDJSON batches of the same entries, this run', plainTable(push), '')
+  if (push.rows.length > 0) out.push('Other ingest paths against (b) NDJSON batches of the same entries, this run', plainTable(push), '')
   const proj = projectionTable(report)
   if (proj.rows.length > 0) out.push('(b) logagg throughput PROJECTED for more cores from those costs', plainTable(proj), PROJECTION_NOTE, '')
   return out

@@ -14,6 +14,8 @@ export interface Workload {
   /** Entries one 2xx answer of each kind stands for (stored or returned). */
   entriesPerKind: Record<string, number>
   note?: string
+  /** Runs after the measured run (closing what prepare opened); what it returns joins the note. */
+  finish?: () => Promise<string | undefined>
 }
 
 export interface ScenarioContext {
@@ -36,6 +38,10 @@ export interface Scenario {
   /** Which preloaded store: the bench corpus (the default) or the realistic one (bench/corpus.ts). */
   store?: StoreLayout['corpus']
   prepare: (ctx: ScenarioContext) => Promise<Workload>
+  /** Extra environment for the target (a fresh server per round), e.g. a syslog port. */
+  env?: () => Promise<Record<string, string>>
+  /** Measures without autocannon (a protocol it does not speak); prepare is then not called. */
+  run?: (ctx: ScenarioContext, durationS: number) => Promise<Row>
 }
 
 export function failedRow (s: Scenario, target: TargetName, err: unknown): Row {
@@ -58,6 +64,7 @@ export function failedRow (s: Scenario, target: TargetName, err: unknown): Row {
 
 /** Prepares `s` against the running target, drives it with autocannon, and returns its row. */
 export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ctx.config.durationS): Promise<Row> {
+  if (s.run !== undefined) return await s.run(ctx, durationS)
   const workload = await s.prepare(ctx)
   const shards = ctx.fixture.settings.shards
   const probe = s.threadCpu === true ? new ThreadCpuProbe(ctx.fixture.pid, typeof shards === 'number' ? shards : 0) : null
@@ -77,6 +84,8 @@ export async function measure (s: Scenario, ctx: ScenarioContext, durationS = ct
   for (const [kind, ok] of Object.entries(load.okByKind)) entries += ok * (workload.entriesPerKind[kind] ?? 0)
   const cpu = probe?.stop(entries) ?? null
   const notes = workload.note === undefined ? [] : [workload.note]
+  const finished = await workload.finish?.()
+  if (finished !== undefined) notes.push(finished)
   if (loop !== null) notes.push(`front event loop held up at most ${loop.maxMs} ms (p99 ${loop.p99Ms} ms)`)
   const kinds = Object.entries(load.byKind)
   if (kinds.length > 1) {

@@ -8,6 +8,7 @@ import { serverRss } from './scenarios/memory.js'
 import { mixed } from './scenarios/mixed.js'
 import { queryAll, queryAllAlone, queryAllCorpus } from './scenarios/query-all.js'
 import { queryOne, queryOneAlone, queryOneCorpus } from './scenarios/query-one.js'
+import { esBulk, syslogTcp, tailFanout } from './scenarios/more-ingest.js'
 import { lokiIngest, otlpIngest } from './scenarios/push-ingest.js'
 import { singlePost } from './scenarios/single-post.js'
 import { withTarget, type TargetName } from './server-fixture.js'
@@ -19,7 +20,7 @@ import type { Report, Row } from './types.js'
 // then the realistic one), preloaded once over HTTP; the RSS growth of every
 // preload is recorded ("corpus" asks for the realistic one without queries).
 
-export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, lokiIngest, otlpIngest, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus]
+export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, lokiIngest, otlpIngest, tailFanout, esBulk, syslogTcp, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus]
 
 type Store = StoreLayout['corpus']
 const STORES: readonly Store[] = ['bench', 'realistic']
@@ -93,7 +94,7 @@ export async function runScenarios (config: BenchConfig, progress: Progress, rep
       for (const target of s.targets) {
         progress.begin(`${s.id}:${target}:${round}`)
         try {
-          rounds.get(target)!.push(await withTarget(target, {}, async (fixture) => {
+          rounds.get(target)!.push(await withTarget(target, s.env === undefined ? {} : await s.env(), async (fixture) => {
             if (target === 'logagg' && Object.keys(report.settings).length === 0) report.settings = fixture.settings
             return await measure(s, { fixture, config, layout: null })
           }))

@@ -157,19 +157,14 @@ export interface StreamStats {
   blocks: number
 }
 
-/** A new entry for a live tail: its stream's labels (service first) and attributes as pairs, its line as text. */
-export interface TailEntry {
-  ts: number
-  seq: number
-  labels: string[]
-  attributes: string[] | null
-  line: string
-}
-
-/** What one tail got on one shard since the last poll; `dropped` entries did not fit (the first few named). */
+/**
+ * What one tail got on one shard since the last poll, rendered in the tail's
+ * format, as a query part (arrival order); `dropped` entries did not fit (the
+ * first few named by their stream's labels and time).
+ */
 export interface TailBatch {
   id: number
-  entries: TailEntry[]
+  part: QueryPart
   dropped: number
   droppedNamed: Array<{ labels: string[], ts: number }>
 }
@@ -200,7 +195,7 @@ export type ShardRequest =
   /** Up to `limit` services after the name `after`, in name order. */
   | { type: 'services', after: string | null, limit: number }
   /** Starts keeping the new entries `select` matches for tail `id`, at most `limit` between polls. */
-  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number }
+  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number, format: 'sse' | 'loki' }
   | { type: 'tail-unsubscribe', id: number }
   /** Hands over (and forgets) what each of the tails `ids` got since the last poll. */
   | { type: 'tail-poll', ids: number[] }

@@ -10,10 +10,10 @@ import { decodeCursor, encodeCursor } from '../query/cursor.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
 import { parseLogsQuery } from '../query/params.js'
 import type { RenderFormat } from '../query/render/index.js'
-import type { TailEntry } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { TailDelivery } from '../shards/tail-manager.js'
+import type { TailFormat } from '../store/tail-hub.js'
 import { formatTimestamp, nowUs } from '../timestamp.js'
 import { describeError, type HttpError } from './answer.js'
 import { lokiTime } from './loki-query-route.js'
@@ -42,8 +42,10 @@ const HEARTBEAT_MS = 15_000
 const DEDUPE_MS = 5_000
 
 interface TailSink {
+  /** Stored entries, rendered by the replay query in its format. */
   replay: (entries: MergedEntry[]) => void
-  live: (entries: TailEntry[]) => void
+  /** Live entries, rendered by the shards in the tail's format. */
+  live: (entries: MergedEntry[]) => void
   dropped: (count: number, named: TailDelivery['droppedNamed']) => void
   /** Bytes waiting to be written to the client. */
   backlog: () => number
@@ -53,7 +55,7 @@ interface TailSink {
  * Runs a tail: registers it, replays from `after` (exclusive) or `start`, then
  * streams live entries to the sink. Returns the function that ends it.
  */
-async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, sink: TailSink, settings: Settings): Promise<() => void> {
+async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, live: TailFormat, sink: TailSink, settings: Settings): Promise<() => void> {
   const held: TailDelivery[] = []
   let replaying = true
   let replayed: Set<number> | null = new Set()
@@ -66,7 +68,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
     }
     if (dropped > 0) sink.dropped(dropped, d.droppedNamed)
   }
-  const id = await router.tails.subscribe(select, (d) => { if (replaying) held.push(d); else forward(d) })
+  const id = await router.tails.subscribe(select, live, (d) => { if (replaying) held.push(d); else forward(d) })
   try {
     const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
     let after = from.after
@@ -126,16 +128,6 @@ function nativeSelection (raw: Record<string, unknown>, settings: Settings): { s
   return { select, start: raw.start === undefined ? now : q.start }
 }
 
-/** An entry as GET /logs shows it, from a live tail entry. */
-function nativeJson (e: TailEntry): string {
-  const attributes: Record<string, string> = {}
-  for (let i = 2; i < e.labels.length; i += 2) attributes[e.labels[i]!] = e.labels[i + 1]!
-  if (e.attributes !== null) for (let i = 0; i < e.attributes.length; i += 2) if (!(e.attributes[i]! in attributes)) attributes[e.attributes[i]!] = e.attributes[i + 1]!
-  const entry: Record<string, unknown> = { service: e.labels[1], timestamp: formatTimestamp(e.ts), message: e.line }
-  if (Object.keys(attributes).length > 0) entry.attributes = attributes
-  return JSON.stringify(entry)
-}
-
 const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })
 
 /**
@@ -158,13 +150,12 @@ export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: R
     replay: (entries) => {
       for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${Buffer.from(e.body).toString('utf8')}\n\n`)
     },
-    live: (entries) => {
-      for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${nativeJson(e)}\n\n`)
-    },
+    // The shards rendered each as a whole event already: one write for them all.
+    live: (entries) => { res.write(Buffer.concat(entries.map((e) => e.body))) },
     dropped: (count) => write(`event: dropped\ndata: ${JSON.stringify({ dropped: count, message: `${count} entries were dropped because this client did not keep up` })}\n\n`),
     backlog: () => res.writableLength
   }
-  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, { limit: MAX_REPLAY, format: 'native' }, sink, settings)
+  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, { limit: MAX_REPLAY, format: 'native' }, 'sse', sink, settings)
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
   res.once('close', () => {
     clearInterval(heartbeat)
@@ -232,14 +223,8 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
           const parsed = entries.map((e) => JSON.parse(Buffer.from(e.body).toString('utf8')) as LokiTailEntry)
           send(lokiMessage(parsed.map((e) => ({ labels: e.m === undefined ? e.l : { ...e.l, ...e.m }, ns: e.t, line: e.s })), []))
         },
-        live: (entries) => {
-          send(lokiMessage(entries.map((e) => {
-            const labels: Record<string, string> = {}
-            for (let i = 0; i < e.labels.length; i += 2) labels[e.labels[i]!] = e.labels[i + 1]!
-            if (e.attributes !== null) for (let i = 0; i < e.attributes.length; i += 2) if (!(e.attributes[i]! in labels)) labels[e.attributes[i]!] = e.attributes[i + 1]!
-            return { labels, ns: `${e.ts}000`, line: e.line }
-          }), []))
-        },
+        // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
+        live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
         dropped: (_count, named) => send(lokiMessage([], named)),
         backlog: () => ws.bufferedAmount
       }
@@ -248,7 +233,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
         stop?.()
       })
       ws.on('error', () => ws.terminate())
-      runTail(router, select, { start, after: null }, { limit, format: 'loki' }, sink, settings).then((s) => {
+      runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
         if (closed) s()
         else stop = s
       }, (err: unknown) => {

@@ -1,20 +1,23 @@
 import type { LogSelection } from '../logql/ast.js'
-import type { TailEntry } from '../protocol.js'
+import type { QueryPart } from '../protocol.js'
+import { mergeEntries, type MergedEntry } from '../query/page.js'
+import type { TailFormat } from '../store/tail-hub.js'
 import type { ShardClient } from './shard-client.js'
 import { shardOf } from './hash.js'
 
 // Live tails on the front thread. A tail is registered on the shards its
 // selector can reach (one shard when it names one service); the shards match
-// new entries as they store them and keep them; every POLL_MS the front asks
-// each shard with tails for what they got, in one request per shard, merges
-// each tail's entries from all shards in (timestamp, arrival) order and hands
-// them to its listener. A shard that restarted and no longer knows a tail is
-// told about it again.
+// new entries as they store them and render them in the tail's format; every
+// POLL_MS the front asks each shard with tails for what they got, in one
+// request per shard, merges each tail's entries from all shards in
+// (timestamp, arrival) order and hands the bytes to its listener. A shard
+// that restarted and no longer knows a tail is told about it again.
 
 const POLL_MS = 200
 
 export interface TailDelivery {
-  entries: TailEntry[]
+  /** Rendered entries, in (timestamp, arrival) order. */
+  entries: MergedEntry[]
   /** Entries that did not fit this tail's buffers since the last delivery. */
   dropped: number
   droppedNamed: Array<{ labels: string[], ts: number }>
@@ -23,6 +26,7 @@ export interface TailDelivery {
 interface Registered {
   id: number
   select: LogSelection
+  format: TailFormat
   shards: number[]
   deliver: (d: TailDelivery) => void
 }
@@ -38,13 +42,13 @@ export class TailManager {
   get count (): number { return this.tails.size }
 
   /** Starts a tail; its listener gets each poll's new entries. Resolves once every shard involved holds it. */
-  async subscribe (select: LogSelection, deliver: (d: TailDelivery) => void): Promise<number> {
+  async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void): Promise<number> {
     const id = this.nextId++
     const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
     const shards = exact === undefined ? this.shards.map((_, i) => i) : [shardOf(exact.value, this.shards.length)]
-    const tail = { id, select, shards, deliver }
+    const tail = { id, select, format, shards, deliver }
     this.tails.set(id, tail)
-    await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limit: this.limit })))
+    await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limit: this.limit, format })))
     this.timer ??= setInterval(() => { this.poll().catch(() => {}) }, POLL_MS)
     return id
   }
@@ -67,7 +71,7 @@ export class TailManager {
     try {
       const perShard = new Map<number, number[]>()
       for (const t of this.tails.values()) for (const i of t.shards) (perShard.get(i) ?? perShard.set(i, []).get(i)!).push(t.id)
-      const got = new Map<number, TailDelivery>()
+      const got = new Map<number, { parts: QueryPart[], dropped: number, droppedNamed: TailDelivery['droppedNamed'] }>()
       await Promise.all([...perShard].map(async ([i, ids]) => {
         const shard = this.shards[i]!
         let reply
@@ -77,22 +81,22 @@ export class TailManager {
           return // The shard is down or restarting; the next round asks again.
         }
         for (const b of reply.batches) {
-          const d = got.get(b.id) ?? { entries: [], dropped: 0, droppedNamed: [] }
-          d.entries.push(...b.entries)
+          const d = got.get(b.id) ?? { parts: [], dropped: 0, droppedNamed: [] }
+          d.parts.push(b.part)
           d.dropped += b.dropped
           d.droppedNamed.push(...b.droppedNamed)
           got.set(b.id, d)
         }
         for (const id of reply.unknown) {
           const t = this.tails.get(id)
-          if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limit: this.limit }).catch(() => {})
+          if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limit: this.limit, format: t.format }).catch(() => {})
         }
       }))
       for (const [id, d] of got) {
         const t = this.tails.get(id)
         if (t === undefined) continue
-        d.entries.sort((a, b) => a.ts - b.ts || a.seq - b.seq)
-        t.deliver(d)
+        const { entries } = mergeEntries(d.parts.map(sorted), false, Infinity)
+        t.deliver({ entries, dropped: d.dropped, droppedNamed: d.droppedNamed })
       }
     } finally {
       this.polling = false
@@ -103,3 +107,30 @@ export class TailManager {
     for (const id of [...this.tails.keys()]) this.unsubscribe(id)
   }
 }
+
+/** A part in (timestamp, arrival) order: a shard keeps its tail's entries in arrival order, which late entries break. */
+function sorted (part: QueryPart): QueryPart {
+  const n = part.ts.length
+  const order = Array.from({ length: n }, (_, i) => i)
+  let inOrder = true
+  for (let i = 1; i < n && inOrder; i++) inOrder = part.ts[i - 1]! < part.ts[i]! || (part.ts[i - 1] === part.ts[i] && part.seq[i - 1]! < part.seq[i]!)
+  if (inOrder) return part
+  order.sort((a, b) => part.ts[a]! - part.ts[b]! || part.seq[a]! - part.seq[b]!)
+  const chunks: Uint8Array[] = []
+  const ends = new Uint32Array(n)
+  let at = 0
+  order.forEach((i, k) => {
+    const from = i === 0 ? 0 : part.ends[i - 1]! + 1
+    const bytes = part.body.subarray(from, part.ends[i])
+    if (k > 0) {
+      chunks.push(COMMA)
+      at++
+    }
+    chunks.push(bytes)
+    at += bytes.length
+    ends[k] = at
+  })
+  return { ts: Float64Array.from(order, (i) => part.ts[i]!), seq: Float64Array.from(order, (i) => part.seq[i]!), body: Buffer.concat(chunks), ends, complete: true }
+}
+
+const COMMA = Buffer.from(',')

@@ -66,7 +66,7 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
       case 'services':
         return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
       case 'tail-subscribe':
-        store.tail.subscribe(req.id, req.select, req.limit)
+        store.tail.subscribe(req.id, req.select, req.limit, req.format)
         return { type: 'tail', batches: [], unknown: [], usage: usage() }
       case 'tail-unsubscribe':
         store.tail.unsubscribe(req.id)

@@ -1,11 +1,16 @@
 import type { LogSelection } from '../logql/ast.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
-import type { TailBatch, TailEntry } from '../protocol.js'
+import { jsonString } from '../json-text.js'
+import type { QueryPart, TailBatch } from '../protocol.js'
+import { formatTimestamp } from '../timestamp.js'
 import type { Pairs } from './block.js'
+import { ByteWriter } from './bytes.js'
 import type { Stream } from './stream.js'
 
 // Live tails on a shard: each new entry is matched here, where it is stored,
-// against the tails that want it, and kept for the front thread's next poll.
+// against the tails that want it, and rendered here too, in the tail's own
+// format (an SSE event, or a Loki tail stream), so the front thread only
+// merges the shards' bytes and writes them out at its next poll.
 // Which tails a stream's entries can reach is worked out once per stream (and
 // again after a tail comes or goes), so an entry of a stream no tail selects
 // costs one map lookup, and a shard without tails does nothing at all.
@@ -17,15 +22,23 @@ import type { Stream } from './stream.js'
 /** Dropped entries named per tail per poll; the rest are only counted. */
 const NAMED_DROPS = 100
 
+/** How a tail's entries are rendered, ready for its client. */
+export type TailFormat = 'sse' | 'loki'
+
 class Tail {
   readonly selection: CompiledSelection
-  entries: TailEntry[] = []
+  private w = new ByteWriter(16 * 1024)
+  private ts: number[] = []
+  private seq: number[] = []
+  private ends: number[] = []
   dropped = 0
   droppedNamed: Array<{ labels: string[], ts: number }> = []
 
-  constructor (readonly id: number, select: LogSelection, readonly limit: number) {
+  constructor (readonly id: number, select: LogSelection, readonly limit: number, private readonly format: TailFormat) {
     this.selection = compileSelection(select)
   }
+
+  get waiting (): number { return this.ts.length }
 
   offer (stream: Stream, labels: string[], ts: number, seq: number, message: string, attrs: Pairs | null): void {
     if (this.selection.entry !== null) {
@@ -38,13 +51,68 @@ class Tail {
       }
       if (!this.selection.entry(message, label)) return
     }
-    if (this.entries.length >= this.limit) {
+    if (this.ts.length >= this.limit) {
       this.dropped++
       if (this.droppedNamed.length < NAMED_DROPS) this.droppedNamed.push({ labels, ts })
       return
     }
-    this.entries.push({ ts, seq, labels, attributes: attrs, line: message })
+    const w = this.w
+    if (this.ts.length > 0) w.byte(44) // ',' between entries, as in a query part
+    if (this.format === 'sse') renderSse(w, stream, ts, seq, message, attrs)
+    else renderLoki(w, stream, ts, message, attrs)
+    this.ts.push(ts)
+    this.seq.push(seq)
+    this.ends.push(w.length)
   }
+
+  /** What waits, as a query part (entries in arrival order), and empties it. */
+  take (): QueryPart {
+    const body = new Uint8Array(this.w.length)
+    body.set(this.w.buf.subarray(0, this.w.length))
+    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends: Uint32Array.from(this.ends), complete: true }
+    // A writer that grew for a burst is let go rather than kept at its size.
+    this.w = this.w.buf.length > 1024 * 1024 ? new ByteWriter(16 * 1024) : this.w
+    this.w.length = 0
+    this.ts = []
+    this.seq = []
+    this.ends = []
+    return part
+  }
+}
+
+/** The attributes that are not also stream labels, as JSON members (`"k":"v"`, comma-separated). */
+function attributeMembers (stream: Stream, attrs: Pairs | null): string {
+  if (attrs === null) return ''
+  let out = ''
+  for (let i = 0; i < attrs.length; i += 2) {
+    if (stream.labels.length > 0 && stream.label(attrs[i]!) !== undefined) continue
+    out += `${out === '' ? '' : ','}${jsonString(attrs[i]!)}:${jsonString(attrs[i + 1]!)}`
+  }
+  return out
+}
+
+/** Where cursors are spelled before base64url (what encodeCursor makes, without its allocations). */
+const cursorScratch = Buffer.alloc(64)
+
+/**
+ * An SSE event in GET /logs's entry shape: `id: <cursor>` then `data: {...}`,
+ * ending with a blank line. Built as one string and written once: most of
+ * the cost of a small render is in the writes.
+ */
+function renderSse (w: ByteWriter, stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null): void {
+  const n = cursorScratch.write(`v1:a:${ts}:${seq}`, 'latin1')
+  const members = attributeMembers(stream, attrs)
+  const attributes = stream.labelsJson === '' && members === ''
+    ? ''
+    : `,"attributes":{${stream.labelsJson}${stream.labelsJson !== '' && members !== '' ? ',' : ''}${members}}`
+  w.utf8(`id: ${cursorScratch.toString('base64url', 0, n)}\ndata: {"service":${stream.serviceJson},"timestamp":"${formatTimestamp(ts)}","message":${jsonString(message)}${attributes}}\n\n`)
+}
+
+/** A Loki tail stream with one value: `{"stream":{labels and metadata},"values":[["<ns>","<line>"]]}`. */
+function renderLoki (w: ByteWriter, stream: Stream, ts: number, message: string, attrs: Pairs | null): void {
+  const members = attributeMembers(stream, attrs)
+  const labels = `"service":${stream.serviceJson}${stream.labelsJson === '' ? '' : `,${stream.labelsJson}`}${members === '' ? '' : `,${members}`}`
+  w.utf8(`{"stream":{${labels}},"values":[["${ts}000",${jsonString(message)}]]}`)
 }
 
 export class TailHub {
@@ -55,8 +123,8 @@ export class TailHub {
 
   get active (): boolean { return this.tails.size > 0 }
 
-  subscribe (id: number, select: LogSelection, limit: number): void {
-    this.tails.set(id, new Tail(id, select, limit))
+  subscribe (id: number, select: LogSelection, limit: number, format: TailFormat): void {
+    this.tails.set(id, new Tail(id, select, limit, format))
     this.generation++
   }
 
@@ -86,9 +154,8 @@ export class TailHub {
         unknown.push(id)
         continue
       }
-      if (t.entries.length === 0 && t.dropped === 0) continue
-      batches.push({ id, entries: t.entries, dropped: t.dropped, droppedNamed: t.droppedNamed })
-      t.entries = []
+      if (t.waiting === 0 && t.dropped === 0) continue
+      batches.push({ id, part: t.take(), dropped: t.dropped, droppedNamed: t.droppedNamed })
       t.dropped = 0
       t.droppedNamed = []
     }
