@@ -1,7 +1,6 @@
 import type { BlockView } from '../../store/block.js'
 import type { Stream } from '../../store/stream.js'
-import type { EntryRenderer } from './renderer.js'
-import { giveBack, takeScratch } from './scratch.js'
+import { JoinedRenderer } from './renderer.js'
 
 // Entries for Loki's query API, one JSON object each, which the front groups
 // into result streams (src/http/loki-query-route.ts):
@@ -13,15 +12,9 @@ const LABELS = Buffer.from('{"l":{"service":')
 const TIME = Buffer.from('},"t":"')
 const LINE = Buffer.from('000","s":"')
 
-export class LokiJsonRenderer implements EntryRenderer {
-  private readonly w = takeScratch()
-  private readonly ends: number[] = []
-
-  get bytes (): number { return this.w.length }
-
+export class LokiJsonRenderer extends JoinedRenderer {
   add (stream: Stream, v: BlockView, i: number): void {
-    const w = this.w
-    if (this.ends.length > 0) w.byte(44) // ','
+    const w = this.open()
     w.bytes(LABELS)
     w.utf8(stream.serviceJson)
     if (stream.labelsJson !== '') {
@@ -47,10 +40,6 @@ export class LokiJsonRenderer implements EntryRenderer {
     w.bytes(LINE)
     w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     w.ascii('"}')
-    this.ends.push(w.length)
-  }
-
-  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
-    return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
+    this.close()
   }
 }

@@ -1,7 +1,6 @@
 import type { BlockView } from '../../store/block.js'
 import type { Stream } from '../../store/stream.js'
-import type { EntryRenderer } from './renderer.js'
-import { giveBack, takeScratch } from './scratch.js'
+import { JoinedRenderer } from './renderer.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 
 // GET /logs entries as JSON objects:
@@ -14,15 +13,9 @@ const TIMESTAMP = Buffer.from(',"timestamp":"')
 const MESSAGE = Buffer.from('","message":"')
 const ATTRIBUTES = Buffer.from('","attributes":{')
 
-export class NativeJsonRenderer implements EntryRenderer {
-  private readonly w = takeScratch()
-  private readonly ends: number[] = []
-
-  get bytes (): number { return this.w.length }
-
+export class NativeJsonRenderer extends JoinedRenderer {
   add (stream: Stream, v: BlockView, i: number): void {
-    const w = this.w
-    if (this.ends.length > 0) w.byte(44) // ','
+    const w = this.open()
     w.bytes(SERVICE)
     w.utf8(stream.serviceJson)
     w.bytes(TIMESTAMP)
@@ -56,10 +49,6 @@ export class NativeJsonRenderer implements EntryRenderer {
       }
       w.ascii('}}')
     }
-    this.ends.push(w.length)
-  }
-
-  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
-    return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
+    this.close()
   }
 }

@@ -1,5 +1,7 @@
 import type { BlockView } from '../../store/block.js'
+import type { ByteWriter } from '../../store/bytes.js'
 import type { Stream } from '../../store/stream.js'
+import { giveBack, takeScratch } from './scratch.js'
 
 /**
  * Turns the entries a scan finds into the bytes of one output format. The
@@ -13,4 +15,32 @@ export interface EntryRenderer {
   readonly bytes: number
   /** The rendered entries, joined by ',', and where each ends. */
   finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> }
+}
+
+/**
+ * The shared part of the renderers that write JSON objects joined by ','
+ * into the thread's scratch writer: each add() opens an entry with open(),
+ * writes it, and ends it with close().
+ */
+export abstract class JoinedRenderer implements EntryRenderer {
+  protected readonly w = takeScratch()
+  private readonly ends: number[] = []
+
+  get bytes (): number { return this.w.length }
+
+  abstract add (stream: Stream, view: BlockView, i: number): void
+
+  /** Starts an entry (the ',' before all but the first); returns the writer. */
+  protected open (): ByteWriter {
+    if (this.ends.length > 0) this.w.byte(44)
+    return this.w
+  }
+
+  protected close (): void {
+    this.ends.push(this.w.length)
+  }
+
+  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
+    return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
+  }
 }
