@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../errors.js'
 import { readBulk, type BulkError } from '../ingest/formats/es-bulk.js'
 import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
+import { jsonString } from '../json-text.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
@@ -43,6 +44,7 @@ function errorType (status: number): string {
   }
 }
 
+/** Sends an Elasticsearch answer; `body` is an object, or JSON text made already. */
 function sendEs (res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.setHeader(...PRODUCT_HEADER)
   for (const k in headers) res.setHeader(k, headers[k]!)
@@ -52,7 +54,7 @@ function sendEs (res: Response, status: number, body: unknown, headers: Record<s
     return
   }
   res.setHeader('content-type', 'application/json; charset=utf-8')
-  res.end(JSON.stringify(body))
+  res.end(typeof body === 'string' ? body : JSON.stringify(body))
 }
 
 /** Any error as Elasticsearch answers one. A full store is a 429 (the status bulk clients retry), not our 507. */
@@ -88,10 +90,14 @@ async function bulk (req: Request, res: Response, router: ShardRouter, settings:
 
   let failed = false
   let r = 0
-  const out = items.map((item, k) => {
+  // Written as text, one item at a time: a thousand small objects and their
+  // stringifying were a fifth of the front thread's time on a bulk of 1000.
+  const out: string[] = new Array(items.length)
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k]!
     const index = item.index ?? pathIndex ?? (errors[k] === null ? records[r]!.service : 'logs')
     if (errors[k] === null) r++
-    const head = { _index: index, _id: item.id ?? nextId() }
+    const head = `{"${item.action}":{"_index":${jsonString(index)},"_id":${item.id === null ? `"${nextId()}"` : jsonString(item.id)},`
     let error: BulkError | null = errors[k]!
     let status = 400
     if (error === null && refused.has(k)) {
@@ -100,11 +106,12 @@ async function bulk (req: Request, res: Response, router: ShardRouter, settings:
     }
     if (error !== null) {
       failed = true
-      return { [item.action]: { ...head, status, error } }
+      out[k] = `${head}"status":${status},"error":${JSON.stringify(error)}}}`
+    } else {
+      out[k] = `${head}"_version":1,"result":"created","status":201}}`
     }
-    return { [item.action]: { ...head, _version: 1, result: 'created', status: 201 } }
-  })
-  sendEs(res, 200, { took: Math.round(performance.now() - started), errors: failed, items: out })
+  }
+  sendEs(res, 200, `{"took":${Math.round(performance.now() - started)},"errors":${failed},"items":[${out.join(',')}]}`)
 }
 
 /** What GET / answers: a version object that Elasticsearch 8 clients accept. */
