@@ -109,6 +109,8 @@ export interface MetricSpec {
   /** Sum the series by these labels on the shard already; null keeps every label set apart. */
   groupBy: Grouping | null
   labelStages: LogQuery['labelStages']
+  /** The query's parser: the line's fields join each entry's labels. */
+  parser?: 'json' | 'logfmt'
   /** Most series one shard may return; past it the query is refused (400). */
   maxSeries: number
 }

@@ -1,7 +1,7 @@
 import { BadQueryError } from '../errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid, type Value } from '../logql/evaluate.js'
-import { compileSelection } from '../logql/match.js'
+import { compileSelection, lineFields } from '../logql/match.js'
 import { durationUs, parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
@@ -134,6 +134,7 @@ function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fet
         rangeUs: expr.rangeUs,
         groupBy,
         labelStages,
+        ...(selection.parser === undefined ? {} : { parser: selection.parser }),
         maxSeries: MAX_SERIES
       }
     }, signal)
@@ -200,13 +201,19 @@ async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw,
   const page = JSON.parse(Buffer.concat(renderPage(parts, descending, limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const streams = new Map<string, { stream: Record<string, string>, values: unknown[][] }>()
+  const { parser } = query.selection
   for (const e of page.logs) {
-    // Without categorize-labels, structured metadata joins the stream's labels, as Loki answers.
-    const labels = applyLabelStages(categorize || e.m === undefined ? e.l : { ...e.l, ...e.m }, query.labelStages)
+    // With a parser, the line's fields are labels of the result too (the entry's own win), as in Loki.
+    const parsed = parser === undefined ? null : lineFields(parser, e.s)
+    const own = e.m === undefined ? e.l : { ...e.l, ...e.m }
+    const all = parsed === null ? own : { ...parsed, ...own }
+    // Without categorize-labels, structured metadata (and parsed fields) join the stream's labels, as Loki answers.
+    const labels = applyLabelStages(categorize ? (parsed === null ? e.l : { ...parsed, ...e.l }) : all, query.labelStages)
+    const line = query.lineFormat === undefined ? e.s : query.lineFormat.replace(/\{\{\s*\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, name: string) => all[name] ?? '')
     const key = JSON.stringify(labels)
     let s = streams.get(key)
     if (s === undefined) streams.set(key, s = { stream: labels, values: [] })
-    s.values.push(categorize ? [e.t, e.s, e.m === undefined ? {} : { structuredMetadata: e.m }] : [e.t, e.s])
+    s.values.push(categorize ? [e.t, line, e.m === undefined ? {} : { structuredMetadata: e.m }] : [e.t, line])
   }
   const data: Record<string, unknown> = { resultType: 'streams', result: [...streams.values()] }
   if (categorize) data.encodingFlags = ['categorize-labels']

@@ -25,8 +25,13 @@ export interface LogSelection {
   /** The stream selector; `service` is matched like any other label. */
   selector: LabelMatcher[]
   lines: LineFilter[]
-  /** Each must hold; the labels an entry is matched on are its stream's labels, its service and its attributes. */
+  /**
+   * Each must hold; the labels an entry is matched on are its stream's labels,
+   * its service, its attributes and, with a parser, the fields of its line.
+   */
   labels: LabelExpr[]
+  /** `| json` or `| logfmt`: the line's fields become labels for label filters and grouping. */
+  parser?: 'json' | 'logfmt'
 }
 
 /** A log query: the selection, then what is done to the labels of each result stream (on the front). */
@@ -35,6 +40,12 @@ export interface LogQuery {
   selection: LogSelection
   /** `| drop a, b` / `| keep a, b`, in order. */
   labelStages: Array<{ kind: 'drop' | 'keep', names: string[] }>
+  /**
+   * `| line_format "…{{.name}}…"`: the line shown is the template with each
+   * `{{.name}}` replaced by that label's value (on the front, last). Only
+   * field references: other template syntax is refused.
+   */
+  lineFormat?: string
 }
 
 export type RangeOp = 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate'

@@ -1,3 +1,4 @@
+import logfmt from 'logfmt'
 import { RE2JS } from 're2js'
 import { BadQueryError } from '../errors.js'
 import type { LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
@@ -73,10 +74,67 @@ export function compileSelection (s: LogSelection): CompiledSelection {
   const matchers = s.selector.map((m) => ({ name: m.name, test: labelPredicate(m) }))
   const lines = s.lines.map(linePredicate)
   const labels = s.labels.map(labelExprPredicate)
+  const { parser } = s
   return {
     stream: (label) => matchers.every((m) => m.test(label(m.name))),
     entry: lines.length === 0 && labels.length === 0
       ? null
-      : (line, label) => lines.every((f) => f(line)) && labels.every((f) => f(label))
+      : parser === undefined
+        ? (line, label) => lines.every((f) => f(line)) && labels.every((f) => f(label))
+        : (line, label) => {
+            if (!lines.every((f) => f(line))) return false
+            // The line's fields, parsed only if a label filter asks for a name the entry does not have.
+            let fields: Record<string, string> | null = null
+            const lookup = (name: string): string => {
+              const own = label(name)
+              if (own !== '') return own
+              fields ??= lineFields(parser, line)
+              return fields[name] ?? ''
+            }
+            return labels.every((f) => f(lookup))
+          }
   }
 }
+
+/**
+ * A line's fields, as Loki's parsers make them: `json` flattens nested
+ * objects with `_` (arrays are left out), `logfmt` reads key=value pairs (a
+ * bare key is "true"). Names are made label-safe (anything else becomes `_`).
+ * A line the parser cannot read gets `__error__` (JSONParserErr,
+ * LogfmtParserErr), as in Loki.
+ */
+export function lineFields (parser: 'json' | 'logfmt', line: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (parser === 'logfmt') {
+    try {
+      const parsed = logfmt.parse(line)
+      for (const key in parsed) {
+        const v = parsed[key]
+        if (v !== null && v !== undefined) out[labelSafe(key)] = v === true ? 'true' : String(v)
+      }
+    } catch {
+      out.__error__ = 'LogfmtParserErr'
+    }
+    return out
+  }
+  let doc: unknown
+  try {
+    doc = JSON.parse(line)
+  } catch {
+    return { __error__: 'JSONParserErr' }
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { __error__: 'JSONParserErr' }
+  const walk = (o: Record<string, unknown>, prefix: string): void => {
+    for (const key in o) {
+      const v = o[key]
+      const name = prefix + labelSafe(key)
+      if (v === null || Array.isArray(v)) continue
+      if (typeof v === 'object') walk(v as Record<string, unknown>, `${name}_`)
+      else out[name] = String(v)
+    }
+  }
+  walk(doc as Record<string, unknown>, '')
+  return out
+}
+
+const labelSafe = (key: string): string => key.replace(/[^a-zA-Z0-9_]/g, '_')

@@ -33,12 +33,11 @@ export function durationUs (text: string): number {
 
 /** What a user would call the construct a node stands for, for "not supported" errors. */
 const NAMES: Record<string, string> = {
-  LabelParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
-  JsonExpressionParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
-  LogfmtExpressionParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
-  LogfmtParser: 'parser stages (| json, | logfmt, | regexp, | unpack, | pattern)',
+  LabelParser: 'parser stages other than | json and | logfmt (| regexp, | unpack, | pattern)',
+  JsonExpressionParser: '| json with expressions',
+  LogfmtExpressionParser: '| logfmt with expressions',
+  LogfmtParser: '| logfmt with flags',
   UnwrapExpr: '| unwrap',
-  LineFormatExpr: '| line_format',
   LabelFormatExpr: '| label_format',
   DecolorizeExpr: '| decolorize',
   DistinctFilter: '| distinct',
@@ -161,9 +160,22 @@ class Walker {
         if (c.name === 'Pipe') continue
         if (c.name === 'LineFilters') {
           for (const f of this.list(c, 'LineFilters', 'LineFilter')) query.selection.lines.push(this.lineFilter(f))
+        } else if (c.name === 'LabelParser' || c.name === 'LogfmtParser') {
+          const kind = c.firstChild?.name
+          const parser = kind === 'Json' ? 'json' : kind === 'Logfmt' && c.firstChild?.nextSibling === null ? 'logfmt' : null
+          if (parser === null) throw this.unsupported(c)
+          if (query.selection.parser !== undefined) throw bad('one parser stage (| json or | logfmt) per query is supported')
+          query.selection.parser = parser
         } else if (c.name === 'LabelFilter') {
           if (query.labelStages.length > 0) throw bad('label filters after drop or keep are not supported; filter first')
           query.selection.labels.push(this.labelExpr(c))
+        } else if (c.name === 'LineFormatExpr') {
+          const template = this.string(this.one(c, 'String'))
+          // Field references alone ({{.name}}); Go's template functions and pipelines are not run.
+          const rest = template.replace(/\{\{\s*\.[a-zA-Z_][a-zA-Z0-9_]*\s*\}\}/g, '')
+          if (rest.includes('{{')) throw bad(`| line_format takes field references such as {{.status}} only; got ${JSON.stringify(template.slice(0, 60))}`)
+          if (query.lineFormat !== undefined) throw bad('one | line_format per query is supported')
+          query.lineFormat = template
         } else if (c.name === 'DropLabelsExpr') {
           query.labelStages.push({ kind: 'drop', names: this.names(this.one(c, 'DropLabels'), 'DropLabels', 'DropLabel') })
         } else if (c.name === 'KeepLabelsExpr') {

@@ -1,4 +1,5 @@
 import { jsonUnescape, jsonUnescapeString } from '../json-text.js'
+import { lineFields } from '../logql/match.js'
 import type { MetricSeries, MetricSpec } from '../protocol.js'
 import type { BlockView } from './block.js'
 import { QueryBudgetError } from './budget.js'
@@ -31,6 +32,11 @@ export class MetricSink {
         // A stream label keeps its value over an attribute of the same name.
         if (!(key in labels)) labels[key] = this.dict[v.attrVal[p]!]!
       }
+    }
+    if (spec.parser !== undefined) {
+      // The line's fields join the labels (the entry's own labels win), so sum by (status) after | json works.
+      const fields = lineFields(spec.parser, jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!))
+      for (const key in fields) if (!(key in labels)) labels[key] = fields[key]!
     }
     const pairs = this.pairs(labels)
     const key = pairs.join('\u0000')

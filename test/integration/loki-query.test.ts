@@ -22,7 +22,9 @@ beforeAll(async () => {
     { stream: { service: 'api', env: 'prod' }, values: [[ns(1), 'GET /orders 200'], [ns(3), 'GET /orders 500 error', { level: 'error', region: 'eu-west' }], [ns(5), 'POST /pay 201']] },
     { stream: { service: 'api', env: 'dev' }, values: [[ns(2), 'GET /orders 404', { level: 'warn', region: 'us-east' }]] },
     { stream: { service: 'db', env: 'prod' }, values: [[ns(4), 'slow query error took 2s', { level: 'error', region: 'eu-north' }]] },
-    { stream: { app: 'worker' }, values: [[ns(6), 'a'.repeat(30_000)]] }
+    { stream: { app: 'worker' }, values: [[ns(6), 'a'.repeat(30_000)]] },
+    { stream: { service: 'shop', format: 'json' }, values: [[ns(7), '{"status":500,"req":{"path":"/pay"}}'], [ns(8), '{"status":200,"req":{"path":"/cart"}}'], [ns(9), 'not json']] },
+    { stream: { service: 'shop', format: 'logfmt' }, values: [[ns(7), 'level=error status=500 msg="card declined"'], [ns(8), 'level=info status=200']] }
   ]
   const res = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams }) })
   expect(res.status).toBe(204)
@@ -93,6 +95,18 @@ describe('Loki query API', () => {
     expect(lines(await range('{env=~".+"} | level="error", region=~"eu-n.*"'))).toEqual(['slow query error took 2s'])
     expect(lines(await range('{env=~".+"} | level="warn" or env="dev"'))).toEqual(['GET /orders 404'])
     expect(lines(await range('{service="api"} | region!~"eu.*"', { direction: 'forward' }))).toEqual(['GET /orders 200', 'GET /orders 404', 'POST /pay 201'])
+  })
+
+  it('parses lines with | json and | logfmt for label filters and grouping', async () => {
+    expect(lines(await range('{service="shop", format="json"} | json | status=~"5.." | req_path="/pay"'))).toEqual(['{"status":500,"req":{"path":"/pay"}}'])
+    expect(lines(await range('{service="shop", format="json"} | json | __error__="JSONParserErr"'))).toEqual(['not json'])
+    expect(lines(await range('{service="shop"} | logfmt | level="error"'))).toEqual(['level=error status=500 msg="card declined"'])
+    // The line's fields label the result streams (as in Loki), and line_format rewrites the lines shown.
+    const formatted = await range('{service="shop", format="logfmt"} | logfmt | line_format "{{.level}}: {{ .msg }}"', { direction: 'forward' })
+    expect(formatted.data.result.map((s) => [s.stream.level, s.values[0]![1]])).toEqual([['error', 'error: card declined'], ['info', 'info: ']])
+    expect(formatted.data.result[0]!.stream).toEqual({ service: 'shop', format: 'logfmt', level: 'error', status: '500', msg: 'card declined' })
+    const res = await get('/loki/api/v1/query_range', { query: 'sum by (status) (count_over_time({service="shop", format="logfmt"} | logfmt [1h]))', start: ns(100), end: ns(100) })
+    expect(res.body.data.result.map((r: any) => `${JSON.stringify(r.metric)} ${r.values[0][1]}`).sort()).toEqual(['{"status":"200"} 1', '{"status":"500"} 1'])
   })
 
   it('drops and keeps labels of the result streams', async () => {
@@ -166,8 +180,8 @@ describe('Loki query API', () => {
 
   it('serves the label browser: label names, values, series and index stats, from stream labels', async () => {
     const window = { start: ns(0), end: ns(100) }
-    expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'service'] })
-    expect((await get('/loki/api/v1/label/service/values', window)).body.data).toEqual(['api', 'db', 'worker'])
+    expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'format', 'service'] })
+    expect((await get('/loki/api/v1/label/service/values', window)).body.data).toEqual(['api', 'db', 'shop', 'worker'])
     expect((await get('/loki/api/v1/label/env/values', { ...window, query: '{service="api"}' })).body.data).toEqual(['dev', 'prod'])
     expect((await get('/loki/api/v1/labels', { ...window, query: '{app="worker"}' })).body.data).toEqual(['app', 'service'])
     const series = await fetch(`${url}/loki/api/v1/series?${new URLSearchParams([['match[]', '{service="api"}'], ['match[]', '{service="db"}'], ['start', ns(0)], ['end', ns(100)]]).toString()}`)
@@ -188,7 +202,7 @@ describe('Loki query API', () => {
       ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
       ['stddev(count_over_time({service="api"}[1m]))', /stddev is not supported/],
       ['count_over_time({service="api"}[1m] offset 5m)', /offset/],
-      ['{service="api"} | json', /parser stages .* not supported/],
+      ['{service="api"} | regexp "(?P<x>.)"', /parser stages other than .* not supported/],
       ['{service="api"} | status >= 400', /numeric label filters .* not supported/],
       ['{service=', /syntax error at character/],
       ['{service=""}', /at least one matcher that does not match the empty value/],

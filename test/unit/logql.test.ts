@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { evaluate, type Fetch } from '../../src/logql/evaluate.js'
-import { compileSelection, labelPredicate, linePredicate } from '../../src/logql/match.js'
+import { compileSelection, labelPredicate, lineFields, linePredicate } from '../../src/logql/match.js'
 import { durationUs, parseLogql } from '../../src/logql/parse.js'
 
 describe('LogQL parsing', () => {
@@ -40,8 +40,11 @@ describe('LogQL parsing', () => {
 
   it('names what it does not run, and where a syntax error is', () => {
     expect(() => parseLogql('stdvar_over_time({a="b"} | unwrap x [1m])')).toThrow(/not supported/)
-    expect(() => parseLogql('{a="b"} | logfmt')).toThrow(/parser stages/)
-    expect(() => parseLogql('{a="b"} | line_format "{{.x}}"')).toThrow(/line_format is not supported/)
+    expect(() => parseLogql('{a="b"} | regexp "(?P<x>.)"')).toThrow(/parser stages other than/)
+    expect(() => parseLogql('{a="b"} | json | logfmt')).toThrow(/one parser stage/)
+    expect(() => parseLogql('{a="b"} | logfmt --strict')).toThrow(/logfmt with flags/)
+    expect(() => parseLogql('{a="b"} | line_format "{{ .x | upper }}"')).toThrow(/field references such as/)
+    expect(parseLogql('{a="b"} | line_format "{{.x}} and {{ .y }}"')).toMatchObject({ lineFormat: '{{.x}} and {{ .y }}' })
     expect(() => parseLogql('{a="b"} |= ip("1.2.3.4")')).toThrow(/ip\(\) line filters/)
     expect(() => parseLogql('vector(1) + bool vector(2)')).toThrow(/bool, on\(\)/)
     expect(() => parseLogql('{a="b"} | drop x | y="1"')).toThrow(/after drop or keep/)
@@ -91,6 +94,21 @@ describe('LogQL matching', () => {
     expect(s.entry!('an err', labels({}))).toBe(true)
     expect(s.entry!('an err', labels({ level: 'debug' }))).toBe(false)
     expect(s.entry!('fine', labels({}))).toBe(false)
+  })
+
+  it('parses lines with | json (nested keys joined by _, arrays left out) and | logfmt for label filters', () => {
+    expect(lineFields('json', '{"status":500,"req":{"path":"/a","tags":["x"]},"ok":false,"x-y":"z"}')).toEqual({ status: '500', req_path: '/a', ok: 'false', x_y: 'z' })
+    expect(lineFields('json', 'not json')).toEqual({ __error__: 'JSONParserErr' })
+    expect(lineFields('logfmt', 'level=error msg="a b" flag')).toEqual({ level: 'error', msg: 'a b', flag: 'true' })
+    const q = parseLogql('{app="x"} | json | status=~"5.." | req_path="/a"')
+    if (q.kind !== 'log') throw new Error('not a log query')
+    expect(q.selection.parser).toBe('json')
+    const entry = compileSelection(q.selection).entry!
+    const none = (): string => ''
+    expect(entry('{"status":503,"req":{"path":"/a"}}', none)).toBe(true)
+    expect(entry('{"status":200,"req":{"path":"/a"}}', none)).toBe(false)
+    // A label the entry has already wins over the line's field of the same name.
+    expect(entry('{"status":503,"req":{"path":"/a"}}', (name) => name === 'status' ? '200' : '')).toBe(false)
   })
 
   it('refuses a pattern RE2 cannot compile with a 400', () => {
