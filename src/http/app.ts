@@ -14,7 +14,7 @@ import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
 import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
-import { indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
+import { detectedFields, indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString, type QueryValues } from './query-string.js'
@@ -133,7 +133,8 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     ['/loki/api/v1/labels', async (raw) => await labelNames(raw, router, settings)],
     ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings)],
     ['/loki/api/v1/series', async (raw) => await series(raw, router, settings)],
-    ['/loki/api/v1/index/stats', async (raw) => await indexStats(raw, router, settings)]
+    ['/loki/api/v1/index/stats', async (raw) => await indexStats(raw, router, settings)],
+    ['/loki/api/v1/detected_fields', async (raw) => await detectedFields(raw, router, settings)]
   ]
   for (const [path, run] of lokiRoutes) {
     app.get(path, ...guard(policy.checkQuery), lokiQuery(run))

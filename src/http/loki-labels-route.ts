@@ -1,14 +1,17 @@
 import { BadQueryError } from '../errors.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { parseLogql } from '../logql/parse.js'
+import { compileSelection, lineFields } from '../logql/match.js'
+import { durationUs, parseLogql } from '../logql/parse.js'
+import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { nowUs } from '../timestamp.js'
-import { lokiTime, type LokiAnswer } from './loki-query-route.js'
+import { exactService, lokiTime, type LokiAnswer } from './loki-query-route.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
 // (/labels), a label's values (/label/<name>/values), label sets
-// (/series), and how much a selector covers (/index/stats). Stream labels
+// (/series), and how much a selector covers (/index/stats); and the fields
+// of recent lines (/detected_fields). Stream labels
 // only, service included; structured metadata is not indexed, as in Loki.
 // Counts are of whole blocks overlapping the range, so estimates at its edges.
 
@@ -90,4 +93,63 @@ export async function indexStats (raw: Raw, router: ShardRouter, settings: Setti
   }
   // Loki answers these bare, without the status envelope.
   return { status: 200, body: JSON.stringify({ streams: streams.length, chunks, bytes, entries }) }
+}
+
+/** Lines detected_fields looks at, and field values counted per field, at most. */
+const DETECT_LINES = 1000
+const MAX_DISTINCT = 1000
+
+/** A value's type as Loki's detected_fields names it. */
+function fieldType (v: string): string {
+  if (/^-?\d+$/.test(v)) return 'int'
+  if (/^-?\d*\.\d+([eE][-+]?\d+)?$/.test(v)) return 'float'
+  if (v === 'true' || v === 'false') return 'boolean'
+  if (!Number.isNaN(durationUs(v))) return 'duration'
+  if (/^\d+(\.\d+)?\s?([KMGTPE]i?)?B$/.test(v)) return 'bytes'
+  return 'string'
+}
+
+/**
+ * GET /loki/api/v1/detected_fields: the fields found in the newest lines a
+ * query matches (up to `line_limit`, default 1000): structured metadata, and
+ * what | json or | logfmt reads from each line, with each field's type,
+ * cardinality and parsers, as Grafana's field browser asks for them.
+ */
+export async function detectedFields (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+  const q = raw.query
+  if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a log query such as {service="api"}')
+  const query = parseLogql(q)
+  if (query.kind !== 'log') throw new BadQueryError('detected_fields takes a log query such as {service="api"}')
+  compileSelection(query.selection)
+  const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
+  if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
+  const now = nowUs()
+  const end = lokiTime(raw, 'end', now)
+  const start = lokiTime(raw, 'start', end - settings.retention * 1000)
+  const parts = await router.query({ services: exactService(query), start, end, descending: true, limit: lineLimit, after: null, contains: null, attrs: [], format: 'loki', select: query.selection })
+  const page = JSON.parse(Buffer.concat(renderPage(parts, true, lineLimit, settings.maxPageBytes)).toString('utf8')) as { logs: Array<{ l: Record<string, string>, m?: Record<string, string>, s: string }> }
+  const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
+  const note = (name: string, value: string, parser: string | null): void => {
+    let f = found.get(name)
+    if (f === undefined) found.set(name, f = { values: new Set(), types: new Set(), parsers: new Set() })
+    if (f.values.size < MAX_DISTINCT) f.values.add(value)
+    f.types.add(fieldType(value))
+    if (parser !== null) f.parsers.add(parser)
+  }
+  for (const e of page.logs) {
+    for (const [k, v] of Object.entries(e.m ?? {})) note(k, v, null)
+    const line = e.s.trimStart()
+    const parser = line.startsWith('{') ? 'json' : line.includes('=') ? 'logfmt' : null
+    if (parser === null) continue
+    const fields = lineFields(parser, e.s)
+    if (fields.__error__ !== undefined) continue
+    for (const [k, v] of Object.entries(fields)) note(k, v, parser)
+  }
+  const fields = [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, f]) => ({
+    label,
+    type: f.types.size === 1 ? [...f.types][0] : 'string',
+    cardinality: f.values.size,
+    parsers: f.parsers.size === 0 ? null : [...f.parsers].sort()
+  }))
+  return { status: 200, body: JSON.stringify({ fields, limit: lineLimit }) }
 }

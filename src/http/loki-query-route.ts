@@ -143,7 +143,7 @@ function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fet
 }
 
 /** A selector that names one service exactly: the query goes to that service's shard only. */
-function exactService (log: LogQuery): string[] | null {
+export function exactService (log: LogQuery): string[] | null {
   const exact = log.selection.selector.find((m) => m.name === 'service' && m.op === '=')
   return exact === undefined ? null : [exact.value]
 }

@@ -109,6 +109,25 @@ describe('Loki query API', () => {
     expect(res.body.data.result.map((r: any) => `${JSON.stringify(r.metric)} ${r.values[0][1]}`).sort()).toEqual(['{"status":"200"} 1', '{"status":"500"} 1'])
   })
 
+  it('answers detected_fields from recent lines: metadata, and what json and logfmt read, with types and cardinality', async () => {
+    const shop = await get('/loki/api/v1/detected_fields', { query: '{service="shop"}', start: ns(0), end: ns(100) })
+    expect(shop.status).toBe(200)
+    expect(shop.body).toEqual({
+      limit: 1000,
+      fields: [
+        { label: 'level', type: 'string', cardinality: 2, parsers: ['logfmt'] },
+        { label: 'msg', type: 'string', cardinality: 1, parsers: ['logfmt'] },
+        { label: 'req_path', type: 'string', cardinality: 2, parsers: ['json'] },
+        { label: 'status', type: 'int', cardinality: 2, parsers: ['json', 'logfmt'] }
+      ]
+    })
+    const api = await get('/loki/api/v1/detected_fields', { query: '{service="api"}', start: ns(0), end: ns(100) })
+    expect(api.body.fields).toEqual([
+      { label: 'level', type: 'string', cardinality: 2, parsers: null },
+      { label: 'region', type: 'string', cardinality: 2, parsers: null }
+    ])
+  })
+
   it('drops and keeps labels of the result streams', async () => {
     const r = await range('{service="db"} | keep service')
     expect(r.data.result).toEqual([{ stream: { service: 'db' }, values: [[ns(4), 'slow query error took 2s']] }])
