@@ -143,8 +143,12 @@ export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: R
     if (c === null) throw new BadQueryError('Last-Event-ID is not an id this server sent; reconnect without it, or with start')
     after = c.after
   }
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
-  res.flushHeaders()
+  // The headers go out once the tail is registered (with the replay's first events, or after it):
+  // a client that has its 200 knows that nothing stored from then on will be missed.
+  res.statusCode = 200
+  res.setHeader('content-type', 'text/event-stream; charset=utf-8')
+  res.setHeader('cache-control', 'no-cache')
+  res.setHeader('x-accel-buffering', 'no')
   const write = (text: string): void => { res.write(text) }
   const sink: TailSink = {
     replay: (entries) => {
@@ -156,6 +160,7 @@ export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: R
     backlog: () => res.writableLength
   }
   const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, { limit: MAX_REPLAY, format: 'native' }, 'sse', sink, settings)
+  if (!res.headersSent) res.flushHeaders()
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
   res.once('close', () => {
     clearInterval(heartbeat)
@@ -214,32 +219,46 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
       refuse(socket, err)
       return
     }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      let stop: (() => void) | null = null
-      let closed = false
-      const send = (text: string): void => { if (ws.readyState === ws.OPEN) ws.send(text) }
-      const sink: TailSink = {
-        replay: (entries) => {
-          const parsed = entries.map((e) => JSON.parse(Buffer.from(e.body).toString('utf8')) as LokiTailEntry)
-          send(lokiMessage(parsed.map((e) => ({ labels: e.m === undefined ? e.l : { ...e.l, ...e.m }, ns: e.t, line: e.s })), []))
-        },
-        // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
-        live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
-        dropped: (_count, named) => send(lokiMessage([], named)),
-        backlog: () => ws.bufferedAmount
+    // The tail is registered (and its replay read) before the handshake completes, so a
+    // client that sees the connection open misses nothing stored from then on.
+    let ws: WebSocket | null = null
+    let closed = false
+    let stop: (() => void) | null = null
+    const early: string[] = []
+    const send = (text: string): void => {
+      if (ws === null) early.push(text)
+      else if (ws.readyState === ws.OPEN) ws.send(text)
+    }
+    const end = (): void => {
+      closed = true
+      stop?.()
+    }
+    socket.once('close', () => { if (ws === null) end() })
+    const sink: TailSink = {
+      replay: (entries) => {
+        const parsed = entries.map((e) => JSON.parse(Buffer.from(e.body).toString('utf8')) as LokiTailEntry)
+        send(lokiMessage(parsed.map((e) => ({ labels: e.m === undefined ? e.l : { ...e.l, ...e.m }, ns: e.t, line: e.s })), []))
+      },
+      // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
+      live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
+      dropped: (_count, named) => send(lokiMessage([], named)),
+      backlog: () => ws?.bufferedAmount ?? 0
+    }
+    runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
+      stop = s
+      if (closed) {
+        s()
+        return
       }
-      ws.on('close', () => {
-        closed = true
-        stop?.()
+      wss.handleUpgrade(req, socket, head, (opened: WebSocket) => {
+        ws = opened
+        opened.on('close', end)
+        opened.on('error', () => opened.terminate())
+        for (const text of early.splice(0)) opened.send(text)
       })
-      ws.on('error', () => ws.terminate())
-      runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
-        if (closed) s()
-        else stop = s
-      }, (err: unknown) => {
-        log.warn({ err }, 'tail replay failed')
-        ws.close(1011, 'the replay failed; reconnect')
-      })
+    }, (err: unknown) => {
+      log.warn({ err }, 'tail replay failed')
+      refuse(socket, err)
     })
   }
   return { upgrade, close: () => { for (const ws of wss.clients) ws.terminate(); wss.close() } }
