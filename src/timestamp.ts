@@ -143,3 +143,22 @@ export function formatTimestamp (us: number): string {
 export function nowUs (): number {
   return Date.now() * 1000
 }
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-3, us: 1, µs: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6, d: 86400e6, w: 604800e6, y: 31536000e6 }
+
+/** A Prometheus / LogQL duration (`5m`, `1h30m`, `500ms`) in µs; NaN when it is not one. */
+export function durationUs (text: string): number {
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/.test(text)) return NaN
+  let total = 0
+  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g)) total += Number(n) * DURATION_UNITS[unit!]!
+  return total
+}
+
+/** `now`, `now-15m` or `now+1h` (any duration durationUs reads) as epoch µs from `now`; NaN for anything else. */
+export function relativeTime (text: string, now: number): number {
+  const m = /^now(?:\s*([+-])\s*(\S+))?$/.exec(text.trim())
+  if (m === null) return NaN
+  if (m[1] === undefined) return now
+  const d = durationUs(m[2]!)
+  return m[1] === '-' ? now - d : now + d
+}

@@ -1,12 +1,12 @@
 import { BadQueryError } from '../errors.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import { compileSelection, lineFields } from '../logql/match.js'
-import { durationUs, parseLogql } from '../logql/parse.js'
+import { parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { nowUs } from '../timestamp.js'
-import { exactService, lokiTime, type LokiAnswer } from './loki-query-route.js'
+import { durationUs, nowUs } from '../timestamp.js'
+import { exactService, lokiTime, sinceStart, type LokiAnswer } from './loki-query-route.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
 // (/labels), a label's values (/label/<name>/values), label sets
@@ -32,7 +32,7 @@ function selectorOf (text: string, name: string): LabelMatcher[] {
 async function streamsOf (raw: Raw, router: ShardRouter, settings: Settings, selector: LabelMatcher[] | null): Promise<string[][]> {
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', end - settings.retention * 1000)
+  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
   const { streams, more } = await router.streams(start, end, selector, MAX_STREAMS)
   if (more) throw new BadQueryError(`more than ${MAX_STREAMS} streams match on one shard; narrow the selector or the time range`)
   return streams.map((s) => s.labels)
@@ -80,7 +80,7 @@ export async function indexStats (raw: Raw, router: ShardRouter, settings: Setti
   if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a stream selector such as {service="api"}')
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', end - settings.retention * 1000)
+  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
   const { streams, more } = await router.streams(start, end, selectorOf(q, 'query'), MAX_STREAMS)
   if (more) throw new BadQueryError(`more than ${MAX_STREAMS} streams match on one shard; narrow the selector or the time range`)
   let chunks = 0
@@ -125,7 +125,7 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', end - settings.retention * 1000)
+  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
   const parts = await router.query({ services: exactService(query), start, end, descending: true, limit: lineLimit, after: null, contains: null, attrs: [], format: 'loki', select: query.selection })
   const page = JSON.parse(Buffer.concat(renderPage(parts, true, lineLimit, settings.maxPageBytes)).toString('utf8')) as { logs: Array<{ l: Record<string, string>, m?: Record<string, string>, s: string }> }
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()

@@ -2,11 +2,11 @@ import { BadQueryError } from '../errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid, type Value } from '../logql/evaluate.js'
 import { compileSelection, lineFields } from '../logql/match.js'
-import { durationUs, parseLogql } from '../logql/parse.js'
+import { parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { nowUs, parseTimestamp } from '../timestamp.js'
+import { durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
 
 // Loki's query API, as far as Grafana's Loki data source and logcli need it:
 // /loki/api/v1/query_range and /loki/api/v1/query run a LogQL log query on
@@ -36,18 +36,28 @@ const param = (raw: Raw, name: string): string | undefined => {
 }
 
 /**
- * A time parameter in epoch µs: RFC 3339, or a Unix time as Loki's API
- * documents it, integers in nanoseconds and decimals in seconds
- * (`1700000000.5`).
+ * A time parameter in epoch µs: RFC 3339, a Unix time as Loki's API
+ * documents it (integers in nanoseconds, decimals in seconds:
+ * `1700000000.5`), or relative to now (`now`, `now-15m`).
  */
 export function lokiTime (raw: Raw, name: string, fallback: number): number {
   const v = param(raw, name)
   if (v === undefined || v === '') return fallback
   if (/^\d{1,19}$/.test(v)) return v.length <= 3 ? 0 : Number(v.slice(0, -3))
   if (/^\d{1,12}\.\d*$/.test(v)) return Math.round(Number(v) * 1e6)
-  const us = parseTimestamp(v)
-  if (Number.isNaN(us)) throw new BadQueryError(`${name} must be a Unix time in nanoseconds, seconds with a decimal point, or RFC 3339; got ${JSON.stringify(v.slice(0, 40))}`)
+  let us = parseTimestamp(v)
+  if (Number.isNaN(us)) us = relativeTime(v, nowUs())
+  if (Number.isNaN(us)) throw new BadQueryError(`${name} must be a Unix time in nanoseconds, seconds with a decimal point, RFC 3339, or relative to now such as now-15m; got ${JSON.stringify(v.slice(0, 40))}`)
   return us
+}
+
+/** The default start: `since` (a duration) before `end`, else `fallback` before it. */
+export function sinceStart (raw: Raw, end: number, fallbackUs: number): number {
+  const v = param(raw, 'since')
+  if (v === undefined || v === '') return end - fallbackUs
+  const us = durationUs(v)
+  if (Number.isNaN(us)) throw new BadQueryError(`since must be a duration such as 15m or 1h; got ${JSON.stringify(v.slice(0, 40))}`)
+  return end - us
 }
 
 function limitOf (raw: Raw): number {
@@ -92,7 +102,7 @@ export async function queryRange (raw: Raw, router: ShardRouter, settings: Setti
   const query = parseLogql(queryText(raw))
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', end - HOUR_US)
+  const start = lokiTime(raw, 'start', sinceStart(raw, end, HOUR_US))
   if (start > end) throw new BadQueryError('start is after end; give a start before the end')
   if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, signal)
   const stepUs = stepOf(raw, start, end)

@@ -116,7 +116,9 @@ const oneOf = (names: string[]): string => names.map((n) => n.replace(/[\\^$.*+?
 function nativeSelection (raw: Record<string, unknown>, settings: Settings): { select: LogSelection, start: number } {
   const { start: _s, limit: _l, order: _o, cursor: _c, ...filters } = raw
   const now = nowUs()
-  const q = parseLogsQuery({ ...filters, start: raw.start ?? formatTimestamp(now) }, { start: now, end: now + settings.futureSkew * 1000 })
+  // Without start or since, the tail begins now (no replay).
+  const from = raw.start !== undefined || raw.since !== undefined
+  const q = parseLogsQuery(from ? { ...filters, ...(raw.start === undefined ? {} : { start: raw.start }) } : { ...filters, start: formatTimestamp(now) }, { start: now, end: now + settings.futureSkew * 1000 })
   const selector: LabelMatcher[] = q.services === null
     ? [{ name: 'service', op: '=~', value: '.+' }]
     : q.services.length === 1 ? [{ name: 'service', op: '=', value: q.services[0]! }] : [{ name: 'service', op: '=~', value: oneOf(q.services) }]
@@ -125,7 +127,7 @@ function nativeSelection (raw: Record<string, unknown>, settings: Settings): { s
     lines: [...(q.contains === null ? [] : [{ op: '|=' as const, values: [q.contains] }]), ...(q.select?.lines ?? [])],
     labels: q.attrs.map((a) => ({ kind: 'match' as const, matcher: { name: a.key, op: '=' as const, value: a.value } }))
   }
-  return { select, start: raw.start === undefined ? now : q.start }
+  return { select, start: from ? q.start : now }
 }
 
 const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })

@@ -1,6 +1,7 @@
 import { parser } from '@grafana/lezer-logql'
 import type { SyntaxNode } from '@lezer/common'
 import { BadQueryError } from '../errors.js'
+import { durationUs } from '../timestamp.js'
 import { labelPredicate } from './match.js'
 import type { ArithmeticOp, Grouping, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 
@@ -20,16 +21,6 @@ const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=',
 const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
 const RANGE_OPS: Record<string, RangeOp> = { CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate' }
 const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
-
-const DURATION_UNITS: Record<string, number> = { ns: 1e-3, us: 1, µs: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6, d: 86400e6, w: 604800e6, y: 31536000e6 }
-
-/** A Prometheus / LogQL duration (`5m`, `1h30m`, `500ms`) in µs; NaN when it is not one. */
-export function durationUs (text: string): number {
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/.test(text)) return NaN
-  let total = 0
-  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/g)) total += Number(n) * DURATION_UNITS[unit!]!
-  return total
-}
 
 /** What a user would call the construct a node stands for, for "not supported" errors. */
 const NAMES: Record<string, string> = {

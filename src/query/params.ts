@@ -4,7 +4,7 @@ import { BadQueryError } from '../errors.js'
 import { serviceProblem } from '../ingest/record.js'
 import type { AttrMatch } from '../protocol.js'
 import type { RouterQuery } from '../shards/router.js'
-import { EXAMPLE_TIMESTAMP, parseTimestamp } from '../timestamp.js'
+import { EXAMPLE_TIMESTAMP, durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
 
 // Validates the parameters of GET /logs into a RouterQuery. Pure: the caller
 // passes `now` and the window settings, so unit tests need no clock.
@@ -13,7 +13,7 @@ export const DEFAULT_LIMIT = 1000
 export const MAX_LIMIT = 10_000
 const MAX_CONTAINS = 1024
 
-const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains', 'regex', 'attr.<name>']
+const KNOWN = ['service', 'start', 'end', 'limit', 'order', 'cursor', 'contains', 'regex', 'since', 'attr.<name>']
 /** attr.<name>=<value> filters one query may carry. */
 const MAX_ATTR_FILTERS = 16
 const ATTR_PREFIX = 'attr.'
@@ -37,8 +37,9 @@ function single (raw: Raw, name: string): string | undefined {
 function time (raw: Raw, name: string, fallback: number): number {
   const text = single(raw, name)
   if (text === undefined || text === '') return fallback
-  const us = parseTimestamp(text)
-  if (Number.isNaN(us)) throw new BadQueryError(`${name} ${JSON.stringify(text.slice(0, 64))} is not an ISO 8601 time such as ${EXAMPLE_TIMESTAMP}`)
+  let us = parseTimestamp(text)
+  if (Number.isNaN(us)) us = relativeTime(text, nowUs())
+  if (Number.isNaN(us)) throw new BadQueryError(`${name} ${JSON.stringify(text.slice(0, 64))} is not an ISO 8601 time such as ${EXAMPLE_TIMESTAMP}, nor a time relative to now such as now-15m`)
   return us
 }
 
@@ -65,7 +66,15 @@ export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery 
     }
   }
 
-  const start = time(raw, 'start', defaults.start)
+  // since=15m is start=now-15m, as logcli and Grafana users write it; start wins when both are given.
+  const since = single(raw, 'since')
+  let sinceStart = defaults.start
+  if (since !== undefined && since !== '') {
+    const us = durationUs(since)
+    if (Number.isNaN(us)) throw new BadQueryError(`since ${JSON.stringify(since.slice(0, 64))} is not a duration such as 15m or 1h`)
+    sinceStart = nowUs() - us
+  }
+  const start = time(raw, 'start', sinceStart)
   const end = time(raw, 'end', defaults.end)
   if (end < start) throw new BadQueryError('end is before start; swap them or widen the range')
 

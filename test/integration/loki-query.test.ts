@@ -144,6 +144,15 @@ describe('Loki query API', () => {
     })
   })
 
+  it('takes since=<duration> and times relative to now', async () => {
+    const since = await get('/loki/api/v1/query_range', { query: '{service="db"}', since: '5m' })
+    expect(lines(since.body as Streams)).toEqual(['slow query error took 2s'])
+    const relative = await get('/loki/api/v1/query_range', { query: '{service="db"}', start: 'now-5m', end: 'now' })
+    expect(lines(relative.body as Streams)).toEqual(['slow query error took 2s'])
+    expect((await get('/loki/api/v1/query_range', { query: '{service="db"}', start: 'now-30s' })).body.data.result).toEqual([])
+    expect((await get('/loki/api/v1/query_range', { query: '{service="db"}', since: 'soon' })).status).toBe(400)
+  })
+
   it('takes start and end as RFC 3339 and the instant query looks back from time', async () => {
     const iso = (k: number): string => new Date(baseMs + k).toISOString()
     expect(lines(await range('{service="api"}', { start: iso(2), end: iso(4), direction: 'forward' }))).toEqual(['GET /orders 404', 'GET /orders 500 error'])

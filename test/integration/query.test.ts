@@ -90,6 +90,17 @@ describe('GET /logs', () => {
     expect(body.logs.map((e: LogLine) => e.message).sort()).toEqual(['GET /b 500', 'POST /c 500'])
   })
 
+  it('takes times relative to now (start=now-1m, end=now) and since=<duration>', async () => {
+    await postJson(url, [{ service: 'relative', timestamp: isoAt(-120_000), message: 'two minutes ago' }, { service: 'relative', timestamp: isoAt(-1000), message: 'a second ago' }])
+    const recent = await getJson(url, '/logs?service=relative&start=now-1m&end=now')
+    expect(recent.body.logs.map((e: LogLine) => e.message)).toEqual(['a second ago'])
+    const since = await getJson(url, '/logs?service=relative&since=5m')
+    expect(since.body.logs.map((e: LogLine) => e.message)).toEqual(['two minutes ago', 'a second ago'])
+    const bad = await getJson(url, '/logs?service=relative&since=5x')
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatch(/since .* is not a duration/)
+  })
+
   it('filters by an RE2 regex, anywhere in the message, together with contains; a bad pattern is a 400', async () => {
     await postJson(url, ['GET /a 200', 'GET /b 503', 'POST /c 500', 'GET /d 404'].map((message, i) => ({ service: 'grep-re', timestamp: isoAt(-i), message })))
     const { body } = await getJson(url, `/logs?service=grep-re&regex=${encodeURIComponent('5\\d\\d$')}`)

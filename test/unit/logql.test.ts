@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { evaluate, type Fetch } from '../../src/logql/evaluate.js'
 import { compileSelection, labelPredicate, lineFields, linePredicate } from '../../src/logql/match.js'
-import { durationUs, parseLogql } from '../../src/logql/parse.js'
+import { parseLogql } from '../../src/logql/parse.js'
+import { durationUs } from '../../src/timestamp.js'
 
 describe('LogQL parsing', () => {
   it('reads a selector, chained line filters with or, and label filter trees', () => {

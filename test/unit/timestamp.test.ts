@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { EXAMPLE_TIMESTAMP, formatTimestamp, nowUs, parseTimestamp } from '../../src/timestamp.js'
+import { EXAMPLE_TIMESTAMP, formatTimestamp, nowUs, parseTimestamp, relativeTime } from '../../src/timestamp.js'
 import { seeded } from './random.js'
 
 // Independent reference for calendar arithmetic: the built-in Date, through
@@ -271,5 +271,19 @@ describe('nowUs', () => {
     vi.useFakeTimers()
     vi.setSystemTime(new Date('2026-03-10T10:00:00.123Z'))
     expect(nowUs()).toBe(Date.parse('2026-03-10T10:00:00.123Z') * 1000)
+  })
+})
+
+describe('relativeTime', () => {
+  const now = 1_800_000_000_000_000
+  it('reads now, now-<duration> and now+<duration>', () => {
+    expect(relativeTime('now', now)).toBe(now)
+    expect(relativeTime('now-15m', now)).toBe(now - 15 * 60e6)
+    expect(relativeTime(' now - 1h30m ', now)).toBe(now - 5400e6)
+    expect(relativeTime('now+500ms', now)).toBe(now + 500e3)
+  })
+
+  it('is NaN for anything else', () => {
+    for (const text of ['', 'nowish', 'now-', 'now-15', 'now*2', 'yesterday', '15m']) expect(relativeTime(text, now)).toBeNaN()
   })
 })
