@@ -80,7 +80,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/logs/tail', methodNotAllowed('GET'))
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
-    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res)))
+    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res), req.headers.accept))
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
   // JSON lines (or any JSON shape, or msgpack) in the shipper's own field names, defaults when none are named.

@@ -75,7 +75,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
       return
     }
     const signal = clientGone(res)
-    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings, signal)).then(
+    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings, signal, req.headers.accept)).then(
       (answer) => send(res, answer, headers),
       (err: unknown) => fail(req, res, err)
     )

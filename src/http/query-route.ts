@@ -1,19 +1,59 @@
+import { BadQueryError } from '../errors.js'
 import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from '../query/params.js'
-import { renderPage } from '../query/page.js'
+import { renderPage, renderPageAs, type PageLayout } from '../query/page.js'
+import type { RenderFormat } from '../query/render/index.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { formatTimestamp, nowUs } from '../timestamp.js'
 import { json, type Answer } from './answer.js'
 
-/** GET /logs: fan out to the shards involved, merge their sorted parts, render one page. */
-export async function queryLogs (raw: Record<string, unknown>, router: ShardRouter, settings: Settings, signal?: AbortSignal): Promise<Answer> {
+const LAYOUTS: Record<PageLayout, { format: RenderFormat, type: string }> = {
+  json: { format: 'native', type: 'application/json; charset=utf-8' },
+  ndjson: { format: 'ndjson', type: 'application/x-ndjson; charset=utf-8' },
+  text: { format: 'text', type: 'text/plain; charset=utf-8' }
+}
+
+/** The layout a GET /logs asks for: `format=`, else the first of NDJSON or text its Accept header names, else JSON. */
+export function pageLayout (format: unknown, accept: string | undefined): PageLayout {
+  if (format !== undefined) {
+    if (format === 'json' || format === 'ndjson' || format === 'text') return format
+    throw new BadQueryError('format must be json, ndjson or text (or leave it out and send an Accept header)')
+  }
+  for (const type of (accept ?? '').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())) {
+    if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson'
+    if (type === 'text/plain') return 'text'
+    if (type === 'application/json') return 'json'
+  }
+  return 'json'
+}
+
+/**
+ * GET /logs: fan out to the shards involved, merge their sorted parts, render
+ * one page: JSON (`{"logs", "next"}`), NDJSON (a line per entry, then
+ * `{"next"}` when there is more) or text (a line per entry; the next page in
+ * a Link header).
+ */
+export async function queryLogs (raw: Record<string, unknown>, router: ShardRouter, settings: Settings, signal?: AbortSignal, accept?: string): Promise<Answer> {
   const now = nowUs()
-  const q = parseLogsQuery(raw, {
+  const { format, ...rest } = raw
+  const layout = pageLayout(format, accept)
+  const q = parseLogsQuery(rest, {
     start: now - settings.retention * 1000,
     end: now + settings.futureSkew * 1000
   })
+  q.format = LAYOUTS[layout].format
   const parts = await router.query(q, signal)
-  return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))
+  if (layout === 'json') return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))
+  const { chunks, next } = renderPageAs(parts, q.descending, q.limit, settings.maxPageBytes, layout)
+  const headers: Record<string, string> = { 'content-type': LAYOUTS[layout].type }
+  if (next !== null) {
+    const params = new URLSearchParams()
+    for (const [k, v] of Object.entries(raw)) if (k !== 'cursor') for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one))
+    params.set('cursor', next)
+    headers.link = `</logs?${params.toString()}>; rel="next"`
+    headers['logagg-next-cursor'] = next
+  }
+  return { status: 200, body: chunks, headers }
 }
 
 /** GET /services: a page of the services held, in name order, with entry counts and time spans. */

@@ -8,8 +8,8 @@ import type { Answer } from './answer.js'
  */
 export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<readonly [string, string]> = []): void {
   for (const [k, v] of extra) res.setHeader(k, v)
-  if (answer.headers !== undefined) for (const k in answer.headers) res.setHeader(k, answer.headers[k]!)
   res.setHeader('content-type', 'application/json; charset=utf-8')
+  if (answer.headers !== undefined) for (const k in answer.headers) res.setHeader(k, answer.headers[k]!)
   res.statusCode = answer.status
   const { body } = answer
   if (!Array.isArray(body)) {

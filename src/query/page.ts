@@ -39,6 +39,9 @@ class PartRun implements Run {
 const COMMA = Buffer.from(',')
 const OPEN = Buffer.from('{"logs":[')
 
+/** How a page is laid out: GET /logs's JSON object, NDJSON lines, or text lines. */
+export type PageLayout = 'json' | 'ndjson' | 'text'
+
 /**
  * The JSON body `{"logs":[...],"next":...}` for up to `limit` entries merged
  * from `parts` and about `maxBytes` of them, as chunks to write in order:
@@ -48,12 +51,25 @@ const OPEN = Buffer.from('{"logs":[')
  * a shard cut short, has a `next` cursor that continues it.
  */
 export function renderPage (parts: QueryPart[], descending: boolean, limit: number, maxBytes = Infinity): Uint8Array[] {
+  return renderPageAs(parts, descending, limit, maxBytes, 'json').chunks
+}
+
+/**
+ * A page in one of the layouts. The parts' entries must be separated as the
+ * layout separates them (',' for json, a newline for the others: the
+ * renderers of each format do so); ndjson ends with a line `{"next": ...}`
+ * when there is a next page, and text leaves the cursor to the caller (a
+ * header), which gets it as `next`.
+ */
+export function renderPageAs (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, layout: PageLayout): { chunks: Uint8Array[], next: string | null } {
   const halt = { now: false }
   const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p, halt))
   let available = 0
   for (const r of runs) available += r.part.ts.length
 
-  const chunks: Uint8Array[] = [OPEN]
+  const chunks: Uint8Array[] = layout === 'json' ? [OPEN] : []
+  const separator = layout === 'json' ? COMMA : NEWLINE
+  let entriesWritten = false
   let current: PartRun | null = null
   let from = 0
   let to = 0
@@ -63,7 +79,8 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
   let bytes = 0
   const flush = (): void => {
     if (current === null) return
-    if (chunks.length > 1) chunks.push(COMMA)
+    if (entriesWritten) chunks.push(separator)
+    entriesWritten = true
     chunks.push(current.range(from, to))
   }
   mergeRuns(runs, descending, limit, (run) => {
@@ -84,10 +101,16 @@ export function renderPage (parts: QueryPart[], descending: boolean, limit: numb
   flush()
   // Each shard sends up to limit + 1 entries, so entries left over mean another page.
   const more = emitted < available || parts.some((p) => !p.complete)
-  const next = more ? JSON.stringify(encodeCursor({ after: { ts: lastTs, seq: lastSeq }, descending })) : 'null'
-  chunks.push(Buffer.from(`],"next":${next}}`))
-  return chunks
+  const next = more ? encodeCursor({ after: { ts: lastTs, seq: lastSeq }, descending }) : null
+  if (layout === 'json') chunks.push(Buffer.from(`],"next":${next === null ? 'null' : JSON.stringify(next)}}`))
+  else {
+    if (entriesWritten) chunks.push(NEWLINE)
+    if (layout === 'ndjson' && next !== null) chunks.push(Buffer.from(`{"next":${JSON.stringify(next)}}\n`))
+  }
+  return { chunks, next }
 }
+
+const NEWLINE = Buffer.from('\n')
 
 /** One entry of a merged page, with its order keys and its rendered bytes. */
 export interface MergedEntry { ts: number, seq: number, body: Uint8Array }

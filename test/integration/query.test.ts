@@ -90,6 +90,36 @@ describe('GET /logs', () => {
     expect(body.logs.map((e: LogLine) => e.message).sort()).toEqual(['GET /b 500', 'POST /c 500'])
   })
 
+  it('answers NDJSON and text by format= or Accept, with the next page as a last line or a Link header', async () => {
+    const stamps = [-3000, -2000, -1000].map((ms) => isoAt(ms))
+    await postJson(url, [{ service: 'layout', timestamp: stamps[0], message: 'one' }, { service: 'layout', timestamp: stamps[1], message: 'two\nlines "quoted"', attributes: { k: 'v' } }, { service: 'layout', timestamp: stamps[2], message: 'three' }])
+    const ndjson = await fetch(`${url}/logs?service=layout&format=ndjson&limit=2`)
+    expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/)
+    const lines = (await ndjson.text()).split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines.slice(0, 2).map((l) => JSON.parse(l))).toEqual([
+      { service: 'layout', timestamp: expect.any(String), message: 'one' },
+      { service: 'layout', timestamp: expect.any(String), message: 'two\nlines "quoted"', attributes: { k: 'v' } }
+    ])
+    const { next } = JSON.parse(lines[2]!) as { next: string }
+    const rest = await (await fetch(`${url}/logs?service=layout&format=ndjson&limit=2&cursor=${next}`)).text()
+    expect(rest.trim().split('\n').map((l) => JSON.parse(l).message)).toEqual(['three'])
+
+    const text = await fetch(`${url}/logs?service=layout&limit=2`, { headers: { accept: 'text/plain' } })
+    expect(text.headers.get('content-type')).toMatch(/^text\/plain/)
+    const body = await text.text()
+    expect(body.split('\n')).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z layout one$/),
+      expect.stringMatching(/ layout two\\nlines "quoted"$/),
+      ''
+    ])
+    const link = text.headers.get('link')!
+    expect(link).toMatch(/^<\/logs\?.*cursor=.*>; rel="next"$/)
+    const following = await (await fetch(`${url}${link.slice(1, link.indexOf('>'))}`, { headers: { accept: 'text/plain' } })).text()
+    expect(following).toMatch(/ layout three\n$/)
+    expect((await getJson(url, '/logs?format=xml')).status).toBe(400)
+  })
+
   it('takes times relative to now (start=now-1m, end=now) and since=<duration>', async () => {
     await postJson(url, [{ service: 'relative', timestamp: isoAt(-120_000), message: 'two minutes ago' }, { service: 'relative', timestamp: isoAt(-1000), message: 'a second ago' }])
     const recent = await getJson(url, '/logs?service=relative&start=now-1m&end=now')

@@ -18,7 +18,7 @@ export interface EntryRenderer {
 }
 
 /**
- * The shared part of the renderers that write JSON objects joined by ','
+ * The shared part of the renderers that write entries joined by a separator
  * into the thread's scratch writer: each add() opens an entry with open(),
  * writes it, and ends it with close().
  */
@@ -26,13 +26,16 @@ export abstract class JoinedRenderer implements EntryRenderer {
   protected readonly w = takeScratch()
   private readonly ends: number[] = []
 
+  /** `separator`: the byte between entries, ',' for a JSON array, a newline for lines. */
+  constructor (private readonly separator = 44) {}
+
   get bytes (): number { return this.w.length }
 
   abstract add (stream: Stream, view: BlockView, i: number): void
 
   /** Starts an entry (the ',' before all but the first); returns the writer. */
   protected open (): ByteWriter {
-    if (this.ends.length > 0) this.w.byte(44)
+    if (this.ends.length > 0) this.w.byte(this.separator)
     return this.w
   }
 
