@@ -1,7 +1,7 @@
 import { BadQueryError } from '../errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid, type Value } from '../logql/evaluate.js'
-import { compileSelection, lineFields } from '../logql/match.js'
+import { compileSelection, lineFields, singleService } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
@@ -154,8 +154,8 @@ function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fet
 
 /** A selector that names one service exactly: the query goes to that service's shard only. */
 export function exactService (log: LogQuery): string[] | null {
-  const exact = log.selection.selector.find((m) => m.name === 'service' && m.op === '=')
-  return exact === undefined ? null : [exact.value]
+  const service = singleService(log.selection.selector)
+  return service === null ? null : [service]
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { BadQueryError } from '../errors.js'
 import type { LabelMatcher, LogSelection } from '../logql/ast.js'
-import { compileSelection } from '../logql/match.js'
+import { compileSelection, singleService } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
@@ -70,12 +70,12 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
   }
   const id = await router.tails.subscribe(select, live, (d) => { if (replaying) held.push(d); else forward(d) })
   try {
-    const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
+    const service = singleService(select.selector)
     let after = from.after
     let sent = 0
     for (;;) {
       const parts = await router.query({
-        services: exact === undefined ? null : [exact.value],
+        services: service === null ? null : [service],
         start: from.start,
         end: nowUs() + settings.futureSkew * 1000,
         descending: false,

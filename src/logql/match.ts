@@ -62,6 +62,17 @@ export function labelExprPredicate (expr: LabelExpr): (label: (name: string) => 
   return expr.kind === 'and' ? (label) => left(label) && right(label) : (label) => left(label) || right(label)
 }
 
+/** A stream selector as one test over a label lookup (every matcher must hold). */
+export function selectorTest (selector: readonly LabelMatcher[]): (label: (name: string) => string) => boolean {
+  const matchers = selector.map((m) => ({ name: m.name, test: labelPredicate(m) }))
+  return (label) => matchers.every((m) => m.test(label(m.name)))
+}
+
+/** The service a selector names exactly (`service="x"`), whose shard alone can hold its streams; null when it names none. */
+export function singleService (selector: readonly LabelMatcher[] | null): string | null {
+  return selector?.find((m) => m.name === 'service' && m.op === '=')?.value ?? null
+}
+
 /** The compiled form of a selection, as a shard runs it. */
 export interface CompiledSelection {
   /** Whether a stream (its service and labels) is selected. */
@@ -71,12 +82,11 @@ export interface CompiledSelection {
 }
 
 export function compileSelection (s: LogSelection): CompiledSelection {
-  const matchers = s.selector.map((m) => ({ name: m.name, test: labelPredicate(m) }))
   const lines = s.lines.map(linePredicate)
   const labels = s.labels.map(labelExprPredicate)
   const { parser } = s
   return {
-    stream: (label) => matchers.every((m) => m.test(label(m.name))),
+    stream: selectorTest(s.selector),
     entry: lines.length === 0 && labels.length === 0
       ? null
       : parser === undefined

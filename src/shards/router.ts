@@ -6,6 +6,7 @@ import type { LabelMatcher } from '../logql/ast.js'
 import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery, StreamStats } from '../protocol.js'
 import { shardOf } from './hash.js'
 import { TailManager } from './tail-manager.js'
+import { singleService } from '../logql/match.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
@@ -244,8 +245,8 @@ export class ShardRouter {
    * selector matches; `more` when some shard had more than `limit`.
    */
   async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], more: boolean }> {
-    const exact = selector?.find((m) => m.name === 'service' && m.op === '=')
-    const shards = exact === undefined ? this.shards : [this.shards[shardOf(exact.value, this.shards.length)]!]
+    const service = singleService(selector)
+    const shards = service === null ? this.shards : [this.shardFor(service)]
     const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit)))
     return { streams: parts.flatMap((p) => p.streams), more: parts.some((p) => !p.complete) }
   }

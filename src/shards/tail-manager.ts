@@ -3,6 +3,7 @@ import type { QueryPart } from '../protocol.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
 import type { TailFormat } from '../store/tail-hub.js'
 import type { ShardClient } from './shard-client.js'
+import { singleService } from '../logql/match.js'
 import { shardOf } from './hash.js'
 
 // Live tails on the front thread. A tail is registered on the shards its
@@ -44,8 +45,8 @@ export class TailManager {
   /** Starts a tail; its listener gets each poll's new entries. Resolves once every shard involved holds it. */
   async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void): Promise<number> {
     const id = this.nextId++
-    const exact = select.selector.find((m) => m.name === 'service' && m.op === '=')
-    const shards = exact === undefined ? this.shards.map((_, i) => i) : [shardOf(exact.value, this.shards.length)]
+    const service = singleService(select.selector)
+    const shards = service === null ? this.shards.map((_, i) => i) : [shardOf(service, this.shards.length)]
     const tail = { id, select, format, shards, deliver }
     this.tails.set(id, tail)
     await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limit: this.limit, format })))

@@ -30,11 +30,9 @@ export function selectionFilter (base: EntryFilter, entry: NonNullable<CompiledS
   let view: BlockView | null = null
   let at = 0
   const label = (name: string): string => {
-    if (name === 'service') return stream!.service
-    const fromStream = stream!.labels.length > 0 ? stream!.label(name) : undefined
-    if (fromStream !== undefined) return fromStream
+    const own = stream!.labelValue(name)
     const v = view!
-    if (v.attrEnd === null) return ''
+    if (own !== '' || v.attrEnd === null) return own
     const key = jsonEscape(name)
     for (let p = at === 0 ? 0 : v.attrEnd[at - 1]!; p < v.attrEnd[at]!; p++) {
       if (v.dict[v.attrKey[p]!] === key) return jsonUnescapeString(v.dict[v.attrVal[p]!]!)

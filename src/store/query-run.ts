@@ -40,7 +40,7 @@ export class Query implements QueryRun {
       const seen = new Map<Stream, boolean>()
       this.streamTest = (stream) => {
         let ok = seen.get(stream)
-        if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => name === 'service' ? stream.service : stream.label(name) ?? ''))
+        if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => stream.labelValue(name)))
         return ok
       }
     }

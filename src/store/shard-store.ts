@@ -1,7 +1,7 @@
 import { checkLine } from '../ingest/entry.js'
 import { sortPairs, streamKey } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { labelPredicate } from '../logql/match.js'
+import { selectorTest } from '../logql/match.js'
 import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef, type StreamStats } from '../protocol.js'
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
@@ -169,13 +169,12 @@ export class ShardStore implements LogStore, SlotIndex {
   }
 
   listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean } {
-    const tests = (selector ?? []).map((m) => ({ name: m.name, test: labelPredicate(m) }))
+    const selected = selectorTest(selector ?? [])
     const first = slotOf(start)
     const last = slotOf(end)
     const streams: StreamStats[] = []
     for (const stream of this.streams.values()) {
-      const label = (name: string): string => name === 'service' ? stream.service : stream.label(name) ?? ''
-      if (!tests.every((t) => t.test(label(t.name)))) continue
+      if (!selected((name) => stream.labelValue(name))) continue
       let entries = 0
       let bytes = 0
       let blocks = 0

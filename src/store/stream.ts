@@ -53,6 +53,11 @@ export class Stream {
     return undefined
   }
 
+  /** What a LogQL matcher sees of this stream: `service` is its service, any other name a label ('' when absent). */
+  labelValue (name: string): string {
+    return name === 'service' ? this.service : this.label(name) ?? ''
+  }
+
   /** The stream-slot for slot `id`, or undefined. */
   at (id: number): StreamSlot | undefined {
     const slots = this.slots

@@ -43,10 +43,9 @@ class Tail {
   offer (stream: Stream, labels: string[], ts: number, seq: number, message: string, attrs: Pairs | null): void {
     if (this.selection.entry !== null) {
       const label = (name: string): string => {
-        if (name === 'service') return stream.service
-        const own = stream.label(name)
-        if (own !== undefined) return own
-        if (attrs !== null) for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!
+        const own = stream.labelValue(name)
+        if (own !== '' || attrs === null) return own
+        for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!
         return ''
       }
       if (!this.selection.entry(message, label)) return
@@ -136,8 +135,7 @@ export class TailHub {
   offer (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null): void {
     let r = this.reach.get(stream)
     if (r === undefined || r.generation !== this.generation) {
-      const label = (name: string): string => name === 'service' ? stream.service : stream.label(name) ?? ''
-      const tails = [...this.tails.values()].filter((t) => t.selection.stream(label))
+      const tails = [...this.tails.values()].filter((t) => t.selection.stream((name) => stream.labelValue(name)))
       r = { generation: this.generation, tails, labels: ['service', stream.service, ...stream.labels] }
       this.reach.set(stream, r)
     }
