@@ -1,12 +1,12 @@
 import { BadQueryError } from '../errors.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { compileSelection, lineFields } from '../logql/match.js'
+import type { StreamStats } from '../protocol.js'
+import { lineFields } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
-import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { durationUs, nowUs } from '../timestamp.js'
-import { exactService, lokiTime, sinceStart, type LokiAnswer } from './loki-query-route.js'
+import { durationUs } from '../timestamp.js'
+import { callRange, lokiEntries, type LokiAnswer } from './loki-query-route.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
 // (/labels), a label's values (/label/<name>/values), label sets
@@ -29,13 +29,12 @@ function selectorOf (text: string, name: string): LabelMatcher[] {
   return q.selection.selector
 }
 
-async function streamsOf (raw: Raw, router: ShardRouter, settings: Settings, selector: LabelMatcher[] | null): Promise<string[][]> {
-  const now = nowUs()
-  const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
+/** The streams `selector` matches in the call's range; refused rather than cut when a shard has too many. */
+async function streamsOf (raw: Raw, router: ShardRouter, settings: Settings, selector: LabelMatcher[] | null): Promise<StreamStats[]> {
+  const { start, end } = callRange(raw, settings)
   const { streams, more } = await router.streams(start, end, selector, MAX_STREAMS)
   if (more) throw new BadQueryError(`more than ${MAX_STREAMS} streams match on one shard; narrow the selector or the time range`)
-  return streams.map((s) => s.labels)
+  return streams
 }
 
 const optionalSelector = (raw: Raw): LabelMatcher[] | null => {
@@ -46,15 +45,15 @@ const optionalSelector = (raw: Raw): LabelMatcher[] | null => {
 /** GET /loki/api/v1/labels */
 export async function labelNames (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
   const names = new Set<string>()
-  for (const pairs of await streamsOf(raw, router, settings, optionalSelector(raw))) for (let i = 0; i < pairs.length; i += 2) names.add(pairs[i]!)
+  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw))) for (let i = 0; i < labels.length; i += 2) names.add(labels[i]!)
   return success([...names].sort())
 }
 
 /** GET /loki/api/v1/label/<name>/values */
 export async function labelValues (name: string, raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
   const values = new Set<string>()
-  for (const pairs of await streamsOf(raw, router, settings, optionalSelector(raw))) {
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === name) values.add(pairs[i + 1]!)
+  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw))) {
+    for (let i = 0; i < labels.length; i += 2) if (labels[i] === name) values.add(labels[i + 1]!)
   }
   return success([...values].sort())
 }
@@ -65,7 +64,7 @@ export async function series (raw: Raw, router: ShardRouter, settings: Settings)
   const texts = given === undefined ? [] : (Array.isArray(given) ? given : [given]).map(String)
   const seen = new Map<string, Record<string, string>>()
   for (const selector of texts.length === 0 ? [null] : texts.map((t) => selectorOf(t, 'match[]'))) {
-    for (const pairs of await streamsOf(raw, router, settings, selector)) {
+    for (const { labels: pairs } of await streamsOf(raw, router, settings, selector)) {
       const labels: Record<string, string> = {}
       for (let i = 0; i < pairs.length; i += 2) labels[pairs[i]!] = pairs[i + 1]!
       seen.set(JSON.stringify(pairs), labels)
@@ -78,11 +77,7 @@ export async function series (raw: Raw, router: ShardRouter, settings: Settings)
 export async function indexStats (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
   const q = raw.query
   if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a stream selector such as {service="api"}')
-  const now = nowUs()
-  const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
-  const { streams, more } = await router.streams(start, end, selectorOf(q, 'query'), MAX_STREAMS)
-  if (more) throw new BadQueryError(`more than ${MAX_STREAMS} streams match on one shard; narrow the selector or the time range`)
+  const streams = await streamsOf(raw, router, settings, selectorOf(q, 'query'))
   let chunks = 0
   let bytes = 0
   let entries = 0
@@ -120,14 +115,9 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a log query such as {service="api"}')
   const query = parseLogql(q)
   if (query.kind !== 'log') throw new BadQueryError('detected_fields takes a log query such as {service="api"}')
-  compileSelection(query.selection)
   const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
-  const now = nowUs()
-  const end = lokiTime(raw, 'end', now)
-  const start = lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000))
-  const parts = await router.query({ services: exactService(query), start, end, descending: true, limit: lineLimit, after: null, contains: null, attrs: [], format: 'loki', select: query.selection })
-  const page = JSON.parse(Buffer.concat(renderPage(parts, true, lineLimit, settings.maxPageBytes)).toString('utf8')) as { logs: Array<{ l: Record<string, string>, m?: Record<string, string>, s: string }> }
+  const entries = await lokiEntries(router, settings, query, { ...callRange(raw, settings), descending: true, limit: lineLimit })
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
   const note = (name: string, value: string, parser: string | null): void => {
     let f = found.get(name)
@@ -136,7 +126,7 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
     f.types.add(fieldType(value))
     if (parser !== null) f.parsers.add(parser)
   }
-  for (const e of page.logs) {
+  for (const e of entries) {
     for (const [k, v] of Object.entries(e.m ?? {})) note(k, v, null)
     const line = e.s.trimStart()
     const parser = line.startsWith('{') ? 'json' : line.includes('=') ? 'logfmt' : null

@@ -35,6 +35,12 @@ const param = (raw: Raw, name: string): string | undefined => {
   return String(v)
 }
 
+/** The range of a label or field call: `end` (default now), `start` (default `since`, else the retention window, before it). */
+export function callRange (raw: Raw, settings: Settings): { start: number, end: number } {
+  const end = lokiTime(raw, 'end', nowUs())
+  return { start: lokiTime(raw, 'start', sinceStart(raw, end, settings.retention * 1000)), end }
+}
+
 /**
  * A time parameter in epoch µs: RFC 3339, a Unix time as Loki's API
  * documents it (integers in nanoseconds, decimals in seconds:
@@ -52,7 +58,7 @@ export function lokiTime (raw: Raw, name: string, fallback: number): number {
 }
 
 /** The default start: `since` (a duration) before `end`, else `fallback` before it. */
-export function sinceStart (raw: Raw, end: number, fallbackUs: number): number {
+function sinceStart (raw: Raw, end: number, fallbackUs: number): number {
   const v = param(raw, 'since')
   if (v === undefined || v === '') return end - fallbackUs
   const us = durationUs(v)
@@ -153,7 +159,7 @@ function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fet
 }
 
 /** A selector that names one service exactly: the query goes to that service's shard only. */
-export function exactService (log: LogQuery): string[] | null {
+function exactService (log: LogQuery): string[] | null {
   const service = singleService(log.selection.selector)
   return service === null ? null : [service]
 }
@@ -189,30 +195,24 @@ function metricAnswer (value: Value, grid: Grid, kind: 'vector' | 'matrix'): Lok
   return success({ resultType: 'matrix', result })
 }
 
-interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
+/** An entry as the shards render it for Loki (src/query/render/loki-json.ts). */
+export interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
 
-async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+/** The entries of a log query, merged from the shards in time order (newest first when descending). */
+export async function lokiEntries (router: ShardRouter, settings: Settings, query: LogQuery, range: { start: number, end: number, descending: boolean, limit: number }, signal?: AbortSignal): Promise<LokiEntry[]> {
   // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
   compileSelection(query.selection)
-  const limit = limitOf(raw)
-  const descending = descendingOf(raw)
-  const parts = await router.query({
-    services: exactService(query),
-    start,
-    end,
-    descending,
-    limit,
-    after: null,
-    contains: null,
-    attrs: [],
-    format: 'loki',
-    select: query.selection
-  }, signal)
-  const page = JSON.parse(Buffer.concat(renderPage(parts, descending, limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
+  const parts = await router.query({ services: exactService(query), ...range, after: null, contains: null, attrs: [], format: 'loki', select: query.selection }, signal)
+  const page = JSON.parse(Buffer.concat(renderPage(parts, range.descending, range.limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
+  return page.logs
+}
+
+async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+  const entries = await lokiEntries(router, settings, query, { start, end, descending: descendingOf(raw), limit: limitOf(raw) }, signal)
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const streams = new Map<string, { stream: Record<string, string>, values: unknown[][] }>()
   const { parser } = query.selection
-  for (const e of page.logs) {
+  for (const e of entries) {
     // With a parser, the line's fields are labels of the result too (the entry's own win), as in Loki.
     const parsed = parser === undefined ? null : lineFields(parser, e.s)
     const own = e.m === undefined ? e.l : { ...e.l, ...e.m }
