@@ -15,10 +15,34 @@ export class MetricSink {
   /** Decoded attribute dictionaries of the views seen lately. */
   private lastView: BlockView | null = null
   private dict: string[] = []
+  /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
+  private readonly plain = new Map<Stream, MetricSeries>()
 
   constructor (private readonly spec: MetricSpec) {}
 
   add (stream: Stream, v: BlockView, i: number): void {
+    const { spec } = this
+    const bare = spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))
+    let s = bare ? this.plain.get(stream) : undefined
+    if (s === undefined) {
+      s = this.seriesOf(stream, v, i)
+      if (bare) this.plain.set(stream, s)
+    }
+    let amount = 1
+    if (spec.op === 'bytes') {
+      const from = v.msgStart[i]!
+      const to = v.msgEnd[i]!
+      // Stored escaped: an escape means the text is shorter than its bytes.
+      amount = v.msg.subarray(from, to).includes(92) ? Buffer.byteLength(jsonUnescape(v.msg, from, to)) : to - from
+    }
+    const ts = v.ts[i]!
+    const lo = Math.max(0, Math.ceil((ts - spec.first) / spec.stepUs))
+    const hi = Math.min(spec.points - 1, Math.ceil((ts + spec.rangeUs - spec.first) / spec.stepUs) - 1)
+    for (let j = lo; j <= hi; j++) s.values[j]! += amount
+  }
+
+  /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
+  private seriesOf (stream: Stream, v: BlockView, i: number): MetricSeries {
     const { spec } = this
     const labels: Record<string, string> = { service: stream.service }
     for (let k = 0; k < stream.labels.length; k += 2) labels[stream.labels[k]!] = stream.labels[k + 1]!
@@ -47,17 +71,7 @@ export class MetricSink {
       }
       this.series.set(key, s = { labels: pairs, values: new Float64Array(spec.points) })
     }
-    let amount = 1
-    if (spec.op === 'bytes') {
-      const from = v.msgStart[i]!
-      const to = v.msgEnd[i]!
-      // Stored escaped: an escape means the text is shorter than its bytes.
-      amount = v.msg.subarray(from, to).includes(92) ? Buffer.byteLength(jsonUnescape(v.msg, from, to)) : to - from
-    }
-    const ts = v.ts[i]!
-    const lo = Math.max(0, Math.ceil((ts - spec.first) / spec.stepUs))
-    const hi = Math.min(spec.points - 1, Math.ceil((ts + spec.rangeUs - spec.first) / spec.stepUs) - 1)
-    for (let j = lo; j <= hi; j++) s.values[j]! += amount
+    return s
   }
 
   /** The entry's labels after drop / keep and grouping, as sorted pairs without empty values. */
