@@ -137,6 +137,8 @@ export interface QueryPart {
    * exist, so the merge must not go past it.
    */
   complete: boolean
+  /** Entries the shard examined for this part (for /metrics). */
+  scanned: number
   /** A metric query's series (then no entries are returned). */
   series?: MetricSeries[]
 }
@@ -185,6 +187,16 @@ export interface Usage {
   queries: number
 }
 
+/** Running totals of a shard's housekeeping since its worker started, for /metrics. */
+export interface ShardCounters {
+  purgeRuns: number
+  purgedEntries: number
+  /** Time spent purging, seconds. */
+  purgeSeconds: number
+  /** Open blocks sealed (compressed) because they took no entry for a while. */
+  idleSeals: number
+}
+
 export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0 })
 
 export type ShardRequest =
@@ -222,7 +234,7 @@ export type ShardReply =
   | { type: 'tail', batches: TailBatch[], unknown: number[], usage: Usage }
   /** complete: false when more than `limit` streams matched. */
   | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
-  | { type: 'stats', usage: Usage }
+  | { type: 'stats', usage: Usage, counters: ShardCounters }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 

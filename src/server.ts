@@ -18,6 +18,7 @@ import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+import { ServerMetrics } from './metrics/server-metrics.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
@@ -27,6 +28,8 @@ export interface RunningServer {
   readonly url: string
   readonly port: number
   readonly router: ShardRouter
+  /** What GET /metrics reports. */
+  readonly metrics: ServerMetrics
   readonly http: Server
   /** The syslog listeners (SYSLOG_TCP_PORT, SYSLOG_UDP_PORT); null when neither is set. */
   readonly syslog: SyslogListener | null
@@ -67,6 +70,7 @@ function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 export async function startServer (settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const metrics = new ServerMetrics()
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const router = new ShardRouter(
     settings.shards,
@@ -80,14 +84,15 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
         if (event === 'crashed') log.error(detail, 'shard worker died; its entries are lost, restarting it')
         else log.warn(detail, 'shard worker restarted')
       }
-    }
+    },
+    metrics
   )
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
   const lifecycle: Lifecycle = { closing: false }
   const policy = httpPolicy(settings)
-  const app = buildApp(router, settings, log, lifecycle, policy)
+  const app = buildApp(router, settings, log, lifecycle, policy, metrics)
   const fastPath = createFastPath({ router, settings, log, lifecycle, policy })
   const http = createServer({
     headersTimeout: settings.headersTimeout,
@@ -97,7 +102,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
   })
   const queue = connectionQueue((req, res) => {
-    if (!fastPath(req, res)) app(req, res)
+    const started = performance.now()
+    const fast = fastPath(req, res)
+    metrics.watch(req, res, fast ? '/logs' : null, started)
+    if (!fast) app(req, res)
   }, settings.writeTimeout)
   http.on('request', queue.listener)
   http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
@@ -148,5 +156,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
+  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
 }

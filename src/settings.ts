@@ -38,6 +38,8 @@ export interface Settings {
   readonly authToken: string
   readonly ingestToken: string
   readonly queryToken: string
+  /** Bearer token for GET /metrics; '' leaves it open. */
+  readonly metricsToken: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -83,6 +85,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   authToken: '',
   ingestToken: '',
   queryToken: '',
+  metricsToken: '',
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -127,6 +130,7 @@ const SPECS: readonly Spec[] = [
   { key: 'authToken', env: 'AUTH_TOKEN', flag: 'auth-token', kind: 'secret', help: 'bearer token that may ingest and query' },
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
+  { key: 'metricsToken', env: 'METRICS_TOKEN', flag: 'metrics-token', kind: 'secret', help: 'bearer token a scraper sends for GET /metrics; open when unset (AUTH_TOKEN does not guard it)' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },

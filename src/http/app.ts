@@ -14,6 +14,7 @@ import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
 import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
+import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { detectedFields, indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
@@ -38,7 +39,7 @@ const route = (handle: (req: Request) => Promise<Answer> | Answer): RequestHandl
   async (req, res) => { send(res, await handle(req)) }
 
 /** The Express app: every route, including the ones the fast path usually serves. */
-export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy): express.Express {
+export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy, metrics: ServerMetrics): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -87,7 +88,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.post('/insert/jsonline', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
     const fields = requestFields(req.query as QueryValues, req.headers) ?? DEFAULT_FIELDS
     const body = await readBody(req, settings.maxBody)
-    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields))
+    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields, 'jsonline'))
   })
   app.all('/insert/jsonline', methodNotAllowed('POST'))
 
@@ -153,13 +154,21 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))))
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
 
+  // Prometheus scrapes here; METRICS_TOKEN alone guards it (open when unset, like /healthz).
+  app.get('/metrics', ...guard(policy.checkMetrics), async (_req, res) => {
+    const text = await metrics.render(router)
+    res.setHeader('content-type', metrics.contentType)
+    res.end(text)
+  })
+  app.all('/metrics', methodNotAllowed('GET, HEAD'))
+
   // Elasticsearch's bulk API and the handshakes its clients make first, at / and under /insert/elasticsearch/.
   const es = esRoutes(router, settings, log, policy)
   app.use('/insert/elasticsearch', es)
   app.use(es)
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {

@@ -3,18 +3,20 @@ import { UnauthorizedError } from '../errors.js'
 
 // Optional bearer tokens. AUTH_TOKEN may read and write; INGEST_TOKEN may only
 // write (POST /logs); QUERY_TOKEN may only read (GET /logs, GET /services).
+// METRICS_TOKEN alone guards GET /metrics, so a scraper holds no other token.
 // A scope is protected as soon as a token that grants it is set; /healthz is
 // always open. Tokens are compared as SHA-256 digests with timingSafeEqual, so
 // neither their content nor their length leaks through timing. Shippers that
 // only speak Basic auth (rsyslog's omelasticsearch, Fluent Bit's es output)
 // send the token as the password, with any user name.
 
-export type Scope = 'ingest' | 'query'
+export type Scope = 'ingest' | 'query' | 'metrics'
 
 export interface Tokens {
   auth: string
   ingest: string
   query: string
+  metrics: string
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
@@ -31,11 +33,11 @@ function tokenOf (authorization: string): string | null {
 
 /** Returns a check that throws 401 unless `authorization` carries a token granting `scope`; null when the scope is open. */
 export function tokenCheck (scope: Scope, tokens: Tokens): ((authorization: string | undefined) => void) | null {
-  const granting = [tokens.auth, scope === 'ingest' ? tokens.ingest : tokens.query].filter((t) => t !== '').map(digest)
+  const granting = (scope === 'metrics' ? [tokens.metrics] : [tokens.auth, scope === 'ingest' ? tokens.ingest : tokens.query]).filter((t) => t !== '').map(digest)
   if (granting.length === 0) return null
-  const other = scope === 'ingest' ? tokens.query : tokens.ingest
+  const other = scope === 'ingest' ? tokens.query : scope === 'query' ? tokens.ingest : ''
   const otherDigest = other === '' ? null : digest(other)
-  const envNames = scope === 'ingest' ? 'INGEST_TOKEN or AUTH_TOKEN' : 'QUERY_TOKEN or AUTH_TOKEN'
+  const envNames = scope === 'ingest' ? 'INGEST_TOKEN or AUTH_TOKEN' : scope === 'query' ? 'QUERY_TOKEN or AUTH_TOKEN' : 'METRICS_TOKEN'
 
   return function checkToken (authorization) {
     const token = authorization === undefined ? null : tokenOf(authorization)

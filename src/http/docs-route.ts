@@ -10,6 +10,7 @@ import type { LogRecord } from '../ingest/record.js'
 import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
+import type { Protocol } from '../metrics/meter.js'
 import { nowUs } from '../timestamp.js'
 import type { Answer } from './answer.js'
 import { batchAnswer } from './batch-answer.js'
@@ -38,7 +39,7 @@ async function arrayElements (text: string): Promise<Generator<JsonValue>> {
 /** Documents mapped between two turns of the event loop (a 16 MB body is about 0.4 s of work in all). */
 const SLICE = 1000
 
-export async function ingestDocs (body: Buffer, format: BodyFormat, fields: FieldMap, router: ShardRouter, settings: Settings): Promise<Answer> {
+export async function ingestDocs (body: Buffer, format: BodyFormat, fields: FieldMap, router: ShardRouter, settings: Settings, protocol: Protocol): Promise<Answer> {
   const now = nowUs()
   const ctx: DocContext = { fields, fallbackService: null, fallbackTime: now, oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
   const records: LogRecord[] = []
@@ -72,6 +73,7 @@ export async function ingestDocs (body: Buffer, format: BodyFormat, fields: Fiel
     }
   }
   if (total === 0) throw new BadRequestError('request body has no documents; send a JSON array, one object per line, or msgpack events')
-  const full = records.length > 0 ? (await router.ingest(records)).full.map((k) => indexes[k]!) : []
+  if (rejectedCount > 0) router.meter.rejected(protocol, 'invalid', rejectedCount)
+  const full = records.length > 0 ? (await router.ingest(records, protocol)).full.map((k) => indexes[k]!) : []
   return batchAnswer(total, rejected, rejectedCount, full)
 }

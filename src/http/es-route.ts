@@ -86,7 +86,9 @@ async function bulk (req: Request, res: Response, router: ShardRouter, settings:
     newest: now + settings.futureSkew * 1000
   })
   const refused = new Set<number>()
-  if (records.length > 0) for (const k of (await router.ingest(records)).full) refused.add(recordItems[k]!)
+  const invalid = items.length - records.length
+  if (invalid > 0) router.meter.rejected('elasticsearch', 'invalid', invalid)
+  if (records.length > 0) for (const k of (await router.ingest(records, 'elasticsearch')).full) refused.add(recordItems[k]!)
 
   let failed = false
   let r = 0

@@ -12,6 +12,7 @@ import { nowUs } from '../timestamp.js'
 import { json, type Answer } from './answer.js'
 import { batchAnswer, SERVICES_FULL } from './batch-answer.js'
 import { ingestDocs } from './docs-route.js'
+import type { Protocol } from '../metrics/meter.js'
 
 const STORED_ONE = json(201, '{"status":"Log entry stored"}')
 
@@ -21,24 +22,27 @@ const STORED_ONE = json(201, '{"status":"Log entry stored"}')
  * before reading the body so that a wrong Content-Type is refused unread.
  * `fields` (from requestFields) switches to free-form documents (docs-route.ts).
  */
-export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings, fields: FieldMap | null = null): Promise<Answer> {
+export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings, fields: FieldMap | null = null, protocol: Protocol = 'logs'): Promise<Answer> {
   if (body === undefined || body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
   // Named fields (or msgpack, which has no strict form): documents in the shipper's own shape.
-  if (fields !== null || format === 'msgpack') return ingestDocs(body, format, fields ?? DEFAULT_FIELDS, router, settings)
+  if (fields !== null || format === 'msgpack') return ingestDocs(body, format, fields ?? DEFAULT_FIELDS, router, settings, protocol)
   const now = nowUs()
   const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
-  if (format === 'json' && body.length > SCAN_ABOVE && startsArray(body)) return ingestLargeArray(body, router, window)
+  if (format === 'json' && body.length > SCAN_ABOVE && startsArray(body)) return ingestLargeArray(body, router, window, protocol)
   const parsed = parseBody(body, format)
 
   if (parsed.kind === 'single') {
     const entry = checkEntry(parsed.value, window)
-    if (typeof entry === 'string') throw new InvalidEntryError(entry)
-    const { full } = await router.ingest([entry])
+    if (typeof entry === 'string') {
+      router.meter.rejected(protocol, 'invalid', 1)
+      throw new InvalidEntryError(entry)
+    }
+    const { full } = await router.ingest([entry], protocol)
     if (full.length > 0) throw retryAfter(new StoreFullError(SERVICES_FULL), 60)
     return STORED_ONE
   }
 
-  if (parsed.kind === 'lines') return ingestLines(parsed.bytes, router, window)
+  if (parsed.kind === 'lines') return ingestLines(parsed.bytes, router, window, protocol)
 
   const { items } = parsed
   const valid: Entry[] = []
@@ -54,7 +58,8 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
     valid.push(entry)
     validIndex.push(index)
   }
-  const full = valid.length > 0 ? (await router.ingest(valid)).full.map((k) => validIndex[k]!) : []
+  if (rejectedCount > 0) router.meter.rejected(protocol, 'invalid', rejectedCount)
+  const full = valid.length > 0 ? (await router.ingest(valid, protocol)).full.map((k) => validIndex[k]!) : []
   return batchAnswer(items.length, rejected, rejectedCount, full)
 }
 
@@ -62,25 +67,25 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
  * A large JSON array: scanned into element ranges a slice at a time (never
  * one long JSON.parse on the front), routed like NDJSON lines, parsed by the shards.
  */
-async function ingestLargeArray (body: Buffer, router: ShardRouter, window: Window): Promise<Answer> {
+async function ingestLargeArray (body: Buffer, router: ShardRouter, window: Window, protocol: Protocol): Promise<Answer> {
   if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
   const text = body.toString('utf8')
   const ranges = new RangeRouter(text, router.shards.length, window)
   const count = await scanArray(text, (start, end) => ranges.add(start, end))
   if (count === 0) throw new BadRequestError('request body is an empty array; send at least one entry')
-  return storeRouted(text, ranges.done(), router, window)
+  return storeRouted(text, ranges.done(), router, window, protocol)
 }
 
 /** NDJSON: the front routes lines by service, the shards parse and store them. */
-async function ingestLines (bytes: Buffer, router: ShardRouter, window: Window): Promise<Answer> {
+async function ingestLines (bytes: Buffer, router: ShardRouter, window: Window, protocol: Protocol): Promise<Answer> {
   const routed = routeLines(bytes, router.shards.length, window)
   if (routed.entries === 0) throw new BadRequestError('request body has no entries; send one JSON object per line')
-  return storeRouted(bytes, routed, router, window)
+  return storeRouted(bytes, routed, router, window, protocol)
 }
 
 /** Sends routed lines or elements to their shards; entries the quick look misrouted are parsed and stored here. */
-async function storeRouted (text: Body, routed: RoutedLines, router: ShardRouter, window: Window): Promise<Answer> {
-  const result = await router.ingestLines(text, routed.perShard, window)
+async function storeRouted (text: Body, routed: RoutedLines, router: ShardRouter, window: Window, protocol: Protocol): Promise<Answer> {
+  const result = await router.ingestLines(text, routed.perShard, window, protocol)
   const rejected = routed.rejected.concat(result.rejected)
   let rejectedCount = routed.rejectedCount + result.rejectedCount
 
@@ -99,8 +104,11 @@ async function storeRouted (text: Body, routed: RoutedLines, router: ShardRouter
         indexes.push(index)
       }
     }
-    if (entries.length > 0) for (const k of (await router.ingest(entries)).full) full.push(indexes[k]!)
+    if (entries.length > 0) for (const k of (await router.ingest(entries, protocol)).full) full.push(indexes[k]!)
   }
+  // The shards counted what they refused (router.ingestLines); these were refused here.
+  const refusedHere = rejectedCount - result.rejectedCount
+  if (refusedHere > 0) router.meter.rejected(protocol, 'invalid', refusedHere)
   rejected.sort((a, b) => a.index - b.index)
   return batchAnswer(routed.entries, rejected.slice(0, MAX_REJECTED_LISTED), rejectedCount, full.sort((a, b) => a - b))
 }

@@ -117,7 +117,7 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   if (query.kind !== 'log') throw new BadQueryError('detected_fields takes a log query such as {service="api"}')
   const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
-  const entries = await lokiEntries(router, settings, query, { ...callRange(raw, settings), descending: true, limit: lineLimit })
+  const entries = await lokiEntries(router, settings, query, { ...callRange(raw, settings), descending: true, limit: lineLimit }, '/loki/api/v1/detected_fields')
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
   const note = (name: string, value: string, parser: string | null): void => {
     let f = found.get(name)

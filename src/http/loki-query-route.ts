@@ -5,6 +5,7 @@ import { compileSelection, lineFields, singleService } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
+import type { QueryRoute } from '../metrics/meter.js'
 import type { ShardRouter } from '../shards/router.js'
 import { durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
 
@@ -110,25 +111,25 @@ export async function queryRange (raw: Raw, router: ShardRouter, settings: Setti
   const end = lokiTime(raw, 'end', now)
   const start = lokiTime(raw, 'start', sinceStart(raw, end, HOUR_US))
   if (start > end) throw new BadQueryError('start is after end; give a start before the end')
-  if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, signal)
+  if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, '/loki/api/v1/query_range', signal)
   const stepUs = stepOf(raw, start, end)
   const points = Math.floor((end - start) / stepUs) + 1
   if (points > MAX_POINTS) throw new BadQueryError(`the query would make ${points} points per series, more than ${MAX_POINTS}; raise step or narrow the range`)
   const grid = { first: start, stepUs, points }
-  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, signal)), grid, 'matrix')
+  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, '/loki/api/v1/query_range', signal)), grid, 'matrix')
 }
 
 /** GET /loki/api/v1/query: an instant query at `time`; a log query looks back one hour from it, as query_range does by default. */
 export async function queryInstant (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
   const query = parseLogql(queryText(raw))
   const time = lokiTime(raw, 'time', nowUs())
-  if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, signal)
+  if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, '/loki/api/v1/query', signal)
   const grid = { first: time, stepUs: 1, points: 1 }
-  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, signal)), grid, 'vector')
+  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, '/loki/api/v1/query', signal)), grid, 'vector')
 }
 
 /** Has the shards count one range aggregation over the grid. */
-function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fetch {
+function shardFetch (router: ShardRouter, grid: Grid, route: QueryRoute, signal?: AbortSignal): Fetch {
   return async (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy) => {
     const { selection, labelStages } = expr.log
     compileSelection(selection)
@@ -153,7 +154,7 @@ function shardFetch (router: ShardRouter, grid: Grid, signal?: AbortSignal): Fet
         ...(selection.parser === undefined ? {} : { parser: selection.parser }),
         maxSeries: MAX_SERIES
       }
-    }, signal)
+    }, route, signal)
     return parts.flatMap((p) => p.series ?? [])
   }
 }
@@ -199,16 +200,16 @@ function metricAnswer (value: Value, grid: Grid, kind: 'vector' | 'matrix'): Lok
 export interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
 
 /** The entries of a log query, merged from the shards in time order (newest first when descending). */
-export async function lokiEntries (router: ShardRouter, settings: Settings, query: LogQuery, range: { start: number, end: number, descending: boolean, limit: number }, signal?: AbortSignal): Promise<LokiEntry[]> {
+export async function lokiEntries (router: ShardRouter, settings: Settings, query: LogQuery, range: { start: number, end: number, descending: boolean, limit: number }, route: QueryRoute, signal?: AbortSignal): Promise<LokiEntry[]> {
   // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
   compileSelection(query.selection)
-  const parts = await router.query({ services: exactService(query), ...range, after: null, contains: null, attrs: [], format: 'loki', select: query.selection }, signal)
+  const parts = await router.query({ services: exactService(query), ...range, after: null, contains: null, attrs: [], format: 'loki', select: query.selection }, route, signal)
   const page = JSON.parse(Buffer.concat(renderPage(parts, range.descending, range.limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
   return page.logs
 }
 
-async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
-  const entries = await lokiEntries(router, settings, query, { start, end, descending: descendingOf(raw), limit: limitOf(raw) }, signal)
+async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
+  const entries = await lokiEntries(router, settings, query, { start, end, descending: descendingOf(raw), limit: limitOf(raw) }, route, signal)
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const streams = new Map<string, { stream: Record<string, string>, values: unknown[][] }>()
   const { parser } = query.selection

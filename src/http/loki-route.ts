@@ -31,7 +31,8 @@ export async function lokiPush (req: IncomingMessage, router: ShardRouter, setti
   const now = nowUs()
   const serviceLabels = settings.serviceLabels.split(',')
   const { records, problems, problemCount } = lokiRecords(streams, serviceLabels, now - settings.retention * 1000, now + settings.futureSkew * 1000)
-  const full = records.length > 0 ? (await router.ingest(records)).full.length : 0
+  if (problemCount > 0) router.meter.rejected('loki', 'invalid', problemCount)
+  const full = records.length > 0 ? (await router.ingest(records, 'loki')).full.length : 0
   const total = records.length + problemCount
   if (full > 0) {
     return plain(507, `${full} of ${total} entries were refused because the store holds MAX_SERVICES services; ${records.length - full} were stored. Room comes back as old services pass the retention window`, 'LOGAGG_ERR_STORE_FULL', { 'retry-after': '60' })

@@ -34,7 +34,8 @@ export async function otlpExport (req: IncomingMessage, encoding: Encoding, rout
   const request = encoding === 'protobuf' ? decodeOtlpProto(body) : decodeOtlpJson(body)
   const now = nowUs()
   const { records, problems, problemCount } = otlpRecords(request, now, now - settings.retention * 1000, now + settings.futureSkew * 1000)
-  const full = records.length > 0 ? (await router.ingest(records)).full.length : 0
+  if (problemCount > 0) router.meter.rejected('otlp', 'invalid', problemCount)
+  const full = records.length > 0 ? (await router.ingest(records, 'otlp')).full.length : 0
   const rejected = problemCount + full
   if (rejected === 0) return { status: 200, encoding, body: {} }
   const reasons = full > 0 ? [`${full} refused because the store holds MAX_SERVICES services; send them again later`, ...problems] : problems

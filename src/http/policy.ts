@@ -16,16 +16,19 @@ export interface HttpPolicy {
   checkIngest: ((authorization: string | undefined) => void) | null
   /** The same for queries (GET /logs, GET /services). */
   checkQuery: ((authorization: string | undefined) => void) | null
+  /** The same for GET /metrics (METRICS_TOKEN only). */
+  checkMetrics: ((authorization: string | undefined) => void) | null
   /** Throws 403 for a disallowed Origin or (on loopback) Host, on every route; null when all are allowed. */
   checkSource: ((headers: IncomingHttpHeaders) => void) | null
 }
 
 export function httpPolicy (settings: Settings): HttpPolicy {
-  const tokens = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken }
+  const tokens = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken, metrics: settings.metricsToken }
   return {
     headers: securityHeaders(),
     checkIngest: tokenCheck('ingest', tokens),
     checkQuery: tokenCheck('query', tokens),
+    checkMetrics: tokenCheck('metrics', tokens),
     checkSource: sourceCheck(settings)
   }
 }

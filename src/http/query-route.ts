@@ -42,7 +42,7 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
     end: now + settings.futureSkew * 1000
   })
   q.format = LAYOUTS[layout].format
-  const parts = await router.query(q, signal)
+  const parts = await router.query(q, '/logs', signal)
   if (layout === 'json') return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))
   const { chunks, next } = renderPageAs(parts, q.descending, q.limit, settings.maxPageBytes, layout)
   const headers: Record<string, string> = { 'content-type': LAYOUTS[layout].type }

@@ -85,7 +85,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
         attrs: [],
         format: replay.format,
         select
-      })
+      }, '/logs/tail')
       const page = mergeEntries(parts, false, Math.min(REPLAY_PAGE, replay.limit - sent))
       if (page.entries.length > 0) {
         for (const e of page.entries) replayed.add(e.seq)

@@ -8,6 +8,7 @@ import { shardOf } from './hash.js'
 import { TailManager } from './tail-manager.js'
 import { singleService } from '../logql/match.js'
 import { ShardClient, type ShardClientOptions } from './shard-client.js'
+import { NO_METER, type Meter, type Protocol, type QueryRoute, type RefusalReason } from '../metrics/meter.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
@@ -62,7 +63,14 @@ export class ShardRouter {
   private readonly poll: NodeJS.Timeout
   ready = false
 
-  constructor (count: number, init: Omit<ShardInit, 'shard'>, private readonly limits: RouterLimits, options: ShardClientOptions = {}) {
+  constructor (
+    count: number,
+    init: Omit<ShardInit, 'shard'>,
+    private readonly limits: RouterLimits,
+    options: ShardClientOptions = {},
+    /** Counts what is stored, rejected and refused, and each query (for /metrics). */
+    readonly meter: Meter = NO_METER
+  ) {
     this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
     this.tails = new TailManager(this.shards, limits.tailBuffer)
     this.poll = setInterval(() => { for (const s of this.shards) s.refreshUsage().catch(() => {}) }, USAGE_POLL_MS).unref()
@@ -87,7 +95,7 @@ export class ShardRouter {
    * queue is full, 507 when the store is full), then each goes to its shard.
    * Settles once every shard involved has stored its part.
    */
-  async ingest (records: readonly LogRecord[]): Promise<IngestResult> {
+  async ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
     const seqs: number[][] = shards.map(() => [])
@@ -102,7 +110,7 @@ export class ShardRouter {
       chars += r.message.length
       if (r.attributes !== null) for (const a of r.attributes) chars += a.length
     }
-    this.admit(perShard.map((list) => list.length), records.length, chars)
+    this.admit(perShard.map((list) => list.length), records.length, chars, protocol)
     this.nextSeq += records.length
     const sends: Array<Promise<number[]>> = []
     perShard.forEach((list, shard) => {
@@ -111,6 +119,8 @@ export class ShardRouter {
       sends.push(shards[shard]!.enqueue(list, seqs[shard]!).then((full) => full.map((k) => at[k]!)))
     })
     const full = (await Promise.all(sends)).flat().sort((a, b) => a - b)
+    this.meter.stored(protocol, records.length - full.length)
+    if (full.length > 0) this.meter.rejected(protocol, 'max_services', full.length)
     return { full }
   }
 
@@ -120,17 +130,17 @@ export class ShardRouter {
    * Each shard gets a text of its own lines only. A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
+  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
     let count = 0
     let chars = 0
     for (const share of perShard) {
       count += share.starts.length
       chars += share.chars
     }
-    this.admit(perShard.map((share) => share.starts.length), count, chars)
+    this.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
     const base = this.nextSeq
     let top = 0
-    const sends: Array<Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }>> = []
+    const sends: Array<Promise<{ count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }>> = []
     perShard.forEach((share, shard) => {
       const n = share.indexes.length
       if (n === 0) return
@@ -150,6 +160,17 @@ export class ShardRouter {
     })
     this.nextSeq = base + top
     const replies = await Promise.all(sends)
+    let stored = 0
+    let invalid = 0
+    let full = 0
+    for (const r of replies) {
+      stored += r.count
+      invalid += r.rejectedCount
+      full += r.full.length
+    }
+    this.meter.stored(protocol, stored)
+    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return {
       rejected: replies.flatMap((r) => r.rejected),
       rejectedCount: replies.reduce((n, r) => n + r.rejectedCount, 0),
@@ -158,7 +179,12 @@ export class ShardRouter {
     }
   }
 
-  private admit (perShard: number[], count: number, chars: number): void {
+  private admit (perShard: number[], count: number, chars: number, protocol: Protocol): void {
+    const refuse = (status: 429 | 507, reason: RefusalReason, err: Error): Error => {
+      this.meter.refused(status, reason)
+      this.meter.rejected(protocol, status === 429 ? 'queue_full' : 'store_full', count)
+      return err
+    }
     const incomingBytes = count * INCOMING_ENTRY_BYTES + chars
     let heldEntries = 0
     let heldBytes = 0
@@ -169,19 +195,19 @@ export class ShardRouter {
       if (perShard[i]! === 0) continue
       // A request larger than the whole queue still goes through when the queue is empty.
       if (shard.pendingEntries > 0 && shard.pendingEntries + perShard[i]! > this.limits.queueLimit) {
-        throw retryAfter(new QueueFullError(`shard ${i} has ${shard.pendingEntries} entries waiting to be stored (QUEUE_LIMIT is ${this.limits.queueLimit}); slow down and retry after the Retry-After delay`), 1)
+        throw refuse(429, 'queue_full', retryAfter(new QueueFullError(`shard ${i} has ${shard.pendingEntries} entries waiting to be stored (QUEUE_LIMIT is ${this.limits.queueLimit}); slow down and retry after the Retry-After delay`), 1))
       }
       const { heapUsed, heapLimit } = shard.usage
       if (heapUsed > heapLimit * HEAP_FULL) {
-        throw retryAfter(new StoreFullError(`shard ${i} is using ${Math.round(heapUsed / 1048576)} MiB of its ${Math.round(heapLimit / 1048576)} MiB heap; room comes back as old entries pass the retention window (raise MAX_MEMORY to give shards more)`), 60)
+        throw refuse(507, 'shard_heap', retryAfter(new StoreFullError(`shard ${i} is using ${Math.round(heapUsed / 1048576)} MiB of its ${Math.round(heapLimit / 1048576)} MiB heap; room comes back as old entries pass the retention window (raise MAX_MEMORY to give shards more)`), 60))
       }
     }
     if (heldEntries + count > this.limits.maxEntries) {
-      throw retryAfter(new StoreFullError(`the store is full: it holds ${heldEntries} entries and MAX_ENTRIES is ${this.limits.maxEntries}; room comes back as old entries pass the retention window`), 60)
+      throw refuse(507, 'max_entries', retryAfter(new StoreFullError(`the store is full: it holds ${heldEntries} entries and MAX_ENTRIES is ${this.limits.maxEntries}; room comes back as old entries pass the retention window`), 60))
     }
     if (heldBytes + incomingBytes > this.limits.maxMemory) {
       const mib = (n: number): number => Math.round(n / 1048576)
-      throw retryAfter(new StoreFullError(`the store is full: it holds about ${mib(heldBytes)} MiB and MAX_MEMORY is ${mib(this.limits.maxMemory)} MiB; room comes back as old entries pass the retention window`), 60)
+      throw refuse(507, 'max_memory', retryAfter(new StoreFullError(`the store is full: it holds about ${mib(heldBytes)} MiB and MAX_MEMORY is ${mib(this.limits.maxMemory)} MiB; room comes back as old entries pass the retention window`), 60))
     }
   }
 
@@ -189,7 +215,8 @@ export class ShardRouter {
    * Runs `q` on every shard that may hold matches; each part comes back
    * sorted. When `signal` aborts (the client left), the shards stop the query.
    */
-  async query (q: RouterQuery, signal?: AbortSignal): Promise<QueryPart[]> {
+  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal): Promise<QueryPart[]> {
+    const started = performance.now()
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
     const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
@@ -221,7 +248,11 @@ export class ShardRouter {
       timer = setTimeout(() => reject(new QueryTimeoutError(`the query did not finish within QUERY_TIMEOUT (${this.limits.queryTimeout} ms); narrow the time range or name services`)), this.limits.queryTimeout + 50)
     })
     try {
-      return await Promise.race([parts, timeout])
+      const done = await Promise.race([parts, timeout])
+      let scanned = 0
+      for (const part of done) scanned += part.scanned
+      this.meter.queried(route, (performance.now() - started) / 1000, scanned)
+      return done
     } catch (err) {
       stop.abort()
       throw err

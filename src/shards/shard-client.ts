@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
+import { NO_USAGE, type LineBatch, type ShardCounters, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -28,6 +28,9 @@ const SHARD_YOUNG_GENERATION_MB = 8
  */
 const PIPELINE = 32
 export const MAX_QUERY_CONCURRENCY = PIPELINE / 2
+
+/** piscina's summary of a timing histogram (ms: mean, min, max, p50, p99, ...). */
+export type TimingSummary = Piscina['histogram']['runTime']
 
 export type ShardState = 'starting' | 'ready' | 'down' | 'closed'
 
@@ -276,6 +279,23 @@ export class ShardClient {
   /** Refreshes `usage`, so room freed by purge is seen without waiting for the next ingest. */
   async refreshUsage (): Promise<void> {
     if (this.state === 'ready') await this.call({ type: 'stats' }).catch(() => {})
+  }
+
+  /** What the shard holds and its housekeeping totals; null while it is down. */
+  async stats (): Promise<{ usage: Usage, counters: ShardCounters } | null> {
+    if (this.state !== 'ready') return null
+    const reply = await this.call({ type: 'stats' }).catch(() => null)
+    return reply?.type === 'stats' ? reply : null
+  }
+
+  /**
+   * piscina's timings of this worker's tasks, ms: how long each ran, and how
+   * long it waited for the worker; null while it is down. They start over when
+   * the worker restarts.
+   */
+  get timings (): { runTime: TimingSummary, waitTime: TimingSummary } | null {
+    const pool = this.pool
+    return pool === null ? null : { runTime: pool.histogram.runTime, waitTime: pool.histogram.waitTime }
   }
 
   /** The shard's worker thread, for tests that need to kill it. */

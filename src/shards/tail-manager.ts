@@ -131,7 +131,7 @@ function sorted (part: QueryPart): QueryPart {
     at += bytes.length
     ends[k] = at
   })
-  return { ts: Float64Array.from(order, (i) => part.ts[i]!), seq: Float64Array.from(order, (i) => part.seq[i]!), body: Buffer.concat(chunks), ends, complete: true }
+  return { ts: Float64Array.from(order, (i) => part.ts[i]!), seq: Float64Array.from(order, (i) => part.seq[i]!), body: Buffer.concat(chunks), ends, complete: true, scanned: 0 }
 }
 
 const COMMA = Buffer.from(',')

@@ -16,10 +16,14 @@ export class Budget implements ScanBudget {
   /** Set when the current slice has run long enough; the scan stops at the next entry boundary. */
   yieldNow = false
 
+  /** Entries examined so far. */
+  spent = 0
+
   constructor (private left: number, private readonly deadline: number, private readonly sliceMs = Infinity) {}
 
   spend (): void {
     if (this.yieldNow) throw YIELD
+    this.spent++
     if (--this.left < 0) {
       throw new QueryBudgetError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', 'the query examined more entries than QUERY_MAX_SCAN allows; narrow the time range, name services, or drop contains')
     }

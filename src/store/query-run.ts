@@ -110,7 +110,7 @@ export class Query implements QueryRun {
   }
 
   part (): QueryPart {
-    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete }
+    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete, scanned: this.budget.spent }
     if (this.metric !== null) part.series = this.metric.finish()
     return part
   }

@@ -1,6 +1,6 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { UnknownMessageError, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
@@ -16,7 +16,11 @@ const MAINTAIN_MS = 1_000
 const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
-export function createShardHandler (init: ShardInit, store: LogStore = new ShardStore({ maxServices: init.maxServices })): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+export function createShardHandler (
+  init: ShardInit,
+  store: LogStore = new ShardStore({ maxServices: init.maxServices }),
+  counters: ShardCounters = newCounters()
+): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
   const usage = (): Usage => ({
     entries: store.entries,
@@ -76,7 +80,7 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
       case 'streams':
         return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
       case 'stats':
-        return { type: 'stats', usage: usage() }
+        return { type: 'stats', usage: usage(), counters: { ...counters } }
       case 'hello':
         return { type: 'ready', shard: init.shard, usage: usage() }
       default:
@@ -84,6 +88,8 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
     }
   }
 }
+
+const newCounters = (): ShardCounters => ({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0 })
 
 /** Below this many bytes freed, a purge leaves garbage collection to V8's own schedule. */
 const COLLECT_AFTER_BYTES = 16 * 1048576
@@ -108,16 +114,20 @@ function findCollector (): (() => void) | null {
 export function startShard (init: ShardInit): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const store = new ShardStore({ maxServices: init.maxServices })
   const collect = findCollector()
+  const counters = newCounters()
   let freed = 0
   setInterval(() => {
     const bytes = store.bytes
-    store.purge(nowUs() - init.retention * 1000)
+    const started = performance.now()
+    counters.purgedEntries += store.purge(nowUs() - init.retention * 1000)
+    counters.purgeSeconds += (performance.now() - started) / 1000
+    counters.purgeRuns++
     freed += bytes - store.bytes
     if (collect !== null && freed >= COLLECT_AFTER_BYTES && freed >= store.bytes) {
       freed = 0
       collect()
     }
   }, init.purgeInterval)
-  setInterval(() => store.sealIdle(Date.now(), IDLE_SEAL_MS), MAINTAIN_MS)
-  return createShardHandler(init, store)
+  setInterval(() => { counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS) }, MAINTAIN_MS)
+  return createShardHandler(init, store, counters)
 }

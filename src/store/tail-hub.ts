@@ -68,7 +68,7 @@ class Tail {
   take (): QueryPart {
     const body = new Uint8Array(this.w.length)
     body.set(this.w.buf.subarray(0, this.w.length))
-    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends: Uint32Array.from(this.ends), complete: true }
+    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends: Uint32Array.from(this.ends), complete: true, scanned: 0 }
     // A writer that grew for a burst is let go rather than kept at its size.
     this.w = this.w.buf.length > 1024 * 1024 ? new ByteWriter(16 * 1024) : this.w
     this.w.length = 0

@@ -112,11 +112,12 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   async function store (records: LogRecord[], waitMs: number): Promise<void> {
     const valid = records.filter((r) => recordProblem(r, -Infinity, Infinity) === null)
     stats.dropped.refused += records.length - valid.length
+    if (records.length > valid.length) router.meter.rejected('syslog', 'invalid', records.length - valid.length)
     if (valid.length === 0) return
     const until = Date.now() + waitMs
     for (let delay = 10; ; delay = Math.min(delay * 2, 500)) {
       try {
-        const { full } = await router.ingest(valid)
+        const { full } = await router.ingest(valid, 'syslog')
         stats.stored += valid.length - full.length
         stats.dropped.refused += full.length
         return

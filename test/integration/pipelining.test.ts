@@ -24,9 +24,9 @@ describe('pipelined requests from a client that does not read', () => {
   it('runs one request at a time per connection and cuts the connection after WRITE_TIMEOUT', async () => {
     const queries: number[] = []
     const original = server.router.query.bind(server.router)
-    server.router.query = async (q) => {
+    server.router.query = async (q, route) => {
       queries.push(q.limit)
-      return original(q)
+      return original(q, route)
     }
     const startedBefore = server[kTestInternals].requestsStarted
     try {

@@ -27,7 +27,8 @@ function part (rows: Row[], descending = false): QueryPart {
     seq: Float64Array.from(sorted.map((r) => r.seq)),
     body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
     ends: Uint32Array.from(ends),
-    complete: true
+    complete: true,
+    scanned: sorted.length
   }
 }
 

@@ -253,6 +253,7 @@ describe('loadSettings', () => {
     setting('authToken', 'AUTH_TOKEN', 'auth-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('ingestToken', 'INGEST_TOKEN', 'ingest-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('queryToken', 'QUERY_TOKEN', 'query-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
+    setting('metricsToken', 'METRICS_TOKEN', 'metrics-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
     setting('corsOrigin', 'CORS_ORIGIN', 'cors-origin', [['*', '*'], ['https://example.com', 'https://example.com'], ['http://localhost:3000', 'http://localhost:3000']],
       ['example.com', 'https://example.com/', 'https://example.com/app', 'ftp://example.com', 'https://exa mple.com', '**'], /\* or an origin such as https:\/\/example\.com/),
     setting('allowedHosts', 'ALLOWED_HOSTS', 'allowed-hosts', [['*', '*'], ['logs.example.com', 'logs.example.com'], ['A.example, 10.0.0.5,[fd00::1]', 'a.example,10.0.0.5,[fd00::1]']],

@@ -1,0 +1,35 @@
+// What the routes and the router tell /metrics, as a small interface with no
+// Prometheus in it: the router and the routes count through it, ServerMetrics
+// (server-metrics.ts) implements it with prom-client, and code run without a
+// server (unit tests, benchmarks) passes NO_METER.
+
+/** How entries arrived: one value per ingest route or listener. */
+export type Protocol = 'logs' | 'jsonline' | 'loki' | 'otlp' | 'elasticsearch' | 'syslog'
+
+/**
+ * Why entries were not stored: `invalid` (the entry broke a rule: no service,
+ * bad time, too long...), `max_services` (a new service past MAX_SERVICES),
+ * `queue_full` (429) and `store_full` (507, the whole request refused).
+ */
+export type RejectReason = 'invalid' | 'max_services' | 'queue_full' | 'store_full'
+
+/** Why a request was refused before anything was stored: the 429/507 admission checks. */
+export type RefusalReason = 'queue_full' | 'max_entries' | 'max_memory' | 'shard_heap'
+
+/** Where a query came from, as a bounded label. */
+export type QueryRoute = '/logs' | '/logs/tail' | '/loki/api/v1/query_range' | '/loki/api/v1/query' | '/loki/api/v1/detected_fields'
+
+export interface Meter {
+  stored (protocol: Protocol, n: number): void
+  rejected (protocol: Protocol, reason: RejectReason, n: number): void
+  refused (status: 429 | 507, reason: RefusalReason): void
+  /** One query fanned out to the shards: how long it took and how many entries the shards examined. */
+  queried (route: QueryRoute, seconds: number, scanned: number): void
+}
+
+export const NO_METER: Meter = Object.freeze({
+  stored () {},
+  rejected () {},
+  refused () {},
+  queried () {}
+})

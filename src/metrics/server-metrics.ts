@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ShardRouter } from '../shards/router.js'
+import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from './meter.js'
+
+// The server's Prometheus metrics, one registry per server (tests run several
+// servers in one process). Counters the front can count itself move as
+// traffic passes (Meter); what the shards hold and their housekeeping totals
+// are asked of the shards at scrape time (their 'stats' reply), so the figures
+// are the shards' own, never the front's guesses.
+
+const PREFIX = 'logagg_'
+
+/** Seconds: from a fast single-entry POST to a query near QUERY_TIMEOUT. */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+/** Entries a query examined: from one block to QUERY_MAX_SCAN's default. */
+const SCANNED_BUCKETS = [10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 50_000_000]
+/**
+ * piscina's task timings come as percentiles; these are exported, as gauges
+ * with a `percentile` label (a `quantile` label belongs to summaries only,
+ * and piscina gives no sum or count to make one).
+ */
+const PERCENTILES = [['50', 'p50'], ['90', 'p90'], ['99', 'p99']] as const
+
+/**
+ * prom-client's default metrics that break Prometheus's naming rules (gauges
+ * named _total; promtool refuses them). Their per-type siblings
+ * (nodejs_active_handles{type}, ...) are kept and sum to the same figures.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
+
+/** The route label of a request Express routed: its route pattern, never the raw path. */
+function routeOf (req: IncomingMessage): string {
+  const r = req as IncomingMessage & { route?: { path?: unknown }, baseUrl?: string }
+  return typeof r.route?.path === 'string' ? `${r.baseUrl ?? ''}${r.route.path}` : 'unmatched'
+}
+
+export class ServerMetrics implements Meter {
+  readonly registry = new Registry()
+  private defaultsOn = false
+
+  private readonly ingested = new Counter({ name: `${PREFIX}ingested_entries_total`, help: 'Entries stored, by the protocol they arrived in', labelNames: ['protocol'], registers: [this.registry] })
+  private readonly rejectedEntries = new Counter({ name: `${PREFIX}rejected_entries_total`, help: 'Entries not stored, by protocol and reason (invalid, max_services, queue_full, store_full)', labelNames: ['protocol', 'reason'], registers: [this.registry] })
+  private readonly refusals = new Counter({ name: `${PREFIX}admission_refusals_total`, help: 'Ingest requests refused whole before anything was stored (429 queue full, 507 store full), by status and reason', labelNames: ['status', 'reason'], registers: [this.registry] })
+  private readonly httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP requests answered, by route pattern, method and status class', labelNames: ['route', 'method', 'status_class'], buckets: DURATION_BUCKETS, registers: [this.registry] })
+  private readonly queryDuration = new Histogram({ name: `${PREFIX}query_duration_seconds`, help: 'Queries fanned out to the shards, from sending to the last part, by route', labelNames: ['route'], buckets: DURATION_BUCKETS, registers: [this.registry] })
+  private readonly queryScanned = new Histogram({ name: `${PREFIX}query_scanned_entries`, help: 'Entries the shards examined for one query, by route', labelNames: ['route'], buckets: SCANNED_BUCKETS, registers: [this.registry] })
+
+  // Asked of the shards (or read from their handles) at scrape time.
+  private readonly shardEntries = new Gauge({ name: `${PREFIX}shard_entries`, help: 'Entries a shard holds', labelNames: ['shard'], registers: [this.registry] })
+  private readonly shardBytes = new Gauge({ name: `${PREFIX}shard_stored_bytes`, help: 'Bytes a shard holds by its own estimate: compressed blocks, open blocks, streams', labelNames: ['shard'], registers: [this.registry] })
+  private readonly shardStreams = new Gauge({ name: `${PREFIX}shard_streams`, help: 'Streams a shard holds', labelNames: ['shard'], registers: [this.registry] })
+  private readonly shardServices = new Gauge({ name: `${PREFIX}shard_services`, help: 'Services a shard holds', labelNames: ['shard'], registers: [this.registry] })
+  private readonly shardHeap = new Gauge({ name: `${PREFIX}shard_heap_used_bytes`, help: "A shard thread's V8 heap in use", labelNames: ['shard'], registers: [this.registry] })
+  private readonly shardUp = new Gauge({ name: `${PREFIX}shard_up`, help: '1 when the shard answered this scrape, 0 while it is down or restarting', labelNames: ['shard'], registers: [this.registry] })
+  private readonly queueDepth = new Gauge({ name: `${PREFIX}shard_queue_entries`, help: 'Entries handed to a shard and not yet stored (queued or in flight); QUEUE_LIMIT bounds it', labelNames: ['shard'], registers: [this.registry] })
+  private readonly purgeRuns = new Counter({ name: `${PREFIX}purge_runs_total`, help: "Purge runs of a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
+  private readonly purged = new Counter({ name: `${PREFIX}purged_entries_total`, help: "Entries dropped past RETENTION by a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
+  private readonly purgeSeconds = new Counter({ name: `${PREFIX}purge_duration_seconds_total`, help: "Time a shard's current worker spent purging; divide by purge_runs_total for the mean", labelNames: ['shard'], registers: [this.registry] })
+  private readonly idleSeals = new Counter({ name: `${PREFIX}idle_seals_total`, help: 'Open blocks sealed (compressed) after taking no entry for a while', labelNames: ['shard'], registers: [this.registry] })
+  private readonly restarts = new Counter({ name: `${PREFIX}shard_restarts_total`, help: 'Shard workers restarted after a crash', labelNames: ['shard'], registers: [this.registry] })
+  private readonly tails = new Gauge({ name: `${PREFIX}tail_subscribers`, help: 'Live tails (GET /logs/tail and the Loki WebSocket) open now', registers: [this.registry] })
+  private readonly taskRun = new Gauge({ name: `${PREFIX}shard_task_run_seconds`, help: "piscina's run time of a shard's tasks since its worker started, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
+  private readonly taskWait = new Gauge({ name: `${PREFIX}shard_task_wait_seconds`, help: "piscina's wait time of a shard's tasks before they ran, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
+
+  stored (protocol: Protocol, n: number): void {
+    if (n > 0) this.ingested.inc({ protocol }, n)
+  }
+
+  rejected (protocol: Protocol, reason: RejectReason, n: number): void {
+    this.rejectedEntries.inc({ protocol, reason }, n)
+  }
+
+  refused (status: 429 | 507, reason: RefusalReason): void {
+    this.refusals.inc({ status: String(status), reason })
+  }
+
+  queried (route: QueryRoute, seconds: number, scanned: number): void {
+    this.queryDuration.observe({ route }, seconds)
+    this.queryScanned.observe({ route }, scanned)
+  }
+
+  /**
+   * Times one HTTP request until its answer is sent. `route` names it when
+   * the fast path served it; otherwise it is Express's route pattern.
+   */
+  watch (req: IncomingMessage, res: ServerResponse, route: string | null, started = performance.now()): void {
+    res.once('finish', () => {
+      this.httpDuration.observe({
+        route: route ?? routeOf(req),
+        method: req.method ?? 'GET',
+        status_class: `${Math.floor(res.statusCode / 100)}xx`
+      }, (performance.now() - started) / 1000)
+    })
+  }
+
+  /** The Prometheus text of every metric, the shards asked first. */
+  async render (router: ShardRouter): Promise<string> {
+    if (!this.defaultsOn) {
+      // Started at the first scrape, so servers nobody scrapes (tests) pay nothing for them.
+      collectDefaultMetrics({ register: this.registry })
+      for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name)
+      this.defaultsOn = true
+    }
+    const stats = await Promise.all(router.shards.map((s) => s.stats()))
+    router.shards.forEach((client, i) => {
+      const shard = String(i)
+      const s = stats[i]
+      this.shardUp.set({ shard }, s === null ? 0 : 1)
+      this.queueDepth.set({ shard }, client.pendingEntries)
+      setTotal(this.restarts, shard, client.restarts)
+      if (s !== null && s !== undefined) {
+        this.shardEntries.set({ shard }, s.usage.entries)
+        this.shardBytes.set({ shard }, s.usage.bytes)
+        this.shardStreams.set({ shard }, s.usage.streams)
+        this.shardServices.set({ shard }, s.usage.services)
+        this.shardHeap.set({ shard }, s.usage.heapUsed)
+        setTotal(this.purgeRuns, shard, s.counters.purgeRuns)
+        setTotal(this.purged, shard, s.counters.purgedEntries)
+        setTotal(this.purgeSeconds, shard, s.counters.purgeSeconds)
+        setTotal(this.idleSeals, shard, s.counters.idleSeals)
+      }
+      const timings = client.timings
+      if (timings !== null) {
+        for (const [percentile, key] of PERCENTILES) {
+          this.taskRun.set({ shard, percentile }, timings.runTime[key] / 1000)
+          this.taskWait.set({ shard, percentile }, timings.waitTime[key] / 1000)
+        }
+      }
+    })
+    this.tails.set(router.tails.count)
+    return await this.registry.metrics()
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+}
+
+/**
+ * Sets a counter to a total counted elsewhere (a shard's own). A total that
+ * went down (the worker restarted) starts the series over, which Prometheus
+ * reads as a counter reset.
+ */
+function setTotal (counter: Counter<'shard'>, shard: string, total: number): void {
+  counter.remove({ shard })
+  counter.inc({ shard }, total)
+}
