@@ -12,6 +12,7 @@ import { requestFields } from './field-params.js'
 import { hasLargeUnreadBody, readBody } from './body.js'
 import { ingestBody } from './ingest-route.js'
 import { lokiError, lokiPush, sendPlain } from './loki-route.js'
+import { openapiDocument } from './openapi-route.js'
 import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
@@ -153,6 +154,9 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     ? json(200, '{"status":"ok"}')
     : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))))
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
+  // The API description, open like /healthz (it says nothing about the logs held).
+  app.get('/openapi.json', route(openapiDocument()))
+  app.all('/openapi.json', methodNotAllowed('GET, HEAD'))
 
   // Prometheus scrapes here; METRICS_TOKEN alone guards it (open when unset, like /healthz).
   app.get('/metrics', ...guard(policy.checkMetrics), async (_req, res) => {
@@ -168,7 +172,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.use(es)
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics, GET /openapi.json (which describes them all)`)
   })
 
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {
