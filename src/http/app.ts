@@ -1,7 +1,7 @@
 import cors from 'cors'
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import type { Logger } from 'pino'
-import { MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../errors.js'
+import { BadRequestError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../errors.js'
 import { bodyFormat, type BodyFormat } from '../ingest/body.js'
 import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings.js'
@@ -33,6 +33,14 @@ function methodNotAllowed (allow: string) {
   return (req: Request): void => {
     throw Object.assign(new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}; use ${allow}`), { allow })
   }
+}
+
+/** Which protocol's error shape a path answers in; null for our own JSON. */
+function protocolOf (path: string): 'loki-push' | 'otlp' | 'loki-query' | null {
+  if (path === '/loki/api/v1/push') return 'loki-push'
+  if (path === '/v1/logs') return 'otlp'
+  if (path.startsWith('/loki/api/v1/')) return 'loki-query'
+  return null
 }
 
 /** Adapts a handler that returns an Answer to Express. */
@@ -141,11 +149,17 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   for (const [path, run] of lokiRoutes) {
     app.get(path, ...guard(policy.checkQuery), lokiQuery(run))
     app.post(path, ...guard(policy.checkQuery), express.urlencoded({ extended: false, limit: '64kb' }), lokiQuery(run))
+    app.all(path, methodNotAllowed('GET, HEAD, POST'))
   }
   app.get('/loki/api/v1/status/buildinfo', ...guard(policy.checkQuery), route(() => {
     const info = buildInfo(LOKI_API_VERSION)
     return json(info.status, info.body)
   }))
+  app.all('/loki/api/v1/status/buildinfo', methodNotAllowed('GET, HEAD'))
+  // The tail is a WebSocket (server.ts answers the upgrade); a plain request is told so.
+  app.all('/loki/api/v1/tail', (req: Request) => {
+    throw new BadRequestError(`${req.method} ${req.path} is a WebSocket endpoint: connect with "Connection: Upgrade" and "Upgrade: websocket" (Grafana and logcli do); for a plain HTTP tail use GET /logs/tail`)
+  })
 
   app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
@@ -172,18 +186,37 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.use(es)
 
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics, GET /openapi.json (which describes them all)`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics, the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
   })
 
+  // Errors raised before a route's own handler (token, Origin, shutdown, method, no route)
+  // are answered in the shape the path's protocol speaks: a Loki or OTLP client reads them as its own.
   app.use((err: HttpError & { allow?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
       res.destroy()
       return
     }
-    const answer = errorAnswer(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
-    if (err.allow !== undefined) answer.headers = { ...answer.headers, allow: err.allow }
-    if (hasLargeUnreadBody(req)) answer.headers = { ...answer.headers, connection: 'close' }
-    send(res, answer)
+    const extra: Record<string, string> = {}
+    if (err.allow !== undefined) extra.allow = err.allow
+    if (hasLargeUnreadBody(req)) extra.connection = 'close'
+    const protocol = protocolOf(req.path)
+    if (protocol === 'loki-push') {
+      const answer = lokiError(err, settings, log)
+      sendPlain(res, { ...answer, headers: { ...answer.headers, ...extra } })
+    } else if (protocol === 'otlp') {
+      let encoding: ReturnType<typeof otlpEncoding> = 'json'
+      try { encoding = otlpEncoding(req) } catch {}
+      const answer = otlpError(err, encoding, settings, log)
+      sendOtlp(res, { ...answer, headers: { ...answer.headers, ...extra } })
+    } else if (protocol === 'loki-query') {
+      const e = describeError(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
+      const answer = lokiQueryError(e.status, e.message)
+      send(res, { status: answer.status, body: answer.body, headers: { ...e.headers, ...extra } })
+    } else {
+      const answer = errorAnswer(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
+      answer.headers = { ...answer.headers, ...extra }
+      send(res, answer)
+    }
   })
   return app
 }

@@ -181,7 +181,7 @@ describe('native routes', () => {
 describe('Loki', () => {
   const push = (streams: unknown): Call => json({ streams })
 
-  it('POST /loki/api/v1/push: JSON and protobuf + snappy; errors in plain text (401 as ErrorResponse)', async () => {
+  it('POST /loki/api/v1/push: JSON and protobuf + snappy; errors in plain text, 401 and 405 too', async () => {
     await expectDocumented(204, '/loki/api/v1/push', push([{ stream: { app: 'oa-loki', env: 'prod' }, values: [[nowNs(2000), 'level=error msg="boom" status=500', { trace: 't1' }], [nowNs(1000), '{"level":"info","took":"12ms"}']] }]))
     const proto = Buffer.from(SnappyJS.compress(PushRequest.encode(PushRequest.fromObject({ streams: [{ labels: '{app="oa-loki", env="dev"}', entries: [{ timestamp: { seconds: Math.floor(Date.now() / 1000) - 1, nanos: 0 }, line: 'from protobuf' }] }] })).finish()))
     await expectDocumented(204, '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: proto })
@@ -191,7 +191,13 @@ describe('Loki', () => {
     await expectDocumented(415, '/loki/api/v1/push', { ...push([]), headers: { 'content-type': 'application/json', 'content-encoding': 'br' } })
     await expectDocumented(422, '/loki/api/v1/push', push([]))
     await expectDocumented(413, '/loki/api/v1/push', push([{ stream: { app: 'oa-loki' }, values: [[nowNs(0), 'x'.repeat(70 * 1024)]] }]))
-    await expectDocumented(401, '/loki/api/v1/push', { ...push([]), on: guarded })
+    const denied = await expectDocumented(401, '/loki/api/v1/push', { ...push([]), on: guarded })
+    expect(denied.headers.get('content-type')).toMatch(/^text\/plain/)
+    // A method the path does not take: 405 with Allow, in the path's own shape (here plain text).
+    const get = await call('/loki/api/v1/push')
+    expect([get.status, get.headers.get('allow'), get.headers.get('content-type')]).toEqual([405, 'POST', 'text/plain; charset=utf-8'])
+    const put = await call('/loki/api/v1/query_range?query=%7Bapp%3D%22x%22%7D', { method: 'PUT' })
+    expect([put.status, put.headers.get('allow'), JSON.parse(put.body.toString('utf8')).status]).toEqual([405, 'GET, HEAD, POST', 'error'])
   })
 
   it('query_range and query, GET and POST: streams, matrix, vector, scalar; Loki JSON errors', async () => {
@@ -237,7 +243,7 @@ describe('Loki', () => {
     await expectDocumented(401, '/loki/api/v1/labels', { on: guarded })
   })
 
-  it('the tail WebSocket: 101 then Loki tail messages; refusals before the upgrade; 404 without it', async () => {
+  it('the tail WebSocket: 101 then Loki tail messages; refusals before the upgrade; 400 without it', async () => {
     const path = '/loki/api/v1/tail?query=' + encodeURIComponent('{app="oa-loki"}') + `&start=${nowNs(600_000)}&limit=5`
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`)
     const [status, message] = await new Promise<[number, string]>((resolve, reject) => {
@@ -268,7 +274,8 @@ describe('Loki', () => {
     await refused('/loki/api/v1/tail?query=' + encodeURIComponent('count_over_time({a="b"}[1m])'))
     await refused('/loki/api/v1/tail?query=%7Bapp%3D%22x%22%7D&limit=9999')
     await refused('/loki/api/v1/tail?query=%7Bapp%3D%22x%22%7D', guarded)
-    await expectDocumented(404, '/loki/api/v1/tail?query=%7Bapp%3D%22x%22%7D')
+    const plain = await expectDocumented(400, '/loki/api/v1/tail?query=%7Bapp%3D%22x%22%7D')
+    expect(JSON.parse(plain.body.toString('utf8')).error).toMatch(/WebSocket/)
   })
 })
 
@@ -289,6 +296,9 @@ describe('OTLP', () => {
     await expectDocumented(415, '/v1/logs', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })
     await expectDocumented(413, '/v1/logs', json(request('oa-otlp', [{ body: { stringValue: 'x'.repeat(70 * 1024) } }])))
     await expectDocumented(401, '/v1/logs', { ...json(request('oa-otlp', [])), on: guarded })
+    // An OTLP protobuf client refused for its token reads a google.rpc.Status, as for any other error.
+    const denied = await expectDocumented(401, '/v1/logs', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: proto, on: guarded })
+    expect(denied.headers.get('content-type')).toBe('application/x-protobuf')
   })
 })
 
