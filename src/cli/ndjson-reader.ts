@@ -1,4 +1,5 @@
 import { bodyLines } from './client.js'
+import { CliError } from './errors.js'
 import type { EntrySink } from './output.js'
 import type { Entry } from './render.js'
 
@@ -17,7 +18,12 @@ export async function readEntries (res: Response, sink: EntrySink, notice: (mess
   let next: string | null = null
   for await (const line of bodyLines(res)) {
     if (line === '') continue
-    const value = JSON.parse(line) as Partial<Entry> & { next?: string | null, dropped?: number, message?: string }
+    let value: Partial<Entry> & { next?: string | null, dropped?: number, message?: string }
+    try {
+      value = JSON.parse(line) as typeof value
+    } catch {
+      throw new CliError(`the server sent a line that is not JSON (is --url a logagg server?): ${line.slice(0, 120)}`)
+    }
     if (typeof value.service === 'string') {
       entries++
       await sink.entry(line, value as Entry)
