@@ -166,6 +166,13 @@ export interface StreamStats {
  * format, as a query part (arrival order); `dropped` entries did not fit (the
  * first few named by their stream's labels and time).
  */
+/**
+ * How a shard renders a tail's entries, ready for its client: an SSE event
+ * (`id:` and `data:` in GET /logs's entry shape), an NDJSON line, a text line
+ * (`<timestamp> <service> <message>`), or a Loki tail stream.
+ */
+export type TailFormat = 'sse' | 'ndjson' | 'text' | 'loki'
+
 export interface TailBatch {
   id: number
   part: QueryPart
@@ -209,7 +216,7 @@ export type ShardRequest =
   /** Up to `limit` services after the name `after`, in name order. */
   | { type: 'services', after: string | null, limit: number }
   /** Starts keeping the new entries `select` matches for tail `id`, at most `limit` between polls. */
-  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number, format: 'sse' | 'loki' }
+  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number, format: TailFormat }
   | { type: 'tail-unsubscribe', id: number }
   /** Hands over (and forgets) what each of the tails `ids` got since the last poll. */
   | { type: 'tail-poll', ids: number[] }

@@ -20,7 +20,7 @@ import { detectedFields, indexStats, labelNames, labelValues, series } from './l
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString, type QueryValues } from './query-string.js'
-import { sseTail } from './tail-route.js'
+import { logsTail } from './tail-route.js'
 import { clientGone, send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
@@ -82,7 +82,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
-      await sseTail(req, res, req.query as Record<string, unknown>, router, settings)
+      await logsTail(req, res, req.query as Record<string, unknown>, router, settings)
     } catch (err) {
       if (res.headersSent) res.destroy()
       else throw err
@@ -161,7 +161,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     throw new BadRequestError(`${req.method} ${req.path} is a WebSocket endpoint: connect with "Connection: Upgrade" and "Upgrade: websocket" (Grafana and logcli do); for a plain HTTP tail use GET /logs/tail`)
   })
 
-  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router)))
+  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, req.headers.accept)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', route(() => router.healthy

@@ -13,7 +13,7 @@ const LAYOUTS: Record<PageLayout, { format: RenderFormat, type: string }> = {
   text: { format: 'text', type: 'text/plain; charset=utf-8' }
 }
 
-/** The layout a GET /logs asks for: `format=`, else the first of NDJSON or text its Accept header names, else JSON. */
+/** The layout a GET /logs or /services asks for: `format=`, else the first of NDJSON or text its Accept header names, else JSON. */
 export function pageLayout (format: unknown, accept: string | undefined): PageLayout {
   if (format !== undefined) {
     if (format === 'json' || format === 'ndjson' || format === 'text') return format
@@ -45,20 +45,19 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
   const parts = await router.query(q, '/logs', signal)
   if (layout === 'json') return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))
   const { chunks, next } = renderPageAs(parts, q.descending, q.limit, settings.maxPageBytes, layout)
-  const headers: Record<string, string> = { 'content-type': LAYOUTS[layout].type }
-  if (next !== null) {
-    const params = new URLSearchParams()
-    for (const [k, v] of Object.entries(raw)) if (k !== 'cursor') for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one))
-    params.set('cursor', next)
-    headers.link = `</logs?${params.toString()}>; rel="next"`
-    headers['logagg-next-cursor'] = next
-  }
-  return { status: 200, body: chunks, headers }
+  return { status: 200, body: chunks, headers: { 'content-type': LAYOUTS[layout].type, ...nextHeaders('/logs', raw, next) } }
 }
 
-/** GET /services: a page of the services held, in name order, with entry counts and time spans. */
-export async function listServices (raw: Record<string, unknown>, router: ShardRouter): Promise<Answer> {
-  const { limit, after } = parseServicesQuery(raw)
+/**
+ * GET /services: a page of the services held, in name order, with entry
+ * counts and time spans, in GET /logs's layouts: JSON (`{"services", "next"}`),
+ * NDJSON (a line per service, then `{"next"}` when there is more) or text
+ * (`<service> <count> <oldest> <newest>` lines; the next page in a Link header).
+ */
+export async function listServices (raw: Record<string, unknown>, router: ShardRouter, accept?: string): Promise<Answer> {
+  const { format, ...rest } = raw
+  const layout = pageLayout(format, accept)
+  const { limit, after } = parseServicesQuery(rest)
   const page = await router.services(after, limit)
   const services = page.services.map((s) => ({
     service: s.service,
@@ -68,5 +67,23 @@ export async function listServices (raw: Record<string, unknown>, router: ShardR
   }))
   const last = services[services.length - 1]
   const next = page.more && last !== undefined ? encodeServiceCursor(last.service) : null
-  return json(200, JSON.stringify({ services, next }))
+  if (layout === 'json') return json(200, JSON.stringify({ services, next }))
+  if (layout === 'ndjson') {
+    const lines = services.map((s) => `${JSON.stringify(s)}\n`).join('')
+    return { status: 200, body: next === null ? lines : `${lines}${JSON.stringify({ next })}\n`, headers: { 'content-type': LAYOUTS.ndjson.type } }
+  }
+  return {
+    status: 200,
+    body: services.map((s) => `${s.service} ${s.count} ${s.oldest} ${s.newest}\n`).join(''),
+    headers: { 'content-type': LAYOUTS.text.type, ...nextHeaders('/services', raw, next) }
+  }
+}
+
+/** The Link (rel="next") and Logagg-Next-Cursor headers of a text or NDJSON page that has a next one. */
+function nextHeaders (path: string, raw: Record<string, unknown>, next: string | null): Record<string, string> {
+  if (next === null) return {}
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(raw)) if (k !== 'cursor') for (const one of Array.isArray(v) ? v : [v]) params.append(k, String(one))
+  params.set('cursor', next)
+  return { link: `<${path}?${params.toString()}>; rel="next"`, 'logagg-next-cursor': next }
 }

@@ -13,13 +13,14 @@ import type { RenderFormat } from '../query/render/index.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { TailDelivery } from '../shards/tail-manager.js'
-import type { TailFormat } from '../store/tail-hub.js'
+import type { TailFormat } from '../protocol.js'
 import { formatTimestamp, nowUs } from '../timestamp.js'
 import { describeError, type HttpError } from './answer.js'
 import { lokiTime } from './loki-query-route.js'
 import type { HttpPolicy } from './policy.js'
 
-// Live tails: GET /logs/tail (Server-Sent Events, the native entry shape) and
+// Live tails: GET /logs/tail (Server-Sent Events in the native entry shape, or
+// NDJSON or text lines) and
 // Loki's WebSocket at /loki/api/v1/tail. Both first replay stored entries
 // from a point (start, or the Last-Event-ID of a reconnect), then go on with
 // the entries the shards match as they store them, with no gap and no
@@ -132,12 +133,55 @@ function nativeSelection (raw: Record<string, unknown>, settings: Settings): { s
 
 const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })
 
+/** How GET /logs/tail writes its entries: SSE events, or plain NDJSON / text lines. */
+export type TailLayout = 'sse' | 'ndjson' | 'text'
+
+const TAIL_TYPES: Record<TailLayout, string> = {
+  sse: 'text/event-stream; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  text: 'text/plain; charset=utf-8'
+}
+
+/** The layout a GET /logs/tail asks for: `format=`, else the first of SSE, NDJSON or text its Accept header names, else SSE. */
+export function tailLayout (format: unknown, accept: string | undefined): TailLayout {
+  if (format !== undefined) {
+    if (format === 'sse' || format === 'ndjson' || format === 'text') return format
+    throw new BadQueryError('format must be sse, ndjson or text for a tail (or leave it out for Server-Sent Events)')
+  }
+  for (const type of (accept ?? '').split(',').map((t) => t.split(';')[0]!.trim().toLowerCase())) {
+    if (type === 'text/event-stream') return 'sse'
+    if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson'
+    if (type === 'text/plain') return 'text'
+  }
+  return 'sse'
+}
+
+/** What a tail in each layout writes when entries were dropped, and to keep idle proxies from closing it. */
+const NOTICES: Record<TailLayout, { dropped: (count: number) => string, keepAlive: string }> = {
+  sse: {
+    dropped: (count) => `event: dropped\ndata: ${JSON.stringify({ dropped: count, message: droppedMessage(count) })}\n\n`,
+    keepAlive: ': keep-alive\n\n'
+  },
+  ndjson: { dropped: (count) => `${JSON.stringify({ dropped: count, message: droppedMessage(count) })}\n`, keepAlive: '\n' },
+  text: { dropped: (count) => `# ${droppedMessage(count)}\n`, keepAlive: '\n' }
+}
+
+const droppedMessage = (count: number): string => `${count} entries were dropped because this client did not keep up`
+
+const NEWLINE = Buffer.from('\n')
+
 /**
- * GET /logs/tail: Server-Sent Events, one entry per `data:` event with an
- * `id:` that works as a cursor. `start` (or Last-Event-ID) replays from there.
+ * GET /logs/tail. By default (or `format=sse`, or Accept: text/event-stream)
+ * Server-Sent Events, one entry per `data:` event with an `id:` that works
+ * as a cursor; with `format=ndjson` / `format=text` (or an Accept of
+ * application/x-ndjson / text/plain) one plain line per entry, as
+ * GET /logs writes them, for curl -N and scripts. `start` (or
+ * Last-Event-ID) replays from there.
  */
-export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings): Promise<void> {
-  const { select, start } = nativeSelection(raw, settings)
+export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings): Promise<void> {
+  const { format, ...params } = raw
+  const layout = tailLayout(format, req.headers.accept)
+  const { select, start } = nativeSelection(params, settings)
   const lastId = req.headers['last-event-id']
   let after: { ts: number, seq: number } | null = null
   if (typeof lastId === 'string' && lastId !== '') {
@@ -148,22 +192,27 @@ export async function sseTail (req: IncomingMessage, res: ServerResponse, raw: R
   // The headers go out once the tail is registered (with the replay's first events, or after it):
   // a client that has its 200 knows that nothing stored from then on will be missed.
   res.statusCode = 200
-  res.setHeader('content-type', 'text/event-stream; charset=utf-8')
+  res.setHeader('content-type', TAIL_TYPES[layout])
   res.setHeader('cache-control', 'no-cache')
   res.setHeader('x-accel-buffering', 'no')
   const write = (text: string): void => { res.write(text) }
+  const notices = NOTICES[layout]
   const sink: TailSink = {
-    replay: (entries) => {
-      for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${Buffer.from(e.body).toString('utf8')}\n\n`)
-    },
-    // The shards rendered each as a whole event already: one write for them all.
+    replay: layout === 'sse'
+      ? (entries) => {
+          for (const e of entries) write(`id: ${cursorOf(e.ts, e.seq)}\ndata: ${Buffer.from(e.body).toString('utf8')}\n\n`)
+        }
+      // The replay query renders lines without their newline (GET /logs joins them).
+      : (entries) => { res.write(Buffer.concat(entries.flatMap((e) => [e.body, NEWLINE]))) },
+    // The shards rendered each whole already (an event, or a line with its newline): one write for them all.
     live: (entries) => { res.write(Buffer.concat(entries.map((e) => e.body))) },
-    dropped: (count) => write(`event: dropped\ndata: ${JSON.stringify({ dropped: count, message: `${count} entries were dropped because this client did not keep up` })}\n\n`),
+    dropped: (count) => write(notices.dropped(count)),
     backlog: () => res.writableLength
   }
-  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, { limit: MAX_REPLAY, format: 'native' }, 'sse', sink, settings)
+  const replay = { limit: MAX_REPLAY, format: layout === 'sse' ? 'native' as const : layout }
+  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
   if (!res.headersSent) res.flushHeaders()
-  const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
+  const heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)
   res.once('close', () => {
     clearInterval(heartbeat)
     stop()

@@ -1,7 +1,7 @@
 import type { LogSelection } from '../logql/ast.js'
 import type { QueryPart } from '../protocol.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
-import type { TailFormat } from '../store/tail-hub.js'
+import type { TailFormat } from '../protocol.js'
 import type { ShardClient } from './shard-client.js'
 import { singleService } from '../logql/match.js'
 import { shardOf } from './hash.js'

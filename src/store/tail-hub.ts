@@ -1,7 +1,7 @@
 import type { LogSelection } from '../logql/ast.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
 import { jsonString } from '../json-text.js'
-import type { QueryPart, TailBatch } from '../protocol.js'
+import type { QueryPart, TailBatch, TailFormat } from '../protocol.js'
 import { formatTimestamp } from '../timestamp.js'
 import type { Pairs } from './block.js'
 import { ByteWriter } from './bytes.js'
@@ -9,7 +9,7 @@ import type { Stream } from './stream.js'
 
 // Live tails on a shard: each new entry is matched here, where it is stored,
 // against the tails that want it, and rendered here too, in the tail's own
-// format (an SSE event, or a Loki tail stream), so the front thread only
+// format (an SSE event, an NDJSON or text line, or a Loki tail stream), so the front thread only
 // merges the shards' bytes and writes them out at its next poll.
 // Which tails a stream's entries can reach is worked out once per stream (and
 // again after a tail comes or goes), so an entry of a stream no tail selects
@@ -22,8 +22,7 @@ import type { Stream } from './stream.js'
 /** Dropped entries named per tail per poll; the rest are only counted. */
 const NAMED_DROPS = 100
 
-/** How a tail's entries are rendered, ready for its client. */
-export type TailFormat = 'sse' | 'loki'
+export type { TailFormat }
 
 class Tail {
   readonly selection: CompiledSelection
@@ -57,8 +56,7 @@ class Tail {
     }
     const w = this.w
     if (this.ts.length > 0) w.byte(44) // ',' between entries, as in a query part
-    if (this.format === 'sse') renderSse(w, stream, ts, seq, message, attrs)
-    else renderLoki(w, stream, ts, message, attrs)
+    RENDER[this.format](w, stream, ts, seq, message, attrs)
     this.ts.push(ts)
     this.seq.push(seq)
     this.ends.push(w.length)
@@ -93,25 +91,40 @@ function attributeMembers (stream: Stream, attrs: Pairs | null): string {
 /** Where cursors are spelled before base64url (what encodeCursor makes, without its allocations). */
 const cursorScratch = Buffer.alloc(64)
 
-/**
- * An SSE event in GET /logs's entry shape: `id: <cursor>` then `data: {...}`,
- * ending with a blank line. Built as one string and written once: most of
- * the cost of a small render is in the writes.
- */
-function renderSse (w: ByteWriter, stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null): void {
-  const n = cursorScratch.write(`v1:a:${ts}:${seq}`, 'latin1')
+/** An entry in GET /logs's JSON shape: `{"service","timestamp","message","attributes"?}`. */
+function entryJson (stream: Stream, ts: number, message: string, attrs: Pairs | null): string {
   const members = attributeMembers(stream, attrs)
   const attributes = stream.labelsJson === '' && members === ''
     ? ''
     : `,"attributes":{${stream.labelsJson}${stream.labelsJson !== '' && members !== '' ? ',' : ''}${members}}`
-  w.utf8(`id: ${cursorScratch.toString('base64url', 0, n)}\ndata: {"service":${stream.serviceJson},"timestamp":"${formatTimestamp(ts)}","message":${jsonString(message)}${attributes}}\n\n`)
+  return `{"service":${stream.serviceJson},"timestamp":"${formatTimestamp(ts)}","message":${jsonString(message)}${attributes}}`
 }
 
-/** A Loki tail stream with one value: `{"stream":{labels and metadata},"values":[["<ns>","<line>"]]}`. */
-function renderLoki (w: ByteWriter, stream: Stream, ts: number, message: string, attrs: Pairs | null): void {
-  const members = attributeMembers(stream, attrs)
-  const labels = `"service":${stream.serviceJson}${stream.labelsJson === '' ? '' : `,${stream.labelsJson}`}${members === '' ? '' : `,${members}`}`
-  w.utf8(`{"stream":{${labels}},"values":[["${ts}000",${jsonString(message)}]]}`)
+type Render = (w: ByteWriter, stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null) => void
+
+/**
+ * Each tail format, rendered whole (separators included) so the front writes
+ * a delivery's entries back to back. Each is built as one string and written
+ * once: most of the cost of a small render is in the writes.
+ */
+const RENDER: Record<TailFormat, Render> = {
+  /** An SSE event: `id: <cursor>` then `data: {...}`, ending with a blank line. */
+  sse: (w, stream, ts, seq, message, attrs) => {
+    const n = cursorScratch.write(`v1:a:${ts}:${seq}`, 'latin1')
+    w.utf8(`id: ${cursorScratch.toString('base64url', 0, n)}\ndata: ${entryJson(stream, ts, message, attrs)}\n\n`)
+  },
+  /** One NDJSON line. */
+  ndjson: (w, stream, ts, _seq, message, attrs) => { w.utf8(`${entryJson(stream, ts, message, attrs)}\n`) },
+  /** One text line, as GET /logs?format=text writes it: newlines in the message as \n. */
+  text: (w, stream, ts, _seq, message) => {
+    w.utf8(`${formatTimestamp(ts)} ${stream.service} ${message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}\n`)
+  },
+  /** A Loki tail stream with one value: `{"stream":{labels and metadata},"values":[["<ns>","<line>"]]}`. */
+  loki: (w, stream, ts, _seq, message, attrs) => {
+    const members = attributeMembers(stream, attrs)
+    const labels = `"service":${stream.serviceJson}${stream.labelsJson === '' ? '' : `,${stream.labelsJson}`}${members === '' ? '' : `,${members}`}`
+    w.utf8(`{"stream":{${labels}},"values":[["${ts}000",${jsonString(message)}]]}`)
+  }
 }
 
 export class TailHub {

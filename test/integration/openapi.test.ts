@@ -134,20 +134,32 @@ describe('native routes', () => {
     await expectDocumented(401, '/logs', { method: 'HEAD', on: guarded })
   })
 
-  it('GET /logs/tail: an event stream of entries; 400 for a bad filter', async () => {
+  /** Reads a tail until `end` is in what came, then stops it; the answer up to the last complete `end`. */
+  async function tailUntil (path: string, end: string): Promise<ApiAnswer> {
     const controller = new AbortController()
-    const res = await fetch(`${server.url}/logs/tail?service=oa-api&since=15m`, { signal: controller.signal })
+    const res = await fetch(`${server.url}${path}`, { signal: controller.signal })
     const reader = res.body!.getReader()
     let text = ''
-    while (!text.includes('\n\n')) {
+    while (!text.includes(end)) {
       const { value, done } = await reader.read()
       if (done) break
       text += Buffer.from(value).toString('utf8')
     }
     controller.abort()
-    expect(res.status).toBe(200)
-    expect(text).toMatch(/^id: \S+\ndata: \{/)
-    api.check('GET', '/logs/tail', { status: res.status, headers: res.headers, body: Buffer.from(text) })
+    return { status: res.status, headers: res.headers, body: Buffer.from(text.slice(0, text.lastIndexOf(end) + end.length)) }
+  }
+
+  it('GET /logs/tail: an event stream of entries, or NDJSON or text lines; 400 for a bad filter', async () => {
+    const sse = await tailUntil('/logs/tail?service=oa-api&since=15m', '\n\n')
+    expect(sse.status).toBe(200)
+    expect(sse.body.toString('utf8')).toMatch(/^id: \S+\ndata: \{/)
+    api.check('GET', '/logs/tail', sse)
+    const ndjson = await tailUntil('/logs/tail?service=oa-api&since=15m&format=ndjson', '\n')
+    expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/)
+    api.check('GET', '/logs/tail', ndjson)
+    const text = await tailUntil('/logs/tail?service=oa-api&since=15m&format=text', '\n')
+    expect(text.body.toString('utf8')).toMatch(/^\S+Z oa-api /)
+    api.check('GET', '/logs/tail', text)
     await expectDocumented(400, '/logs/tail?since=soon')
     await expectDocumented(401, '/logs/tail', { on: guarded })
   })
@@ -157,6 +169,11 @@ describe('native routes', () => {
     const { next } = JSON.parse(services.body.toString('utf8')) as { next: string }
     await expectDocumented(200, `/services?cursor=${next}`)
     await expectDocumented(200, '/services', { method: 'HEAD' })
+    const lines = (await expectDocumented(200, '/services?limit=1&format=ndjson')).body.toString('utf8').trim().split('\n')
+    expect(lines.length).toBe(2)
+    expect(JSON.parse(lines[1]!)).toHaveProperty('next')
+    const text = await expectDocumented(200, '/services?limit=1&format=text')
+    expect(text.headers.get('link')).toMatch(/rel="next"/)
     await expectDocumented(400, '/services?limit=0')
     await expectDocumented(400, '/services?cursor=!!')
     await expectDocumented(401, '/services', { on: guarded })

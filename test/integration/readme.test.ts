@@ -133,7 +133,8 @@ async function runExample (example: Example, port: number): Promise<{ code: numb
     const exited = once(child, 'exit') as Promise<[number | null]>
     if (example.marker.stream) {
       // A stream does not end: stop the example (its whole process group) once an event is out.
-      expect(await eventually(() => stdout.includes('\n\n'), 10_000), `no event from the stream; stderr: ${stderr}`).toBe(true)
+      // An SSE event ends with a blank line; a line of the NDJSON or text layouts with its newline.
+      expect(await eventually(() => (sse(stdout) ? stdout.includes('\n\n') : stdout.includes('\n')), 10_000), `no event from the stream; stderr: ${stderr}`).toBe(true)
       process.kill(-child.pid!, 'SIGTERM')
     }
     const [exitCode] = await exited
@@ -144,13 +145,18 @@ async function runExample (example: Example, port: number): Promise<{ code: numb
       const { status, headers } = parseHead(readFileSync(join(dir, `head.${n}`), 'utf8'))
       let body = readFileSync(join(dir, `body.${n}`))
       // A stopped stream: its events up to the last complete one.
-      if (example.marker.stream) body = body.subarray(0, body.lastIndexOf('\n\n') + 2)
+      if (example.marker.stream) body = sse(body.toString('utf8')) ? body.subarray(0, body.lastIndexOf('\n\n') + 2) : body.subarray(0, body.lastIndexOf('\n') + 1)
       calls.push({ args, answer: { status, headers, body } })
     }
     return { code: exitCode, stdout, stderr, calls }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Whether a stream's text is Server-Sent Events (fields such as id: and data:, or a comment). */
+function sse (text: string): boolean {
+  return /^(id|data|event|retry):|^:/.test(text)
 }
 
 const api = new ApiChecker()
