@@ -8,7 +8,18 @@ const COMPRESS_FROM = 256
 /** Bytes a sealed block costs beyond its data: the object, the Buffer, its backing store. */
 const SEALED_OVERHEAD_BYTES = 160
 
+/** Where a sealed block sits in a block file (src/store/disk/), once it was written to one. */
+export interface BlockLocation {
+  /** Reads the block's data (checked against its checksum) from its file. */
+  read (): Buffer
+  /** The file's name, for messages. */
+  readonly file: string
+}
+
 export class SealedBlock implements Block {
+  /** Set once the block is in a block file; until then its entries are only in the write-ahead log. */
+  location: BlockLocation | null = null
+
   private constructor (
     readonly minTs: number,
     readonly maxTs: number,
@@ -17,6 +28,13 @@ export class SealedBlock implements Block {
     readonly data: Buffer,
     readonly compressed: boolean
   ) {}
+
+  /** A block read back from a block file. */
+  static stored (minTs: number, maxTs: number, n: number, data: Buffer, compressed: boolean, location: BlockLocation): SealedBlock {
+    const block = new SealedBlock(minTs, maxTs, n, data, compressed)
+    block.location = location
+    return block
+  }
 
   get bytes (): number { return this.data.length + SEALED_OVERHEAD_BYTES }
 
