@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { NO_USAGE, type LineBatch, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
+import { NO_USAGE, type LineBatch, type QueryPart, type Recovery, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -40,6 +40,8 @@ export interface ShardClientOptions {
   queryConcurrency?: number
   /** Called on crashes and restarts, for the server log. */
   onEvent?: (event: 'crashed' | 'restarted', detail: { shard: number, error?: string, restartInMs?: number, restarts: number }) => void
+  /** Called when a worker with a data folder has loaded it (at start and after each restart), before it is ready. */
+  onRecovered?: (shard: number, recovery: Recovery) => void
 }
 
 /**
@@ -71,6 +73,8 @@ export class ShardClient {
   usage: Usage = NO_USAGE
   /** Queries sent to this shard and not answered yet. */
   queries = 0
+  /** What the current worker loaded from its data folder; null without DATA_DIR. */
+  recovery: Recovery | null = null
 
   constructor (readonly init: ShardInit, private readonly options: ShardClientOptions = {}) {
     this.ready = this.spawn()
@@ -105,7 +109,14 @@ export class ShardClient {
     pool.on('error', (err: Error) => this.onDeath(pool, err.message))
     this.startedAt = Date.now()
     return this.run(pool, { type: 'hello' }).then(
-      () => { if (this.pool === pool) this.state = 'ready' },
+      (reply) => {
+        if (this.pool !== pool) return
+        if (reply.type === 'ready' && reply.recovery !== null) {
+          this.recovery = reply.recovery
+          this.options.onRecovered?.(this.init.shard, reply.recovery)
+        }
+        this.state = 'ready'
+      },
       (err: Error) => this.onDeath(pool, err.message)
     )
   }
@@ -144,7 +155,9 @@ export class ShardClient {
   private async call (req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
     const pool = this.pool
     if (pool === null || this.state !== 'ready') {
-      throw this.unavailable(this.state === 'starting' ? 'is starting' : 'is restarting after a crash; the entries it held were lost')
+      throw this.unavailable(this.state === 'starting'
+        ? 'is starting'
+        : this.init.dataDir === '' ? 'is restarting after a crash; the entries it held were lost' : 'is restarting after a crash and reloading what it acknowledged from DATA_DIR')
     }
     let reply: ShardReply
     try {

@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Recovery } from '../../protocol.js'
 import { SealedBlock, type BlockLocation } from '../sealed-block.js'
 import type { ShardStore } from '../shard-store.js'
 import type { Stream } from '../stream.js'
@@ -33,20 +34,6 @@ export interface ShardDiskOptions {
   /** ... or this large (bytes). */
   segmentBytes: number
   io?: WalIo
-}
-
-/** What a start found and did, for the server log. */
-export interface Recovery {
-  ms: number
-  entries: number
-  /** Bytes of block files and log read. */
-  bytes: number
-  blockFiles: number
-  segments: number
-  records: number
-  maxSeq: number
-  /** Damage found and what was done about it, one line each. */
-  problems: string[]
 }
 
 interface FileInfo { name: string, maxTs: number, size: number }
@@ -135,7 +122,13 @@ export class ShardDisk {
   }
 
   private async checkpoint (): Promise<void> {
-    const K = this.wal.rotate()
+    let K: number
+    try {
+      K = this.wal.rotate()
+    } catch (err) {
+      this.checkpointError = `a checkpoint could not start a new log segment: ${(err as Error).message}`
+      return
+    }
     const { taken, maxSeq } = await new Promise<{ taken: ReturnType<ShardStore['takeUnpersisted']>, maxSeq: number }>((resolve) => {
       this.wal.barrier(() => resolve({ taken: this.store.takeUnpersisted(), maxSeq: this.store.maxSeq }))
     })

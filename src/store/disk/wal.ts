@@ -128,7 +128,7 @@ export class Wal {
           cut = true
         } catch {}
       }
-      if (done > 0 && !cut) this.rotate()
+      if (done > 0 && !cut) this.tryRotate()
       throw WalError.of('writing the write-ahead log', err)
     }
     seg.size += frame.length
@@ -153,7 +153,7 @@ export class Wal {
         if (err !== null) {
           failure ??= err
           // The kernel may have dropped what it could not write: never sync this file again as if it were whole.
-          if (s === this.current) this.rotate()
+          if (s === this.current) this.tryRotate()
         }
         if (--left > 0) return
         this.syncing = false
@@ -206,6 +206,13 @@ export class Wal {
     if (old.unsynced && this.mode.kind !== 'off') this.rotated.push(old)
     else old.close()
     return old.id
+  }
+
+  /** Rotates if a new segment can be made; if not, the next append fails and tries again. */
+  private tryRotate (): void {
+    try {
+      this.rotate()
+    } catch {}
   }
 
   /** Deletes the segments up to `id` (a checkpoint covers them). */
