@@ -261,6 +261,10 @@ export interface ShardInit {
   fsync: string
   /** ms between checkpoints (CHECKPOINT_INTERVAL). */
   checkpointMs: number
+  /** With DATA_DIR: blocks in block files whose entries are all older than this (ms, HOT_WINDOW) leave memory. */
+  hotWindowMs: number
+  /** With DATA_DIR: past this many bytes held, blocks in block files leave memory too, oldest first. */
+  hotBytes: number
 }
 
 /** At most this many rejected entries are described one by one in an answer. */

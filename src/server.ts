@@ -67,6 +67,13 @@ function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
+/**
+ * With DATA_DIR, a shard lets blocks that are in files leave memory once it
+ * holds half of its part of MAX_MEMORY, so ingest is refused for
+ * memory only when what is not yet in block files fills the rest.
+ */
+const HOT_SHARE = 0.5
+
 /** MAX_DISK when unset: this share of the free space on DATA_DIR's file system at start. */
 const DEFAULT_DISK_SHARE = 0.8
 
@@ -97,7 +104,9 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       maxServices: Math.ceil(settings.maxServices / settings.shards),
       dataDir: settings.dataDir,
       fsync: settings.fsync,
-      checkpointMs: settings.checkpointInterval
+      checkpointMs: settings.checkpointInterval,
+      hotWindowMs: settings.hotWindow,
+      hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE)
     },
     { ...settings, maxDisk: data?.maxDisk ?? Infinity },
     {
@@ -107,6 +116,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       onEvent: (event, detail) => {
         if (event === 'crashed') log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
         else log.warn(detail, 'shard worker restarted')
+      },
+      onDiskError: (shard, error) => {
+        if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
+        else log.error({ shard, error }, 'DATA_DIR write failed')
       },
       onRecovered: (shard, r) => {
         for (const problem of r.problems) log.warn({ shard, problem }, 'damage found in DATA_DIR')

@@ -69,6 +69,8 @@ export interface Settings {
   readonly maxDisk: number
   /** With DATA_DIR: ms between checkpoints (sealed blocks written to files, the log they cover deleted). */
   readonly checkpointInterval: number
+  /** With DATA_DIR: blocks older than this (ms) are read from their files instead of being kept in memory. */
+  readonly hotWindow: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -106,7 +108,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   dataDir: '',
   fsync: 'batch',
   maxDisk: -1,
-  checkpointInterval: 60_000
+  checkpointInterval: 60_000,
+  hotWindow: 900_000
 })
 
 export class SettingsError extends Error {
@@ -154,7 +157,8 @@ const SPECS: readonly Spec[] = [
   { key: 'dataDir', env: 'DATA_DIR', flag: 'data-dir', kind: 'path', help: 'folder for the write-ahead log and block files, so acknowledged entries survive restarts; memory only when unset' },
   { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
-  { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' }
+  { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
+  { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }

@@ -42,6 +42,8 @@ export interface ShardClientOptions {
   onEvent?: (event: 'crashed' | 'restarted', detail: { shard: number, error?: string, restartInMs?: number, restarts: number }) => void
   /** Called when a worker with a data folder has loaded it (at start and after each restart), before it is ready. */
   onRecovered?: (shard: number, recovery: Recovery) => void
+  /** Called when the shard's last disk failure (a sync on a timer, a checkpoint) changes: a new one, or null once it recovered. */
+  onDiskError?: (shard: number, error: string | null) => void
 }
 
 /**
@@ -148,7 +150,11 @@ export class ShardClient {
 
   private async run (pool: Piscina<ShardRequest, ShardReply>, req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
     const reply = await pool.run(req, transferList === undefined ? undefined : { transferList })
-    if (this.pool === pool) this.usage = reply.usage
+    if (this.pool === pool) {
+      const error = reply.usage.disk?.error ?? null
+      if (error !== (this.usage.disk?.error ?? null)) this.options.onDiskError?.(this.init.shard, error)
+      this.usage = reply.usage
+    }
     return reply
   }
 

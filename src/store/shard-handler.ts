@@ -6,6 +6,7 @@ import { UnknownMessageError, type Recovery, type ShardInit, type ShardQuery, ty
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
+import { BlockFileError } from './disk/block-file.js'
 import { ShardDisk } from './disk/shard-disk.js'
 import { WalError, parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
@@ -81,6 +82,9 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
       }
       return { type: 'result', part: query.part(), usage: usage() }
     } catch (err) {
+      if (err instanceof BlockFileError) {
+        return { type: 'error', code: 'LOGAGG_ERR_DISK_FAILED', message: `shard ${init.shard}: a block the query needs could not be read from DATA_DIR (${err.message})`, usage: usage() }
+      }
       if (!(err instanceof QueryBudgetError)) throw err
       return { type: 'error', code: err.code, message: err.message, usage: usage() }
     } finally {
@@ -167,7 +171,8 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
     const fsync = parseFsync(init.fsync, parseDuration)
     if (fsync === null) throw new Error(`bad FSYNC ${init.fsync}`)
     const dir = join(init.dataDir, `shard-${init.shard}`)
-    const { disk, recovery } = ShardDisk.open({ dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, ...(options.io === undefined ? {} : { io: options.io }) }, store, nowUs() - init.retention * 1000)
+    const diskOptions = { dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, ...(options.io === undefined ? {} : { io: options.io }) }
+    const { disk, recovery } = ShardDisk.open(diskOptions, store, nowUs() - init.retention * 1000, nowUs() - init.hotWindowMs * 1000)
     durable = { store, disk, recovery }
   }
   const collect = findCollector()
@@ -185,7 +190,9 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
   }, init.purgeInterval)
   setInterval(() => {
     store.sealIdle(Date.now(), IDLE_SEAL_MS)
-    durable?.disk.maintain()
+    if (durable === null) return
+    durable.disk.maintain()
+    store.evictCold(nowUs() - init.hotWindowMs * 1000, init.hotBytes)
   }, MAINTAIN_MS)
   return createShardHandler(init, store, durable)
 }

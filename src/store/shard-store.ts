@@ -10,7 +10,7 @@ import type { SealedBlock } from './sealed-block.js'
 import { Staging } from './staging.js'
 import { TailHub } from './tail-hub.js'
 import type { LogStore } from './store.js'
-import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
+import { SLOT_US, STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
 // that lets a query over every stream look only at the streams active in the
@@ -179,6 +179,26 @@ export class ShardStore implements LogStore, SlotIndex {
   markUnpersisted (parts: Iterable<StreamSlot>): void {
     if (this.dirty === null) return
     for (const part of parts) if (part.stream.slots.includes(part)) this.dirty.add(part)
+  }
+
+  /**
+   * Lets go of the data of blocks that are in block files, oldest slots
+   * first: every such block whose entries are all older than `before` (epoch
+   * µs), and more while the store holds over `targetBytes`. Queries read them
+   * from their files. Returns the bytes let go.
+   */
+  evictCold (before: number, targetBytes: number): number {
+    const start = this.bytes
+    for (const id of this.slotIds) {
+      // A slot that starts at or after `before` holds no block older than it.
+      const recent = id * SLOT_US >= before
+      if (recent && this.bytes <= targetBytes) break
+      for (const part of this.slots.get(id)!) {
+        for (const block of part.chain) if (block.maxTs < before || this.bytes > targetBytes) this.bytes += block.evict()
+        for (const block of part.late) if (block.maxTs < before || this.bytes > targetBytes) this.bytes += block.evict()
+      }
+    }
+    return start - this.bytes
   }
 
   /** Adds a block read from a block file (at start), of a stream made if need be. */

@@ -284,7 +284,9 @@ describe('loadSettings', () => {
       ['', 'always', 'interval', 'interval:', 'interval:0s', 'interval:2h', 'interval:5', 'sync'], /batch, off, or interval:<duration> from 1ms to 1h/),
     setting('maxDisk', 'MAX_DISK', 'max-disk', [['1', 1], ['512mb', 512 * 1024 ** 2], ['500gb', 500 * 1024 ** 3]],
       ['0', '1tb', 'most', ''], /positive size in b, kb, mb or gb/),
-    setting('checkpointInterval', 'CHECKPOINT_INTERVAL', 'checkpoint-interval', TIMER_GOOD, TIMER_BAD, TIMER)
+    setting('checkpointInterval', 'CHECKPOINT_INTERVAL', 'checkpoint-interval', TIMER_GOOD, TIMER_BAD, TIMER),
+    setting('hotWindow', 'HOT_WINDOW', 'hot-window', [['1s', 1000], ['15m', 900_000], ['24h', 86_400_000]],
+      ['0s', '15', 'warm', ''], DURATION)
   ]
 
   for (const c of cases) {

@@ -40,14 +40,50 @@ interface FileInfo { name: string, maxTs: number, size: number }
 
 const BLOCK_FILE = /^s(\d+)-c(\d+)\.blk$/
 
+/** Block files kept open for cold reads, the least recently read closed first. */
+const OPEN_FILES = 64
+
+class FileHandles {
+  private readonly fds = new Map<string, number>()
+
+  fd (path: string): number {
+    let fd = this.fds.get(path)
+    if (fd !== undefined) {
+      this.fds.delete(path)
+      this.fds.set(path, fd)
+      return fd
+    }
+    fd = openSync(path, 'r')
+    this.fds.set(path, fd)
+    if (this.fds.size > OPEN_FILES) {
+      const [oldest, oldFd] = this.fds.entries().next().value as [string, number]
+      this.fds.delete(oldest)
+      closeSync(oldFd)
+    }
+    return fd
+  }
+
+  close (path: string): void {
+    const fd = this.fds.get(path)
+    if (fd === undefined) return
+    this.fds.delete(path)
+    closeSync(fd)
+  }
+
+  closeAll (): void {
+    for (const fd of this.fds.values()) closeSync(fd)
+    this.fds.clear()
+  }
+}
+
 class FileLocation implements BlockLocation {
-  constructor (private readonly path: string, readonly file: string, private readonly at: IndexedBlock) {}
+  constructor (private readonly handles: FileHandles, private readonly path: string, readonly file: string, private readonly at: IndexedBlock) {}
   read (): Buffer {
-    const fd = openSync(this.path, 'r')
     try {
-      return readBlockData(fd, this.at.offset, this.at.length, this.at.crc)
-    } finally {
-      closeSync(fd)
+      return readBlockData(this.handles.fd(this.path), this.at.offset, this.at.length, this.at.crc)
+    } catch (err) {
+      if (err instanceof BlockFileError) throw err
+      throw new BlockFileError(`block file ${this.file} could not be read (${(err as Error).message})`)
     }
   }
 }
@@ -57,21 +93,27 @@ export class ShardDisk {
   private readonly walDir: string
   private readonly blockDir: string
   private readonly files = new Map<string, FileInfo>()
+  private readonly handles: FileHandles
   private checkpointing: Promise<void> | null = null
   /** The last checkpoint failure, until one succeeds. */
   checkpointError: string | null = null
   checkpoints = 0
   private lastCheckpointAt = Date.now()
 
-  private constructor (private readonly options: ShardDiskOptions, private readonly store: ShardStore, firstSegment: number, found: Array<{ id: number, size: number }>) {
+  private constructor (private readonly options: ShardDiskOptions, private readonly store: ShardStore, firstSegment: number, found: Array<{ id: number, size: number }>, handles: FileHandles) {
+    this.handles = handles
     this.walDir = join(options.dir, 'wal')
     this.blockDir = join(options.dir, 'blocks')
     this.wal = new Wal(this.walDir, firstSegment, options.fsync, options.io ?? REAL_IO)
     for (const s of found) this.wal.adopt(s.id, s.size)
   }
 
-  /** Opens (creating it if need be) the shard's folder and loads it into `store`, hiding nothing newer than `cutoff` (epoch µs). */
-  static open (options: ShardDiskOptions, store: ShardStore, cutoff: number): { disk: ShardDisk, recovery: Recovery } {
+  /**
+   * Opens (creating it if need be) the shard's folder and loads it into
+   * `store`: nothing older than `cutoff` (epoch µs); blocks all older than
+   * `hotFrom` stay on disk (cold) and are read when a query wants them.
+   */
+  static open (options: ShardDiskOptions, store: ShardStore, cutoff: number, hotFrom = -Infinity): { disk: ShardDisk, recovery: Recovery } {
     const started = performance.now()
     const walDir = join(options.dir, 'wal')
     const blockDir = join(options.dir, 'blocks')
@@ -82,14 +124,15 @@ export class ShardDisk {
     recovery.maxSeq = checkpoint.maxSeq
     store.trackUnpersisted()
 
-    const files = loadBlockFiles(blockDir, checkpoint.segment, cutoff, store, recovery)
+    const handles = new FileHandles()
+    const files = loadBlockFiles(blockDir, checkpoint.segment, cutoff, hotFrom, store, recovery, handles)
     // Whatever the block files loaded is already persisted; only the replayed entries are new.
     store.takeUnpersisted()
     const found = replaySegments(walDir, checkpoint.segment, cutoff, store, recovery)
     recovery.maxSeq = Math.max(recovery.maxSeq, store.maxSeq)
     recovery.entries = store.entries
     const last = found.length === 0 ? checkpoint.segment : Math.max(checkpoint.segment, found[found.length - 1]!.id)
-    const disk = new ShardDisk(options, store, last + 1, found)
+    const disk = new ShardDisk(options, store, last + 1, found, handles)
     for (const f of files) disk.files.set(f.name, f)
     recovery.ms = performance.now() - started
     return { disk, recovery }
@@ -147,7 +190,7 @@ export class ShardDisk {
         const size = await writeFileAtomic(path, chunks)
         let maxTs = -Infinity
         list.forEach(({ block }, i) => {
-          block.location = new FileLocation(path, name, index[i]!)
+          block.location = new FileLocation(this.handles, path, name, index[i]!)
           if (block.maxTs > maxTs) maxTs = block.maxTs
         })
         this.files.set(name, { name, maxTs, size })
@@ -170,12 +213,14 @@ export class ShardDisk {
     for (const f of [...this.files.values()]) {
       if (f.maxTs >= cutoff) continue
       this.files.delete(f.name)
+      this.handles.close(join(this.blockDir, f.name))
       await unlink(join(this.blockDir, f.name)).catch(() => {})
     }
   }
 
   close (): void {
     this.wal.close()
+    this.handles.closeAll()
   }
 }
 
@@ -201,7 +246,7 @@ function readCheckpoint (dir: string, recovery: Recovery): { segment: number, ma
   return { segment: 0, maxSeq: 0 }
 }
 
-function loadBlockFiles (blockDir: string, checkpoint: number, cutoff: number, store: ShardStore, recovery: Recovery): FileInfo[] {
+function loadBlockFiles (blockDir: string, checkpoint: number, cutoff: number, hotFrom: number, store: ShardStore, recovery: Recovery, handles: FileHandles): FileInfo[] {
   const found: Array<{ name: string, slot: number, ckpt: number }> = []
   for (const name of readdirSync(blockDir)) {
     const path = join(blockDir, name)
@@ -239,24 +284,29 @@ function loadBlockFiles (blockDir: string, checkpoint: number, cutoff: number, s
       continue
     }
     const fd = openSync(path, 'r')
+    let read = 0
     try {
       for (const b of index.blocks) {
         if (b.maxTs < cutoff) continue
-        let data: Buffer
-        try {
-          data = readBlockData(fd, b.offset, b.length, b.crc)
-        } catch (err) {
-          if (!(err instanceof BlockFileError)) throw err
-          recovery.problems.push(`block file ${name}: a block of ${b.service} is damaged (${err.message}); skipped its ${b.n} entries`)
-          continue
+        let data: Buffer | null = null
+        if (b.maxTs >= hotFrom) {
+          try {
+            data = readBlockData(fd, b.offset, b.length, b.crc)
+            read += b.length
+          } catch (err) {
+            if (!(err instanceof BlockFileError)) throw err
+            recovery.problems.push(`block file ${name}: a block of ${b.service} is damaged (${err.message}); skipped its ${b.n} entries`)
+            continue
+          }
         }
-        store.loadBlock(b.service, b.labels, b.slot, b.late, SealedBlock.stored(b.minTs, b.maxTs, b.n, data, b.compressed, new FileLocation(path, name, b)))
+        store.loadBlock(b.service, b.labels, b.slot, b.late, SealedBlock.stored(b.minTs, b.maxTs, b.n, data, b.compressed, new FileLocation(handles, path, name, b)))
       }
     } finally {
       closeSync(fd)
     }
     recovery.blockFiles++
-    recovery.bytes += index.size
+    // What was read: the index, and the data of the blocks loaded into memory.
+    recovery.bytes += index.size - index.blocks.reduce((n, b) => n + b.length, 0) + read
     files.push({ name, maxTs, size: index.size })
   }
   return files

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BatchBuilder } from '../../../src/shards/batch-builder.js'
+import { BlockFileError } from '../../../src/store/disk/block-file.js'
 import { FRAME_HEADER, scanRecords } from '../../../src/store/disk/record-frame.js'
 import type { Recovery } from '../../../src/protocol.js'
 import { ShardDisk } from '../../../src/store/disk/shard-disk.js'
@@ -23,9 +24,9 @@ const freshDir = (): string => {
   return d
 }
 
-function open (dir: string, cutoff = -Infinity, fsync: FsyncMode = { kind: 'off' }): { store: ShardStore, disk: ShardDisk, recovery: Recovery } {
+function open (dir: string, cutoff = -Infinity, fsync: FsyncMode = { kind: 'off' }, hotFrom = -Infinity): { store: ShardStore, disk: ShardDisk, recovery: Recovery } {
   const store = new ShardStore()
-  const { disk, recovery } = ShardDisk.open({ dir, fsync, checkpointMs: 60_000, segmentBytes: 64 << 20 }, store, cutoff)
+  const { disk, recovery } = ShardDisk.open({ dir, fsync, checkpointMs: 60_000, segmentBytes: 64 << 20 }, store, cutoff, hotFrom)
   opened.push(disk)
   return { store, disk, recovery }
 }
@@ -128,6 +129,48 @@ describe('ShardDisk', () => {
     await b.disk.maintain(Date.now(), true)
     await b.disk.purge(T + 1)
     expect(readdirSync(join(dir, 'blocks')).length).toBeLessThan(count + 1)
+  })
+
+  it('cold blocks: blocks in files leave memory and queries read them from disk; a start loads old ones cold', async () => {
+    const dir = freshDir()
+    const a = open(dir)
+    const messages = Array.from({ length: 3000 }, (_, i) => `entry ${i} ${'z'.repeat(i % 50)}`)
+    ingest(a.store, a.disk, messages)
+    ingest(a.store, a.disk, ['recent'], T + 10_000_000_000)
+    await a.disk.maintain(Date.now(), true)
+    const all = everything(a.store)
+    const held = a.store.bytes
+    // Everything before T + 1 s leaves memory; the recent block stays.
+    const freed = a.store.evictCold(T + 1_000_000, Infinity)
+    expect(freed).toBeGreaterThan(0)
+    expect(a.store.bytes).toBe(held - freed)
+    expect(everything(a.store)).toEqual(all)
+    // Past a byte target, blocks go too whatever their age.
+    a.store.evictCold(-Infinity, 0)
+    expect(everything(a.store)).toEqual(all)
+    a.disk.close()
+
+    const hot = open(dir)
+    const cold = open(dir, -Infinity, { kind: 'off' }, Infinity)
+    expect(everything(cold.store)).toEqual(all)
+    expect(cold.store.bytes).toBeLessThan(hot.store.bytes / 4)
+    expect(cold.recovery.bytes).toBeLessThan(hot.recovery.bytes / 4)
+  })
+
+  it('a damaged cold block fails the query that reads it with a BlockFileError, not garbage', async () => {
+    const dir = freshDir()
+    const a = open(dir)
+    ingest(a.store, a.disk, Array.from({ length: 600 }, (_, i) => `m${i}`))
+    await a.disk.maintain(Date.now(), true)
+    a.disk.close()
+    const [file] = readdirSync(join(dir, 'blocks'))
+    const path = join(dir, 'blocks', file!)
+    const bytes = readFileSync(path)
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff
+    writeFileSync(path, bytes)
+    const b = open(dir, -Infinity, { kind: 'off' }, Infinity)
+    expect(b.recovery.problems).toEqual([])
+    expect(() => everything(b.store)).toThrow(BlockFileError)
   })
 
   it('torn or damaged log: keeps every record before the damage, cuts the rest off and reports its size', () => {
