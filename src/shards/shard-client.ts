@@ -12,6 +12,8 @@ export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js',
 const BACKOFF_FIRST_MS = 100
 const BACKOFF_MAX_MS = 10_000
 const STABLE_AFTER_MS = 10_000
+/** At most this long is waited for a dead worker's thread to be torn down before a new one starts. */
+const DESTROY_WAIT_MS = 1000
 
 /**
  * A shard's young generation, MiB. V8's default lets it grow to 48 MiB per
@@ -128,7 +130,9 @@ export class ShardClient {
     this.pool = null
     this.state = 'down'
     // Stop piscina from replacing the worker on its own; we restart with backoff instead.
-    pool.destroy().catch(() => {})
+    // The new worker starts only once the old thread is gone: with DATA_DIR they must never share the
+    // folder. (destroy() waits for an 'exit' event, which a thread that already exited never sends again.)
+    const destroyed = Promise.race([pool.destroy().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, DESTROY_WAIT_MS).unref())])
     const upFor = Date.now() - this.startedAt
     if (upFor > STABLE_AFTER_MS) this.backoffMs = BACKOFF_FIRST_MS
     const delay = this.backoffMs
@@ -136,10 +140,13 @@ export class ShardClient {
     this.options.onEvent?.('crashed', { shard: this.init.shard, error, restartInMs: delay, restarts: this.restarts })
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null
-      this.restarts++
-      this.usage = NO_USAGE
-      this.ready = this.spawn()
-      this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
+      this.ready = destroyed.then(() => {
+        if (this.state === 'closed') return
+        this.restarts++
+        this.usage = NO_USAGE
+        this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
+        return this.spawn()
+      })
     }, delay).unref()
   }
 

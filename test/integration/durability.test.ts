@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -193,6 +193,24 @@ describe('DATA_DIR durability', () => {
     const other = await runMain({ DATA_DIR: dir, SHARDS: '3', PORT: '0' })
     expect(other.code).toBe(1)
     expect(other.stderr).toMatch(/written with SHARDS=2 and this server runs SHARDS=3/)
+  })
+
+  it('cuts a torn log tail at start, reports the bytes dropped, and keeps every record before it', async () => {
+    const dir = freshDir()
+    const env = { DATA_DIR: dir, SHARDS: '1', CHECKPOINT_INTERVAL: '1h' }
+    const first = await spawn(env)
+    // One request after the other: one log record each.
+    for (let i = 0; i < 5; i++) expect((await postJson(first.url, { service: 'torn', timestamp: isoAt(0, i), message: `r${i}` })).status).toBe(201)
+    await killHard(first.child)
+    const wal = join(dir, 'shard-0', 'wal')
+    const [segment] = readdirSync(wal)
+    // As if the last write had been cut short by a crash.
+    truncateSync(join(wal, segment!), statSync(join(wal, segment!)).size - 3)
+    const second = await spawn(env)
+    expect((await readAll(second.url, 'service=torn')).map((e) => e.message)).toEqual(['r0', 'r1', 'r2', 'r3'])
+    const damage = second.lines.map((l) => JSON.parse(l) as { msg: string, problem?: string }).filter((l) => l.msg === 'damage found in DATA_DIR')
+    expect(damage.map((d) => d.problem)).toEqual([expect.stringMatching(/a record cut short .*cut off the last \d+ bytes .*every record before it was kept/)])
+    await stop(second)
   })
 
   it('reports a damaged block file at start and serves the rest', async () => {
