@@ -104,7 +104,9 @@ export function createShardHandler (init: ShardInit, store: LogStore = new Shard
       }
       case 'ingest-lines': {
         if (durable !== null) {
-          const { staged, ...result } = durable.store.stageIngest(() => durable.store.ingestLines(req.batch, owns))
+          // The record holds about what the lines held: size its buffer from their text.
+          const hint = typeof req.batch.text === 'string' ? req.batch.text.length * 1.1 : req.batch.text.byteLength
+          const { staged, ...result } = durable.store.stageIngest(() => durable.store.ingestLines(req.batch, owns), hint + 16 * req.batch.starts.length)
           return logged(staged, () => ({ type: 'stored-lines', ...result, usage: usage() }))
         }
         return { type: 'stored-lines', ...store.ingestLines(req.batch, owns), usage: usage() }

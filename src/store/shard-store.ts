@@ -127,8 +127,8 @@ export class ShardStore implements LogStore, SlotIndex {
    * than storing them: they are written to the returned Staging's log record,
    * and stored by applyStaged once that record is on disk.
    */
-  stageIngest<R> (run: () => R): R & { staged: Staging } {
-    const staged = this.staging = new Staging()
+  stageIngest<R> (run: () => R, sizeHint?: number): R & { staged: Staging } {
+    const staged = this.staging = new Staging(sizeHint)
     try {
       return { ...run(), staged }
     } finally {

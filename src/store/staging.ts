@@ -9,12 +9,16 @@ import type { Stream } from './stream.js'
  * query can read has always been logged.
  */
 export class Staging {
-  readonly record = new EntryRecordWriter()
+  readonly record: EntryRecordWriter
   readonly streams: Stream[] = []
   readonly ts: number[] = []
   readonly seq: number[] = []
   readonly messages: string[] = []
   readonly attrs: Array<Pairs | null> = []
+
+  constructor (sizeHint?: number) {
+    this.record = new EntryRecordWriter(sizeHint)
+  }
 
   get size (): number { return this.ts.length }
 

@@ -17,12 +17,14 @@ const ENTRY = 2
 
 /** Builds one record's frame (header reserved in front, see record-frame.ts). */
 export class EntryRecordWriter {
-  private readonly w = new ByteWriter(1024)
+  private readonly w: ByteWriter
   /** Stream (any object naming one, the store's Stream) → its index in this record. */
   private readonly ids = new Map<object, number>()
   count = 0
 
-  constructor () {
+  /** `sizeHint`: the bytes the record will likely take (e.g. the request's text), so the buffer is not grown many times. */
+  constructor (sizeHint = 1024) {
+    this.w = new ByteWriter(FRAME_HEADER + sizeHint)
     this.w.length = FRAME_HEADER
     this.w.byte(ENTRIES_V1)
   }
@@ -52,9 +54,9 @@ export class EntryRecordWriter {
     this.count++
   }
 
-  /** The framed record, ready to append (a copy of its own). */
+  /** The framed record, ready to append: a view of this writer's buffer (write no more entries after). */
   frame (): Buffer {
-    return sealFrame(this.w.copy())
+    return sealFrame(this.w.view())
   }
 }
 
