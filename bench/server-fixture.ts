@@ -68,6 +68,8 @@ export interface Fixture {
   readonly pid: number
   /** The settings the server logged at start (logagg only; {} for peers). */
   readonly settings: Record<string, unknown>
+  /** The JSON lines the server logged up to and including "listening" (logagg), parsed. */
+  readonly startLines: ReadonlyArray<Record<string, unknown>>
   /** Resident set size of the child in bytes (VmRSS), or null where /proc is missing. */
   rssBytes (): number | null
   /**
@@ -131,6 +133,7 @@ export async function startTarget (name: TargetName, env: Record<string, string>
     }
   }
 
+  const startLines: Array<Record<string, unknown>> = []
   try {
     const listening = await new Promise<{ url: string, settings: Record<string, unknown> }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "listening" line within ${LISTEN_TIMEOUT_MS} ms`)), LISTEN_TIMEOUT_MS)
@@ -146,6 +149,7 @@ export async function startTarget (name: TargetName, env: Record<string, string>
         }
         let msg: { msg?: unknown, url?: unknown, settings?: unknown }
         try { msg = JSON.parse(line) } catch { return }
+        startLines.push(msg)
         if (msg.msg === 'listening' && typeof msg.url === 'string') {
           found = true
           clearTimeout(timer)
@@ -163,6 +167,7 @@ export async function startTarget (name: TargetName, env: Record<string, string>
       url: listening.url,
       pid: child.pid!,
       settings: listening.settings,
+      startLines,
       rssBytes: () => readRss(child.pid!),
       loopDelay: () => {
         if (name !== 'logagg' || child.exitCode !== null) return Promise.resolve(null)

@@ -27,6 +27,10 @@ export const MalformedBodyError = createError('LOGAGG_ERR_MALFORMED_BODY', '%s',
 export const NoStreamsError = createError('LOGAGG_ERR_NO_STREAMS', '%s', 422)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)
+/** DATA_DIR: the disk is full (a write failed with ENOSPC) or MAX_DISK is reached; nothing of the request was stored. */
+export const DiskFullError = createError('LOGAGG_ERR_DISK_FULL', '%s', 507)
+/** DATA_DIR: a write or sync failed for another reason (an I/O error); nothing of the request was stored. */
+export const DiskFailedError = createError('LOGAGG_ERR_DISK_FAILED', '%s', 503)
 export const ShardUnavailableError = createError('LOGAGG_ERR_SHARD_UNAVAILABLE', '%s', 503)
 export const QueryTimeoutError = createError('LOGAGG_ERR_QUERY_TIMEOUT', '%s', 503)
 export const QueryTooExpensiveError = createError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', '%s', 503)
@@ -44,5 +48,7 @@ export const SHARD_ERRORS: Record<string, new (message: string) => Error> = {
   LOGAGG_ERR_QUERY_TIMEOUT: QueryTimeoutError,
   LOGAGG_ERR_QUERY_TOO_EXPENSIVE: QueryTooExpensiveError,
   LOGAGG_ERR_QUERY_CANCELLED: QueryCancelledError,
-  LOGAGG_ERR_BAD_QUERY: BadQueryError
+  LOGAGG_ERR_BAD_QUERY: BadQueryError,
+  LOGAGG_ERR_DISK_FULL: DiskFullError,
+  LOGAGG_ERR_DISK_FAILED: DiskFailedError
 }

@@ -192,6 +192,8 @@ export interface Usage {
   heapLimit: number
   /** Queries the shard is running (cancelled ones stop at their next slice). */
   queries: number
+  /** With DATA_DIR: bytes of the shard's log and block files, and its last disk failure not yet recovered from. */
+  disk: { bytes: number, error: string | null } | null
 }
 
 /** Running totals of a shard's housekeeping since its worker started, for /metrics. */
@@ -204,7 +206,22 @@ export interface ShardCounters {
   idleSeals: number
 }
 
-export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0 })
+export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0, disk: null })
+
+/** What a shard with a data folder loaded before it said ready (src/store/disk/shard-disk.ts). */
+export interface Recovery {
+  ms: number
+  entries: number
+  /** Bytes of block files and log read. */
+  bytes: number
+  blockFiles: number
+  segments: number
+  records: number
+  /** The largest sequence number the shard ever stored, so the front numbers on above it. */
+  maxSeq: number
+  /** Damage found and what was done about it, one line each (for the server log). */
+  problems: string[]
+}
 
 export type ShardRequest =
   | { type: 'hello' }
@@ -225,7 +242,8 @@ export type ShardRequest =
   | { type: 'stats' }
 
 export type ShardReply =
-  | { type: 'ready', shard: number, usage: Usage }
+  /** recovery: what the shard loaded from its data folder (null without DATA_DIR). */
+  | { type: 'ready', shard: number, usage: Usage, recovery: Recovery | null }
   /** full: batch indexes of entries refused because the shard holds its share of MAX_SERVICES. */
   | { type: 'stored', count: number, full: number[], usage: Usage }
   /**
@@ -256,6 +274,16 @@ export interface ShardInit {
   purgeInterval: number
   /** Services this shard may hold (its share of MAX_SERVICES); entries of new services past it are refused. */
   maxServices: number
+  /** DATA_DIR; the shard owns its subfolder shard-<shard>. '' keeps everything in memory. */
+  dataDir: string
+  /** FSYNC, as settings.ts checked it: batch, off or interval:<duration>. */
+  fsync: string
+  /** ms between checkpoints (CHECKPOINT_INTERVAL). */
+  checkpointMs: number
+  /** With DATA_DIR: blocks in block files whose entries are all older than this (ms, HOT_WINDOW) leave memory. */
+  hotWindowMs: number
+  /** With DATA_DIR: past this many bytes held, blocks in block files leave memory too, oldest first. */
+  hotBytes: number
 }
 
 /** At most this many rejected entries are described one by one in an answer. */

@@ -19,6 +19,7 @@ import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
 import { ServerMetrics } from './metrics/server-metrics.js'
+import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
@@ -69,20 +70,64 @@ function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
+/**
+ * With DATA_DIR, a shard lets blocks that are in files leave memory once it
+ * holds half of its part of MAX_MEMORY, so ingest is refused for
+ * memory only when what is not yet in block files fills the rest.
+ */
+const HOT_SHARE = 0.5
+
+/** MAX_DISK when unset: this share of the free space on DATA_DIR's file system at start. */
+const DEFAULT_DISK_SHARE = 0.8
+
+/** Locks DATA_DIR and checks its meta.json; returns the lock and MAX_DISK. Throws DataDirError with what to do. */
+function openDataDir (settings: Settings, log: Logger): { lock: DataDirLock, maxDisk: number } {
+  const lock = lockDataDir(settings.dataDir)
+  try {
+    checkMeta(settings.dataDir, settings.shards)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+  if (lock.tookOverFrom !== null) log.warn({ dataDir: settings.dataDir, ownerPid: lock.tookOverFrom }, 'took over the DATA_DIR lock of a server that is gone (it crashed or was killed)')
+  const maxDisk = settings.maxDisk > 0 ? settings.maxDisk : Math.floor(freeBytes(settings.dataDir) * DEFAULT_DISK_SHARE)
+  return { lock, maxDisk }
+}
+
 export async function startServer (settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const metrics = new ServerMetrics()
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
+  const data = settings.dataDir === '' ? null : openDataDir(settings, log)
+  const startedAt = performance.now()
   const router = new ShardRouter(
     settings.shards,
-    { shards: settings.shards, retention: settings.retention, purgeInterval: settings.purgeInterval, maxServices: Math.ceil(settings.maxServices / settings.shards) },
-    settings,
+    {
+      shards: settings.shards,
+      retention: settings.retention,
+      purgeInterval: settings.purgeInterval,
+      maxServices: Math.ceil(settings.maxServices / settings.shards),
+      dataDir: settings.dataDir,
+      fsync: settings.fsync,
+      checkpointMs: settings.checkpointInterval,
+      hotWindowMs: settings.hotWindow,
+      hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE)
+    },
+    { ...settings, maxDisk: data?.maxDisk ?? Infinity },
     {
       maxHeapMb: heapMb,
       queryConcurrency: settings.queryConcurrency,
       ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
       onEvent: (event, detail) => {
-        if (event === 'crashed') log.error(detail, 'shard worker died; its entries are lost, restarting it')
+        if (event === 'crashed') log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
         else log.warn(detail, 'shard worker restarted')
+      },
+      onDiskError: (shard, error) => {
+        if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
+        else log.error({ shard, error }, 'DATA_DIR write failed')
+      },
+      onRecovered: (shard, r) => {
+        for (const problem of r.problems) log.warn({ shard, problem }, 'damage found in DATA_DIR')
+        log.info({ shard, ms: Math.round(r.ms), entries: r.entries, bytes: r.bytes, blockFiles: r.blockFiles, segments: r.segments, records: r.records }, 'shard loaded its data folder')
       }
     },
     metrics
@@ -125,10 +170,20 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   let syslog: SyslogListener | null
   try {
     await router.start()
+    if (data !== null) {
+      let entries = 0
+      let bytes = 0
+      for (const s of router.shards) {
+        entries += s.recovery?.entries ?? 0
+        bytes += s.recovery?.bytes ?? 0
+      }
+      log.info({ dataDir: settings.dataDir, ms: Math.round(performance.now() - startedAt), entries, bytes, maxDisk: data.maxDisk, fsync: settings.fsync }, 'loaded DATA_DIR')
+    }
     syslog = await startSyslog(settings, router, log)
   } catch (err) {
     http.close()
     await router.close()
+    data?.lock.release()
     throw err
   }
 
@@ -151,6 +206,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       await syslogStopped
       const entries = router.storedEntries
       await router.close()
+      data?.lock.release()
       log.info({ entries }, 'shards stopped')
     })()
     return closing

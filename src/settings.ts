@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
+import { fsyncText, parseFsync } from './store/disk/wal.js'
 
 // Every setting can come from an environment variable or from the flag of the
 // same name (the flag wins). Values are checked once, here; a bad one stops
@@ -62,6 +63,16 @@ export interface Settings {
   readonly syslogUdpPort: number
   /** Address the syslog listeners bind; '' means HOST. */
   readonly syslogHost: string
+  /** Folder for the write-ahead log and block files; '' keeps everything in memory. */
+  readonly dataDir: string
+  /** With DATA_DIR: when the log is synced: batch, off or interval:<duration> (normalized: interval:<ms>ms). */
+  readonly fsync: string
+  /** With DATA_DIR: bytes of log and block files before ingest answers 507; -1: 80% of the free space at start. */
+  readonly maxDisk: number
+  /** With DATA_DIR: ms between checkpoints (sealed blocks written to files, the log they cover deleted). */
+  readonly checkpointInterval: number
+  /** With DATA_DIR: blocks older than this (ms) are read from their files instead of being kept in memory. */
+  readonly hotWindow: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -96,14 +107,19 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   serviceLabels: 'service,service_name,app,job,container',
   syslogTcpPort: -1,
   syslogUdpPort: -1,
-  syslogHost: ''
+  syslogHost: '',
+  dataDir: '',
+  fsync: 'batch',
+  maxDisk: -1,
+  checkpointInterval: 60_000,
+  hotWindow: 900_000
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -141,7 +157,12 @@ const SPECS: readonly Spec[] = [
   { key: 'serviceLabels', env: 'SERVICE_LABELS', flag: 'service-labels', kind: 'labels', help: 'Loki push: comma list of stream labels that name the service, first present wins' },
   { key: 'syslogTcpPort', env: 'SYSLOG_TCP_PORT', flag: 'syslog-tcp-port', kind: 'port', help: 'TCP port for syslog (octet counting or newline framing), 0 to 65535 (0 picks a free one); off when unset' },
   { key: 'syslogUdpPort', env: 'SYSLOG_UDP_PORT', flag: 'syslog-udp-port', kind: 'port', help: 'UDP port for syslog, one message per datagram; off when unset' },
-  { key: 'syslogHost', env: 'SYSLOG_HOST', flag: 'syslog-host', kind: 'host', help: 'address the syslog listeners bind (default: HOST)' }
+  { key: 'syslogHost', env: 'SYSLOG_HOST', flag: 'syslog-host', kind: 'host', help: 'address the syslog listeners bind (default: HOST)' },
+  { key: 'dataDir', env: 'DATA_DIR', flag: 'data-dir', kind: 'path', help: 'folder for the write-ahead log and block files, so acknowledged entries survive restarts; memory only when unset' },
+  { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
+  { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
+  { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
+  { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -202,6 +223,12 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     }
     case 'origin':
       return raw === '*' || /^https?:\/\/[^/\s]+$/.test(raw) ? raw : bad('* or an origin such as https://example.com (scheme and host, no path)')
+    case 'path':
+      return raw.trim() !== '' && !raw.includes('\0') ? raw : bad('a folder path')
+    case 'fsync': {
+      const mode = parseFsync(raw, parseDuration)
+      return mode !== null ? fsyncText(mode) : bad('batch, off, or interval:<duration> from 1ms to 1h (e.g. interval:1s)')
+    }
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')

@@ -52,6 +52,8 @@ export class ServerMetrics implements Meter {
   private readonly shardStreams = new Gauge({ name: `${PREFIX}shard_streams`, help: 'Streams a shard holds', labelNames: ['shard'], registers: [this.registry] })
   private readonly shardServices = new Gauge({ name: `${PREFIX}shard_services`, help: 'Services a shard holds', labelNames: ['shard'], registers: [this.registry] })
   private readonly shardHeap = new Gauge({ name: `${PREFIX}shard_heap_used_bytes`, help: "A shard thread's V8 heap in use", labelNames: ['shard'], registers: [this.registry] })
+  private readonly diskBytes = new Gauge({ name: `${PREFIX}shard_disk_bytes`, help: "With DATA_DIR: bytes of a shard's write-ahead log and block files (MAX_DISK bounds their sum)", labelNames: ['shard'], registers: [this.registry] })
+  private readonly diskFailing = new Gauge({ name: `${PREFIX}shard_disk_failing`, help: "With DATA_DIR: 1 while a shard's last log write or sync failed (its ingest answers 507/503), else 0", labelNames: ['shard'], registers: [this.registry] })
   private readonly shardUp = new Gauge({ name: `${PREFIX}shard_up`, help: '1 when the shard answered this scrape, 0 while it is down or restarting', labelNames: ['shard'], registers: [this.registry] })
   private readonly queueDepth = new Gauge({ name: `${PREFIX}shard_queue_entries`, help: 'Entries handed to a shard and not yet stored (queued or in flight); QUEUE_LIMIT bounds it', labelNames: ['shard'], registers: [this.registry] })
   private readonly purgeRuns = new Counter({ name: `${PREFIX}purge_runs_total`, help: "Purge runs of a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
@@ -115,6 +117,10 @@ export class ServerMetrics implements Meter {
         this.shardStreams.set({ shard }, s.usage.streams)
         this.shardServices.set({ shard }, s.usage.services)
         this.shardHeap.set({ shard }, s.usage.heapUsed)
+        if (s.usage.disk !== null) {
+          this.diskBytes.set({ shard }, s.usage.disk.bytes)
+          this.diskFailing.set({ shard }, s.usage.disk.error === null ? 0 : 1)
+        }
         setTotal(this.purgeRuns, shard, s.counters.purgeRuns)
         setTotal(this.purged, shard, s.counters.purgedEntries)
         setTotal(this.purgeSeconds, shard, s.counters.purgeSeconds)

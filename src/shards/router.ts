@@ -1,4 +1,4 @@
-import { QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
+import { DiskFullError, QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
 import type { Window } from '../ingest/entry.js'
 import { shardText, type Body, type ShardLines } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
@@ -44,6 +44,8 @@ export interface RouterLimits {
   maxPageBytes: number
   /** Entries a live tail may have waiting on one shard between polls (TAIL_BUFFER). */
   tailBuffer: number
+  /** With DATA_DIR: bytes of log and block files before ingest answers 507 (MAX_DISK); Infinity without. */
+  maxDisk: number
 }
 
 /** How often the front asks idle shards what they hold, so room freed by purge is seen. */
@@ -78,6 +80,8 @@ export class ShardRouter {
 
   async start (): Promise<void> {
     await Promise.all(this.shards.map((s) => s.whenReady()))
+    // Number on above every entry the shards brought back from DATA_DIR, so cursors keep their order.
+    for (const s of this.shards) this.nextSeq = Math.max(this.nextSeq, (s.recovery?.maxSeq ?? 0) + 1)
     this.ready = true
   }
 
@@ -204,6 +208,14 @@ export class ShardRouter {
     }
     if (heldEntries + count > this.limits.maxEntries) {
       throw refuse(507, 'max_entries', retryAfter(new StoreFullError(`the store is full: it holds ${heldEntries} entries and MAX_ENTRIES is ${this.limits.maxEntries}; room comes back as old entries pass the retention window`), 60))
+    }
+    if (this.limits.maxDisk < Infinity) {
+      let disk = 0
+      for (const shard of this.shards) disk += shard.usage.disk?.bytes ?? 0
+      if (disk + incomingBytes > this.limits.maxDisk) {
+        const mib = (n: number): number => Math.round(n / 1048576)
+        throw retryAfter(new DiskFullError(`DATA_DIR holds ${mib(disk)} MiB of log and block files and MAX_DISK is ${mib(this.limits.maxDisk)} MiB; room comes back as old entries pass the retention window (or raise MAX_DISK)`), 60)
+      }
     }
     if (heldBytes + incomingBytes > this.limits.maxMemory) {
       const mib = (n: number): number => Math.round(n / 1048576)

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina'
 import { SHARD_ERRORS, ShardUnavailableError, TooManyQueriesError, retryAfter } from '../errors.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import { NO_USAGE, type LineBatch, type ShardCounters, type QueryPart, type ServiceStats, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
+import { NO_USAGE, type LineBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../protocol.js'
 import { BatchBuilder } from './batch-builder.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js', import.meta.url))
@@ -12,6 +12,8 @@ export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../workers/shard.js',
 const BACKOFF_FIRST_MS = 100
 const BACKOFF_MAX_MS = 10_000
 const STABLE_AFTER_MS = 10_000
+/** At most this long is waited for a dead worker's thread to be torn down before a new one starts. */
+const DESTROY_WAIT_MS = 1000
 
 /**
  * A shard's young generation, MiB. V8's default lets it grow to 48 MiB per
@@ -43,6 +45,10 @@ export interface ShardClientOptions {
   queryConcurrency?: number
   /** Called on crashes and restarts, for the server log. */
   onEvent?: (event: 'crashed' | 'restarted', detail: { shard: number, error?: string, restartInMs?: number, restarts: number }) => void
+  /** Called when a worker with a data folder has loaded it (at start and after each restart), before it is ready. */
+  onRecovered?: (shard: number, recovery: Recovery) => void
+  /** Called when the shard's last disk failure (a sync on a timer, a checkpoint) changes: a new one, or null once it recovered. */
+  onDiskError?: (shard: number, error: string | null) => void
 }
 
 /**
@@ -74,6 +80,8 @@ export class ShardClient {
   usage: Usage = NO_USAGE
   /** Queries sent to this shard and not answered yet. */
   queries = 0
+  /** What the current worker loaded from its data folder; null without DATA_DIR. */
+  recovery: Recovery | null = null
 
   constructor (readonly init: ShardInit, private readonly options: ShardClientOptions = {}) {
     this.ready = this.spawn()
@@ -108,7 +116,14 @@ export class ShardClient {
     pool.on('error', (err: Error) => this.onDeath(pool, err.message))
     this.startedAt = Date.now()
     return this.run(pool, { type: 'hello' }).then(
-      () => { if (this.pool === pool) this.state = 'ready' },
+      (reply) => {
+        if (this.pool !== pool) return
+        if (reply.type === 'ready' && reply.recovery !== null) {
+          this.recovery = reply.recovery
+          this.options.onRecovered?.(this.init.shard, reply.recovery)
+        }
+        this.state = 'ready'
+      },
       (err: Error) => this.onDeath(pool, err.message)
     )
   }
@@ -118,7 +133,9 @@ export class ShardClient {
     this.pool = null
     this.state = 'down'
     // Stop piscina from replacing the worker on its own; we restart with backoff instead.
-    pool.destroy().catch(() => {})
+    // The new worker starts only once the old thread is gone: with DATA_DIR they must never share the
+    // folder. (destroy() waits for an 'exit' event, which a thread that already exited never sends again.)
+    const destroyed = Promise.race([pool.destroy().catch(() => {}), new Promise<void>((resolve) => setTimeout(resolve, DESTROY_WAIT_MS).unref())])
     const upFor = Date.now() - this.startedAt
     if (upFor > STABLE_AFTER_MS) this.backoffMs = BACKOFF_FIRST_MS
     const delay = this.backoffMs
@@ -126,10 +143,13 @@ export class ShardClient {
     this.options.onEvent?.('crashed', { shard: this.init.shard, error, restartInMs: delay, restarts: this.restarts })
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null
-      this.restarts++
-      this.usage = NO_USAGE
-      this.ready = this.spawn()
-      this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
+      this.ready = destroyed.then(() => {
+        if (this.state === 'closed') return
+        this.restarts++
+        this.usage = NO_USAGE
+        this.options.onEvent?.('restarted', { shard: this.init.shard, restarts: this.restarts })
+        return this.spawn()
+      })
     }, delay).unref()
   }
 
@@ -140,14 +160,20 @@ export class ShardClient {
 
   private async run (pool: Piscina<ShardRequest, ShardReply>, req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
     const reply = await pool.run(req, transferList === undefined ? undefined : { transferList })
-    if (this.pool === pool) this.usage = reply.usage
+    if (this.pool === pool) {
+      const error = reply.usage.disk?.error ?? null
+      if (error !== (this.usage.disk?.error ?? null)) this.options.onDiskError?.(this.init.shard, error)
+      this.usage = reply.usage
+    }
     return reply
   }
 
   private async call (req: ShardRequest, transferList?: ArrayBuffer[]): Promise<ShardReply> {
     const pool = this.pool
     if (pool === null || this.state !== 'ready') {
-      throw this.unavailable(this.state === 'starting' ? 'is starting' : 'is restarting after a crash; the entries it held were lost')
+      throw this.unavailable(this.state === 'starting'
+        ? 'is starting'
+        : this.init.dataDir === '' ? 'is restarting after a crash; the entries it held were lost' : 'is restarting after a crash and reloading what it acknowledged from DATA_DIR')
     }
     let reply: ShardReply
     try {

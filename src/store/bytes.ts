@@ -59,6 +59,22 @@ export class ByteWriter {
     return n
   }
 
+  /** An unsigned 32-bit number, little-endian, 4 bytes. */
+  u32 (n: number): void {
+    this.reserve(4)
+    this.buf.writeUInt32LE(n, this.length)
+    this.length += 4
+  }
+
+  /** UTF-8 text preceded by its byte length as a u32 (written after the text, so the text is encoded once). */
+  str (text: string): void {
+    this.reserve(4 + text.length * 3)
+    const at = this.length
+    const n = this.buf.write(text, at + 4, 'utf8')
+    this.buf.writeUInt32LE(n, at)
+    this.length = at + 4 + n
+  }
+
   /** Latin-1 text the caller knows to be ASCII. */
   ascii (text: string): void {
     this.reserve(text.length)
@@ -80,7 +96,36 @@ export class ByteWriter {
 
 export class ByteReader {
   pos = 0
-  constructor (readonly buf: Uint8Array) {}
+  private readonly text: Buffer
+  constructor (readonly buf: Uint8Array) {
+    this.text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+
+  /** Bytes left to read. */
+  get left (): number { return this.buf.length - this.pos }
+
+  byte (): number {
+    const b = this.buf[this.pos++]
+    if (b === undefined) throw new RangeError('byte read past the end of the data')
+    return b
+  }
+
+  u32 (): number {
+    const buf = this.buf
+    if (this.pos + 4 > buf.length) throw new RangeError('u32 read past the end of the data')
+    const n = (buf[this.pos]! | (buf[this.pos + 1]! << 8) | (buf[this.pos + 2]! << 16)) + buf[this.pos + 3]! * 0x1000000
+    this.pos += 4
+    return n
+  }
+
+  /** Text written by ByteWriter.str. */
+  str (): string {
+    const len = this.u32()
+    if (this.pos + len > this.buf.length) throw new RangeError('text runs past the end of the data')
+    const text = this.text.toString('utf8', this.pos, this.pos + len)
+    this.pos += len
+    return text
+  }
 
   varint (): number {
     const buf = this.buf

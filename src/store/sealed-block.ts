@@ -7,18 +7,56 @@ const COMPRESS_FROM = 256
 
 /** Bytes a sealed block costs beyond its data: the object, the Buffer, its backing store. */
 const SEALED_OVERHEAD_BYTES = 160
+/** Bytes a block whose data stays on disk costs: the object and its location. */
+const COLD_BYTES = 200
+
+/** Where a sealed block sits in a block file (src/store/disk/), once it was written to one. */
+export interface BlockLocation {
+  /** Reads the block's data (checked against its checksum) from its file. */
+  read (): Buffer
+  /** The file's name, for messages. */
+  readonly file: string
+}
 
 export class SealedBlock implements Block {
+  /** Set once the block is in a block file; until then its entries are only in the write-ahead log. */
+  location: BlockLocation | null = null
+
   private constructor (
     readonly minTs: number,
     readonly maxTs: number,
     readonly n: number,
-    /** The payload, brotli-compressed unless `compressed` is false. */
-    readonly data: Buffer,
+    /** The payload, brotli-compressed unless `compressed` is false; null while it stays on disk (cold). */
+    private hot: Buffer | null,
     readonly compressed: boolean
   ) {}
 
-  get bytes (): number { return this.data.length + SEALED_OVERHEAD_BYTES }
+  /** A block read back from a block file: its data in memory, or null to leave it on disk until read. */
+  static stored (minTs: number, maxTs: number, n: number, data: Buffer | null, compressed: boolean, location: BlockLocation): SealedBlock {
+    const block = new SealedBlock(minTs, maxTs, n, data, compressed)
+    block.location = location
+    return block
+  }
+
+  /** Bytes this block holds in memory: its data, or only its location once cold. */
+  get bytes (): number { return this.hot === null ? COLD_BYTES : this.hot.length + SEALED_OVERHEAD_BYTES }
+
+  /** The payload, read from its file when the block is cold. */
+  get data (): Buffer { return this.hot ?? this.location!.read() }
+
+  get cold (): boolean { return this.hot === null }
+
+  /**
+   * Lets go of the data of a block that is in a block file (queries then read
+   * it from there, through the OS page cache); returns the change in bytes held.
+   */
+  evict (): number {
+    if (this.hot === null || this.location === null) return 0
+    const before = this.bytes
+    this.hot = null
+    recentDrop(this)
+    return this.bytes - before
+  }
 
   /** Seals entries [from, to) of a sorted view. */
   static encode (v: BlockView, from = 0, to = v.n): SealedBlock {
@@ -96,7 +134,8 @@ export class SealedBlock implements Block {
       recent.set(this, v)
       return v
     }
-    const raw = this.compressed ? brotliDecompressSync(this.data) : this.data
+    const data = this.data
+    const raw = this.compressed ? brotliDecompressSync(data) : data
     v = decode(raw, this.minTs)
     remember(this, v)
     return v
@@ -122,6 +161,14 @@ function remember (block: SealedBlock, v: BlockView): void {
     recent.delete(oldest)
     recentBytes -= viewBytes(old)
   }
+}
+
+/** Forgets the decoded view of `block`, if it is held. */
+function recentDrop (block: SealedBlock): void {
+  const v = recent.get(block)
+  if (v === undefined) return
+  recent.delete(block)
+  recentBytes -= viewBytes(v)
 }
 
 /** `b` in memory of its own, exactly its size. */

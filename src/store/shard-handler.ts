@@ -1,10 +1,16 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import { join } from 'node:path'
+import { parseDuration } from '../settings.js'
+import { UnknownMessageError, type Recovery, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { shardOf } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
+import { BlockFileError } from './disk/block-file.js'
+import { ShardDisk } from './disk/shard-disk.js'
+import { WalError, parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
+import type { Staging } from './staging.js'
 import type { LogStore } from './store.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
@@ -13,15 +19,27 @@ const QUERY_SLICE_MS = 4
 export const IDLE_SEAL_MS = 5_000
 const MAINTAIN_MS = 1_000
 
+/** A checkpoint also starts once the log holds this much (see shard-disk.ts). */
+const SEGMENT_BYTES = 64 * 1024 * 1024
+
 const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** A shard's data folder and what loading it found; both null without DATA_DIR. */
+export interface Durable {
+  store: ShardStore
+  disk: ShardDisk
+  recovery: Recovery
+}
 
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
 export function createShardHandler (
   init: ShardInit,
   store: LogStore = new ShardStore({ maxServices: init.maxServices }),
+  durable: Durable | null = null,
   counters: ShardCounters = newCounters()
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
+  const disk = durable?.disk ?? null
   const usage = (): Usage => ({
     entries: store.entries,
     bytes: store.bytes,
@@ -29,8 +47,30 @@ export function createShardHandler (
     streams: store.streamCount,
     heapUsed: getHeapStatistics().used_heap_size,
     heapLimit,
-    queries: live.size
+    queries: live.size,
+    disk: disk === null ? null : { bytes: disk.bytes, error: disk.error }
   })
+
+  /**
+   * With a data folder: logs what an ingest staged, stores it once the log
+   * record is as durable as FSYNC asks, then answers; a failed write or sync
+   * answers a coded error and stores nothing.
+   */
+  const logged = (staged: Staging, reply: () => ShardReply): ShardReply | Promise<ShardReply> => {
+    if (staged.size === 0) return reply()
+    const { store: shardStore, disk: shardDisk } = durable!
+    const refused = (err: unknown): ShardReply => {
+      if (!(err instanceof WalError)) throw err
+      return { type: 'error', code: err.full ? 'LOGAGG_ERR_DISK_FULL' : 'LOGAGG_ERR_DISK_FAILED', message: `shard ${init.shard}: ${err.message}`, usage: usage() }
+    }
+    let synced: Promise<void> | null
+    try {
+      synced = shardDisk.wal.commit(staged.record.frame(), () => shardStore.applyStaged(staged))
+    } catch (err) {
+      return refused(err)
+    }
+    return synced === null ? reply() : synced.then(reply, refused)
+  }
   const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
   /** Queries received and not finished; a cancel removes the id and the query stops at its next check. */
   const live = new Set<number>()
@@ -47,6 +87,9 @@ export function createShardHandler (
       }
       return { type: 'result', part: query.part(), usage: usage() }
     } catch (err) {
+      if (err instanceof BlockFileError) {
+        return { type: 'error', code: 'LOGAGG_ERR_DISK_FAILED', message: `shard ${init.shard}: a block the query needs could not be read from DATA_DIR (${err.message})`, usage: usage() }
+      }
       if (!(err instanceof QueryBudgetError)) throw err
       return { type: 'error', code: err.code, message: err.message, usage: usage() }
     } finally {
@@ -57,11 +100,22 @@ export function createShardHandler (
   return function handle (req) {
     switch (req.type) {
       case 'ingest': {
+        if (durable !== null) {
+          const { count, full, staged } = durable.store.stageIngest(() => durable.store.ingest(req.batch))
+          return logged(staged, () => ({ type: 'stored', count, full, usage: usage() }))
+        }
         const { count, full } = store.ingest(req.batch)
         return { type: 'stored', count, full, usage: usage() }
       }
-      case 'ingest-lines':
+      case 'ingest-lines': {
+        if (durable !== null) {
+          // The record holds about what the lines held: size its buffer from their text.
+          const hint = typeof req.batch.text === 'string' ? req.batch.text.length * 1.1 : req.batch.text.byteLength
+          const { staged, ...result } = durable.store.stageIngest(() => durable.store.ingestLines(req.batch, owns), hint + 16 * req.batch.starts.length)
+          return logged(staged, () => ({ type: 'stored-lines', ...result, usage: usage() }))
+        }
         return { type: 'stored-lines', ...store.ingestLines(req.batch, owns), usage: usage() }
+      }
       case 'query':
         return runQuery(req.query)
       case 'cancel':
@@ -82,7 +136,7 @@ export function createShardHandler (
       case 'stats':
         return { type: 'stats', usage: usage(), counters: { ...counters } }
       case 'hello':
-        return { type: 'ready', shard: init.shard, usage: usage() }
+        return { type: 'ready', shard: init.shard, usage: usage(), recovery: durable?.recovery ?? null }
       default:
         throw new UnknownMessageError((req as { type: unknown }).type)
     }
@@ -110,24 +164,48 @@ function findCollector (): (() => void) | null {
   }
 }
 
-/** Everything a shard thread runs: a store, its purge and sealing timers, and the request handler. */
-export function startShard (init: ShardInit): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+export interface ShardOptions {
+  /** The log's system calls (tests make the disk fail through them). */
+  io?: WalIo
+}
+
+/**
+ * Everything a shard thread runs: a store (loaded from its data folder first,
+ * with DATA_DIR), its purge, sealing and checkpoint timers, and the request handler.
+ */
+export function startShard (init: ShardInit, options: ShardOptions = {}): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const store = new ShardStore({ maxServices: init.maxServices })
+  let durable: Durable | null = null
+  if (init.dataDir !== '') {
+    const fsync = parseFsync(init.fsync, parseDuration)
+    if (fsync === null) throw new Error(`bad FSYNC ${init.fsync}`)
+    const dir = join(init.dataDir, `shard-${init.shard}`)
+    const diskOptions = { dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, ...(options.io === undefined ? {} : { io: options.io }) }
+    const { disk, recovery } = ShardDisk.open(diskOptions, store, nowUs() - init.retention * 1000, nowUs() - init.hotWindowMs * 1000)
+    durable = { store, disk, recovery }
+  }
   const collect = findCollector()
   const counters = newCounters()
   let freed = 0
   setInterval(() => {
     const bytes = store.bytes
+    const cutoff = nowUs() - init.retention * 1000
     const started = performance.now()
-    counters.purgedEntries += store.purge(nowUs() - init.retention * 1000)
+    counters.purgedEntries += store.purge(cutoff)
     counters.purgeSeconds += (performance.now() - started) / 1000
     counters.purgeRuns++
+    durable?.disk.purge(cutoff).catch(() => {})
     freed += bytes - store.bytes
     if (collect !== null && freed >= COLLECT_AFTER_BYTES && freed >= store.bytes) {
       freed = 0
       collect()
     }
   }, init.purgeInterval)
-  setInterval(() => { counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS) }, MAINTAIN_MS)
-  return createShardHandler(init, store, counters)
+  setInterval(() => {
+    counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS)
+    if (durable === null) return
+    durable.disk.maintain()
+    store.evictCold(nowUs() - init.hotWindowMs * 1000, init.hotBytes)
+  }, MAINTAIN_MS)
+  return createShardHandler(init, store, durable, counters)
 }

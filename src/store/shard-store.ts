@@ -6,9 +6,11 @@ import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, 
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
 import { Query, type SlotIndex } from './query-run.js'
+import type { SealedBlock } from './sealed-block.js'
+import { Staging } from './staging.js'
 import { TailHub } from './tail-hub.js'
 import type { LogStore } from './store.js'
-import { STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
+import { SLOT_US, STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
 // that lets a query over every stream look only at the streams active in the
@@ -32,22 +34,31 @@ export class ShardStore implements LogStore, SlotIndex {
   /** Stream-slots with an open block, for sealing idle ones. */
   private readonly open = new Set<StreamSlot>()
   private sortedServices: string[] | null = []
+  /** While set, ingest stages its entries for the write-ahead log instead of storing them (stageIngest). */
+  private staging: Staging | null = null
+  /** Stream-slots that took entries since the last takeUnpersisted(); null while nothing is persisted. */
+  private dirty: Set<StreamSlot> | null = null
   entries = 0
   bytes = 0
+  /** The largest sequence number ever stored here, so a restarted front numbers on above it. */
+  maxSeq = 0
 
   get serviceCount (): number { return this.services.size }
   get streamCount (): number { return this.streams.size }
 
   constructor (private readonly limits: StoreLimits = { maxServices: Infinity }) {}
 
-  /** The stream for `ref`, made if need be; null when it would be a new service past the limit. */
-  private streamFor (service: string, labels: Pairs): Stream | null {
+  /**
+   * The stream for `ref`, made if need be; null when it would be a new service
+   * past the limit (`force`: never, for entries acknowledged before).
+   */
+  streamFor (service: string, labels: Pairs, force = false): Stream | null {
     const key = streamKey(service, labels)
     let stream = this.streams.get(key)
     if (stream !== undefined) return stream
     let siblings = this.services.get(service)
     if (siblings === undefined) {
-      if (this.services.size >= this.limits.maxServices) return null
+      if (this.services.size >= this.limits.maxServices && !force) return null
       this.services.set(service, siblings = [])
       this.sortedServices = null
     }
@@ -58,7 +69,14 @@ export class ShardStore implements LogStore, SlotIndex {
     return stream
   }
 
-  private add (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
+  /** Stores one entry (or stages it, during stageIngest). */
+  private put (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
+    if (this.staging === null) this.add(stream, ts, seq, message, attrs, now)
+    else this.staging.push(stream, ts, seq, message, attrs)
+  }
+
+  /** Stores one entry of `stream`, which must be one of this store's streams. */
+  add (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
     const id = slotOf(ts)
     const [part, made] = stream.atOrNew(id)
     if (made) {
@@ -72,6 +90,8 @@ export class ShardStore implements LogStore, SlotIndex {
     }
     this.bytes += part.add(ts, seq, message, attrs, now)
     if (part.hasOpen) this.open.add(part)
+    this.dirty?.add(part)
+    if (seq > this.maxSeq) this.maxSeq = seq
     stream.entries++
     this.entries++
     if (this.tail.active) this.tail.offer(stream, ts, seq, message, attrs)
@@ -97,9 +117,107 @@ export class ShardStore implements LogStore, SlotIndex {
         full.push(i)
         continue
       }
-      this.add(stream, ts[i]!, seq[i]!, messages[i]!, pairs, now)
+      this.put(stream, ts[i]!, seq[i]!, messages[i]!, pairs, now)
     }
     return { count: ts.length - full.length, full }
+  }
+
+  /**
+   * Runs an ingest call (ingest or ingestLines) that stages its entries rather
+   * than storing them: they are written to the returned Staging's log record,
+   * and stored by applyStaged once that record is on disk.
+   */
+  stageIngest<R> (run: () => R, sizeHint?: number): R & { staged: Staging } {
+    const staged = this.staging = new Staging(sizeHint)
+    try {
+      return { ...run(), staged }
+    } finally {
+      this.staging = null
+    }
+  }
+
+  /** Stores what a stageIngest staged. A stream purged meanwhile is made again. */
+  applyStaged (staged: Staging, now = Date.now()): void {
+    let last: Stream | null = null
+    let target: Stream | null = null
+    for (let i = 0; i < staged.size; i++) {
+      const stream = staged.streams[i]!
+      if (stream !== last) {
+        last = stream
+        target = this.streams.get(stream.key) === stream ? stream : this.streamFor(stream.service, stream.labels, true)
+      }
+      this.add(target!, staged.ts[i]!, staged.seq[i]!, staged.messages[i]!, staged.attrs[i]!, now)
+    }
+  }
+
+  /** From now on, remembers which stream-slots took entries, for takeUnpersisted(). */
+  trackUnpersisted (): void {
+    this.dirty ??= new Set()
+  }
+
+  /**
+   * Seals the open blocks of every stream-slot that took entries since the
+   * last call and returns every sealed block not yet in a block file.
+   */
+  takeUnpersisted (): Array<{ part: StreamSlot, late: boolean, block: SealedBlock }> {
+    const out: Array<{ part: StreamSlot, late: boolean, block: SealedBlock }> = []
+    if (this.dirty === null) return out
+    for (const part of this.dirty) {
+      this.bytes += part.sealHead() + part.sealLate()
+      this.open.delete(part)
+      const chain = part.chain
+      let k = chain.length
+      while (k > 0 && chain[k - 1]!.location === null) k--
+      for (; k < chain.length; k++) out.push({ part, late: false, block: chain[k]! })
+      for (const block of part.late) if (block.location === null) out.push({ part, late: true, block })
+    }
+    this.dirty.clear()
+    return out
+  }
+
+  /** Marks stream-slots as holding blocks not yet in a block file again (a checkpoint failed). */
+  markUnpersisted (parts: Iterable<StreamSlot>): void {
+    if (this.dirty === null) return
+    for (const part of parts) if (part.stream.slots.includes(part)) this.dirty.add(part)
+  }
+
+  /**
+   * Lets go of the data of blocks that are in block files, oldest slots
+   * first: every such block whose entries are all older than `before` (epoch
+   * µs), and more while the store holds over `targetBytes`. Queries read them
+   * from their files. Returns the bytes let go.
+   */
+  evictCold (before: number, targetBytes: number): number {
+    const start = this.bytes
+    for (const id of this.slotIds) {
+      // A slot that starts at or after `before` holds no block older than it.
+      const recent = id * SLOT_US >= before
+      if (recent && this.bytes <= targetBytes) break
+      for (const part of this.slots.get(id)!) {
+        for (const block of part.chain) if (block.maxTs < before || this.bytes > targetBytes) this.bytes += block.evict()
+        for (const block of part.late) if (block.maxTs < before || this.bytes > targetBytes) this.bytes += block.evict()
+      }
+    }
+    return start - this.bytes
+  }
+
+  /** Adds a block read from a block file (at start), of a stream made if need be. */
+  loadBlock (service: string, labels: Pairs, slot: number, late: boolean, block: SealedBlock): void {
+    const stream = this.streamFor(service, labels, true)!
+    const [part, made] = stream.atOrNew(slot)
+    if (made) {
+      let list = this.slots.get(slot)
+      if (list === undefined) {
+        this.slots.set(slot, list = [])
+        this.insertSlotId(slot)
+      }
+      list.push(part)
+      this.bytes += STREAM_SLOT_BYTES
+    }
+    part.load(block, late)
+    this.bytes += block.bytes
+    stream.entries += block.n
+    this.entries += block.n
   }
 
   /**
@@ -131,7 +249,7 @@ export class ShardStore implements LogStore, SlotIndex {
         full.push(batch.index[i]!)
         continue
       }
-      this.add(stream, entry.ts, batch.seq[i]!, entry.message, entry.attributes, now)
+      this.put(stream, entry.ts, batch.seq[i]!, entry.message, entry.attributes, now)
       count++
     }
     return { count, rejected, rejectedCount, misrouted, full }
@@ -266,6 +384,7 @@ export class ShardStore implements LogStore, SlotIndex {
         }
         this.bytes -= STREAM_SLOT_BYTES
         this.open.delete(part)
+        this.dirty?.delete(part)
         const slots = part.stream.slots
         slots.splice(slots.indexOf(part), 1)
         if (slots.length === 0) this.dropStream(part.stream)

@@ -152,6 +152,17 @@ export class StreamSlot {
     return sealed.bytes - open.bytes
   }
 
+  /** Adds a block read back from a block file, to the chain when it follows it, else among the late ones. */
+  load (block: SealedBlock, late: boolean): void {
+    if (!late && this.head === null && block.minTs >= this.chainMaxTs) {
+      this.chain.push(block)
+      this.chainMaxTs = block.maxTs
+    } else {
+      this.late.push(block)
+    }
+    this.entries += block.n
+  }
+
   get hasOpen (): boolean { return this.head !== null || this.lateOpen !== null }
 
   /** Every block, sealed and open. */

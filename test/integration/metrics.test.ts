@@ -139,6 +139,23 @@ describe('GET /metrics', () => {
     expect(await eventually(async () => at(await scrape(url), 'logagg_tail_subscribers') === 0, 5000)).toBe(true)
   })
 
+  it('reports the shards\' disk use with DATA_DIR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logagg-metrics-data-'))
+    try {
+      server = await startTestServer({ shards: 2, dataDir: dir })
+      const before = await scrape(server.url)
+      expect(at(before, 'logagg_shard_disk_failing{shard="0"}')).toBe(0)
+      expect((await postJson(server.url, Array.from({ length: 50 }, (_, i) => ({ service: `svc-${i % 5}`, timestamp: isoAt(0), message: `logged ${i}` })))).status).toBe(201)
+      const after = await scrape(server.url)
+      const grew = ['0', '1'].map((shard) => at(after, `logagg_shard_disk_bytes{shard="${shard}"}`) - at(before, `logagg_shard_disk_bytes{shard="${shard}"}`))
+      expect(grew[0]! + grew[1]!).toBeGreaterThan(50 * 'logged 0'.length)
+    } finally {
+      await server?.close()
+      server = undefined
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('is guarded by METRICS_TOKEN alone when it is set, and open when it is not', async () => {
     server = await startTestServer({ shards: 1, authToken: 'all-access' })
     expect((await fetch(`${server.url}/metrics`)).status).toBe(200)

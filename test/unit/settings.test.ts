@@ -91,6 +91,12 @@ describe('loadSettings', () => {
     expect(usage()).toMatch(/--syslog-tcp-port +SYSLOG_TCP_PORT .*\(default unset\)/)
   })
 
+  it('keeps everything in memory unless DATA_DIR is set; with it, FSYNC=batch and MAX_DISK from the free space', () => {
+    const s = loadSettings([], {})
+    expect([s.dataDir, s.fsync, s.maxDisk]).toEqual(['', 'batch', -1])
+    expect(usage()).toMatch(/--max-disk +MAX_DISK .*80% of the free space at start.*\(default unset\)/)
+  })
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadSettings([], {}))).toBe(true)
   })
@@ -272,7 +278,16 @@ describe('loadSettings', () => {
     setting('syslogUdpPort', 'SYSLOG_UDP_PORT', 'syslog-udp-port', [['0', 0], ['514', 514], ['65535', 65535]],
       ['65536', '-1', '5.14', ''], /port number from 0 to 65535/),
     setting('syslogHost', 'SYSLOG_HOST', 'syslog-host', [['0.0.0.0', '0.0.0.0'], ['::1', '::1']],
-      [''], /host name or address/)
+      [''], /host name or address/),
+    setting('dataDir', 'DATA_DIR', 'data-dir', [['/var/lib/logagg', '/var/lib/logagg'], ['data', 'data'], ['./a b', './a b']],
+      ['', '  ', 'a\0b'], /a folder path/),
+    setting('fsync', 'FSYNC', 'fsync', [['batch', 'batch'], ['off', 'off'], ['interval:1s', 'interval:1000ms'], ['Interval:250ms', 'interval:250ms'], ['interval:1h', 'interval:3600000ms']],
+      ['', 'always', 'interval', 'interval:', 'interval:0s', 'interval:2h', 'interval:5', 'sync'], /batch, off, or interval:<duration> from 1ms to 1h/),
+    setting('maxDisk', 'MAX_DISK', 'max-disk', [['1', 1], ['512mb', 512 * 1024 ** 2], ['500gb', 500 * 1024 ** 3]],
+      ['0', '1tb', 'most', ''], /positive size in b, kb, mb or gb/),
+    setting('checkpointInterval', 'CHECKPOINT_INTERVAL', 'checkpoint-interval', TIMER_GOOD, TIMER_BAD, TIMER),
+    setting('hotWindow', 'HOT_WINDOW', 'hot-window', [['1s', 1000], ['15m', 900_000], ['24h', 86_400_000]],
+      ['0s', '15', 'warm', ''], DURATION)
   ]
 
   for (const c of cases) {
