@@ -146,7 +146,8 @@ export function medianRow (rows: Row[]): Row {
   if (rows.length === 1) return rows[0]!
   const sorted = [...rows].sort((a, b) => (a.error === null ? a.entriesPerSec : -1) - (b.error === null ? b.entriesPerSec : -1))
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!
-  const all = rows.map((r) => (r.error === null ? Math.round(r.entriesPerSec).toLocaleString('en-US') : 'failed')).join(', ')
+  // A failed round says why, so a run with one does not hide the cause behind the median.
+  const all = rows.map((r) => (r.error === null ? Math.round(r.entriesPerSec).toLocaleString('en-US') : `failed: ${r.error}`)).join(', ')
   return {
     ...median,
     non2xx: rows.reduce((n, r) => n + r.non2xx, 0),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { CounterCells, HistogramCells } from './cells.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from './meter.js'
 
@@ -39,12 +40,13 @@ export class ServerMetrics implements Meter {
   readonly registry = new Registry()
   private defaultsOn = false
 
-  private readonly ingested = new Counter({ name: `${PREFIX}ingested_entries_total`, help: 'Entries stored, by the protocol they arrived in', labelNames: ['protocol'], registers: [this.registry] })
-  private readonly rejectedEntries = new Counter({ name: `${PREFIX}rejected_entries_total`, help: 'Entries not stored, by protocol and reason (invalid, max_services, queue_full, store_full)', labelNames: ['protocol', 'reason'], registers: [this.registry] })
-  private readonly refusals = new Counter({ name: `${PREFIX}admission_refusals_total`, help: 'Ingest requests refused whole before anything was stored (429 queue full, 507 store full), by status and reason', labelNames: ['status', 'reason'], registers: [this.registry] })
-  private readonly httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP requests answered, by route pattern, method and status class', labelNames: ['route', 'method', 'status_class'], buckets: DURATION_BUCKETS, registers: [this.registry] })
-  private readonly queryDuration = new Histogram({ name: `${PREFIX}query_duration_seconds`, help: 'Queries fanned out to the shards, from sending to the last part, by route', labelNames: ['route'], buckets: DURATION_BUCKETS, registers: [this.registry] })
-  private readonly queryScanned = new Histogram({ name: `${PREFIX}query_scanned_entries`, help: 'Entries the shards examined for one query, by route', labelNames: ['route'], buckets: SCANNED_BUCKETS, registers: [this.registry] })
+  // Counted on the hot path: plain cells (cells.ts), not prom-client's per-call label hashing.
+  private readonly ingested = new CounterCells(`${PREFIX}ingested_entries_total`, 'Entries stored, by the protocol they arrived in', this.registry)
+  private readonly rejectedEntries = new CounterCells(`${PREFIX}rejected_entries_total`, 'Entries not stored, by protocol and reason (invalid, max_services, queue_full, store_full)', this.registry)
+  private readonly refusals = new CounterCells(`${PREFIX}admission_refusals_total`, 'Ingest requests refused whole before anything was stored (429 queue full, 507 store full), by status and reason', this.registry)
+  private readonly httpDuration = new HistogramCells(`${PREFIX}http_request_duration_seconds`, 'HTTP requests answered, by route pattern, method and status class', DURATION_BUCKETS, this.registry)
+  private readonly queryDuration = new HistogramCells(`${PREFIX}query_duration_seconds`, 'Queries fanned out to the shards, from sending to the last part, by route', DURATION_BUCKETS, this.registry)
+  private readonly queryScanned = new HistogramCells(`${PREFIX}query_scanned_entries`, 'Entries the shards examined for one query, by route', SCANNED_BUCKETS, this.registry)
 
   // Asked of the shards (or read from their handles) at scrape time.
   private readonly shardEntries = new Gauge({ name: `${PREFIX}shard_entries`, help: 'Entries a shard holds', labelNames: ['shard'], registers: [this.registry] })
@@ -66,20 +68,20 @@ export class ServerMetrics implements Meter {
   private readonly taskWait = new Gauge({ name: `${PREFIX}shard_task_wait_seconds`, help: "piscina's wait time of a shard's tasks before they ran, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
 
   stored (protocol: Protocol, n: number): void {
-    if (n > 0) this.ingested.inc({ protocol }, n)
+    if (n > 0) this.ingested.inc(protocol, () => ({ protocol }), n)
   }
 
   rejected (protocol: Protocol, reason: RejectReason, n: number): void {
-    this.rejectedEntries.inc({ protocol, reason }, n)
+    this.rejectedEntries.inc(`${protocol} ${reason}`, () => ({ protocol, reason }), n)
   }
 
   refused (status: 429 | 507, reason: RefusalReason): void {
-    this.refusals.inc({ status: String(status), reason })
+    this.refusals.inc(`${status} ${reason}`, () => ({ status: String(status), reason }))
   }
 
   queried (route: QueryRoute, seconds: number, scanned: number): void {
-    this.queryDuration.observe({ route }, seconds)
-    this.queryScanned.observe({ route }, scanned)
+    this.queryDuration.observe(route, () => ({ route }), seconds)
+    this.queryScanned.observe(route, () => ({ route }), scanned)
   }
 
   /**
@@ -88,11 +90,10 @@ export class ServerMetrics implements Meter {
    */
   watch (req: IncomingMessage, res: ServerResponse, route: string | null, started = performance.now()): void {
     res.once('finish', () => {
-      this.httpDuration.observe({
-        route: route ?? routeOf(req),
-        method: req.method ?? 'GET',
-        status_class: `${Math.floor(res.statusCode / 100)}xx`
-      }, (performance.now() - started) / 1000)
+      const path = route ?? routeOf(req)
+      const method = req.method ?? 'GET'
+      const statusClass = `${Math.floor(res.statusCode / 100)}xx`
+      this.httpDuration.observe(`${path} ${method} ${statusClass}`, () => ({ route: path, method, status_class: statusClass }), (performance.now() - started) / 1000)
     })
   }
 
