@@ -74,7 +74,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
     const service = singleService(select.selector)
     let after = from.after
     let sent = 0
-    for (;;) {
+    while (sent < replay.limit) {
       const parts = await router.query({
         services: service === null ? null : [service],
         start: from.start,
@@ -114,7 +114,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
 const oneOf = (names: string[]): string => names.map((n) => n.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|')
 
 /** GET /logs/tail's parameters (GET /logs's filters) as a LogQL selection. */
-function nativeSelection (raw: Record<string, unknown>, settings: Settings): { select: LogSelection, start: number } {
+function nativeSelection (raw: Record<string, unknown>, settings: Settings): { select: LogSelection, start: number, replay: boolean } {
   const { start: _s, limit: _l, order: _o, cursor: _c, ...filters } = raw
   const now = nowUs()
   // Without start or since, the tail begins now (no replay).
@@ -128,7 +128,7 @@ function nativeSelection (raw: Record<string, unknown>, settings: Settings): { s
     lines: [...(q.contains === null ? [] : [{ op: '|=' as const, values: [q.contains] }]), ...(q.select?.lines ?? [])],
     labels: q.attrs.map((a) => ({ kind: 'match' as const, matcher: { name: a.key, op: '=' as const, value: a.value } }))
   }
-  return { select, start: from ? q.start : now }
+  return { select, start: from ? q.start : now, replay: from }
 }
 
 const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })
@@ -181,7 +181,7 @@ const NEWLINE = Buffer.from('\n')
 export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings): Promise<void> {
   const { format, ...params } = raw
   const layout = tailLayout(format, req.headers.accept)
-  const { select, start } = nativeSelection(params, settings)
+  const { select, start, replay: replays } = nativeSelection(params, settings)
   const lastId = req.headers['last-event-id']
   let after: { ts: number, seq: number } | null = null
   if (typeof lastId === 'string' && lastId !== '') {
@@ -209,7 +209,9 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
     dropped: (count) => write(notices.dropped(count)),
     backlog: () => res.writableLength
   }
-  const replay = { limit: MAX_REPLAY, format: layout === 'sse' ? 'native' as const : layout }
+  // A tail that starts now has nothing to replay: it runs no query (so opening many at once
+  // never meets QUERY_CONCURRENCY); what is stored once it is registered comes live.
+  const replay = { limit: replays || after !== null ? MAX_REPLAY : 0, format: layout === 'sse' ? 'native' as const : layout }
   const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
   if (!res.headersSent) res.flushHeaders()
   const heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)

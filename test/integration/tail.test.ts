@@ -100,6 +100,18 @@ describe('GET /logs/tail (Server-Sent Events)', () => {
     expect(tail.events.find((e) => e.event === 'dropped')!.data.dropped).toBe(35)
   })
 
+  it('opens many tails at once without a replay query each: no 503 from QUERY_CONCURRENCY', async () => {
+    const busy = await startTestServer({ shards: 2, queryConcurrency: 1 })
+    const controller = new AbortController()
+    try {
+      const opened = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${busy.url}/logs/tail?service=many-${i % 10}`, { signal: controller.signal })))
+      expect(opened.map((r) => r.status)).toEqual(opened.map(() => 200))
+    } finally {
+      controller.abort()
+      await busy.close()
+    }
+  })
+
   it('refuses bad parameters with a 400 before streaming', async () => {
     const res = await fetch(`${url}/logs/tail?regex=${encodeURIComponent('(')}`)
     expect(res.status).toBe(400)
