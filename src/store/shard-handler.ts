@@ -71,6 +71,15 @@ export function createShardHandler (
     }
     return synced === null ? reply() : synced.then(reply, refused)
   }
+  /**
+   * Runs an ingest call and answers with `reply`: at once in memory only;
+   * with a data folder, its entries staged, logged, then stored (logged()).
+   */
+  const ingest = <R>(run: () => R, reply: (result: R) => ShardReply, sizeHint?: number): ShardReply | Promise<ShardReply> => {
+    if (durable === null) return reply(run())
+    const { result, staged } = durable.store.stageIngest(run, sizeHint)
+    return logged(staged, () => reply(result))
+  }
   const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
   /** Queries received and not finished; a cancel removes the id and the query stops at its next check. */
   const live = new Set<number>()
@@ -99,22 +108,13 @@ export function createShardHandler (
 
   return function handle (req) {
     switch (req.type) {
-      case 'ingest': {
-        if (durable !== null) {
-          const { count, full, staged } = durable.store.stageIngest(() => durable.store.ingest(req.batch))
-          return logged(staged, () => ({ type: 'stored', count, full, usage: usage() }))
-        }
-        const { count, full } = store.ingest(req.batch)
-        return { type: 'stored', count, full, usage: usage() }
-      }
+      case 'ingest':
+        return ingest(() => store.ingest(req.batch), (r) => ({ type: 'stored', ...r, usage: usage() }))
       case 'ingest-lines': {
-        if (durable !== null) {
-          // The record holds about what the lines held: size its buffer from their text.
-          const hint = typeof req.batch.text === 'string' ? req.batch.text.length * 1.1 : req.batch.text.byteLength
-          const { staged, ...result } = durable.store.stageIngest(() => durable.store.ingestLines(req.batch, owns), hint + 16 * req.batch.starts.length)
-          return logged(staged, () => ({ type: 'stored-lines', ...result, usage: usage() }))
-        }
-        return { type: 'stored-lines', ...store.ingestLines(req.batch, owns), usage: usage() }
+        // The record holds about what the lines held: size its buffer from their text.
+        const { text, starts } = req.batch
+        const hint = (typeof text === 'string' ? text.length * 1.1 : text.byteLength) + 16 * starts.length
+        return ingest(() => store.ingestLines(req.batch, owns), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
       }
       case 'query':
         return runQuery(req.query)

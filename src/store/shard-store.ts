@@ -77,7 +77,18 @@ export class ShardStore implements LogStore, SlotIndex {
 
   /** Stores one entry of `stream`, which must be one of this store's streams. */
   add (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
-    const id = slotOf(ts)
+    const part = this.partOf(stream, slotOf(ts))
+    this.bytes += part.add(ts, seq, message, attrs, now)
+    if (part.hasOpen) this.open.add(part)
+    this.dirty?.add(part)
+    if (seq > this.maxSeq) this.maxSeq = seq
+    stream.entries++
+    this.entries++
+    if (this.tail.active) this.tail.offer(stream, ts, seq, message, attrs)
+  }
+
+  /** The stream-slot of `stream` for slot `id`; a new one is entered in the slot index. */
+  private partOf (stream: Stream, id: number): StreamSlot {
     const [part, made] = stream.atOrNew(id)
     if (made) {
       let list = this.slots.get(id)
@@ -88,13 +99,7 @@ export class ShardStore implements LogStore, SlotIndex {
       list.push(part)
       this.bytes += STREAM_SLOT_BYTES
     }
-    this.bytes += part.add(ts, seq, message, attrs, now)
-    if (part.hasOpen) this.open.add(part)
-    this.dirty?.add(part)
-    if (seq > this.maxSeq) this.maxSeq = seq
-    stream.entries++
-    this.entries++
-    if (this.tail.active) this.tail.offer(stream, ts, seq, message, attrs)
+    return part
   }
 
   private insertSlotId (id: number): void {
@@ -127,10 +132,10 @@ export class ShardStore implements LogStore, SlotIndex {
    * than storing them: they are written to the returned Staging's log record,
    * and stored by applyStaged once that record is on disk.
    */
-  stageIngest<R> (run: () => R, sizeHint?: number): R & { staged: Staging } {
+  stageIngest<R> (run: () => R, sizeHint?: number): { result: R, staged: Staging } {
     const staged = this.staging = new Staging(sizeHint)
     try {
-      return { ...run(), staged }
+      return { result: run(), staged }
     } finally {
       this.staging = null
     }
@@ -204,16 +209,7 @@ export class ShardStore implements LogStore, SlotIndex {
   /** Adds a block read from a block file (at start), of a stream made if need be. */
   loadBlock (service: string, labels: Pairs, slot: number, late: boolean, block: SealedBlock): void {
     const stream = this.streamFor(service, labels, true)!
-    const [part, made] = stream.atOrNew(slot)
-    if (made) {
-      let list = this.slots.get(slot)
-      if (list === undefined) {
-        this.slots.set(slot, list = [])
-        this.insertSlotId(slot)
-      }
-      list.push(part)
-      this.bytes += STREAM_SLOT_BYTES
-    }
+    const part = this.partOf(stream, slot)
     part.load(block, late)
     this.bytes += block.bytes
     stream.entries += block.n
