@@ -1,4 +1,5 @@
 import pc from 'picocolors'
+import { fnv1a } from '../shards/hash.js'
 
 // How one entry looks on stdout. Plain: the server's own text line
 // (`<timestamp> <service> <message>`, newlines as \n), for pipes, grep and
@@ -24,18 +25,12 @@ export function plainLine (e: Entry): string {
   return `${e.timestamp} ${e.service} ${e.message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}`
 }
 
-/** FNV-1a of a name: the same service gets the same colour in every run. */
-function hash (text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
-  return h >>> 0
-}
-
 /** Colours for services: never red or yellow, which mark errors and warnings. */
 const SERVICE_COLORS = ['cyan', 'green', 'blue', 'magenta', 'cyanBright', 'greenBright', 'blueBright', 'magentaBright'] as const
 
 export function serviceColor (service: string, colors: Colors): Formatter {
-  return colors[SERVICE_COLORS[hash(service) % SERVICE_COLORS.length]!]
+  // FNV-1a, as shards are chosen: the same service gets the same colour in every run.
+  return colors[SERVICE_COLORS[fnv1a(service) % SERVICE_COLORS.length]!]
 }
 
 // C0 controls but tab and newline, DEL and C1: an ESC in a stored message must not reach the terminal as one.
