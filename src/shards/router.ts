@@ -75,7 +75,7 @@ export class ShardRouter {
   ) {
     this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
     this.tails = new TailManager(this.shards, limits.tailBuffer)
-    this.poll = setInterval(() => { for (const s of this.shards) s.refreshUsage().catch(() => {}) }, USAGE_POLL_MS).unref()
+    this.poll = setInterval(() => { for (const s of this.shards) s.stats().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
 
   async start (): Promise<void> {
@@ -177,7 +177,7 @@ export class ShardRouter {
     if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return {
       rejected: replies.flatMap((r) => r.rejected),
-      rejectedCount: replies.reduce((n, r) => n + r.rejectedCount, 0),
+      rejectedCount: invalid,
       misrouted: replies.flatMap((r) => r.misrouted),
       full: replies.flatMap((r) => r.full)
     }

@@ -302,12 +302,10 @@ export class ShardClient {
     return reply
   }
 
-  /** Refreshes `usage`, so room freed by purge is seen without waiting for the next ingest. */
-  async refreshUsage (): Promise<void> {
-    if (this.state === 'ready') await this.call({ type: 'stats' }).catch(() => {})
-  }
-
-  /** What the shard holds and its housekeeping totals; null while it is down. */
+  /**
+   * What the shard holds and its housekeeping totals; null while it is down.
+   * Like every reply, it refreshes `usage` (room freed by purge is seen without waiting for the next ingest).
+   */
   async stats (): Promise<{ usage: Usage, counters: ShardCounters } | null> {
     if (this.state !== 'ready') return null
     const reply = await this.call({ type: 'stats' }).catch(() => null)

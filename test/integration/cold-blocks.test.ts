@@ -17,7 +17,7 @@ afterEach(async () => {
 })
 
 const held = async (s: RunningServer): Promise<number> => {
-  await Promise.all(s.router.shards.map((c) => c.refreshUsage()))
+  await Promise.all(s.router.shards.map((c) => c.stats()))
   return s.router.shards.reduce((n, c) => n + c.usage.bytes, 0)
 }
 

@@ -141,7 +141,7 @@ describe('queries', () => {
     const t0 = Date.now()
     expect((await postJson(url, { service: 'light', timestamp: isoAt(0), message: 'not starved' })).status).toBe(201)
     const postMs = Date.now() - t0
-    await shard.refreshUsage()
+    await shard.stats()
     expect(shard.usage.queries).toBeGreaterThan(0)
     for (const c of controllers) c.abort()
     await Promise.all(queries)
@@ -149,7 +149,7 @@ describe('queries', () => {
     const t1 = Date.now()
     do {
       await new Promise((resolve) => setTimeout(resolve, 10))
-      await shard.refreshUsage()
+      await shard.stats()
     } while (shard.usage.queries > 0 && Date.now() - t1 < 10_000)
     const drainMs = Date.now() - t1
     expect(shard.usage.queries).toBe(0)
