@@ -101,40 +101,23 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/insert/jsonline', methodNotAllowed('POST'))
 
-  // The push protocols answer errors in their own shapes (Loki: plain text; OTLP: google.rpc.Status).
+  // The push protocols and Loki's query API answer errors in their own shapes
+  // (Loki push: plain text; OTLP: google.rpc.Status; Loki queries: Loki's JSON):
+  // the error handler at the end picks the shape by path (protocolOf).
   app.post('/loki/api/v1/push', ...guard(policy.checkIngest), async (req, res) => {
-    try {
-      sendPlain(res, await lokiPush(req, router, settings))
-    } catch (err) {
-      sendPlain(res, lokiError(err as HttpError, settings, log))
-    }
+    sendPlain(res, await lokiPush(req, router, settings))
   })
   app.all('/loki/api/v1/push', methodNotAllowed('POST'))
   app.post('/v1/logs', ...guard(policy.checkIngest), async (req, res) => {
-    let encoding: ReturnType<typeof otlpEncoding> = 'json'
-    try {
-      encoding = otlpEncoding(req)
-      sendOtlp(res, await otlpExport(req, encoding, router, settings))
-    } catch (err) {
-      sendOtlp(res, otlpError(err as HttpError, encoding, settings, log))
-    }
+    sendOtlp(res, await otlpExport(req, otlpEncoding(req), router, settings))
   })
   app.all('/v1/logs', methodNotAllowed('POST'))
 
-  // Loki's query API (Grafana's Loki data source): errors in Loki's JSON shape.
   type LokiRun = (raw: Record<string, unknown>, req: Request, res: Response) => Promise<LokiAnswer>
   const lokiQuery = (run: LokiRun): RequestHandler => async (req, res) => {
-    let answer: LokiAnswer
-    try {
-      // Loki takes the parameters as a form body too (logcli and Grafana may POST them).
-      const form = req.method === 'POST' && typeof req.body === 'object' && req.body !== null ? req.body as Record<string, unknown> : {}
-      answer = await run({ ...(req.query as Record<string, unknown>), ...form }, req, res)
-    } catch (err) {
-      const e = describeError(err as HttpError, settings.maxBody, log, { method: req.method, url: req.originalUrl })
-      answer = lokiQueryError(e.status, e.message)
-      for (const k in e.headers) res.setHeader(k, e.headers[k]!)
-    }
-    send(res, { status: answer.status, body: answer.body })
+    // Loki takes the parameters as a form body too (logcli and Grafana may POST them).
+    const form = req.method === 'POST' && typeof req.body === 'object' && req.body !== null ? req.body as Record<string, unknown> : {}
+    send(res, await run({ ...(req.query as Record<string, unknown>), ...form }, req, res))
   }
   const flags = (req: Request): string => String(req.headers['x-loki-response-encoding-flags'] ?? '')
   const lokiRoutes: Array<[string, LokiRun]> = [
