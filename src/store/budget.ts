@@ -16,14 +16,19 @@ export class Budget implements ScanBudget {
   /** Set when the current slice has run long enough; the scan stops at the next entry boundary. */
   yieldNow = false
 
-  /** Entries examined so far. */
-  spent = 0
+  private readonly allowed: number
+  private left: number
 
-  constructor (private left: number, private readonly deadline: number, private readonly sliceMs = Infinity) {}
+  constructor (allowed: number, private readonly deadline: number, private readonly sliceMs = Infinity) {
+    // Finite, so that spent is a number when no limit was given.
+    this.left = this.allowed = Math.min(allowed, Number.MAX_SAFE_INTEGER)
+  }
+
+  /** Entries examined so far. */
+  get spent (): number { return this.allowed - this.left }
 
   spend (): void {
     if (this.yieldNow) throw YIELD
-    this.spent++
     if (--this.left < 0) {
       throw new QueryBudgetError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', 'the query examined more entries than QUERY_MAX_SCAN allows; narrow the time range, name services, or drop contains')
     }
