@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { eventually, isoAt, postJson, startFixtureServer, startTestServer, type RunningServer } from './helpers.js'
+import { program } from '../programs.js'
 
 // GET /metrics over real HTTP: the Prometheus text, linted by Debian's
 // promtool, counters that move with traffic, its own token, and a real
@@ -38,7 +39,7 @@ async function scrape (url: string, headers: Record<string, string> = {}): Promi
 const at = (m: Map<string, number>, key: string): number => m.get(key) ?? 0
 
 function promtool (text: string): { status: number | null, output: string } {
-  const run = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+  const run = spawnSync(program('promtool', 'prometheus'), ['check', 'metrics'], { input: text, encoding: 'utf8' })
   if (run.error !== undefined) throw new Error(`promtool did not run (${run.error.message}); install Debian's prometheus package (.ci/run does)`)
   return { status: run.status, output: `${run.stdout}${run.stderr}` }
 }
@@ -195,7 +196,7 @@ describe('a real Prometheus', () => {
       `      - targets: ['${target}']`,
       ''
     ].join('\n'))
-    const prom = spawn('prometheus', [
+    const prom = spawn(program('prometheus', 'prometheus'), [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${promPort}`

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { program } from '../programs.js'
 import { eventually, startTestServer, type RunningServer } from './helpers.js'
 import { ApiChecker, type ApiAnswer } from './openapi-check.js'
 
@@ -17,7 +18,8 @@ import { ApiChecker, type ApiAnswer } from './openapi-check.js'
 // (separated by `;`): `env NAME=value ...` (the block gets its own server
 // with these settings, and the variables in its shell), `status N` (every
 // call answers N), `stream` (the block does not end by itself: it is stopped
-// once its first event has arrived).
+// once its first event has arrived), `results` (the text promises results:
+// every GET's `data.result` or `logs` is non-empty).
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
 const { loadSettings } = await import(dist('settings.js')) as typeof import('../../src/settings.js')
@@ -25,11 +27,11 @@ const { loadSettings } = await import(dist('settings.js')) as typeof import('../
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const ADDRESS = '127.0.0.1:8000'
 
-interface Marker { env: Record<string, string>, status: number | null, stream: boolean }
+interface Marker { env: Record<string, string>, status: number | null, stream: boolean, results: boolean }
 interface Example { line: number, lang: string, code: string, marker: Marker }
 
 function parseMarker (text: string | undefined): Marker {
-  const marker: Marker = { env: {}, status: null, stream: false }
+  const marker: Marker = { env: {}, status: null, stream: false, results: false }
   if (text === undefined) return marker
   for (const part of text.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
     const [word, ...rest] = part.split(/\s+/)
@@ -43,6 +45,8 @@ function parseMarker (text: string | undefined): Marker {
       marker.status = Number(rest[0])
     } else if (word === 'stream' && rest.length === 0) {
       marker.stream = true
+    } else if (word === 'results' && rest.length === 0) {
+      marker.results = true
     } else {
       throw new Error(`unknown marker directive: ${part}`)
     }
@@ -154,6 +158,12 @@ async function runExample (example: Example, port: number): Promise<{ code: numb
   }
 }
 
+/** How many results an answer holds: Loki's `data.result`, or the native `logs`. */
+function resultCount (body: Buffer): number {
+  const answer = JSON.parse(body.toString('utf8')) as { data?: { result?: unknown[] }, logs?: unknown[] }
+  return (answer.data?.result ?? answer.logs ?? []).length
+}
+
 /** Whether a stream's text is Server-Sent Events (fields such as id: and data:, or a comment). */
 function sse (text: string): boolean {
   return /^(id|data|event|retry):|^:/.test(text)
@@ -163,7 +173,11 @@ const api = new ApiChecker()
 let shared: RunningServer
 const own: RunningServer[] = []
 
-beforeAll(async () => { shared = await startTestServer({ shards: 2 }) })
+beforeAll(async () => {
+  program('curl', 'curl')
+  program('jq', 'jq')
+  shared = await startTestServer({ shards: 2 })
+})
 afterAll(async () => { await Promise.all([shared.close(), ...own.map((s) => s.close())]) })
 
 describe('README.md', () => {
@@ -173,7 +187,7 @@ describe('README.md', () => {
     expect(addresses.filter((a) => a !== ADDRESS)).toEqual([])
     for (const example of examples) expect(example.code, `README.md line ${example.line}`).toContain(ADDRESS)
     const markers = README.split('\n').filter((l) => l.startsWith('<!-- test:')).length
-    expect(examples.filter((e) => e.marker.stream || e.marker.status !== null || Object.keys(e.marker.env).length > 0)).toHaveLength(markers)
+    expect(examples.filter((e) => e.marker.stream || e.marker.results || e.marker.status !== null || Object.keys(e.marker.env).length > 0)).toHaveLength(markers)
   })
 
   for (const example of examples) {
@@ -195,6 +209,7 @@ describe('README.md', () => {
         if (example.marker.status !== null) expect(answer.status, where).toBe(example.marker.status)
         else expect(answer.status >= 200 && answer.status < 300, where).toBe(true)
         api.check(method, path, answer)
+        if (example.marker.results && method === 'GET') expect(resultCount(answer.body), `${where}\nthe text promises results`).toBeGreaterThan(0)
       }
     })
   }

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
@@ -6,10 +6,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually, readAll, startTestServer, type LogLine, type RunningServer } from './helpers.js'
+import { program } from '../programs.js'
 
 // Real clients, unmodified: util-linux `logger --rfc5424` over UDP and TCP
 // (both framings), and rsyslog (Debian's rsyslog and rsyslog-elasticsearch;
-// .ci/run installs them) reading temporary files with imfile and shipping
+// npm run setup installs them) reading temporary files with imfile and shipping
 // them with omelasticsearch to POST /_bulk and with omfwd (RFC 5424, octet
 // counting, TCP) to the syslog port. Every line is read back with GET /logs.
 // A missing rsyslogd or logger fails these tests; it never skips them.
@@ -20,15 +21,6 @@ let server: RunningServer
 let dir: string
 let rsyslog: ChildProcess | null = null
 let rsyslogOutput = ''
-
-/** The path of a program, or a failure that says how to install it. */
-function need (program: string, pkg: string): string {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error(`${program} is not installed, so this real-client test cannot run: apt-get install -y ${pkg} (.ci/run does this before the tests)`)
-  }
-}
 
 beforeAll(async () => {
   // With an ingest token: omelasticsearch sends it as its Basic auth password (reads stay open).
@@ -64,7 +56,7 @@ const shortHost = host.split('.')[0]!
 
 describe('util-linux logger --rfc5424', () => {
   it('over UDP: app name, severity, facility, msgid and structured data', async () => {
-    const logger = need('logger', 'bsdutils')
+    const logger = program('logger', 'bsdutils')
     const from = Date.now()
     await run(logger, ['--rfc5424', '--udp', '-n', '127.0.0.1', '-P', String(server.syslog!.udpPort), '-t', 'logger-udp', '-p', 'local3.warning',
       '--msgid', 'M1', '--sd-id', 'test@32473', '--sd-param', 'k="v w"', 'hello over UDP'])
@@ -80,7 +72,7 @@ describe('util-linux logger --rfc5424', () => {
   })
 
   it('over TCP, with octet counting and with newline framing', async () => {
-    const logger = need('logger', 'bsdutils')
+    const logger = program('logger', 'bsdutils')
     const from = Date.now()
     const port = String(server.syslog!.tcpPort)
     await run(logger, ['--rfc5424', '--tcp', '--octet-count', '-n', '127.0.0.1', '-P', port, '-t', 'logger-tcp', '--id=4242', '-p', 'daemon.err', 'octet counted'])
@@ -96,7 +88,7 @@ describe('util-linux logger --rfc5424', () => {
 
 describe('rsyslog', () => {
   it('imfile → omelasticsearch (POST /_bulk) and omfwd (RFC 5424, octet counted, TCP): lines come back with service, time and attributes', async () => {
-    const rsyslogd = need('rsyslogd', 'rsyslog rsyslog-elasticsearch')
+    const rsyslogd = program('rsyslogd', 'rsyslog rsyslog-elasticsearch')
     const file = (name: string): string => join(dir, name)
     mkdirSync(file('work'))
     writeFileSync(file('es.log'), 'es line one\nes line "two", quoted\n')
