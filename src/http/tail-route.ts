@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { BadQueryError } from '../errors.js'
+import { BadQueryError, TooManyTailsError } from '../errors.js'
 import type { LabelMatcher, LogSelection } from '../logql/ast.js'
 import { compileSelection, singleService } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
@@ -29,15 +29,16 @@ import type { HttpPolicy } from './policy.js'
 // replay already sent (matched by arrival sequence number).
 //
 // Nothing buffers without bound: the shards keep at most TAIL_BUFFER entries
-// per tail between polls and drop (and count) the rest; a client that does
-// not read has its entries dropped here once WRITE_BACKLOG bytes wait, and is
-// told how many it missed.
+// and TAIL_BUFFER_BYTES per tail between polls (TAIL_SHARD_BYTES for all
+// tails) and drop (and count) the rest. Here a tail writes a delivery only as
+// far as it fits under TAIL_BUFFER_BYTES unsent to its client (res.write's
+// own writableLength); while that much waits the tail is `stalled` and its
+// shards do not even ship its entries, only count them; it is told how many
+// it missed. A replay waits for the client to drain before its next page.
 
 /** Stored entries a replay sends at most before going live. */
 const MAX_REPLAY = 100_000
 const REPLAY_PAGE = 1000
-/** Bytes waiting to be written to one tail's client past which its new entries are dropped. */
-const WRITE_BACKLOG = 4 * 1024 * 1024
 const HEARTBEAT_MS = 15_000
 /** How long after going live a late in-flight entry may still turn out to be one the replay sent. */
 const DEDUPE_MS = 5_000
@@ -50,6 +51,14 @@ interface TailSink {
   dropped: (count: number, named: TailDelivery['droppedNamed']) => void
   /** Bytes waiting to be written to the client. */
   backlog: () => number
+  /** Resolves once the client has read what waits (or is gone); the replay waits for it between pages. */
+  drained?: () => Promise<void>
+}
+
+const bytesOf = (entries: readonly MergedEntry[]): number => {
+  let n = 0
+  for (const e of entries) n += e.body.length
+  return n
 }
 
 /**
@@ -57,19 +66,31 @@ interface TailSink {
  * streams live entries to the sink. Returns the function that ends it.
  */
 async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, live: TailFormat, sink: TailSink, settings: Settings): Promise<() => void> {
+  const bound = settings.tailBufferBytes
   const held: TailDelivery[] = []
+  let heldBytes = 0
   let replaying = true
   let replayed: Set<number> | null = new Set()
   const forward = (d: TailDelivery): void => {
     const entries = replayed === null ? d.entries : d.entries.filter((e) => !replayed!.has(e.seq))
-    let dropped = d.dropped
-    if (entries.length > 0) {
-      if (sink.backlog() > WRITE_BACKLOG) dropped += entries.length
-      else sink.live(entries)
-    }
+    // The oldest entries that fit under the bound are written; the rest are dropped and counted.
+    let room = bound - sink.backlog()
+    let n = 0
+    while (n < entries.length && entries[n]!.body.length <= room) room -= entries[n++]!.body.length
+    if (n > 0) sink.live(n === entries.length ? entries : entries.slice(0, n))
+    const dropped = d.dropped + entries.length - n
     if (dropped > 0) sink.dropped(dropped, d.droppedNamed)
   }
-  const id = await router.tails.subscribe(select, live, (d) => { if (replaying) held.push(d); else forward(d) })
+  // While the replay runs, live deliveries wait here, up to the bound too.
+  const hold = (d: TailDelivery): void => {
+    const bytes = bytesOf(d.entries)
+    if (heldBytes + bytes <= bound) {
+      held.push(d)
+      heldBytes += bytes
+    } else held.push({ entries: [], dropped: d.dropped + d.entries.length, droppedNamed: d.droppedNamed })
+  }
+  const stalled = (): boolean => (replaying ? heldBytes : sink.backlog()) >= bound
+  const id = await router.tails.subscribe(select, live, (d) => { if (replaying) hold(d); else forward(d) }, stalled)
   try {
     const service = singleService(select.selector)
     let after = from.after
@@ -94,6 +115,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
         sent += page.entries.length
         const last = page.entries[page.entries.length - 1]!
         after = { ts: last.ts, seq: last.seq }
+        if (sink.drained !== undefined && sink.backlog() >= bound) await sink.drained()
       }
       if (!page.more || sent >= replay.limit || page.entries.length === 0) break
     }
@@ -197,6 +219,15 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
   res.setHeader('x-accel-buffering', 'no')
   const write = (text: string): void => { res.write(text) }
   const notices = NOTICES[layout]
+  let closed = false
+  let stop: (() => void) | null = null
+  let heartbeat: NodeJS.Timeout | undefined
+  // Listened for before the replay: a client that leaves during it frees its MAX_TAILS slot too.
+  res.once('close', () => {
+    closed = true
+    clearInterval(heartbeat)
+    stop?.()
+  })
   const sink: TailSink = {
     replay: layout === 'sse'
       ? (entries) => {
@@ -207,18 +238,30 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
     // The shards rendered each whole already (an event, or a line with its newline): one write for them all.
     live: (entries) => { res.write(Buffer.concat(entries.map((e) => e.body))) },
     dropped: (count) => write(notices.dropped(count)),
-    backlog: () => res.writableLength
+    backlog: () => res.writableLength,
+    drained: async () => {
+      if (closed || !res.writableNeedDrain) return
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.on('drain', done)
+        res.on('close', done)
+      })
+    }
   }
   // A tail that starts now has nothing to replay: it runs no query (so opening many at once
   // never meets QUERY_CONCURRENCY); what is stored once it is registered comes live.
   const replay = { limit: replays || after !== null ? MAX_REPLAY : 0, format: layout === 'sse' ? 'native' as const : layout }
-  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
-  if (!res.headersSent) res.flushHeaders()
-  const heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)
-  res.once('close', () => {
-    clearInterval(heartbeat)
+  stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
+  if (closed) {
     stop()
-  })
+    return
+  }
+  if (!res.headersSent) res.flushHeaders()
+  heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)
 }
 
 interface LokiTailEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
@@ -246,7 +289,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
   const refuse = (socket: Duplex, err: unknown): void => {
     const e = describeError(err as HttpError, settings.maxBody, log, { method: 'GET', url: '/loki/api/v1/tail' })
     const body = JSON.stringify({ status: 'error', error: e.message })
-    socket.end(`HTTP/1.1 ${e.status} ${e.status === 400 ? 'Bad Request' : e.status === 401 ? 'Unauthorized' : e.status === 403 ? 'Forbidden' : 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   }
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -278,9 +321,12 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     let closed = false
     let stop: (() => void) | null = null
     const early: string[] = []
+    let earlyBytes = 0
     const send = (text: string): void => {
-      if (ws === null) early.push(text)
-      else if (ws.readyState === ws.OPEN) ws.send(text)
+      if (ws === null) {
+        early.push(text)
+        earlyBytes += text.length
+      } else if (ws.readyState === ws.OPEN) ws.send(text)
     }
     const end = (): void => {
       closed = true
@@ -295,7 +341,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
       // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
       live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
       dropped: (_count, named) => send(lokiMessage([], named)),
-      backlog: () => ws?.bufferedAmount ?? 0
+      backlog: () => ws === null ? earlyBytes : ws.bufferedAmount
     }
     runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
       stop = s
@@ -310,7 +356,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
         for (const text of early.splice(0)) opened.send(text)
       })
     }, (err: unknown) => {
-      log.warn({ err }, 'tail replay failed')
+      if (!(err instanceof TooManyTailsError)) log.warn({ err }, 'tail replay failed')
       refuse(socket, err)
     })
   }
