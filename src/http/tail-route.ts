@@ -53,7 +53,12 @@ interface TailSink {
   backlog: () => number
   /** Resolves once the client has read what waits (or is gone); the replay waits for it between pages. */
   drained?: () => Promise<void>
+  /** Calls `fn` each time what waited for the client has been written out. */
+  onDrain: (fn: () => void) => void
 }
+
+/** Dropped entries named to a Loki client per notice, as the shards name them. */
+const NAMED_DROPS = 100
 
 const bytesOf = (entries: readonly MergedEntry[]): number => {
   let n = 0
@@ -78,8 +83,19 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
     let n = 0
     while (n < entries.length && entries[n]!.body.length <= room) room -= entries[n++]!.body.length
     if (n > 0) sink.live(n === entries.length ? entries : entries.slice(0, n))
-    const dropped = d.dropped + entries.length - n
-    if (dropped > 0) sink.dropped(dropped, d.droppedNamed)
+    missed += d.dropped + entries.length - n
+    for (const x of d.droppedNamed) if (missedNamed.length < NAMED_DROPS) missedNamed.push(x)
+    report()
+  }
+  // The count of what was dropped is told once the client reads again (at its next delivery or
+  // when its backlog drains), so a stalled client is not sent a notice every poll either.
+  let missed = 0
+  let missedNamed: TailDelivery['droppedNamed'] = []
+  const report = (): void => {
+    if (missed === 0 || sink.backlog() >= bound) return
+    sink.dropped(missed, missedNamed)
+    missed = 0
+    missedNamed = []
   }
   // While the replay runs, live deliveries wait here, up to the bound too.
   const hold = (d: TailDelivery): void => {
@@ -125,6 +141,7 @@ async function runTail (router: ShardRouter, select: LogSelection, from: { start
   }
   replaying = false
   for (const d of held.splice(0)) forward(d)
+  sink.onDrain(report)
   const forget = setTimeout(() => { replayed = null }, DEDUPE_MS)
   return () => {
     clearTimeout(forget)
@@ -239,6 +256,7 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
     live: (entries) => { res.write(Buffer.concat(entries.map((e) => e.body))) },
     dropped: (count) => write(notices.dropped(count)),
     backlog: () => res.writableLength,
+    onDrain: (fn) => res.on('drain', fn),
     drained: async () => {
       if (closed || !res.writableNeedDrain) return
       await new Promise<void>((resolve) => {
@@ -261,7 +279,8 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
     return
   }
   if (!res.headersSent) res.flushHeaders()
-  heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)
+  // Only an idle stream needs keeping alive (and a stalled one is not sent more).
+  heartbeat = setInterval(() => { if (res.writableLength === 0) write(notices.keepAlive) }, HEARTBEAT_MS)
 }
 
 interface LokiTailEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
@@ -341,7 +360,8 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
       // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
       live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
       dropped: (_count, named) => send(lokiMessage([], named)),
-      backlog: () => ws === null ? earlyBytes : ws.bufferedAmount
+      backlog: () => ws === null ? earlyBytes : ws.bufferedAmount,
+      onDrain: (fn) => socket.on('drain', fn)
     }
     runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
       stop = s
