@@ -26,6 +26,8 @@ export const MalformedBodyError = createError('LOGAGG_ERR_MALFORMED_BODY', '%s',
 /** Loki push: a request without any stream (Loki answers 422 too). */
 export const NoStreamsError = createError('LOGAGG_ERR_NO_STREAMS', '%s', 422)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
+/** More live tails than MAX_TAILS would be open. */
+export const TooManyTailsError = createError('LOGAGG_ERR_TOO_MANY_TAILS', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)
 /** DATA_DIR: the disk is full (a write failed with ENOSPC) or MAX_DISK is reached; nothing of the request was stored. */
 export const DiskFullError = createError('LOGAGG_ERR_DISK_FULL', '%s', 507)

@@ -173,6 +173,13 @@ export interface StreamStats {
  */
 export type TailFormat = 'sse' | 'ndjson' | 'text' | 'loki'
 
+/** What one tail may have waiting on one shard between two polls (TAIL_BUFFER, TAIL_BUFFER_BYTES). */
+export interface TailLimits {
+  entries: number
+  /** Rendered bytes, as they will be sent. */
+  bytes: number
+}
+
 export interface TailBatch {
   id: number
   part: QueryPart
@@ -194,6 +201,9 @@ export interface Usage {
   queries: number
   /** With DATA_DIR: bytes of the shard's log and block files, and its last disk failure not yet recovered from. */
   disk: { bytes: number, error: string | null } | null
+  /** Rendered bytes the shard holds for live tails now (TAIL_SHARD_BYTES bounds it), and the most it ever held. */
+  tailBytes: number
+  tailPeakBytes: number
 }
 
 /** Running totals of a shard's housekeeping since its worker started, for /metrics. */
@@ -206,7 +216,7 @@ export interface ShardCounters {
   idleSeals: number
 }
 
-export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0, disk: null })
+export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0, disk: null, tailBytes: 0, tailPeakBytes: 0 })
 
 /** What a shard with a data folder loaded before it said ready (src/store/disk/shard-disk.ts). */
 export interface Recovery {
@@ -232,11 +242,11 @@ export type ShardRequest =
   | { type: 'cancel', id: number }
   /** Up to `limit` services after the name `after`, in name order. */
   | { type: 'services', after: string | null, limit: number }
-  /** Starts keeping the new entries `select` matches for tail `id`, at most `limit` between polls. */
-  | { type: 'tail-subscribe', id: number, select: LogSelection, limit: number, format: TailFormat }
+  /** Starts keeping the new entries `select` matches for tail `id`, at most `limits` between polls. */
+  | { type: 'tail-subscribe', id: number, select: LogSelection, limits: TailLimits, format: TailFormat }
   | { type: 'tail-unsubscribe', id: number }
-  /** Hands over (and forgets) what each of the tails `ids` got since the last poll. */
-  | { type: 'tail-poll', ids: number[] }
+  /** Hands over (and forgets) what each of the tails `ids` got since the last poll; `stalled` ones' is only counted as dropped. */
+  | { type: 'tail-poll', ids: number[], stalled: number[] }
   /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
   | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number }
   | { type: 'stats' }
@@ -284,6 +294,8 @@ export interface ShardInit {
   hotWindowMs: number
   /** With DATA_DIR: past this many bytes held, blocks in block files leave memory too, oldest first. */
   hotBytes: number
+  /** Rendered bytes the shard may hold for all its live tails together between polls (TAIL_SHARD_BYTES). */
+  tailShardBytes: number
 }
 
 /** At most this many rejected entries are described one by one in an answer. */

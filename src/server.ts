@@ -110,7 +110,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       fsync: settings.fsync,
       checkpointMs: settings.checkpointInterval,
       hotWindowMs: settings.hotWindow,
-      hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE)
+      hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
+      tailShardBytes: settings.tailShardBytes
     },
     { ...settings, maxDisk: data?.maxDisk ?? Infinity },
     {

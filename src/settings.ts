@@ -51,6 +51,12 @@ export interface Settings {
   readonly queryConcurrency: number
   /** Entries one live tail may have waiting on one shard between two polls; more are dropped for it and counted. */
   readonly tailBuffer: number
+  /** Rendered bytes one live tail may have waiting on one shard between two polls, and unsent on the front; more are dropped for it and counted. */
+  readonly tailBufferBytes: number
+  /** Rendered bytes one shard may hold for all its live tails together between two polls. */
+  readonly tailShardBytes: number
+  /** Live tails (GET /logs/tail and Loki's WebSocket) open at once; more answer 429. */
+  readonly maxTails: number
   /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
   readonly allowedHosts: string
   /** ms an answer may stay unread (unflushed) before its connection is cut. */
@@ -102,6 +108,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxPageBytes: 16 * 1024 * 1024,
   queryConcurrency: 16,
   tailBuffer: 10_000,
+  // 1 MiB per 200 ms poll is 5 MiB/s (some 20,000 SSE events a second) per tail and shard, more
+  // than a person reads; a client that does not read holds at most this much on the front.
+  tailBufferBytes: 1024 * 1024,
+  // Enough for 32 tails with full buffers and distinct selections on one shard; tails of the
+  // same selection share their renderings, so they count once.
+  tailShardBytes: 32 * 1024 * 1024,
+  // Loki allows 10 tails per querier (max_concurrent_tail_requests); 100 leaves room for a team's
+  // browsers and scripts while the worst case on the front, 100 × TAIL_BUFFER_BYTES, stays 100 MiB.
+  maxTails: 100,
   allowedHosts: '',
   writeTimeout: 30_000,
   serviceLabels: 'service,service_name,app,job,container',
@@ -151,6 +166,9 @@ const SPECS: readonly Spec[] = [
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
   { key: 'tailBuffer', env: 'TAIL_BUFFER', flag: 'tail-buffer', kind: 'count', min: 1, max: 1_000_000, help: 'entries a live tail may have waiting on one shard between two deliveries (every 200 ms); more are dropped for that tail and reported' },
+  { key: 'tailBufferBytes', env: 'TAIL_BUFFER_BYTES', flag: 'tail-buffer-bytes', kind: 'size', help: 'rendered bytes a live tail may have waiting on one shard between two deliveries, and unsent to its client; more are dropped for that tail and reported' },
+  { key: 'tailShardBytes', env: 'TAIL_SHARD_BYTES', flag: 'tail-shard-bytes', kind: 'size', help: 'rendered bytes one shard may hold for all its live tails between two deliveries; more are dropped and reported' },
+  { key: 'maxTails', env: 'MAX_TAILS', flag: 'max-tails', kind: 'count', min: 1, max: 100_000, help: 'live tails (GET /logs/tail and the Loki WebSocket) open at once; more answer 429' },
   { key: 'queryConcurrency', env: 'QUERY_CONCURRENCY', flag: 'query-concurrency', kind: 'count', min: 1, max: 16, help: 'queries one shard runs at a time; more answer 503 with Retry-After' },
   { key: 'allowedHosts', env: 'ALLOWED_HOSTS', flag: 'allowed-hosts', kind: 'hosts', help: 'Host header names accepted besides loopback ones while listening on loopback (comma list, * for any)' },
   { key: 'writeTimeout', env: 'WRITE_TIMEOUT', flag: 'write-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an answer may stay unread before the connection is cut' },

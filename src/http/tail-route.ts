@@ -1,114 +1,30 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { BadQueryError } from '../errors.js'
+import { BadQueryError, TooManyTailsError } from '../errors.js'
 import type { LabelMatcher, LogSelection } from '../logql/ast.js'
-import { compileSelection, singleService } from '../logql/match.js'
+import { compileSelection } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
-import { mergeEntries, type MergedEntry } from '../query/page.js'
 import { parseLogsQuery } from '../query/params.js'
-import type { RenderFormat } from '../query/render/index.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { TailDelivery } from '../shards/tail-manager.js'
-import type { TailFormat } from '../protocol.js'
 import { formatTimestamp, nowUs } from '../timestamp.js'
 import { describeError, type HttpError } from './answer.js'
 import { lokiTime } from './loki-query-route.js'
 import type { HttpPolicy } from './policy.js'
+import { runTail, type TailSink } from './tail-run.js'
 
 // Live tails: GET /logs/tail (Server-Sent Events in the native entry shape, or
-// NDJSON or text lines) and
-// Loki's WebSocket at /loki/api/v1/tail. Both first replay stored entries
-// from a point (start, or the Last-Event-ID of a reconnect), then go on with
-// the entries the shards match as they store them, with no gap and no
-// duplicate: the tail is registered before the replay starts, and what
-// arrives live meanwhile is held back, then sent without the entries the
-// replay already sent (matched by arrival sequence number).
-//
-// Nothing buffers without bound: the shards keep at most TAIL_BUFFER entries
-// per tail between polls and drop (and count) the rest; a client that does
-// not read has its entries dropped here once WRITE_BACKLOG bytes wait, and is
-// told how many it missed.
+// NDJSON or text lines) and Loki's WebSocket at /loki/api/v1/tail: each
+// protocol's parameters, framing and refusals around one runTail
+// (tail-run.ts), which replays, goes live and keeps every buffer bounded.
 
 /** Stored entries a replay sends at most before going live. */
 const MAX_REPLAY = 100_000
-const REPLAY_PAGE = 1000
-/** Bytes waiting to be written to one tail's client past which its new entries are dropped. */
-const WRITE_BACKLOG = 4 * 1024 * 1024
 const HEARTBEAT_MS = 15_000
-/** How long after going live a late in-flight entry may still turn out to be one the replay sent. */
-const DEDUPE_MS = 5_000
-
-interface TailSink {
-  /** Stored entries, rendered by the replay query in its format. */
-  replay: (entries: MergedEntry[]) => void
-  /** Live entries, rendered by the shards in the tail's format. */
-  live: (entries: MergedEntry[]) => void
-  dropped: (count: number, named: TailDelivery['droppedNamed']) => void
-  /** Bytes waiting to be written to the client. */
-  backlog: () => number
-}
-
-/**
- * Runs a tail: registers it, replays from `after` (exclusive) or `start`, then
- * streams live entries to the sink. Returns the function that ends it.
- */
-async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, live: TailFormat, sink: TailSink, settings: Settings): Promise<() => void> {
-  const held: TailDelivery[] = []
-  let replaying = true
-  let replayed: Set<number> | null = new Set()
-  const forward = (d: TailDelivery): void => {
-    const entries = replayed === null ? d.entries : d.entries.filter((e) => !replayed!.has(e.seq))
-    let dropped = d.dropped
-    if (entries.length > 0) {
-      if (sink.backlog() > WRITE_BACKLOG) dropped += entries.length
-      else sink.live(entries)
-    }
-    if (dropped > 0) sink.dropped(dropped, d.droppedNamed)
-  }
-  const id = await router.tails.subscribe(select, live, (d) => { if (replaying) held.push(d); else forward(d) })
-  try {
-    const service = singleService(select.selector)
-    let after = from.after
-    let sent = 0
-    while (sent < replay.limit) {
-      const parts = await router.query({
-        services: service === null ? null : [service],
-        start: from.start,
-        end: nowUs() + settings.futureSkew * 1000,
-        descending: false,
-        limit: Math.min(REPLAY_PAGE, replay.limit - sent),
-        after,
-        contains: null,
-        attrs: [],
-        format: replay.format,
-        select
-      }, '/logs/tail')
-      const page = mergeEntries(parts, false, Math.min(REPLAY_PAGE, replay.limit - sent))
-      if (page.entries.length > 0) {
-        for (const e of page.entries) replayed.add(e.seq)
-        sink.replay(page.entries)
-        sent += page.entries.length
-        const last = page.entries[page.entries.length - 1]!
-        after = { ts: last.ts, seq: last.seq }
-      }
-      if (!page.more || sent >= replay.limit || page.entries.length === 0) break
-    }
-  } catch (err) {
-    router.tails.unsubscribe(id)
-    throw err
-  }
-  replaying = false
-  for (const d of held.splice(0)) forward(d)
-  const forget = setTimeout(() => { replayed = null }, DEDUPE_MS)
-  return () => {
-    clearTimeout(forget)
-    router.tails.unsubscribe(id)
-  }
-}
 
 /** A regex matching exactly one of `names`, for a selector over several services. */
 const oneOf = (names: string[]): string => names.map((n) => n.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|')
@@ -197,6 +113,13 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
   res.setHeader('x-accel-buffering', 'no')
   const write = (text: string): void => { res.write(text) }
   const notices = NOTICES[layout]
+  let closed = false
+  let stop: (() => void) | null = null
+  // Listened for before the replay: a client that leaves during it frees its MAX_TAILS slot too.
+  res.once('close', () => {
+    closed = true
+    stop?.()
+  })
   const sink: TailSink = {
     replay: layout === 'sse'
       ? (entries) => {
@@ -207,18 +130,33 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
     // The shards rendered each whole already (an event, or a line with its newline): one write for them all.
     live: (entries) => { res.write(Buffer.concat(entries.map((e) => e.body))) },
     dropped: (count) => write(notices.dropped(count)),
-    backlog: () => res.writableLength
+    backlog: () => res.writableLength,
+    onDrain: (fn) => res.on('drain', fn),
+    drained: async () => {
+      if (closed || !res.writableNeedDrain) return
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.on('drain', done)
+        res.on('close', done)
+      })
+    }
   }
   // A tail that starts now has nothing to replay: it runs no query (so opening many at once
   // never meets QUERY_CONCURRENCY); what is stored once it is registered comes live.
   const replay = { limit: replays || after !== null ? MAX_REPLAY : 0, format: layout === 'sse' ? 'native' as const : layout }
-  const stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
-  if (!res.headersSent) res.flushHeaders()
-  const heartbeat = setInterval(() => write(notices.keepAlive), HEARTBEAT_MS)
-  res.once('close', () => {
-    clearInterval(heartbeat)
+  stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
+  if (closed) {
     stop()
-  })
+    return
+  }
+  if (!res.headersSent) res.flushHeaders()
+  // Only an idle stream needs keeping alive (and a stalled one is not sent more).
+  const heartbeat = setInterval(() => { if (res.writableLength === 0) write(notices.keepAlive) }, HEARTBEAT_MS)
+  res.once('close', () => clearInterval(heartbeat))
 }
 
 interface LokiTailEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
@@ -246,7 +184,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
   const refuse = (socket: Duplex, err: unknown): void => {
     const e = describeError(err as HttpError, settings.maxBody, log, { method: 'GET', url: '/loki/api/v1/tail' })
     const body = JSON.stringify({ status: 'error', error: e.message })
-    socket.end(`HTTP/1.1 ${e.status} ${e.status === 400 ? 'Bad Request' : e.status === 401 ? 'Unauthorized' : e.status === 403 ? 'Forbidden' : 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
   }
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -278,9 +216,12 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     let closed = false
     let stop: (() => void) | null = null
     const early: string[] = []
+    let earlyBytes = 0
     const send = (text: string): void => {
-      if (ws === null) early.push(text)
-      else if (ws.readyState === ws.OPEN) ws.send(text)
+      if (ws === null) {
+        early.push(text)
+        earlyBytes += text.length
+      } else if (ws.readyState === ws.OPEN) ws.send(text)
     }
     const end = (): void => {
       closed = true
@@ -295,7 +236,8 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
       // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
       live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
       dropped: (_count, named) => send(lokiMessage([], named)),
-      backlog: () => ws?.bufferedAmount ?? 0
+      backlog: () => ws === null ? earlyBytes : ws.bufferedAmount,
+      onDrain: (fn) => socket.on('drain', fn)
     }
     runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
       stop = s
@@ -310,7 +252,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
         for (const text of early.splice(0)) opened.send(text)
       })
     }, (err: unknown) => {
-      log.warn({ err }, 'tail replay failed')
+      if (!(err instanceof TooManyTailsError)) log.warn({ err }, 'tail replay failed')
       refuse(socket, err)
     })
   }

@@ -64,6 +64,8 @@ export class ServerMetrics implements Meter {
   private readonly idleSeals = new Counter({ name: `${PREFIX}idle_seals_total`, help: 'Open blocks sealed (compressed) after taking no entry for a while', labelNames: ['shard'], registers: [this.registry] })
   private readonly restarts = new Counter({ name: `${PREFIX}shard_restarts_total`, help: 'Shard workers restarted after a crash', labelNames: ['shard'], registers: [this.registry] })
   private readonly tails = new Gauge({ name: `${PREFIX}tail_subscribers`, help: 'Live tails (GET /logs/tail and the Loki WebSocket) open now', registers: [this.registry] })
+  private readonly tailBytes = new Gauge({ name: `${PREFIX}shard_tail_bytes`, help: 'Rendered bytes a shard holds for live tails until their next delivery (each rendering shared by several tails counted once); TAIL_SHARD_BYTES bounds it', labelNames: ['shard'], registers: [this.registry] })
+  private readonly tailPeakBytes = new Gauge({ name: `${PREFIX}shard_tail_peak_bytes`, help: "The most rendered bytes a shard's current worker held for live tails at once; TAIL_SHARD_BYTES bounds it", labelNames: ['shard'], registers: [this.registry] })
   private readonly taskRun = new Gauge({ name: `${PREFIX}shard_task_run_seconds`, help: "piscina's run time of a shard's tasks since its worker started, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
   private readonly taskWait = new Gauge({ name: `${PREFIX}shard_task_wait_seconds`, help: "piscina's wait time of a shard's tasks before they ran, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
 
@@ -118,6 +120,8 @@ export class ServerMetrics implements Meter {
         this.shardStreams.set({ shard }, s.usage.streams)
         this.shardServices.set({ shard }, s.usage.services)
         this.shardHeap.set({ shard }, s.usage.heapUsed)
+        this.tailBytes.set({ shard }, s.usage.tailBytes)
+        this.tailPeakBytes.set({ shard }, s.usage.tailPeakBytes)
         if (s.usage.disk !== null) {
           this.diskBytes.set({ shard }, s.usage.disk.bytes)
           this.diskFailing.set({ shard }, s.usage.disk.error === null ? 0 : 1)

@@ -44,6 +44,10 @@ export interface RouterLimits {
   maxPageBytes: number
   /** Entries a live tail may have waiting on one shard between polls (TAIL_BUFFER). */
   tailBuffer: number
+  /** Rendered bytes a live tail may have waiting on one shard between polls (TAIL_BUFFER_BYTES). */
+  tailBufferBytes: number
+  /** Live tails open at once (MAX_TAILS). */
+  maxTails: number
   /** With DATA_DIR: bytes of log and block files before ingest answers 507 (MAX_DISK); Infinity without. */
   maxDisk: number
 }
@@ -74,7 +78,7 @@ export class ShardRouter {
     readonly meter: Meter = NO_METER
   ) {
     this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
-    this.tails = new TailManager(this.shards, limits.tailBuffer)
+    this.tails = new TailManager(this.shards, { entries: limits.tailBuffer, bytes: limits.tailBufferBytes }, limits.maxTails)
     this.poll = setInterval(() => { for (const s of this.shards) s.stats().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
 

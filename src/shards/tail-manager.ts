@@ -1,7 +1,7 @@
+import { TooManyTailsError } from '../errors.js'
 import type { LogSelection } from '../logql/ast.js'
-import type { QueryPart } from '../protocol.js'
+import type { QueryPart, TailFormat, TailLimits } from '../protocol.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
-import type { TailFormat } from '../protocol.js'
 import type { ShardClient } from './shard-client.js'
 import { singleService } from '../logql/match.js'
 import { shardOf } from './hash.js'
@@ -13,6 +13,9 @@ import { shardOf } from './hash.js'
 // request per shard, merges each tail's entries from all shards in
 // (timestamp, arrival) order and hands the bytes to its listener. A shard
 // that restarted and no longer knows a tail is told about it again.
+// At most `maxTails` tails are open at once (MAX_TAILS); a tail whose client
+// is not reading (`stalled`) is not shipped at all: its shards count what it
+// got as dropped, and it hears the count once it reads again.
 
 const POLL_MS = 200
 
@@ -30,6 +33,7 @@ interface Registered {
   format: TailFormat
   shards: number[]
   deliver: (d: TailDelivery) => void
+  stalled: () => boolean
 }
 
 export class TailManager {
@@ -38,18 +42,30 @@ export class TailManager {
   private timer: NodeJS.Timeout | null = null
   private polling = false
 
-  constructor (private readonly shards: readonly ShardClient[], private readonly limit: number) {}
+  constructor (private readonly shards: readonly ShardClient[], private readonly limits: TailLimits, private readonly maxTails = Infinity) {}
 
   get count (): number { return this.tails.size }
 
-  /** Starts a tail; its listener gets each poll's new entries. Resolves once every shard involved holds it. */
-  async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void): Promise<number> {
+  /**
+   * Starts a tail; its listener gets each poll's new entries, except while `stalled()` says its
+   * client is not reading. Resolves once every shard involved holds it; throws TooManyTailsError
+   * (429) when MAX_TAILS are open.
+   */
+  async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void, stalled: () => boolean = () => false): Promise<number> {
+    if (this.tails.size >= this.maxTails) {
+      throw new TooManyTailsError(`${this.tails.size} live tails are open, the most this server allows (MAX_TAILS); close one, or raise MAX_TAILS, and try again`)
+    }
     const id = this.nextId++
     const service = singleService(select.selector)
     const shards = service === null ? this.shards.map((_, i) => i) : [shardOf(service, this.shards.length)]
-    const tail = { id, select, format, shards, deliver }
+    const tail = { id, select, format, shards, deliver, stalled }
     this.tails.set(id, tail)
-    await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limit: this.limit, format })))
+    try {
+      await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limits: this.limits, format })))
+    } catch (err) {
+      this.unsubscribe(id)
+      throw err
+    }
     this.timer ??= setInterval(() => { this.poll().catch(() => {}) }, POLL_MS)
     return id
   }
@@ -70,14 +86,21 @@ export class TailManager {
     if (this.polling) return
     this.polling = true
     try {
-      const perShard = new Map<number, number[]>()
-      for (const t of this.tails.values()) for (const i of t.shards) (perShard.get(i) ?? perShard.set(i, []).get(i)!).push(t.id)
+      const perShard = new Map<number, { ids: number[], stalled: number[] }>()
+      for (const t of this.tails.values()) {
+        const stalled = t.stalled()
+        for (const i of t.shards) {
+          const ask = perShard.get(i) ?? perShard.set(i, { ids: [], stalled: [] }).get(i)!
+          ask.ids.push(t.id)
+          if (stalled) ask.stalled.push(t.id)
+        }
+      }
       const got = new Map<number, { parts: QueryPart[], dropped: number, droppedNamed: TailDelivery['droppedNamed'] }>()
-      await Promise.all([...perShard].map(async ([i, ids]) => {
+      await Promise.all([...perShard].map(async ([i, { ids, stalled }]) => {
         const shard = this.shards[i]!
         let reply
         try {
-          reply = await shard.tail({ type: 'tail-poll', ids })
+          reply = await shard.tail({ type: 'tail-poll', ids, stalled })
         } catch {
           return // The shard is down or restarting; the next round asks again.
         }
@@ -90,7 +113,7 @@ export class TailManager {
         }
         for (const id of reply.unknown) {
           const t = this.tails.get(id)
-          if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limit: this.limit, format: t.format }).catch(() => {})
+          if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limits: this.limits, format: t.format }).catch(() => {})
         }
       }))
       for (const [id, d] of got) {

@@ -34,7 +34,7 @@ export interface Durable {
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
 export function createShardHandler (
   init: ShardInit,
-  store: LogStore = new ShardStore({ maxServices: init.maxServices }),
+  store: LogStore = new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes }),
   durable: Durable | null = null,
   counters: ShardCounters = newCounters()
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
@@ -48,7 +48,9 @@ export function createShardHandler (
     heapUsed: getHeapStatistics().used_heap_size,
     heapLimit,
     queries: live.size,
-    disk: disk === null ? null : { bytes: disk.bytes, error: disk.error }
+    disk: disk === null ? null : { bytes: disk.bytes, error: disk.error },
+    tailBytes: store.tail.held,
+    tailPeakBytes: store.tail.peak
   })
 
   /**
@@ -124,13 +126,13 @@ export function createShardHandler (
       case 'services':
         return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
       case 'tail-subscribe':
-        store.tail.subscribe(req.id, req.select, req.limit, req.format)
+        store.tail.subscribe(req.id, req.select, req.limits, req.format)
         return { type: 'tail', batches: [], unknown: [], usage: usage() }
       case 'tail-unsubscribe':
         store.tail.unsubscribe(req.id)
         return { type: 'tail', batches: [], unknown: [], usage: usage() }
       case 'tail-poll':
-        return { type: 'tail', ...store.tail.poll(req.ids), usage: usage() }
+        return { type: 'tail', ...store.tail.poll(req.ids, req.stalled), usage: usage() }
       case 'streams':
         return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
       case 'stats':
@@ -174,7 +176,7 @@ export interface ShardOptions {
  * with DATA_DIR), its purge, sealing and checkpoint timers, and the request handler.
  */
 export function startShard (init: ShardInit, options: ShardOptions = {}): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
-  const store = new ShardStore({ maxServices: init.maxServices })
+  const store = new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes })
   let durable: Durable | null = null
   if (init.dataDir !== '') {
     const fsync = parseFsync(init.fsync, parseDuration)

@@ -23,11 +23,13 @@ import { SLOT_US, STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './s
 export interface StoreLimits {
   /** Services this shard may hold; entries of new ones past it are refused. */
   maxServices: number
+  /** Rendered bytes this shard may hold for all its live tails (TAIL_SHARD_BYTES); unbounded when left out. */
+  tailBytes?: number
 }
 
 export class ShardStore implements LogStore, SlotIndex {
   readonly streams = new Map<string, Stream>()
-  readonly tail = new TailHub()
+  readonly tail: TailHub
   readonly services = new Map<string, Stream[]>()
   private readonly slots = new Map<number, StreamSlot[]>()
   private slotIds: number[] = []
@@ -46,7 +48,9 @@ export class ShardStore implements LogStore, SlotIndex {
   get serviceCount (): number { return this.services.size }
   get streamCount (): number { return this.streams.size }
 
-  constructor (private readonly limits: StoreLimits = { maxServices: Infinity }) {}
+  constructor (private readonly limits: StoreLimits = { maxServices: Infinity }) {
+    this.tail = new TailHub(limits.tailBytes)
+  }
 
   /**
    * The stream for `ref`, made if need be; null when it would be a new service

@@ -1,172 +1,210 @@
 import type { LogSelection } from '../logql/ast.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
-import { jsonString } from '../json-text.js'
-import type { QueryPart, TailBatch, TailFormat } from '../protocol.js'
-import { formatTimestamp } from '../timestamp.js'
+import type { QueryPart, TailBatch, TailFormat, TailLimits } from '../protocol.js'
 import type { Pairs } from './block.js'
-import { ByteWriter } from './bytes.js'
 import type { Stream } from './stream.js'
+import { TAIL_RENDER } from './tail-render.js'
 
 // Live tails on a shard: each new entry is matched here, where it is stored,
 // against the tails that want it, and rendered here too, in the tail's own
-// format (an SSE event, an NDJSON or text line, or a Loki tail stream), so the front thread only
-// merges the shards' bytes and writes them out at its next poll.
+// format (tail-render.ts), so the front thread only merges the shards' bytes
+// and writes them out at its next poll.
 // Which tails a stream's entries can reach is worked out once per stream (and
-// again after a tail comes or goes), so an entry of a stream no tail selects
-// costs one map lookup, and a shard without tails does nothing at all.
+// again after a tail comes or goes), grouped by format, so an entry of a
+// stream no tail selects costs one map lookup, a shard without tails does
+// nothing at all, and an entry is rendered at most once per format however
+// many tails keep it: they all hold the same string (50 SSE tails on one
+// service cost one rendering and 50 references per entry, not 50 copies).
 //
-// Buffers are bounded: past `limit` entries waiting for one tail, entries are
-// dropped for that tail only, counted, and the first few named in the next
-// poll's answer (Loki's dropped_entries).
+// Buffers are bounded, counted in the bytes clients will be sent: past
+// `limits.entries` entries or `limits.bytes` bytes waiting for one tail, or
+// `maxBytes` rendered bytes held for all tails of the shard, an entry is
+// dropped for that tail, counted, and the first few named in the next poll's
+// answer (Loki's dropped_entries). A tail the front says is stalled (its
+// client is not reading) is emptied at each poll into that count instead of
+// being shipped.
 
 /** Dropped entries named per tail per poll; the rest are only counted. */
 const NAMED_DROPS = 100
 
 export type { TailFormat }
 
+/** One entry rendered in one format, shared by every tail of that format that keeps it. */
+interface Piece { readonly text: string, readonly bytes: number, refs: number }
+
 class Tail {
   readonly selection: CompiledSelection
-  private w = new ByteWriter(16 * 1024)
+  private pieces: Piece[] = []
   private ts: number[] = []
   private seq: number[] = []
-  private ends: number[] = []
+  /** Each kept entry's stream labels (shared per stream), to name it if it is discarded. */
+  private labels: string[][] = []
+  bytes = 0
   dropped = 0
   droppedNamed: Array<{ labels: string[], ts: number }> = []
 
-  constructor (readonly id: number, select: LogSelection, readonly limit: number, private readonly format: TailFormat) {
+  constructor (readonly id: number, select: LogSelection, readonly limits: TailLimits, readonly format: TailFormat) {
     this.selection = compileSelection(select)
   }
 
   get waiting (): number { return this.ts.length }
 
-  offer (stream: Stream, labels: string[], ts: number, seq: number, message: string, attrs: Pairs | null): void {
-    if (this.selection.entry !== null) {
-      const label = (name: string): string => {
-        const own = stream.labelValue(name)
-        if (own !== '' || attrs === null) return own
-        for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!
-        return ''
-      }
-      if (!this.selection.entry(message, label)) return
+  /** Whether the entry passes this tail's line and label filters (its stream already matched). */
+  wants (stream: Stream, message: string, attrs: Pairs | null): boolean {
+    if (this.selection.entry === null) return true
+    const label = (name: string): string => {
+      const own = stream.labelValue(name)
+      if (own !== '' || attrs === null) return own
+      for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!
+      return ''
     }
-    if (this.ts.length >= this.limit) {
-      this.dropped++
-      if (this.droppedNamed.length < NAMED_DROPS) this.droppedNamed.push({ labels, ts })
-      return
-    }
-    const w = this.w
-    if (this.ts.length > 0) w.byte(44) // ',' between entries, as in a query part
-    RENDER[this.format](w, stream, ts, seq, message, attrs)
+    return this.selection.entry(message, label)
+  }
+
+  drop (labels: string[], ts: number): void {
+    this.dropped++
+    if (this.droppedNamed.length < NAMED_DROPS) this.droppedNamed.push({ labels, ts })
+  }
+
+  keep (piece: Piece, labels: string[], ts: number, seq: number): void {
+    piece.refs++
+    this.pieces.push(piece)
+    this.labels.push(labels)
     this.ts.push(ts)
     this.seq.push(seq)
-    this.ends.push(w.length)
+    this.bytes += piece.bytes
   }
 
-  /** What waits, as a query part (entries in arrival order), and empties it. */
-  take (): QueryPart {
-    const body = new Uint8Array(this.w.length)
-    body.set(this.w.buf.subarray(0, this.w.length))
-    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends: Uint32Array.from(this.ends), complete: true, scanned: 0 }
-    // A writer that grew for a burst is let go rather than kept at its size.
-    this.w = this.w.buf.length > 1024 * 1024 ? new ByteWriter(16 * 1024) : this.w
-    this.w.length = 0
+  /** Empties the tail; `release` gets each piece let go. With `asDropped`, what waited is counted as dropped. */
+  private empty (release: (p: Piece) => void, asDropped: boolean): void {
+    for (let i = 0; i < this.pieces.length; i++) {
+      release(this.pieces[i]!)
+      if (asDropped) this.drop(this.labels[i]!, this.ts[i]!)
+    }
+    this.pieces = []
+    this.labels = []
     this.ts = []
     this.seq = []
-    this.ends = []
+    this.bytes = 0
+  }
+
+  /** What waits, as a query part (entries in arrival order, comma-separated as in a query part), and empties it. */
+  take (release: (p: Piece) => void): QueryPart {
+    const n = this.pieces.length
+    const ends = new Uint32Array(n)
+    let at = 0
+    for (let i = 0; i < n; i++) {
+      at += this.pieces[i]!.bytes + (i > 0 ? 1 : 0)
+      ends[i] = at
+    }
+    const body = Buffer.from(this.pieces.map((p) => p.text).join(','), 'utf8')
+    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends, complete: true, scanned: 0 }
+    this.empty(release, false)
     return part
   }
+
+  /** Counts what waits as dropped (its client is not reading) and empties it. */
+  discard (release: (p: Piece) => void): void { this.empty(release, true) }
+
+  /** Lets go of what waits (the tail ended). */
+  clear (release: (p: Piece) => void): void { this.empty(release, false) }
 }
 
-/** The attributes that are not also stream labels, as JSON members (`"k":"v"`, comma-separated). */
-function attributeMembers (stream: Stream, attrs: Pairs | null): string {
-  if (attrs === null) return ''
-  let out = ''
-  for (let i = 0; i < attrs.length; i += 2) {
-    if (stream.labels.length > 0 && stream.label(attrs[i]!) !== undefined) continue
-    out += `${out === '' ? '' : ','}${jsonString(attrs[i]!)}:${jsonString(attrs[i + 1]!)}`
-  }
-  return out
-}
-
-/** Where cursors are spelled before base64url (what encodeCursor makes, without its allocations). */
-const cursorScratch = Buffer.alloc(64)
-
-/** An entry in GET /logs's JSON shape: `{"service","timestamp","message","attributes"?}`. */
-function entryJson (stream: Stream, ts: number, message: string, attrs: Pairs | null): string {
-  const members = attributeMembers(stream, attrs)
-  const attributes = stream.labelsJson === '' && members === ''
-    ? ''
-    : `,"attributes":{${stream.labelsJson}${stream.labelsJson !== '' && members !== '' ? ',' : ''}${members}}`
-  return `{"service":${stream.serviceJson},"timestamp":"${formatTimestamp(ts)}","message":${jsonString(message)}${attributes}}`
-}
-
-type Render = (w: ByteWriter, stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null) => void
-
-/**
- * Each tail format, rendered whole (separators included) so the front writes
- * a delivery's entries back to back. Each is built as one string and written
- * once: most of the cost of a small render is in the writes.
- */
-const RENDER: Record<TailFormat, Render> = {
-  /** An SSE event: `id: <cursor>` then `data: {...}`, ending with a blank line. */
-  sse: (w, stream, ts, seq, message, attrs) => {
-    const n = cursorScratch.write(`v1:a:${ts}:${seq}`, 'latin1')
-    w.utf8(`id: ${cursorScratch.toString('base64url', 0, n)}\ndata: ${entryJson(stream, ts, message, attrs)}\n\n`)
-  },
-  /** One NDJSON line. */
-  ndjson: (w, stream, ts, _seq, message, attrs) => { w.utf8(`${entryJson(stream, ts, message, attrs)}\n`) },
-  /** One text line, as GET /logs?format=text writes it: newlines in the message as \n. */
-  text: (w, stream, ts, _seq, message) => {
-    w.utf8(`${formatTimestamp(ts)} ${stream.service} ${message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}\n`)
-  },
-  /** A Loki tail stream with one value: `{"stream":{labels and metadata},"values":[["<ns>","<line>"]]}`. */
-  loki: (w, stream, ts, _seq, message, attrs) => {
-    const members = attributeMembers(stream, attrs)
-    const labels = `"service":${stream.serviceJson}${stream.labelsJson === '' ? '' : `,${stream.labelsJson}`}${members === '' ? '' : `,${members}`}`
-    w.utf8(`{"stream":{${labels}},"values":[["${ts}000",${jsonString(message)}]]}`)
-  }
-}
+interface Reach { generation: number, groups: Array<{ format: TailFormat, tails: Tail[] }>, labels: string[] }
 
 export class TailHub {
   private readonly tails = new Map<number, Tail>()
   /** Bumped whenever a tail comes or goes, so each stream's list is worked out again. */
   private generation = 0
-  private readonly reach = new WeakMap<Stream, { generation: number, tails: Tail[], labels: string[] }>()
+  private readonly reach = new WeakMap<Stream, Reach>()
+  /** Rendered bytes held for all tails now (each shared rendering counted once), and the most ever held. */
+  held = 0
+  peak = 0
+  /** Entries rendered (once per format, however many tails keep them). */
+  renders = 0
+  private readonly release = (p: Piece): void => { if (--p.refs === 0) this.held -= p.bytes }
+
+  /** `maxBytes`: rendered bytes this shard may hold for all its tails together (TAIL_SHARD_BYTES). */
+  constructor (private readonly maxBytes = Infinity) {}
 
   get active (): boolean { return this.tails.size > 0 }
 
-  subscribe (id: number, select: LogSelection, limit: number, format: TailFormat): void {
-    this.tails.set(id, new Tail(id, select, limit, format))
+  subscribe (id: number, select: LogSelection, limits: TailLimits, format: TailFormat): void {
+    this.tails.get(id)?.clear(this.release)
+    this.tails.set(id, new Tail(id, select, limits, format))
     this.generation++
   }
 
   unsubscribe (id: number): void {
-    if (this.tails.delete(id)) this.generation++
+    const t = this.tails.get(id)
+    if (t === undefined) return
+    t.clear(this.release)
+    this.tails.delete(id)
+    this.generation++
+  }
+
+  private reachOf (stream: Stream): Reach {
+    let r = this.reach.get(stream)
+    if (r === undefined || r.generation !== this.generation) {
+      const groups: Reach['groups'] = []
+      for (const t of this.tails.values()) {
+        if (!t.selection.stream((name) => stream.labelValue(name))) continue
+        const g = groups.find((x) => x.format === t.format)
+        if (g === undefined) groups.push({ format: t.format, tails: [t] })
+        else g.tails.push(t)
+      }
+      r = { generation: this.generation, groups, labels: ['service', stream.service, ...stream.labels] }
+      this.reach.set(stream, r)
+    }
+    return r
   }
 
   /** A new entry of `stream`, just stored. */
   offer (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null): void {
-    let r = this.reach.get(stream)
-    if (r === undefined || r.generation !== this.generation) {
-      const tails = [...this.tails.values()].filter((t) => t.selection.stream((name) => stream.labelValue(name)))
-      r = { generation: this.generation, tails, labels: ['service', stream.service, ...stream.labels] }
-      this.reach.set(stream, r)
+    const r = this.reachOf(stream)
+    for (const { format, tails } of r.groups) {
+      let piece: Piece | null = null
+      for (const t of tails) {
+        if (!t.wants(stream, message, attrs)) continue
+        if (t.waiting >= t.limits.entries) {
+          t.drop(r.labels, ts)
+          continue
+        }
+        if (piece === null) {
+          const text = TAIL_RENDER[format](stream, ts, seq, message, attrs)
+          piece = { text, bytes: Buffer.byteLength(text), refs: 0 }
+          this.renders++
+        }
+        if (t.bytes + piece.bytes > t.limits.bytes || (piece.refs === 0 && this.held + piece.bytes > this.maxBytes)) {
+          t.drop(r.labels, ts)
+          continue
+        }
+        if (piece.refs === 0) {
+          this.held += piece.bytes
+          if (this.held > this.peak) this.peak = this.held
+        }
+        t.keep(piece, r.labels, ts, seq)
+      }
     }
-    for (const t of r.tails) t.offer(stream, r.labels, ts, seq, message, attrs)
   }
 
-  /** What each of `ids` got since the last poll (emptied), and the ids this shard does not know (it restarted). */
-  poll (ids: readonly number[]): { batches: TailBatch[], unknown: number[] } {
+  /**
+   * What each of `ids` got since the last poll (emptied), and the ids this shard does not know (it restarted).
+   * Tails in `stalled` (their clients are not reading) have what they got counted as dropped instead.
+   */
+  poll (ids: readonly number[], stalled: readonly number[] = []): { batches: TailBatch[], unknown: number[] } {
     const batches: TailBatch[] = []
     const unknown: number[] = []
+    const skip = new Set(stalled)
     for (const id of ids) {
       const t = this.tails.get(id)
       if (t === undefined) {
         unknown.push(id)
         continue
       }
+      if (skip.has(id)) t.discard(this.release)
       if (t.waiting === 0 && t.dropped === 0) continue
-      batches.push({ id, part: t.take(), dropped: t.dropped, droppedNamed: t.droppedNamed })
+      batches.push({ id, part: t.take(this.release), dropped: t.dropped, droppedNamed: t.droppedNamed })
       t.dropped = 0
       t.droppedNamed = []
     }
