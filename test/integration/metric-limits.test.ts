@@ -38,11 +38,11 @@ async function range (query: string, step: string): Promise<{ status: number, bo
 
 /** Runs `query` while /healthz is asked again and again; the slowest /healthz answer in ms. */
 async function healthzDuring<T> (query: Promise<T>): Promise<{ result: T, worstMs: number }> {
-  let done = false
+  const answered = new AbortController()
   let worstMs = 0
   const probe = (async () => {
     // Bounded: at most 200 probes, and it stops as soon as the query is answered.
-    for (let i = 0; i < 200 && !done; i++) {
+    for (let i = 0; i < 200 && !answered.signal.aborted; i++) {
       const started = performance.now()
       const res = await fetch(`${url}/healthz`)
       await res.text()
@@ -50,7 +50,7 @@ async function healthzDuring<T> (query: Promise<T>): Promise<{ result: T, worstM
       worstMs = Math.max(worstMs, performance.now() - started)
     }
   })()
-  const result = await query.finally(() => { done = true })
+  const result = await query.finally(() => { answered.abort() })
   await probe
   return { result, worstMs }
 }
