@@ -111,8 +111,10 @@ export interface MetricSpec {
   labelStages: LogQuery['labelStages']
   /** The query's parser: the line's fields join each entry's labels. */
   parser?: 'json' | 'logfmt'
-  /** Most series one shard may return; past it the query is refused (400). */
+  /** Most series one shard may make (MAX_QUERY_SERIES); past it the query is refused (400). */
   maxSeries: number
+  /** Most series × points one shard may make (MAX_QUERY_SAMPLES); past it the query is refused (400). */
+  maxSamples: number
 }
 
 /** One series of a metric answer: its labels as sorted pairs, and a value per evaluation time (0: no entry). */

@@ -29,6 +29,10 @@ export interface Settings {
   readonly queryTimeout: number
   /** Entries one shard may examine for one query. */
   readonly queryMaxScan: number
+  /** Series one metric query may make before it answers 400 (Loki's max_query_series). */
+  readonly maxQuerySeries: number
+  /** Series × evaluation times one metric query may make before it answers 400. */
+  readonly maxQuerySamples: number
   /** ms to receive a request's headers. */
   readonly headersTimeout: number
   /** ms to receive a whole request. */
@@ -96,6 +100,10 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   maxMemory: Math.floor(totalmem() / 4 / 1048576) * 1048576,
   queryTimeout: 10_000,
   queryMaxScan: 50_000_000,
+  // Loki's max_query_series default.
+  maxQuerySeries: 500,
+  // About 25 MB of matrix JSON at ~25 bytes a sample: 90 series at Loki's 11,000 points, 500 at 2000.
+  maxQuerySamples: 1_000_000,
   headersTimeout: 10_000,
   requestTimeout: 60_000,
   keepAliveTimeout: 5_000,
@@ -155,6 +163,8 @@ const SPECS: readonly Spec[] = [
   { key: 'maxMemory', env: 'MAX_MEMORY', flag: 'max-memory', kind: 'size', help: 'estimated memory the stored entries may use before ingest answers 507 (default: a quarter of RAM)' },
   { key: 'queryTimeout', env: 'QUERY_TIMEOUT', flag: 'query-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long a query may run before it answers 503' },
   { key: 'queryMaxScan', env: 'QUERY_MAX_SCAN', flag: 'query-max-scan', kind: 'count', min: 1, max: 1e12, help: 'entries one shard may examine for one query before it answers 503' },
+  { key: 'maxQuerySeries', env: 'MAX_QUERY_SERIES', flag: 'max-query-series', kind: 'count', min: 1, max: 1_000_000, help: 'series one metric query may make, on each shard and in all, before it answers 400' },
+  { key: 'maxQuerySamples', env: 'MAX_QUERY_SAMPLES', flag: 'max-query-samples', kind: 'count', min: 1, max: 1e9, help: 'series × evaluation times one metric query may make, on each shard and in all, before it answers 400' },
   { key: 'headersTimeout', env: 'HEADERS_TIMEOUT', flag: 'headers-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'time allowed to send request headers' },
   { key: 'requestTimeout', env: 'REQUEST_TIMEOUT', flag: 'request-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'time allowed to send a whole request' },
   { key: 'keepAliveTimeout', env: 'KEEP_ALIVE_TIMEOUT', flag: 'keep-alive-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long an idle keep-alive connection stays open' },

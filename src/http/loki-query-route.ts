@@ -1,13 +1,15 @@
 import { BadQueryError } from '../errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
-import { evaluate, type Fetch, type Grid, type Value } from '../logql/evaluate.js'
+import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
 import { compileSelection, lineFields, singleService } from '../logql/match.js'
+import { metricLimitError, type MetricLimits } from '../logql/metric-limits.js'
 import { parseLogql } from '../logql/parse.js'
 import { renderPage } from '../query/page.js'
 import type { Settings } from '../settings.js'
 import type { QueryRoute } from '../metrics/meter.js'
 import type { ShardRouter } from '../shards/router.js'
 import { durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
+import { metricAnswerChunks } from './loki-metric-answer.js'
 
 // Loki's query API, as far as Grafana's Loki data source and logcli need it:
 // /loki/api/v1/query_range and /loki/api/v1/query run a LogQL log query on
@@ -22,10 +24,9 @@ const MAX_LIMIT = 5000
 const HOUR_US = 3_600_000_000
 /** Loki's most evaluation times in one range query. */
 const MAX_POINTS = 11_000
-/** Most series one shard may count for a metric query. */
-const MAX_SERIES = 10_000
 
-export interface LokiAnswer { status: number, body: string }
+/** A Loki answer: JSON text, or byte chunks written in order (metric answers). */
+export interface LokiAnswer { status: number, body: string | Buffer[] }
 
 type Raw = Record<string, unknown>
 
@@ -116,7 +117,7 @@ export async function queryRange (raw: Raw, router: ShardRouter, settings: Setti
   const points = Math.floor((end - start) / stepUs) + 1
   if (points > MAX_POINTS) throw new BadQueryError(`the query would make ${points} points per series, more than ${MAX_POINTS}; raise step or narrow the range`)
   const grid = { first: start, stepUs, points }
-  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, '/loki/api/v1/query_range', signal)), grid, 'matrix')
+  return await metricAnswer(query.expr, grid, 'matrix', router, settings, '/loki/api/v1/query_range', signal)
 }
 
 /** GET /loki/api/v1/query: an instant query at `time`; a log query looks back one hour from it, as query_range does by default. */
@@ -125,11 +126,19 @@ export async function queryInstant (raw: Raw, router: ShardRouter, settings: Set
   const time = lokiTime(raw, 'time', nowUs())
   if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, '/loki/api/v1/query', signal)
   const grid = { first: time, stepUs: 1, points: 1 }
-  return metricAnswer(await evaluate(query.expr, grid, shardFetch(router, grid, '/loki/api/v1/query', signal)), grid, 'vector')
+  return await metricAnswer(query.expr, grid, 'vector', router, settings, '/loki/api/v1/query', signal)
 }
 
-/** Has the shards count one range aggregation over the grid. */
-function shardFetch (router: ShardRouter, grid: Grid, route: QueryRoute, signal?: AbortSignal): Fetch {
+/** Evaluates a metric query on the shards and writes its answer, within the series, sample, byte and time limits. */
+async function metricAnswer (expr: MetricExpr, grid: Grid, kind: 'vector' | 'matrix', router: ShardRouter, settings: Settings, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
+  const deadline = Date.now() + settings.queryTimeout
+  const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
+  const value = await evaluate(expr, grid, shardFetch(router, grid, limits, route, signal))
+  return { status: 200, body: await metricAnswerChunks(value, grid, kind, { maxBytes: settings.maxPageBytes, deadline }) }
+}
+
+/** Has the shards count one range aggregation over the grid; each shard stops at the limits, and so does their sum. */
+function shardFetch (router: ShardRouter, grid: Grid, limits: MetricLimits, route: QueryRoute, signal?: AbortSignal): Fetch {
   return async (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy) => {
     const { selection, labelStages } = expr.log
     compileSelection(selection)
@@ -152,10 +161,15 @@ function shardFetch (router: ShardRouter, grid: Grid, route: QueryRoute, signal?
         groupBy,
         labelStages,
         ...(selection.parser === undefined ? {} : { parser: selection.parser }),
-        maxSeries: MAX_SERIES
+        ...limits
       }
     }, route, signal)
-    return parts.flatMap((p) => p.series ?? [])
+    const series = parts.flatMap((p) => p.series ?? [])
+    // Shards hold different services, but a grouping without service meets across shards: count distinct label sets.
+    const distinct = new Set(series.map((s) => s.labels.join('\u0000'))).size
+    const refused = metricLimitError(distinct, grid.points, limits)
+    if (refused !== null) throw new BadQueryError(refused)
+    return series
   }
 }
 
@@ -175,25 +189,6 @@ export const LOKI_API_VERSION = '3.0.0'
 /** What Grafana reads to tell which Loki it talks to. */
 export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
-}
-
-/** Prometheus prints sample values as Go does: NaN, +Inf, -Inf, or the shortest number. */
-const sampleText = (v: number): string => Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v)
-const seconds = (us: number): number => Math.floor(us / 1000) / 1000
-
-function metricAnswer (value: Value, grid: Grid, kind: 'vector' | 'matrix'): LokiAnswer {
-  const at = (j: number): number => seconds(grid.first + j * grid.stepUs)
-  if (value.kind === 'scalar') return success({ resultType: 'scalar', result: [at(grid.points - 1), sampleText(value.values[grid.points - 1]!)] })
-  if (kind === 'vector') {
-    const result = value.series.filter((s) => !Number.isNaN(s.values[0]!)).map((s) => ({ metric: s.metric, value: [at(0), sampleText(s.values[0]!)] }))
-    return success({ resultType: 'vector', result })
-  }
-  const result = value.series.map((s) => {
-    const values: Array<[number, string]> = []
-    s.values.forEach((v, j) => { if (!Number.isNaN(v)) values.push([at(j), sampleText(v)]) })
-    return { metric: s.metric, values }
-  }).filter((s) => s.values.length > 0)
-  return success({ resultType: 'matrix', result })
 }
 
 /** An entry as the shards render it for Loki (src/query/render/loki-json.ts). */

@@ -166,6 +166,8 @@ export function recordProblem (r: LogRecord, oldest: number, newest: number): st
   if (r.labels !== null) {
     if (r.labels.length > 2 * MAX_LABELS) return `a stream may have at most ${MAX_LABELS} labels`
     for (let i = 0; i < r.labels.length; i += 2) {
+      // As long as an attribute key may be: a 10 KB name was taken, and kept in every stream key and answer.
+      if (r.labels[i]!.length > MAX_ATTRIBUTE_KEY) return `label name ${JSON.stringify(r.labels[i]!.slice(0, 32))}… is ${r.labels[i]!.length} characters long; the limit is ${MAX_ATTRIBUTE_KEY}`
       if (!LABEL_NAME.test(r.labels[i]!)) return `label name ${JSON.stringify(r.labels[i]!.slice(0, 64))} is not valid: use letters, digits and _, not starting with a digit`
       if (r.labels[i + 1]!.length > 1024) return `label ${r.labels[i]} is longer than 1024 characters`
     }

@@ -75,10 +75,7 @@ function aggregate (op: Extract<MetricExpr, { kind: 'aggregate' }>['op'], groupi
     if (op === 'topk') {
       // Each series keeps its labels and its values at the steps where it is among the k largest of its group.
       const kept = members.map((s) => ({ metric: s.metric, values: new Float64Array(points).fill(NaN) }))
-      for (let j = 0; j < points; j++) {
-        const ranked = members.map((s, i) => [s.values[j]!, i] as const).filter(([v]) => !Number.isNaN(v)).sort((a, b) => b[0] - a[0])
-        for (const [v, i] of ranked.slice(0, param!)) kept[i]!.values[j] = v
-      }
+      for (let j = 0; j < points; j++) for (const i of largest(members, j, param!)) kept[i]!.values[j] = members[i]!.values[j]!
       out.push(...kept.filter((s) => s.values.some((v) => !Number.isNaN(v))))
       continue
     }
@@ -99,6 +96,31 @@ function aggregate (op: Extract<MetricExpr, { kind: 'aggregate' }>['op'], groupi
     if (values.some((v) => !Number.isNaN(v))) out.push({ metric, values })
   }
   return out
+}
+
+/**
+ * The indexes of the `k` largest values at step `j` (NaN left out; ties keep
+ * the earlier series), by insertion into a list of k: sorting every step's
+ * members held the front 100-200 ms for topk over 500 series × 2000 steps.
+ */
+function largest (members: Series[], j: number, k: number): number[] {
+  const present = (i: number): boolean => !Number.isNaN(members[i]!.values[j]!)
+  if (k >= members.length) return members.map((_, i) => i).filter(present)
+  // Insertion costs up to members × k a step: past a few, a sort is cheaper.
+  if (k > 16) return members.map((_, i) => i).filter(present).sort((a, b) => members[b]!.values[j]! - members[a]!.values[j]!).slice(0, k)
+  const top: number[] = []
+  for (let i = 0; i < members.length; i++) {
+    const v = members[i]!.values[j]!
+    if (Number.isNaN(v)) continue
+    if (top.length === k && !(v > members[top[k - 1]!]!.values[j]!)) continue
+    let at = top.length === k ? k - 1 : top.length
+    while (at > 0 && v > members[top[at - 1]!]!.values[j]!) {
+      top[at] = top[at - 1]!
+      at--
+    }
+    top[at] = i
+  }
+  return top
 }
 
 const OPS: Record<ArithmeticOp, (a: number, b: number) => number> = {

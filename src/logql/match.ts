@@ -1,6 +1,7 @@
 import logfmt from 'logfmt'
 import { RE2JS } from 're2js'
 import { BadQueryError } from '../errors.js'
+import { MAX_JSON_DEPTH } from '../json-depth.js'
 import type { LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
 
 // The LogQL subset's matchers and filters as predicates. Every regex runs on
@@ -110,6 +111,8 @@ export function compileSelection (s: LogSelection): CompiledSelection {
  * A line's fields, as Loki's parsers make them: `json` flattens nested
  * objects with `_` (arrays are left out), `logfmt` reads key=value pairs (a
  * bare key is "true"). Names are made label-safe (anything else becomes `_`).
+ * Objects nested deeper than MAX_JSON_DEPTH are left out, as arrays are (a
+ * stored 10,000-deep line overflowed the stack of every query over it).
  * A line the parser cannot read gets `__error__` (JSONParserErr,
  * LogfmtParserErr), as in Loki.
  */
@@ -134,16 +137,16 @@ export function lineFields (parser: 'json' | 'logfmt', line: string): Record<str
     return { __error__: 'JSONParserErr' }
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { __error__: 'JSONParserErr' }
-  const walk = (o: Record<string, unknown>, prefix: string): void => {
+  const walk = (o: Record<string, unknown>, prefix: string, depth: number): void => {
     for (const key in o) {
       const v = o[key]
       const name = prefix + labelSafe(key)
       if (v === null || Array.isArray(v)) continue
-      if (typeof v === 'object') walk(v as Record<string, unknown>, `${name}_`)
-      else out[name] = String(v)
+      if (typeof v !== 'object') out[name] = String(v)
+      else if (depth < MAX_JSON_DEPTH) walk(v as Record<string, unknown>, `${name}_`, depth + 1)
     }
   }
-  walk(doc as Record<string, unknown>, '')
+  walk(doc as Record<string, unknown>, '', 1)
   return out
 }
 

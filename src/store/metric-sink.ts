@@ -1,5 +1,6 @@
 import { jsonUnescape, jsonUnescapeString } from '../json-text.js'
 import { lineFields } from '../logql/match.js'
+import { metricLimitError } from '../logql/metric-limits.js'
 import type { MetricSeries, MetricSpec } from '../protocol.js'
 import type { BlockView } from './block.js'
 import { QueryBudgetError } from './budget.js'
@@ -66,9 +67,9 @@ export class MetricSink {
     const key = pairs.join('\u0000')
     let s = this.series.get(key)
     if (s === undefined) {
-      if (this.series.size >= spec.maxSeries) {
-        throw new QueryBudgetError('LOGAGG_ERR_BAD_QUERY', `the query makes more than ${spec.maxSeries} series on one shard; aggregate them (sum by (...)) or drop labels`)
-      }
+      // Checked before the series is made, so a shard never holds more than the limits allow.
+      const refused = metricLimitError(this.series.size + 1, spec.points, spec)
+      if (refused !== null) throw new QueryBudgetError('LOGAGG_ERR_BAD_QUERY', refused)
       this.series.set(key, s = { labels: pairs, values: new Float64Array(spec.points) })
     }
     return s

@@ -123,6 +123,18 @@ describe('Loki push answers', () => {
     expect((await readAll(url, 'service=half-app')).map((l) => l.message)).toEqual(['good'])
   })
 
+  it('400 in plain text for a label name longer than attribute keys may be (128 characters), storing nothing of its stream', async () => {
+    const t = usAgo(1000)
+    const long = 'l'.repeat(10 * 1024)
+    const body = JSON.stringify({ streams: [{ stream: { app: 'long-label', [long]: 'v' }, values: [[`${t}000`, 'refused']] }, { stream: { app: 'long-label', [long.slice(0, 128)]: 'v' }, values: [[`${t}000`, 'kept']] }] })
+    const res = await push(body, { 'content-type': 'application/json' })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(res.text).toMatch(/label name "l{32}"… is 10240 characters long; the limit is 128/)
+    expect(res.text.length).toBeLessThan(1000)
+    expect((await readAll(url, 'service=long-label')).map((l) => l.message)).toEqual(['kept'])
+  })
+
   it('422 without streams, 415 naming an unknown Content-Encoding, 405 on GET', async () => {
     expect(await push('{"streams":[]}', { 'content-type': 'application/json' })).toMatchObject({ status: 422, text: expect.stringMatching(/no streams/) })
     const res = await push('{}', { 'content-type': 'application/json', 'content-encoding': 'br' })

@@ -150,6 +150,24 @@ describe('LogQL metric evaluation', () => {
     })
   })
 
+  it('topk picks what a full sort picks for any k, ties to the earlier series (insertion, sort and keep-all paths)', async () => {
+    // 40 series over 5 steps with many ties and gaps; k from 1 to past the series count.
+    const many = Array.from({ length: 40 }, (_, i) => ({ labels: ['id', String(i)], values: Float64Array.from({ length: 5 }, (_, j) => (i * 7 + j * 3) % 6) }))
+    const manyGrid = { first: 0, stepUs: 1_000_000, points: 5 }
+    for (const k of [1, 2, 3, 16, 17, 39, 40, 41]) {
+      const q = parseLogql(`topk(${k}, count_over_time({service=~".+"}[1m]))`)
+      if (q.kind !== 'metric') throw new Error('not a metric query')
+      const v = await evaluate(q.expr, manyGrid, async () => many)
+      if (v.kind !== 'vector') throw new Error('not a vector')
+      const got = new Map(v.series.map((s) => [s.metric.id!, Array.from(s.values)]))
+      for (let j = 0; j < 5; j++) {
+        const expected = many.map((s, i) => [s.values[j]!, i] as const).filter(([c]) => c !== 0).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => String(i)).sort()
+        const chosen = [...got].filter(([, values]) => !Number.isNaN(values[j]!)).map(([id]) => id).sort()
+        expect(chosen, `k=${k} step ${j}`).toEqual(expected)
+      }
+    }
+  })
+
   it('turns counts into per-second rates over the range, and does arithmetic with scalars and matching vectors', async () => {
     expect(await run('sum(rate({service=~".+"}[2s]))')).toEqual({ '{}': [4, 1.5, 2] })
     expect(await run('sum(count_over_time({service=~".+"}[1m])) / sum(count_over_time({service=~".+"}[1m]))')).toEqual({ '{}': [1, 1, 1] })

@@ -1,6 +1,7 @@
 import { parseTimestamp } from '../../timestamp.js'
 import { describe, fitAttributes, recordProblem, type LogRecord, type Pairs } from '../record.js'
 import { flatten } from './otlp-logs.js'
+import { TOO_DEEP, nestsDeeper } from '../../json-depth.js'
 import { UNKNOWN_SERVICE } from './loki-push.js'
 import { nanosToMicros } from './protos.js'
 
@@ -76,6 +77,8 @@ export interface DocContext {
 /** A document as a validated record, or what is wrong with it. */
 export function docRecord (doc: unknown, ctx: DocContext): LogRecord | string {
   if (!isDoc(doc)) return `each document must be a JSON object; got ${describe(doc)}`
+  // Before any walk below: flattening and JSON.stringify recurse.
+  if (nestsDeeper(doc)) return `the document ${TOO_DEEP}`
   const { fields } = ctx
   const used = new Set<string>()
 

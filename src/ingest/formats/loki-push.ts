@@ -123,6 +123,8 @@ export function lokiRecords (streams: readonly LokiStream[], serviceLabels: read
 
 const labelText = (labels: Pairs): string => {
   const parts: string[] = []
-  for (let i = 0; i < labels.length; i += 2) parts.push(`${labels[i]}=${JSON.stringify(labels[i + 1])}`)
+  // Cut to 64 characters each, so a refused 10 KB label does not fill the answer.
+  const cut = (s: string): string => s.length > 64 ? `${s.slice(0, 64)}…` : s
+  for (let i = 0; i < labels.length; i += 2) parts.push(`${cut(labels[i]!)}=${JSON.stringify(cut(labels[i + 1]!))}`)
   return `{${parts.join(', ')}}`
 }

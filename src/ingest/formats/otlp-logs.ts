@@ -1,4 +1,5 @@
 import { MalformedBodyError } from '../../errors.js'
+import { MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { ExportLogsServiceRequest, int64, nanosToMicros, type Int64 } from './protos.js'
 import { UNKNOWN_SERVICE, type Mapped } from './loki-push.js'
@@ -53,8 +54,9 @@ function obj (v: unknown, where: Where): Obj {
 /** Whether `o` holds `key` itself (not as a decoded message's prototype default) with a value. */
 const has = (o: Obj, key: string): boolean => Object.hasOwn(o, key) && o[key] !== undefined && o[key] !== null
 
-/** An AnyValue as a plain value: string, number, boolean, base64 bytes, array, object, or null when empty. */
-export function anyValue (v: unknown, where: Where): unknown {
+/** An AnyValue as a plain value: string, number, boolean, base64 bytes, array, object, or null when empty; at most MAX_JSON_DEPTH levels. */
+export function anyValue (v: unknown, where: Where, depth = 1): unknown {
+  if (depth > MAX_JSON_DEPTH) throw malformed(`${here(where)} ${TOO_DEEP}`)
   const o = obj(v, where)
   if (has(o, 'stringValue')) return String(o.stringValue)
   if (has(o, 'boolValue')) return o.boolValue === true || o.boolValue === 'true'
@@ -64,20 +66,20 @@ export function anyValue (v: unknown, where: Where): unknown {
   }
   if (has(o, 'doubleValue')) return Number(o.doubleValue)
   if (has(o, 'bytesValue')) return o.bytesValue instanceof Uint8Array ? Buffer.from(o.bytesValue).toString('base64') : String(o.bytesValue)
-  if (has(o, 'arrayValue')) return list(obj(o.arrayValue, where).values, () => `${here(where)}.arrayValue.values`).map((x, i) => anyValue(x, () => `${here(where)}[${i}]`))
+  if (has(o, 'arrayValue')) return list(obj(o.arrayValue, where).values, () => `${here(where)}.arrayValue.values`).map((x, i) => anyValue(x, () => `${here(where)}[${i}]`, depth + 1))
   if (has(o, 'kvlistValue')) {
     const out: Obj = {}
-    for (const kv of keyValues(obj(o.kvlistValue, where).values, () => `${here(where)}.kvlistValue.values`)) out[kv.key] = kv.value
+    for (const kv of keyValues(obj(o.kvlistValue, where).values, () => `${here(where)}.kvlistValue.values`, depth + 1)) out[kv.key] = kv.value
     return out
   }
   return null
 }
 
-function keyValues (v: unknown, where: Where): Array<{ key: string, value: unknown }> {
+function keyValues (v: unknown, where: Where, depth = 1): Array<{ key: string, value: unknown }> {
   return list(v, where).map((kv, i) => {
     const o = obj(kv, () => `${here(where)}[${i}]`)
     if (typeof o.key !== 'string') throw malformed(`${here(where)}[${i}].key must be a string`)
-    return { key: o.key, value: anyValue(o.value, () => `${here(where)}[${i}].value`) }
+    return { key: o.key, value: anyValue(o.value, () => `${here(where)}[${i}].value`, depth) }
   })
 }
 
