@@ -224,6 +224,29 @@ describe('ShardDisk', () => {
     expect(() => everything(b.store)).toThrow(BlockFileError)
   })
 
+  it('a flipped bit in a log record: the segment as it was is kept as <segment>.corrupt before the rest is cut off, and the report says so', () => {
+    const dir = freshDir()
+    const a = open(dir)
+    for (let i = 0; i < 5; i++) ingest(a.store, a.disk, [`m${i}`], T + i)
+    a.disk.close()
+    const path = join(dir, 'wal', segmentName(1))
+    const log = readFileSync(path)
+    const second = FRAME_HEADER + scanRecords(log).records[0]!.length
+    // One bit of the second record's payload.
+    log[second + FRAME_HEADER + 2] = log[second + FRAME_HEADER + 2]! ^ 0x10
+    writeFileSync(path, log)
+    const b = open(dir)
+    expect(everything(b.store)).toEqual(['m0'])
+    expect(readFileSync(`${path}.corrupt`).equals(log)).toBe(true)
+    expect(readFileSync(path).length).toBe(second)
+    expect(b.recovery.problems).toEqual([expect.stringMatching(new RegExp(`checksum does not match at byte ${second}; cut off the last ${log.length - second} bytes .*the segment as it was is kept as ${segmentName(1)}\\.corrupt`))])
+    b.disk.close()
+    // The copy is not a segment: the next start neither replays nor reports it.
+    const c = open(dir)
+    expect(everything(c.store)).toEqual(['m0'])
+    expect(c.recovery.problems).toEqual([])
+  })
+
   it('torn or damaged log: keeps every record before the damage, cuts the rest off and reports its size', () => {
     fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), fc.nat(), fc.boolean(), fc.integer({ min: 1, max: 255 }), (n, at, flip, mask) => {
       const dir = freshDir()
