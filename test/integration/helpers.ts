@@ -34,11 +34,13 @@ export interface Spawned {
 }
 
 /** Runs `node dist/src/main.js` with env and args; resolves once it logs "listening". */
-export async function spawnServer (env: Record<string, string>, args: string[] = []): Promise<Spawned> {
+export async function spawnServer (env: Record<string, string>, args: string[] = [], onChild?: (child: ChildProcess) => void): Promise<Spawned> {
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, PORT: '0', SHARDS: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  // Before it listens, so a test can kill a server whose start hangs.
+  onChild?.(child)
   const lines: string[] = []
   const rl = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,15 +1,15 @@
-import { closeSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Recovery } from '../../protocol.js'
-import { SealedBlock, type BlockLocation } from '../sealed-block.js'
+import type { SealedBlock } from '../sealed-block.js'
 import type { ShardStore } from '../shard-store.js'
 import type { Stream } from '../stream.js'
-import { BlockFileError, encodeBlockFile, readBlockData, readBlockIndex, type IndexedBlock, type StoredBlock } from './block-file.js'
-import { readEntryRecord } from './entry-record.js'
-import { TMP_SUFFIX, syncDir, writeFileAtomic } from './files.js'
-import { scanRecords } from './record-frame.js'
-import { REAL_IO, Wal, segmentId, type FsyncMode, type WalIo } from './wal.js'
+import { encodeBlockFile, type StoredBlock } from './block-file.js'
+import { FileHandles, FileLocation } from './file-handles.js'
+import { syncDir, writeFileAtomic } from './files.js'
+import { loadFolder, type FileInfo } from './shard-load.js'
+import { REAL_IO, Wal, type FsyncMode, type WalIo } from './wal.js'
 
 // One shard's folder: its write-ahead log and the block files its checkpoints
 // wrote. The shard thread owns it alone.
@@ -22,9 +22,8 @@ import { REAL_IO, Wal, segmentId, type FsyncMode, type WalIo } from './wal.js'
 // stored (a barrier), seal the open blocks and take every block not yet in a
 // file → write them to block files c<K> (synced, renamed, folder synced) →
 // write CHECKPOINT = K → delete segments ≤ K.
-// Start: delete block files of checkpoints after CHECKPOINT (an unfinished
-// one: their entries are still in the log) → load the block files → replay
-// the segments after CHECKPOINT, cutting off a torn or damaged tail.
+// Start (shard-load.ts): load the block files the checkpoint covers → replay
+// the segments after it; damage is set aside and reported, never deleted.
 
 export interface ShardDiskOptions {
   dir: string
@@ -34,58 +33,6 @@ export interface ShardDiskOptions {
   /** ... or this large (bytes). */
   segmentBytes: number
   io?: WalIo
-}
-
-interface FileInfo { name: string, maxTs: number, size: number }
-
-const BLOCK_FILE = /^s(\d+)-c(\d+)\.blk$/
-
-/** Block files kept open for cold reads, the least recently read closed first. */
-const OPEN_FILES = 64
-
-class FileHandles {
-  private readonly fds = new Map<string, number>()
-
-  fd (path: string): number {
-    let fd = this.fds.get(path)
-    if (fd !== undefined) {
-      this.fds.delete(path)
-      this.fds.set(path, fd)
-      return fd
-    }
-    fd = openSync(path, 'r')
-    this.fds.set(path, fd)
-    if (this.fds.size > OPEN_FILES) {
-      const [oldest, oldFd] = this.fds.entries().next().value as [string, number]
-      this.fds.delete(oldest)
-      closeSync(oldFd)
-    }
-    return fd
-  }
-
-  close (path: string): void {
-    const fd = this.fds.get(path)
-    if (fd === undefined) return
-    this.fds.delete(path)
-    closeSync(fd)
-  }
-
-  closeAll (): void {
-    for (const fd of this.fds.values()) closeSync(fd)
-    this.fds.clear()
-  }
-}
-
-class FileLocation implements BlockLocation {
-  constructor (private readonly handles: FileHandles, private readonly path: string, readonly file: string, private readonly at: IndexedBlock) {}
-  read (): Buffer {
-    try {
-      return readBlockData(this.handles.fd(this.path), this.at.offset, this.at.length, this.at.crc)
-    } catch (err) {
-      if (err instanceof BlockFileError) throw err
-      throw new BlockFileError(`block file ${this.file} could not be read (${(err as Error).message})`)
-    }
-  }
 }
 
 export class ShardDisk {
@@ -115,24 +62,12 @@ export class ShardDisk {
    */
   static open (options: ShardDiskOptions, store: ShardStore, cutoff: number, hotFrom = -Infinity): { disk: ShardDisk, recovery: Recovery } {
     const started = performance.now()
-    const walDir = join(options.dir, 'wal')
-    const blockDir = join(options.dir, 'blocks')
-    mkdirSync(walDir, { recursive: true })
-    mkdirSync(blockDir, { recursive: true })
     const recovery: Recovery = { ms: 0, entries: 0, bytes: 0, blockFiles: 0, segments: 0, records: 0, maxSeq: 0, problems: [] }
-    const checkpoint = readCheckpoint(options.dir, recovery)
-    recovery.maxSeq = checkpoint.maxSeq
-    store.trackUnpersisted()
-
     const handles = new FileHandles()
-    const files = loadBlockFiles(blockDir, checkpoint.segment, cutoff, hotFrom, store, recovery, handles)
-    // Whatever the block files loaded is already persisted; only the replayed entries are new.
-    store.takeUnpersisted()
-    const found = replaySegments(walDir, checkpoint.segment, cutoff, store, recovery)
+    const { files, segments, nextSegment } = loadFolder(options.dir, store, cutoff, hotFrom, handles, recovery)
     recovery.maxSeq = Math.max(recovery.maxSeq, store.maxSeq)
     recovery.entries = store.entries
-    const last = found.length === 0 ? checkpoint.segment : Math.max(checkpoint.segment, found[found.length - 1]!.id)
-    const disk = new ShardDisk(options, store, last + 1, found, handles)
+    const disk = new ShardDisk(options, store, nextSegment, segments, handles)
     for (const f of files) disk.files.set(f.name, f)
     recovery.ms = performance.now() - started
     return { disk, recovery }
@@ -226,140 +161,6 @@ export class ShardDisk {
 
 function storedOf (stream: Stream, slot: number, late: boolean, block: SealedBlock): StoredBlock {
   return { service: stream.service, labels: stream.labels, slot, late, minTs: block.minTs, maxTs: block.maxTs, n: block.n, compressed: block.compressed, data: block.data }
-}
-
-function readCheckpoint (dir: string, recovery: Recovery): { segment: number, maxSeq: number } {
-  const path = join(dir, 'CHECKPOINT')
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { segment: 0, maxSeq: 0 }
-    throw err
-  }
-  try {
-    const c = JSON.parse(text) as { segment?: unknown, maxSeq?: unknown }
-    if (Number.isSafeInteger(c.segment) && Number.isSafeInteger(c.maxSeq)) return { segment: c.segment as number, maxSeq: c.maxSeq as number }
-  } catch {}
-  // Written by rename, so only outside damage does this; the log segments then left are replayed.
-  recovery.problems.push(`${path} is unreadable; ignored it (block files and log segments are read as if no checkpoint was finished)`)
-  return { segment: 0, maxSeq: 0 }
-}
-
-function loadBlockFiles (blockDir: string, checkpoint: number, cutoff: number, hotFrom: number, store: ShardStore, recovery: Recovery, handles: FileHandles): FileInfo[] {
-  const found: Array<{ name: string, slot: number, ckpt: number }> = []
-  for (const name of readdirSync(blockDir)) {
-    const path = join(blockDir, name)
-    if (name.endsWith(TMP_SUFFIX)) {
-      unlinkSync(path)
-      continue
-    }
-    const m = BLOCK_FILE.exec(name)
-    if (m === null) continue
-    const ckpt = Number(m[2])
-    if (ckpt > checkpoint) {
-      // An unfinished checkpoint: its entries are still in the log.
-      unlinkSync(path)
-      continue
-    }
-    found.push({ name, slot: Number(m[1]), ckpt })
-  }
-  // In checkpoint order, so each stream-slot's chain is rebuilt in the order it was sealed.
-  found.sort((a, b) => a.ckpt - b.ckpt || a.slot - b.slot)
-  const files: FileInfo[] = []
-  for (const { name } of found) {
-    const path = join(blockDir, name)
-    let index: ReturnType<typeof readBlockIndex>
-    try {
-      index = readBlockIndex(path)
-    } catch (err) {
-      if (!(err instanceof BlockFileError)) throw err
-      renameSync(path, `${path}.corrupt`)
-      recovery.problems.push(`block file ${name} is damaged (${err.message}); skipped it and renamed it ${name}.corrupt`)
-      continue
-    }
-    const maxTs = index.blocks.reduce((m, b) => Math.max(m, b.maxTs), -Infinity)
-    if (maxTs < cutoff) {
-      unlinkSync(path)
-      continue
-    }
-    const fd = openSync(path, 'r')
-    let read = 0
-    try {
-      for (const b of index.blocks) {
-        if (b.maxTs < cutoff) continue
-        let data: Buffer | null = null
-        if (b.maxTs >= hotFrom) {
-          try {
-            data = readBlockData(fd, b.offset, b.length, b.crc)
-            read += b.length
-          } catch (err) {
-            if (!(err instanceof BlockFileError)) throw err
-            recovery.problems.push(`block file ${name}: a block of ${b.service} is damaged (${err.message}); skipped its ${b.n} entries`)
-            continue
-          }
-        }
-        store.loadBlock(b.service, b.labels, b.slot, b.late, SealedBlock.stored(b.minTs, b.maxTs, b.n, data, b.compressed, new FileLocation(handles, path, name, b)))
-      }
-    } finally {
-      closeSync(fd)
-    }
-    recovery.blockFiles++
-    // What was read: the index, and the data of the blocks loaded into memory.
-    recovery.bytes += index.size - index.blocks.reduce((n, b) => n + b.length, 0) + read
-    files.push({ name, maxTs, size: index.size })
-  }
-  return files
-}
-
-function replaySegments (walDir: string, checkpoint: number, cutoff: number, store: ShardStore, recovery: Recovery): Array<{ id: number, size: number }> {
-  const segments: number[] = []
-  for (const name of readdirSync(walDir)) {
-    const id = segmentId(name)
-    if (id === null) continue
-    // Covered by the checkpoint; a crash came before they were deleted.
-    if (id <= checkpoint) unlinkSync(join(walDir, name))
-    else segments.push(id)
-  }
-  segments.sort((a, b) => a - b)
-  const found: Array<{ id: number, size: number }> = []
-  let streams: Array<Stream | null> = []
-  const visitor = {
-    stream: (i: number, service: string, labels: string[]) => { streams[i] = store.streamFor(service, labels, true) },
-    entry: (i: number, ts: number, seq: number, message: string, attrs: string[] | null) => {
-      if (ts >= cutoff) store.add(streams[i]!, ts, seq, message, attrs, Date.now())
-      else if (seq > store.maxSeq) store.maxSeq = seq
-    }
-  }
-  for (const id of segments) {
-    const name = `${String(id).padStart(16, '0')}.log`
-    const path = join(walDir, name)
-    const buf = readFileSync(path)
-    const scan = scanRecords(buf)
-    for (const payload of scan.records) {
-      streams = []
-      try {
-        readEntryRecord(payload, visitor)
-        recovery.records++
-      } catch (err) {
-        recovery.problems.push(`log segment ${name}: a record could not be read (${(err as Error).message}); skipped it`)
-      }
-    }
-    if (scan.problem !== null) {
-      const fd = openSync(path, 'r+')
-      try {
-        ftruncateSync(fd, scan.validBytes)
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
-      }
-      recovery.problems.push(`log segment ${name}: ${scan.problem}; cut off the last ${scan.droppedBytes} bytes (a write torn by a crash, or damage); every record before it was kept`)
-    }
-    recovery.segments++
-    recovery.bytes += scan.validBytes
-    found.push({ id, size: scan.validBytes })
-  }
-  return found
 }
 
 /** Total bytes of a shard folder's files (for tests and tools). */

@@ -49,13 +49,32 @@ class Segment {
   size = 0
   /** Bytes written since the last completed sync began. */
   unsynced = false
+  /** An fdatasync of this file is in flight (issued, its callback not yet run). */
+  syncing = false
   closed = false
+  private closeAfterSync = false
   constructor (readonly id: number, readonly path: string, readonly fd: number) {}
 
+  /**
+   * Closes the file, or, while its fdatasync is in flight, once it ends:
+   * closing under a running sync made it fail with EBADF (a spurious 503 on a
+   * healthy disk), or, with the fd number reused by the next open, sync some
+   * other file and acknowledge records never synced.
+   */
   close (): void {
     if (this.closed) return
+    if (this.syncing) {
+      this.closeAfterSync = true
+      return
+    }
     this.closed = true
     try { closeSync(this.fd) } catch {}
+  }
+
+  /** Called when this file's fdatasync has ended: a close asked for meanwhile happens now. */
+  synced (): void {
+    this.syncing = false
+    if (this.closeAfterSync) this.close()
   }
 }
 
@@ -145,11 +164,15 @@ export class Wal {
       return
     }
     this.syncing = true
-    for (const s of segments) s.unsynced = false
+    for (const s of segments) {
+      s.unsynced = false
+      s.syncing = true
+    }
     let left = segments.length
     let failure: NodeJS.ErrnoException | null = null
     for (const s of segments) {
       this.io.fdatasync(s.fd, (err) => {
+        s.synced()
         if (err !== null) {
           failure ??= err
           // The kernel may have dropped what it could not write: never sync this file again as if it were whole.
@@ -199,7 +222,12 @@ export class Wal {
     else this.waiting.push({ barrier: fn })
   }
 
-  /** Starts a new segment; returns the id of the last one, which takes no more records. */
+  /**
+   * Starts a new segment; returns the id of the last one, which takes no more
+   * records. Its records written before a sync in flight began are answered when
+   * that sync ends; later ones by the next sync (it stays in `rotated`), so a
+   * record is never acknowledged before a sync of its own segment has completed.
+   */
   rotate (): number {
     const old = this.current
     this.current = this.openSegment(old.id + 1)

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -91,12 +91,63 @@ describe('ShardDisk', () => {
     cpSync(join(dir, 'wal'), saved, { recursive: true })
     await a.disk.maintain(Date.now(), true)
     a.disk.close()
-    // The state of a crash after the block files were written and before CHECKPOINT was.
-    unlinkSync(join(dir, 'CHECKPOINT'))
+    // The state of a crash after the block files of checkpoint 1 were written and before CHECKPOINT (still 0) was.
+    writeFileSync(join(dir, 'CHECKPOINT'), JSON.stringify({ segment: 0, maxSeq: 0 }))
     cpSync(saved, join(dir, 'wal'), { recursive: true })
     const b = open(dir)
     expect(everything(b.store)).toEqual(['a', 'b', 'c'])
     expect(readdirSync(join(dir, 'blocks'))).toEqual([])
+  })
+
+  it('no CHECKPOINT but block files and their log both present: rebuilt, nothing deleted, every entry loaded once', async () => {
+    const dir = freshDir()
+    const a = open(dir)
+    ingest(a.store, a.disk, ['a', 'b', 'c'])
+    const saved = freshDir()
+    cpSync(join(dir, 'wal'), saved, { recursive: true })
+    await a.disk.maintain(Date.now(), true)
+    ingest(a.store, a.disk, ['d'], T + 10)
+    a.disk.close()
+    unlinkSync(join(dir, 'CHECKPOINT'))
+    cpSync(saved, join(dir, 'wal'), { recursive: true })
+    const blocks = readdirSync(join(dir, 'blocks'))
+    const b = open(dir)
+    expect(everything(b.store)).toEqual(['a', 'b', 'c', 'd'])
+    expect(b.recovery.maxSeq).toBe(seq)
+    expect(readdirSync(join(dir, 'blocks'))).toEqual(blocks)
+    expect(b.recovery.problems).toEqual([expect.stringMatching(/there is no CHECKPOINT .*rebuilt it from the 1 block files and 2 log segments present.*skipping 3 logged entries/)])
+    // The next checkpoint writes a CHECKPOINT again, and a start after it is clean and exact.
+    await b.disk.maintain(Date.now(), true)
+    b.disk.close()
+    const c = open(dir)
+    expect(everything(c.store)).toEqual(['a', 'b', 'c', 'd'])
+    expect(c.recovery.problems).toEqual([])
+  })
+
+  it('CHECKPOINT missing, empty, garbage or a directory once the log is deleted: every block file is loaded, none deleted, the damage set aside', async () => {
+    for (const damage of ['missing', 'empty', 'garbage', 'directory'] as const) {
+      const dir = freshDir()
+      const a = open(dir)
+      ingest(a.store, a.disk, Array.from({ length: 300 }, (_, i) => `m${i}`))
+      ingest(a.store, a.disk, ['other'], T, 'web')
+      await a.disk.maintain(Date.now(), true)
+      a.disk.close()
+      const path = join(dir, 'CHECKPOINT')
+      unlinkSync(path)
+      if (damage === 'empty') writeFileSync(path, '')
+      if (damage === 'garbage') writeFileSync(path, '{"segment": "x\u0000\u00ff')
+      if (damage === 'directory') mkdirSync(path)
+      const blocks = readdirSync(join(dir, 'blocks'))
+      const b = open(dir)
+      expect(everything(b.store), damage).toHaveLength(301)
+      expect(b.recovery.maxSeq, damage).toBe(seq)
+      expect(readdirSync(join(dir, 'blocks')), damage).toEqual(blocks)
+      if (damage !== 'missing') {
+        expect(existsSync(join(dir, 'CHECKPOINT.corrupt')), damage).toBe(true)
+        expect(b.recovery.problems[0], damage).toMatch(/CHECKPOINT .*moved it aside as CHECKPOINT\.corrupt/)
+      }
+      expect(b.recovery.problems.at(-1), damage).toContain(`rebuilt it from the ${blocks.length} block files and 1 log segments present`)
+    }
   })
 
   it('skips and reports a damaged block file, and starts', async () => {
@@ -171,6 +222,29 @@ describe('ShardDisk', () => {
     const b = open(dir, -Infinity, { kind: 'off' }, Infinity)
     expect(b.recovery.problems).toEqual([])
     expect(() => everything(b.store)).toThrow(BlockFileError)
+  })
+
+  it('a flipped bit in a log record: the segment as it was is kept as <segment>.corrupt before the rest is cut off, and the report says so', () => {
+    const dir = freshDir()
+    const a = open(dir)
+    for (let i = 0; i < 5; i++) ingest(a.store, a.disk, [`m${i}`], T + i)
+    a.disk.close()
+    const path = join(dir, 'wal', segmentName(1))
+    const log = readFileSync(path)
+    const second = FRAME_HEADER + scanRecords(log).records[0]!.length
+    // One bit of the second record's payload.
+    log[second + FRAME_HEADER + 2] = log[second + FRAME_HEADER + 2]! ^ 0x10
+    writeFileSync(path, log)
+    const b = open(dir)
+    expect(everything(b.store)).toEqual(['m0'])
+    expect(readFileSync(`${path}.corrupt`).equals(log)).toBe(true)
+    expect(readFileSync(path).length).toBe(second)
+    expect(b.recovery.problems).toEqual([expect.stringMatching(new RegExp(`checksum does not match at byte ${second}; cut off the last ${log.length - second} bytes .*the segment as it was is kept as ${segmentName(1)}\\.corrupt`))])
+    b.disk.close()
+    // The copy is not a segment: the next start neither replays nor reports it.
+    const c = open(dir)
+    expect(everything(c.store)).toEqual(['m0'])
+    expect(c.recovery.problems).toEqual([])
   })
 
   it('torn or damaged log: keeps every record before the damage, cuts the rest off and reports its size', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { fdatasync, fstatSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -121,6 +121,83 @@ describe('Wal, FSYNC=batch', () => {
     expect(order).toEqual(['a', 'barrier', 'b'])
     w.barrier(() => order.push('now'))
     expect(order.at(-1)).toBe('now')
+  })
+})
+
+/**
+ * Real file calls; each fdatasync is held until release(), then runs for real on
+ * its fd after checking that the fd is still the segment file it was issued for
+ * (closed: EBADF; reused by a later open: another file's inode).
+ */
+function slowSyncIo (): WalIo & { held: number, release: () => Promise<void>, wrongFile: number } {
+  let held: Array<{ fd: number, ino: number, cb: (err: NodeJS.ErrnoException | null) => void }> = []
+  const io = {
+    held: 0,
+    wrongFile: 0,
+    writeSync: REAL_IO.writeSync,
+    fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      held.push({ fd, ino: fstatSync(fd).ino, cb })
+      io.held = held.length
+    },
+    release: async () => {
+      const now = held
+      held = []
+      io.held = 0
+      await Promise.all(now.map(({ fd, ino, cb }) => new Promise<void>((resolve) => {
+        let sameFile = false
+        try { sameFile = fstatSync(fd).ino === ino } catch {}
+        if (!sameFile) io.wrongFile++
+        fdatasync(fd, (err) => { cb(err); resolve() })
+      })))
+    }
+  }
+  return io
+}
+
+describe('Wal, rotation while a sync runs', () => {
+  it('keeps the old segment open until its fdatasync ends: no EBADF, and every acknowledged record is in its file', async () => {
+    const io = slowSyncIo()
+    const w = open(io)
+    const acked: string[] = []
+    const commit = (m: string): Promise<void> => w.commit(frameOf(Buffer.from(m)), () => acked.push(m))!.then(() => {})
+    const first = commit('before rotate')
+    expect(io.held).toBe(1)
+    // A checkpoint rotates while that sync is in flight; new opens may take a freed fd number.
+    expect(w.rotate()).toBe(1)
+    const other = openSync(join(dir, 'other'), 'w')
+    const second = commit('after rotate')
+    await io.release()
+    await first
+    await io.release()
+    await second
+    closeSync(other)
+    expect(io.wrongFile).toBe(0)
+    expect(acked).toEqual(['before rotate', 'after rotate'])
+    expect(records(1)).toEqual(['before rotate'])
+    expect(records(2)).toEqual(['after rotate'])
+    expect(statSync(join(dir, segmentName(1))).size).toBeGreaterThan(0)
+  })
+
+  it('a record written to the old segment after its sync began waits for a sync that covers it, and close() waits too', async () => {
+    const io = slowSyncIo()
+    const w = open(io)
+    const acked: string[] = []
+    const a = w.commit(frameOf(Buffer.from('a')), () => acked.push('a'))!
+    const b = w.commit(frameOf(Buffer.from('b')), () => acked.push('b'))!
+    w.rotate()
+    await io.release()
+    await a
+    // b was written while a's sync ran: the next cycle syncs segment 1 again before answering it.
+    expect(acked).toEqual(['a'])
+    expect(io.held).toBe(1)
+    const c = w.commit(frameOf(Buffer.from('c')), () => acked.push('c'))!
+    w.close()
+    await io.release()
+    await b
+    await io.release()
+    await c
+    expect(io.wrongFile).toBe(0)
+    expect(acked).toEqual(['a', 'b', 'c'])
   })
 })
 
