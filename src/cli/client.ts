@@ -1,4 +1,4 @@
-import { serverError, unreachable } from './errors.js'
+import { CliError, serverError, unreachable } from './errors.js'
 
 // The few HTTP calls the CLI makes, with the token, and the two ways one can
 // fail turned into messages: the server's own JSON error, or no server at all.
@@ -37,19 +37,30 @@ export class Client {
   }
 }
 
+/**
+ * The longest answer line read: an entry's line is at most a few MiB (a message of 256 KiB with
+ * every character escaped, plus its attributes); past this the other end is not a logagg server.
+ */
+export const MAX_LINE_CHARS = 16 * 1024 * 1024
+
 /** The lines of a streamed body as they arrive (without their newline); a last unterminated line too. */
-export async function * bodyLines (res: Response): AsyncGenerator<string> {
+export async function * bodyLines (res: Response, maxLine = MAX_LINE_CHARS): AsyncGenerator<string> {
   if (res.body === null) return
   const decoder = new TextDecoder()
   let pending = ''
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    // What was kept from earlier chunks has no newline: look for one in the new text only.
+    const seen = pending.length
     pending += decoder.decode(chunk, { stream: true })
     let from = 0
-    for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n', from)) {
+    for (let nl = pending.indexOf('\n', seen); nl !== -1; nl = pending.indexOf('\n', from)) {
       yield pending.slice(from, nl)
       from = nl + 1
     }
     pending = pending.slice(from)
+    if (pending.length > maxLine) {
+      throw new CliError(`the server sent a line longer than ${maxLine} characters without a newline (is --url a logagg server?)`)
+    }
   }
   pending += decoder.decode()
   if (pending !== '') yield pending

@@ -1,3 +1,5 @@
+import { oneLine } from './render.js'
+
 // Errors the CLI reports: one line on stderr and an exit code. Usage mistakes
 // (a bad option value) exit 2, as commander's own usage errors do here; a
 // server that refuses or cannot be reached exits 1.
@@ -12,15 +14,18 @@ export class CliError extends Error {
   }
 }
 
-/** The server's JSON error (`{"error", "code"}`) as one line, or the status and the start of the body when it is not ours. */
+/**
+ * The server's JSON error (`{"error", "code"}`) as one line, or the status and the start of the
+ * body when it is not ours; what the server wrote is shown with its control characters escaped.
+ */
 export function serverError (status: number, body: string): CliError {
   try {
     const parsed = JSON.parse(body) as { error?: unknown, code?: unknown }
     if (typeof parsed.error === 'string') {
-      return new CliError(`the server answered ${status}${typeof parsed.code === 'string' ? ` ${parsed.code}` : ''}: ${parsed.error}`)
+      return new CliError(`the server answered ${status}${typeof parsed.code === 'string' ? ` ${oneLine(parsed.code)}` : ''}: ${oneLine(parsed.error)}`)
     }
   } catch {}
-  const text = body.trim().slice(0, 200)
+  const text = oneLine(body.trim().slice(0, 200))
   return new CliError(`the server answered ${status}${text === '' ? '' : `: ${text}`}`)
 }
 

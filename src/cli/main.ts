@@ -9,6 +9,7 @@ import { entrySink } from './output.js'
 import { DEFAULT_PAGE_SIZE, runQuery, type QueryOptions } from './query-command.js'
 import { DEFAULT_RETRIES } from './retry.js'
 import { DEFAULT_BATCH_LINES } from './batcher.js'
+import { visible } from './render.js'
 import { runSend, type SendOptions } from './send-command.js'
 import { runTail, type TailOptions } from './tail-command.js'
 
@@ -20,7 +21,8 @@ import { runTail, type TailOptions } from './tail-command.js'
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
-const warn = (message: string): void => { process.stderr.write(`logagg: ${message}\n`) }
+// Everything on stderr goes through `visible`: a message may quote what the server sent.
+const warn = (message: string): void => { process.stderr.write(`logagg: ${visible(message)}\n`) }
 
 const globals = (cmd: Command): GlobalOptions =>
   resolveGlobalOptions(cmd.optsWithGlobals<RawGlobalOptions>(), process.env, process.stdout.isTTY === true)

@@ -1,7 +1,7 @@
 import { bodyLines } from './client.js'
 import { CliError } from './errors.js'
 import type { EntrySink } from './output.js'
-import type { Entry } from './render.js'
+import { oneLine, type Entry } from './render.js'
 
 // Reads an NDJSON answer of GET /logs or GET /logs/tail: entry lines go to
 // the sink as they arrive; the lines that are not entries say something about
@@ -22,7 +22,7 @@ export async function readEntries (res: Response, sink: EntrySink, notice: (mess
     try {
       value = JSON.parse(line) as typeof value
     } catch {
-      throw new CliError(`the server sent a line that is not JSON (is --url a logagg server?): ${line.slice(0, 120)}`)
+      throw new CliError(`the server sent a line that is not JSON (is --url a logagg server?): ${oneLine(line.slice(0, 120))}`)
     }
     if (typeof value.service === 'string') {
       entries++
@@ -30,7 +30,7 @@ export async function readEntries (res: Response, sink: EntrySink, notice: (mess
     } else if (value.next !== undefined) {
       next = value.next
     } else if (typeof value.dropped === 'number') {
-      notice(value.message ?? `${value.dropped} entries were dropped`)
+      notice(typeof value.message === 'string' ? oneLine(value.message) : `${value.dropped} entries were dropped`)
     }
   }
   return { entries, next }

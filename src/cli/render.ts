@@ -20,9 +20,14 @@ export interface Entry {
   attributes?: Record<string, string>
 }
 
-/** The line GET /logs?format=text writes for `e`, without its newline. */
+/**
+ * The line GET /logs?format=text writes for `e`, without its newline, with
+ * every other control character escaped too (the server's text layout
+ * escapes only \r and \n): a pipe often ends in a terminal (`| less -R`,
+ * `| cat`), and an ESC from a stored line must not reach it as one.
+ */
 export function plainLine (e: Entry): string {
-  return `${e.timestamp} ${e.service} ${e.message.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}`
+  return `${e.timestamp} ${oneLine(e.service)} ${oneLine(e.message)}`
 }
 
 /** Colours for services: never red or yellow, which mark errors and warnings. */
@@ -37,9 +42,14 @@ export function serviceColor (service: string, colors: Colors): Formatter {
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g
 
-/** `text` with control characters written as escapes (`\x1b`, `\r`). */
+/** `text` with control characters written as escapes (`\x1b`, `\r`); tabs and newlines stay. */
 export function visible (text: string): string {
   return text.replace(CONTROL, (c) => c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/** `text` as one line: control characters escaped as `visible` does, and newlines as `\n`. */
+export function oneLine (text: string): string {
+  return visible(text).replace(/\n/g, '\\n')
 }
 
 const ERROR_WORDS = /\b(?:fatal|panic|error|err|crit|critical|emerg|alert)\b/gi

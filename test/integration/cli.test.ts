@@ -273,6 +273,64 @@ describe('failures', () => {
     expect(tail.stderr).toContain('400 LOGAGG_ERR_BAD_QUERY')
   })
 
+  it('escapes every control character the server sends before it reaches the terminal: errors, notices, lines that are not JSON', async () => {
+    const hostile = '\x1b]0;owned\x07\x1b[2J\x9b31m\r'
+    const fake = createServer((req, res) => {
+      if (req.url!.startsWith('/logs/tail')) {
+        // A tail's dropped notice, then a line that is not JSON.
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+        res.end(`${JSON.stringify({ dropped: 3, message: `3 dropped ${hostile}` })}\nnot json ${hostile}\n`)
+      } else {
+        res.writeHead(400, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: `bad ${hostile}\nlogagg: a forged line`, code: `X${hostile}` }))
+      }
+    })
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve))
+    const at = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`
+    try {
+      const query = await cli(['query'], '', { LOGAGG_URL: at })
+      expect(query.code).toBe(1)
+      const tail = await cli(['tail'], '', { LOGAGG_URL: at })
+      expect(tail.code).toBe(1)
+      for (const stderr of [query.stderr, tail.stderr]) {
+        // eslint-disable-next-line no-control-regex
+        expect(stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/)
+        expect(stderr).toContain('\\x1b]0;owned\\x07')
+      }
+      // The server's newline cannot start a line of its own on stderr.
+      expect(query.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1)
+      expect(tail.stderr).toContain('3 dropped \\x1b]0;owned')
+      expect(tail.stderr).toContain('not JSON (is --url a logagg server?): not json \\x1b]0;owned')
+    } finally {
+      await new Promise((resolve) => fake.close(resolve))
+    }
+  })
+
+  it('stops at a line without end instead of buffering it without bound', async () => {
+    const chunk = 'x'.repeat(1 << 20)
+    let sent = 0
+    const fake = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      // 64 MiB without a newline, written as the client reads.
+      const more = (): void => {
+        while (sent < 64 && res.write(chunk)) sent++
+        if (sent < 64) res.once('drain', () => { sent++; more() })
+        else res.end()
+      }
+      res.on('close', () => { sent = 64 })
+      more()
+    })
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve))
+    try {
+      const run = await cli(['query'], '', { LOGAGG_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(/^logagg: the server sent a line longer than 16777216 characters without a newline/)
+    } finally {
+      fake.closeAllConnections()
+      await new Promise((resolve) => fake.close(resolve))
+    }
+  })
+
   it('usage mistakes exit 2 before any request', async () => {
     expect((await cli(['query', '--limit', '0'])).code).toBe(2)
     expect((await cli(['--output', 'yaml', 'query'])).code).toBe(2)

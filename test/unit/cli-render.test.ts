@@ -14,8 +14,10 @@ const entry = (service: string, message: string, attributes?: Record<string, str
 const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '')
 
 describe('plainLine', () => {
-  it('is GET /logs?format=text\'s line: newlines and carriage returns escaped, nothing else touched', () => {
-    expect(plainLine(entry('api', 'a\nb\r\nc \x1b[31m'))).toBe(`${TS} api a\\nb\\r\\nc \x1b[31m`)
+  it('is GET /logs?format=text\'s line with every control character escaped, tabs and text untouched', () => {
+    expect(plainLine(entry('api', 'a\nb\r\nc \x1b[31m\td é'))).toBe(`${TS} api a\\nb\\r\\nc \\x1b[31m\td é`)
+    // An OSC sequence (set the window title) and C1 CSI in the service and the message.
+    expect(plainLine(entry('a\x1b]0;owned\x07', 'x\x9b2J'))).toBe(`${TS} a\\x1b]0;owned\\x07 x\\x9b2J`)
   })
 })
 
