@@ -110,3 +110,87 @@ export async function crossOrigin ({ url, until }: AttackTarget, tally: Tally): 
     await sleep(50)
   }
 }
+
+// Issue 18's round: a metric query that explodes into series × points, tails that never read
+// while large batches arrive, and JSON nested far deeper than any walk should follow.
+
+const lokiRange = (url: string, query: string, startNs: bigint, endNs: bigint, step: string): string =>
+  `${url}/loki/api/v1/query_range?query=${encodeURIComponent(query)}&start=${startNs}&end=${endNs}&step=${step}`
+
+/**
+ * 3000 lines of distinct JSON in one service, then, until the end, the queries that froze the
+ * server: `count_over_time(… | json [1h])` at a 1 ms step over 11 s (3000 series × 11,000
+ * points), and `topk(1, …)` over the same series. Each must be refused (4xx) quickly.
+ */
+export async function metricExplosion ({ url, until }: AttackTarget, tally: Tally): Promise<void> {
+  const ts = new Date().toISOString()
+  for (let first = 0; first < 3000; first += 1000) {
+    const lines: string[] = []
+    for (let i = first; i < first + 1000; i++) lines.push(JSON.stringify({ service: 'explode', timestamp: ts, message: JSON.stringify({ [`k${i}`]: `v${i}`, id: i }) }))
+    await send(tally, `${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') })
+  }
+  const queries = ['count_over_time({service="explode"} | json [1h])', 'topk(1, count_over_time({service="explode"} | json [1h]))']
+  for (let n = 0; Date.now() < until && n < 1000; n++) {
+    const endNs = BigInt(Date.now()) * 1_000_000n
+    await send(tally, lokiRange(url, queries[n % 2]!, endNs - 11_000_000_000n, endNs, '0.001'), {})
+    await sleep(200)
+  }
+}
+
+/**
+ * `tails` SSE tails of one service that never read (their sockets paused), while 4 MiB NDJSON
+ * batches of that service arrive every 2 s: what the shards and the front hold for them must stay
+ * bounded (TAIL_BUFFER_BYTES, TAIL_SHARD_BYTES), and they are told what they missed.
+ */
+export async function unreadTails ({ url, port, until }: AttackTarget, tally: Tally, tails = 50): Promise<void> {
+  const sockets: Socket[] = []
+  let ending = false
+  try {
+    for (let t = 0; t < tails; t++) {
+      const socket = connect({ host: '127.0.0.1', port })
+      sockets.push(socket)
+      socket.on('error', () => count(tally, 'tail socket error'))
+      socket.on('close', () => count(tally, ending ? 'tails still open at the end' : 'tails closed by the server'))
+      socket.once('connect', () => {
+        socket.write(`GET /logs/tail?service=tailed HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`)
+        socket.pause()
+      })
+    }
+    const line = (i: number): string => JSON.stringify({ service: 'tailed', timestamp: new Date().toISOString(), message: `tailed line ${i} ${'x'.repeat(200)}` })
+    for (let b = 0; Date.now() < until && b < 1000; b++) {
+      const lines: string[] = []
+      for (let i = 0, size = 0; size < 4 * 1024 * 1024; i++) {
+        const l = line(i)
+        lines.push(l)
+        size += l.length + 1
+      }
+      await send(tally, `${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') })
+      await sleep(Math.min(2000, Math.max(0, until - Date.now())))
+    }
+  } finally {
+    ending = true
+    for (const s of sockets) s.destroy()
+  }
+}
+
+/** JSON nested `depth` levels deep: `{"a":{"a":…1…}}`. */
+const deep = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
+
+/**
+ * A stored line of 10,000-deep JSON queried with `| json` and `detected_fields` (each must answer,
+ * not overflow a stack), and 10,000-deep documents posted to /insert/jsonline and OTLP JSON (each
+ * a 400, never a 500 that a shipper would retry forever).
+ */
+export async function deepJson ({ url, until }: AttackTarget, tally: Tally): Promise<void> {
+  const doc = deep(10_000)
+  await send(tally, `${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'deep', timestamp: new Date().toISOString(), message: doc }) })
+  const otlp = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${'{"kvlistValue":{"values":[{"key":"a","value":'.repeat(2000)}{"stringValue":"x"}${'}]}}'.repeat(2000)}}]}]}]}`
+  for (let n = 0; Date.now() < until && n < 1000; n++) {
+    const endNs = BigInt(Date.now()) * 1_000_000n
+    await send(tally, lokiRange(url, '{service="deep"} | json', endNs - 3_600_000_000_000n, endNs, '60'), {})
+    await send(tally, `${url}/loki/api/v1/detected_fields?query=${encodeURIComponent('{service="deep"}')}`, {})
+    await send(tally, `${url}/insert/jsonline?_stream_fields=service`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `{"service":"deep","_msg":"x","nested":${doc}}\n` })
+    await send(tally, `${url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: otlp })
+    await sleep(500)
+  }
+}

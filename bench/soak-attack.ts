@@ -7,14 +7,17 @@
 //   pipelined, unread┼──► logagg 127.0.0.1 ◄───┘
 //   100k services ───┤        │
 //   abandoned queries┤        └── afterwards: every acknowledged normal entry
-//   cross-origin ────┘            read back by cursor, exactly once
+//   cross-origin ────┤            read back by cursor, exactly once
+//   metric explosion ┤  (issue 18: 3000 series × 11,000 points, topk over them)
+//   50 unread tails ─┤  (issue 18: paused SSE tails while 4 MiB batches arrive)
+//   deep JSON ───────┘  (issue 18: 10,000 levels, queried and posted)
 //
-// PASS only if every /healthz answered within 200 ms and nothing acknowledged
-// was lost or duplicated. Settings that harden the server (MAX_SERVICES, ...)
+// PASS only if every /healthz answered within 200 ms, nothing acknowledged
+// was lost or duplicated, and no attack got a 5xx other than a 503. Settings that harden the server (MAX_SERVICES, ...)
 // are passed through from the environment (see PASSED_THROUGH).
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { abandonedQueries, crossOrigin, manyServices, pipelinedUnread, pythonStyle, type AttackTarget, type Tally } from './attacks.js'
+import { abandonedQueries, crossOrigin, deepJson, manyServices, metricExplosion, pipelinedUnread, pythonStyle, unreadTails, type AttackTarget, type Tally } from './attacks.js'
 import { startTarget } from './server-fixture.js'
 
 const LOAD_MS = Number(process.env.SOAK_ATTACK_MS ?? 60_000)
@@ -50,7 +53,7 @@ export async function attackSoak (): Promise<number> {
   const target: AttackTarget = { url: server.url, port, until }
   const acked = new Set<string>()
   const normal: Tally = {}
-  const attacks: Record<string, Tally> = { 'python-style NDJSON': {}, 'pipelined unread GETs': {}, '100k services': {}, 'abandoned heavy queries': {}, 'cross-origin posts': {} }
+  const attacks: Record<string, Tally> = { 'python-style NDJSON': {}, 'pipelined unread GETs': {}, '100k services': {}, 'abandoned heavy queries': {}, 'cross-origin posts': {}, 'metric explosion': {}, '50 unread tails': {}, 'deep JSON': {} }
   const health = { polls: 0, worstMs: 0, slow: 0, failed: 0 }
   const clientLag = monitorEventLoopDelay({ resolution: 10 })
   clientLag.enable()
@@ -105,7 +108,10 @@ export async function attackSoak (): Promise<number> {
       pipelinedUnread(target, attacks['pipelined unread GETs']!),
       manyServices(target, attacks['100k services']!),
       abandonedQueries(target, attacks['abandoned heavy queries']!),
-      crossOrigin(target, attacks['cross-origin posts']!)
+      crossOrigin(target, attacks['cross-origin posts']!),
+      metricExplosion(target, attacks['metric explosion']!),
+      unreadTails(target, attacks['50 unread tails']!),
+      deepJson(target, attacks['deep JSON']!)
     ])
     state.polling = false
     await poller
@@ -115,7 +121,10 @@ export async function attackSoak (): Promise<number> {
     process.stderr.write(`soak --attack: reading back ${acked.size} acknowledged entries\n`)
     const back = await readBack(server.url, startedAt, acked)
     const missing = acked.size - back.seen
+    // No attack may get a 5xx but 503 (busy, with Retry-After): each is refused (4xx) or answered.
+    const serverErrors = Object.entries(attacks).flatMap(([name, tally]) => Object.entries(tally).filter(([k]) => /^5\d\d$/.test(k) && k !== '503').map(([k, v]) => `${name}: ${v}× ${k}`))
     const checks: Array<[string, boolean]> = [
+      [`no attack got a 5xx${serverErrors.length === 0 ? '' : ` (${serverErrors.join(', ')})`}`, serverErrors.length === 0],
       [`every /healthz answered 200 within ${HEALTH_LIMIT_MS} ms`, health.slow === 0 && health.failed === 0 && health.polls > 0],
       ['every acknowledged entry was read back', missing === 0 && back.complete],
       ['no entry came back twice', back.duplicates === 0]
