@@ -165,13 +165,13 @@ const SPECS: readonly Spec[] = [
   { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
 ]
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
-/** Parses `1500ms`, `90s`, `15m`, `1h` (a decimal number and a unit) into ms; NaN if it is not one. */
+/** Parses `1500ms`, `90s`, `15m`, `1h`, `7d`, `2w` (a decimal number and a unit) into ms; NaN if it is not one. */
 export function parseDuration (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim().toLowerCase())
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim().toLowerCase())
   if (m === null) return NaN
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!)
 }
@@ -204,7 +204,7 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     case 'duration': {
       const ms = parseDuration(raw)
       const max = spec.max ?? Infinity
-      return ms > 0 && ms <= max ? ms : bad(`a positive duration with a unit: ms, s, m or h (e.g. 1500ms, 90s, 15m, 1h)${max < Infinity ? ', at most 596h' : ''}`)
+      return ms > 0 && ms <= max ? ms : bad(`a positive duration with a unit: ms, s, m, h, d or w (e.g. 1500ms, 90s, 15m, 1h, 7d)${max < Infinity ? ', at most 596h' : ''}`)
     }
     case 'size': {
       const bytes = parseSize(raw)
@@ -263,7 +263,7 @@ function showDefault (spec: Spec): string {
   if (typeof value !== 'number') return value === '' ? 'unset' : value
   if (value < 0) return 'unset'
   if (spec.kind === 'duration') {
-    for (const unit of ['h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
+    for (const unit of ['w', 'd', 'h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
     return `${value}ms`
   }
   if (spec.kind === 'size') {

@@ -22,6 +22,9 @@ describe('parseDuration', () => {
     expect(parseDuration('1.5h')).toBe(5_400_000)
     expect(parseDuration('0.25s')).toBe(250)
     expect(parseDuration('0s')).toBe(0)
+    expect(parseDuration('7d')).toBe(7 * 86_400_000)
+    expect(parseDuration('2w')).toBe(14 * 86_400_000)
+    expect(parseDuration('1D')).toBe(86_400_000)
   })
 
   it('ignores case and surrounding blanks', () => {
@@ -36,7 +39,7 @@ describe('parseDuration', () => {
   })
 
   it('returns NaN for anything else', () => {
-    for (const text of ['', '10', 'ms', '-5s', '+5s', '1d', '1 s', '.5s', '5.s', '1e3ms', '1h30m', 'fast', '0x10s', '5sec']) {
+    for (const text of ['', '10', 'ms', '-5s', '+5s', '1y', '1 s', '.5s', '5.s', '1e3ms', '1h30m', 'fast', '0x10s', '5sec']) {
       expect(parseDuration(text), text).toBeNaN()
     }
   })
@@ -218,11 +221,11 @@ describe('loadSettings', () => {
     key: keyof Settings, env: string, flag: string, good: Array<[string, string | number]>, bad: string[], accepts: RegExp, echo = true
   ): Case => ({ key, env, flag, good, bad, accepts, echo })
 
-  const DURATION = /positive duration with a unit: ms, s, m or h/
+  const DURATION = /positive duration with a unit: ms, s, m, h, d or w/
   // Above 2^31 - 1 ms, Node's timers silently fire after 1 ms instead.
-  const TIMER = /positive duration with a unit: ms, s, m or h .*at most 596h/
-  const TIMER_GOOD: Array<[string, number]> = [['100ms', 100], ['10m', 600_000], ['596h', 596 * 3_600_000]]
-  const TIMER_BAD = ['0m', '60', '1w', '', '597h', '24856h', '99999999999999999999h']
+  const TIMER = /positive duration with a unit: ms, s, m, h, d or w .*at most 596h/
+  const TIMER_GOOD: Array<[string, number]> = [['100ms', 100], ['10m', 600_000], ['596h', 596 * 3_600_000], ['24d', 24 * 86_400_000]]
+  const TIMER_BAD = ['0m', '60', '4w', '', '597h', '25d', '24856h', '99999999999999999999h']
   const TOKEN = /is not a usable token: expected at least 16 printable ASCII characters without spaces/
   const TOKEN_GOOD: Array<[string, string]> = [['abcdefghijklmnop', 'abcdefghijklmnop'], ['!"#$%&\'()*+,-./~{}', '!"#$%&\'()*+,-./~{}']]
   const TOKEN_BAD = ['fifteen-chars-x', 'has a space inside it', 'tab\tinside-the-token', 'ünïcödé-token-0123456']
@@ -234,8 +237,8 @@ describe('loadSettings', () => {
       [''], /host name or address/),
     setting('shards', 'SHARDS', 'shards', [['1', 1], ['256', 256], ['16', 16]],
       ['0', '257', 'two', '2.5', '-4', ''], /whole number from 1 to 256/),
-    setting('retention', 'RETENTION', 'retention', [['1ms', 1], ['24h', 86_400_000], ['30s', 30_000], ['1000h', 3_600_000_000]],
-      ['0s', '0.4ms', '3600', '1d', 'forever', '-1h', ''], DURATION),
+    setting('retention', 'RETENTION', 'retention', [['1ms', 1], ['24h', 86_400_000], ['30s', 30_000], ['1000h', 3_600_000_000], ['7d', 7 * 86_400_000], ['2w', 14 * 86_400_000], ['1.5d', 129_600_000]],
+      ['0s', '0.4ms', '3600', '1y', '7days', 'forever', '-1h', ''], DURATION),
     setting('purgeInterval', 'PURGE_INTERVAL', 'purge-interval', TIMER_GOOD, TIMER_BAD, TIMER),
     setting('maxBody', 'MAX_BODY', 'max-body', [['1', 1], ['1kb', 1024], ['2gb', 2 * 1024 ** 3]],
       ['0', '0kb', '1tb', 'huge', '-5mb', ''], /positive size in b, kb, mb or gb/),
