@@ -55,13 +55,22 @@ export interface SyslogListener {
 
 /** How often grown drop counts are logged. */
 const REPORT_MS = 10_000
+/**
+ * A newline-less sender's last message is ended after this long without bytes
+ * (framing.ts `waiting`): one write of a message arrives within a few ms on a
+ * LAN, and a second is what rsyslog-less senders such as Python's handler
+ * can wait for their last line to show.
+ */
+const QUIET_MS = 1000
 /** A TCP sender whose frames meet a full queue is held (its socket paused) up to this long before they are dropped. */
 const QUEUE_FULL_WAIT_MS = 30_000
 const LT = 0x3c
 
 /** A frame as a record; 'garbage' when it is binary (a NUL byte, or not UTF-8 without a <PRI>), null when it is blank. */
 export function frameRecord (frame: Frame, arrival: number, oldest: number, newest: number, stats: SyslogStats): LogRecord | 'garbage' | null {
-  const { bytes } = frame
+  let { bytes } = frame
+  // One trailing NUL ends a message (Python's SysLogHandler appends it by default), as rsyslog reads it.
+  if (bytes.length > 0 && bytes[bytes.length - 1] === 0) bytes = bytes.subarray(0, bytes.length - 1)
   if (bytes.includes(0) || (bytes[0] !== LT && !isUtf8(bytes))) return 'garbage'
   const r = parseSyslog(bytes.toString('utf8'), arrival)
   if (r.attributes === null && r.message.trim() === '') return null
@@ -181,8 +190,21 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
         if (!socket.destroyed) socket.resume()
       })
     }
-    socket.on('data', (chunk: Buffer) => storeFrames(framer.push(chunk)))
+    let quiet: NodeJS.Timeout | null = null
+    const flushQuiet = (): void => {
+      // Still storing the frames before it: look again later, so frames are stored in order.
+      quiet = busy ? setTimeout(flushQuiet, QUIET_MS) : null
+      if (busy) return
+      const frame = framer.flush()
+      if (frame !== null) storeFrames([frame])
+    }
+    socket.on('data', (chunk: Buffer) => {
+      if (quiet !== null) clearTimeout(quiet)
+      storeFrames(framer.push(chunk))
+      quiet = framer.waiting ? setTimeout(flushQuiet, QUIET_MS) : null
+    })
     socket.on('end', () => {
+      if (quiet !== null) clearTimeout(quiet)
       const last = framer.end()
       if (last !== null) storeFrames([last])
       socket.end()
@@ -190,6 +212,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     // Idle between frames is normal (senders keep the connection open); idle inside one is a stall.
     socket.setTimeout(settings.requestTimeout)
     socket.on('timeout', () => {
+      // A newline-less sender's last message (the quiet timer ends it), not a stall.
+      if (framer.waiting) return
       if (framer.pending === 0) return
       // Paused by us while its frames are stored: not the client's stall; look again later.
       if (busy) {
@@ -203,6 +227,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     })
     socket.on('error', () => {}) // a reset or a write error only ends this connection
     socket.on('close', () => {
+      if (quiet !== null) clearTimeout(quiet)
       connections.delete(socket)
       if (closing && framer.pending > 0) stats.dropped.unfinished++
     })
