@@ -103,3 +103,33 @@ describe('logging.handlers.SysLogHandler', () => {
     expect(shape(logs)).toEqual(WANT)
   })
 })
+
+describe('logging.handlers.HTTPHandler', () => {
+  it('POSTs each record as a form to /logs: stored with its logger as service, msg, created and level', async () => {
+    const before = Date.now()
+    const script = `
+import logging, logging.handlers, sys
+port = int(sys.argv[1])
+h = logging.handlers.HTTPHandler('127.0.0.1:%d' % port, '/logs', method='POST')
+log = logging.getLogger('py.http')
+log.propagate = False
+log.setLevel(logging.INFO)
+log.addHandler(h)
+log.info('user %s logged in', 'bob')
+log.error('payment failed')
+print('sent', flush=True)
+sys.stdin.read()
+`
+    const finish = await runPython(script, Number(new URL(server.url).port))
+    await finish()
+    const logs = await readAll(server.url, 'service=py.http')
+    expect(logs.map((l) => [l.message, l.attributes?.level, l.attributes?.args, l.attributes?.funcName])).toEqual([
+      ['user %s logged in', 'INFO', "('bob',)", '<module>'],
+      ['payment failed', 'ERROR', undefined, '<module>']
+    ])
+    for (const l of logs) {
+      expect(Date.parse(l.timestamp)).toBeGreaterThanOrEqual(before - 1)
+      expect(Date.parse(l.timestamp)).toBeLessThanOrEqual(Date.now())
+    }
+  })
+})
