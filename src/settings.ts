@@ -63,6 +63,10 @@ export interface Settings {
   readonly syslogUdpPort: number
   /** Address the syslog listeners bind; '' means HOST. */
   readonly syslogHost: string
+  /** Syslog TCP connections open at once; more are closed as they come. */
+  readonly syslogMaxConnections: number
+  /** ms a syslog TCP connection may send nothing before it is closed. */
+  readonly syslogIdleTimeout: number
   /** Folder for the write-ahead log and block files; '' keeps everything in memory. */
   readonly dataDir: string
   /** With DATA_DIR: when the log is synced: batch, off or interval:<duration> (normalized: interval:<ms>ms). */
@@ -108,6 +112,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   syslogTcpPort: -1,
   syslogUdpPort: -1,
   syslogHost: '',
+  syslogMaxConnections: 1000,
+  syslogIdleTimeout: 86_400_000,
   dataDir: '',
   fsync: 'batch',
   maxDisk: -1,
@@ -158,6 +164,8 @@ const SPECS: readonly Spec[] = [
   { key: 'syslogTcpPort', env: 'SYSLOG_TCP_PORT', flag: 'syslog-tcp-port', kind: 'port', help: 'TCP port for syslog (octet counting or newline framing), 0 to 65535 (0 picks a free one); off when unset' },
   { key: 'syslogUdpPort', env: 'SYSLOG_UDP_PORT', flag: 'syslog-udp-port', kind: 'port', help: 'UDP port for syslog, one message per datagram; off when unset' },
   { key: 'syslogHost', env: 'SYSLOG_HOST', flag: 'syslog-host', kind: 'host', help: 'address the syslog listeners bind (default: HOST)' },
+  { key: 'syslogMaxConnections', env: 'SYSLOG_MAX_CONNECTIONS', flag: 'syslog-max-connections', kind: 'count', min: 1, max: 1_000_000, help: 'syslog TCP connections open at once; more are closed as they come, counted and logged' },
+  { key: 'syslogIdleTimeout', env: 'SYSLOG_IDLE_TIMEOUT', flag: 'syslog-idle-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long a syslog TCP connection may send nothing before it is closed' },
   { key: 'dataDir', env: 'DATA_DIR', flag: 'data-dir', kind: 'path', help: 'folder for the write-ahead log and block files, so acknowledged entries survive restarts; memory only when unset' },
   { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },

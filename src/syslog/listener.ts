@@ -21,8 +21,10 @@ import { Framer, type Frame } from './framing.js'
 // Syslog has no acknowledgement, so nothing is refused back: a frame that
 // cannot be stored is counted, and the counts are logged (warn) every
 // REPORT_MS while they grow, and in full at close. A TCP client that sends
-// binary garbage, or stops in the middle of a frame for REQUEST_TIMEOUT, is
-// disconnected; the other clients never notice.
+// binary garbage, stops in the middle of a frame for REQUEST_TIMEOUT, or
+// sends nothing for SYSLOG_IDLE_TIMEOUT, is disconnected; past
+// SYSLOG_MAX_CONNECTIONS new ones are closed at once; the other clients
+// never notice. Syslog has no authentication: tokens do not apply here.
 
 export interface SyslogStats {
   /** Frames (TCP) and datagrams (UDP) received. */
@@ -42,7 +44,8 @@ export interface SyslogStats {
     /** Unfinished frames of connections closed at shutdown. */
     unfinished: number
   }
-  disconnected: { garbage: number, stalled: number }
+  /** TCP clients cut off: binary garbage, a stall mid-frame, silent for SYSLOG_IDLE_TIMEOUT, or over SYSLOG_MAX_CONNECTIONS (closed at once). */
+  disconnected: { garbage: number, stalled: number, idle: number, overLimit: number }
 }
 
 export interface SyslogListener {
@@ -62,6 +65,8 @@ const REPORT_MS = 10_000
  * can wait for their last line to show.
  */
 const QUIET_MS = 1000
+/** TCP keepalive's first probe after this much silence: a peer gone without a FIN frees its connection slot. */
+const KEEPALIVE_MS = 60_000
 /** A TCP sender whose frames meet a full queue is held (its socket paused) up to this long before they are dropped. */
 const QUEUE_FULL_WAIT_MS = 30_000
 const LT = 0x3c
@@ -87,7 +92,7 @@ export function frameRecord (frame: Frame, arrival: number, oldest: number, newe
   return { service: r.service, ts, message: r.message, labels: null, attributes }
 }
 
-const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, queueFullWaits: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0 } })
+const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, queueFullWaits: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0, idle: 0, overLimit: 0 } })
 
 /** Binds a TCP server or UDP socket; a failure names the setting (main prints it as is). */
 async function listen (target: Server | UdpSocket, port: number, host: string, setting: string): Promise<number> {
@@ -158,7 +163,19 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       socket.destroy()
       return
     }
+    if (connections.size >= settings.syslogMaxConnections) {
+      // Counted, and logged by the report below; a sender that reconnects gets in once others leave.
+      stats.disconnected.overLimit++
+      socket.destroy()
+      return
+    }
     connections.add(socket)
+    // Peers that vanished without a FIN are found by keepalive probes; live but silent ones by the idle timer.
+    socket.setKeepAlive(true, KEEPALIVE_MS)
+    const idle = setTimeout(() => {
+      stats.disconnected.idle++
+      socket.destroy()
+    }, settings.syslogIdleTimeout).unref()
     const framer = new Framer(settings.maxBody)
     let busy = false
     const take = (frames: Frame[]): LogRecord[] | null => {
@@ -199,6 +216,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       if (frame !== null) storeFrames([frame])
     }
     socket.on('data', (chunk: Buffer) => {
+      idle.refresh()
       if (quiet !== null) clearTimeout(quiet)
       storeFrames(framer.push(chunk))
       quiet = framer.waiting ? setTimeout(flushQuiet, QUIET_MS) : null
@@ -227,6 +245,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     })
     socket.on('error', () => {}) // a reset or a write error only ends this connection
     socket.on('close', () => {
+      clearTimeout(idle)
       if (quiet !== null) clearTimeout(quiet)
       connections.delete(socket)
       if (closing && framer.pending > 0) stats.dropped.unfinished++
@@ -283,6 +302,9 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   const timer = setInterval(report, reportMs).unref()
 
   log.info({ tcpPort, udpPort, host }, 'syslog listening')
+  if (settings.authToken !== '' || settings.ingestToken !== '') {
+    log.warn({ tcpPort, udpPort }, 'syslog listeners take no token: anyone who can reach them can write entries, whatever AUTH_TOKEN / INGEST_TOKEN say; bind them to a trusted address (SYSLOG_HOST) or firewall them')
+  }
   return {
     tcpPort,
     udpPort,

@@ -91,6 +91,7 @@ describe('loadSettings', () => {
   it('leaves syslog off unless a port is set, listening on HOST unless SYSLOG_HOST says otherwise', () => {
     const s = loadSettings([], {})
     expect([s.syslogTcpPort, s.syslogUdpPort, s.syslogHost]).toEqual([-1, -1, ''])
+    expect([s.syslogMaxConnections, s.syslogIdleTimeout]).toEqual([1000, 86_400_000])
     expect(usage()).toMatch(/--syslog-tcp-port +SYSLOG_TCP_PORT .*\(default unset\)/)
   })
 
@@ -282,6 +283,9 @@ describe('loadSettings', () => {
       ['65536', '-1', '5.14', ''], /port number from 0 to 65535/),
     setting('syslogHost', 'SYSLOG_HOST', 'syslog-host', [['0.0.0.0', '0.0.0.0'], ['::1', '::1']],
       [''], /host name or address/),
+    setting('syslogMaxConnections', 'SYSLOG_MAX_CONNECTIONS', 'syslog-max-connections', [['1', 1], ['1000', 1000], ['1000000', 1_000_000]],
+      ['0', '1000001', '-1', '10.5', 'many', ''], /whole number from 1 to 1000000/),
+    setting('syslogIdleTimeout', 'SYSLOG_IDLE_TIMEOUT', 'syslog-idle-timeout', [...TIMER_GOOD, ['1d', 86_400_000]], TIMER_BAD, TIMER),
     setting('dataDir', 'DATA_DIR', 'data-dir', [['/var/lib/logagg', '/var/lib/logagg'], ['data', 'data'], ['./a b', './a b']],
       ['', '  ', 'a\0b'], /a folder path/),
     setting('fsync', 'FSYNC', 'fsync', [['batch', 'batch'], ['off', 'off'], ['interval:1s', 'interval:1000ms'], ['Interval:250ms', 'interval:250ms'], ['interval:1h', 'interval:3600000ms']],
