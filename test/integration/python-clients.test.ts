@@ -37,7 +37,7 @@ async function runPython (script: string, port: number): Promise<() => Promise<v
   const exited = once(child, 'exit') as Promise<[number | null]>
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => { if (line === 'sent') resolve() })
-    void exited.then(([code]) => reject(new Error(`python3 exited with ${code} before sending: ${stderr}`)))
+    exited.then(([code]) => reject(new Error(`python3 exited with ${code} before sending: ${stderr}`)), reject)
   })
   return async () => {
     child.stdin!.end()

@@ -7,11 +7,12 @@ const window = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
 describe('formEntry', () => {
   it('maps a Python LogRecord (HTTPHandler) to an entry: name, msg, created, levelname, other fields as attributes', () => {
     const created = NOW / 1e6 - 1.5
-    const body = new URLSearchParams({
-      name: 'billing.jobs', msg: 'user %s logged in', args: "('bob',)", levelname: 'WARNING', levelno: '30', pathname: '/srv/app.py',
-      filename: 'app.py', module: 'app', exc_info: 'None', exc_text: 'None', stack_info: 'None', lineno: '12', funcName: 'login',
-      created: String(created), msecs: '500.0', relativeCreated: '12.5', thread: '1401', threadName: 'MainThread', processName: 'MainProcess', process: '77'
-    }).toString()
+    const body = new URLSearchParams([
+      ['name', 'billing.jobs'], ['msg', 'user %s logged in'], ['args', "('bob',)"], ['levelname', 'WARNING'], ['levelno', '30'],
+      ['pathname', '/srv/app.py'], ['filename', 'app.py'], ['module', 'app'], ['exc_info', 'None'], ['exc_text', 'None'],
+      ['stack_info', 'None'], ['lineno', '12'], ['funcName', 'login'], ['created', String(created)], ['msecs', '500.0'],
+      ['relativeCreated', '12.5'], ['thread', '1401'], ['threadName', 'MainThread'], ['processName', 'MainProcess'], ['process', '77']
+    ]).toString()
     expect(formEntry(body, window)).toEqual({
       service: 'billing.jobs',
       ts: NOW - 1_500_000,
