@@ -73,6 +73,10 @@ export interface Settings {
   readonly syslogUdpPort: number
   /** Address the syslog listeners bind; '' means HOST. */
   readonly syslogHost: string
+  /** Syslog TCP connections open at once; more are closed as they come. */
+  readonly syslogMaxConnections: number
+  /** ms a syslog TCP connection may send nothing before it is closed. */
+  readonly syslogIdleTimeout: number
   /** Folder for the write-ahead log and block files; '' keeps everything in memory. */
   readonly dataDir: string
   /** With DATA_DIR: when the log is synced: batch, off or interval:<duration> (normalized: interval:<ms>ms). */
@@ -131,6 +135,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   syslogTcpPort: -1,
   syslogUdpPort: -1,
   syslogHost: '',
+  syslogMaxConnections: 1000,
+  syslogIdleTimeout: 86_400_000,
   dataDir: '',
   fsync: 'batch',
   maxDisk: -1,
@@ -186,6 +192,8 @@ const SPECS: readonly Spec[] = [
   { key: 'syslogTcpPort', env: 'SYSLOG_TCP_PORT', flag: 'syslog-tcp-port', kind: 'port', help: 'TCP port for syslog (octet counting or newline framing), 0 to 65535 (0 picks a free one); off when unset' },
   { key: 'syslogUdpPort', env: 'SYSLOG_UDP_PORT', flag: 'syslog-udp-port', kind: 'port', help: 'UDP port for syslog, one message per datagram; off when unset' },
   { key: 'syslogHost', env: 'SYSLOG_HOST', flag: 'syslog-host', kind: 'host', help: 'address the syslog listeners bind (default: HOST)' },
+  { key: 'syslogMaxConnections', env: 'SYSLOG_MAX_CONNECTIONS', flag: 'syslog-max-connections', kind: 'count', min: 1, max: 1_000_000, help: 'syslog TCP connections open at once; more are closed as they come, counted and logged' },
+  { key: 'syslogIdleTimeout', env: 'SYSLOG_IDLE_TIMEOUT', flag: 'syslog-idle-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'how long a syslog TCP connection may send nothing before it is closed' },
   { key: 'dataDir', env: 'DATA_DIR', flag: 'data-dir', kind: 'path', help: 'folder for the write-ahead log and block files, so acknowledged entries survive restarts; memory only when unset' },
   { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
@@ -193,13 +201,13 @@ const SPECS: readonly Spec[] = [
   { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
 ]
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
-/** Parses `1500ms`, `90s`, `15m`, `1h` (a decimal number and a unit) into ms; NaN if it is not one. */
+/** Parses `1500ms`, `90s`, `15m`, `1h`, `7d`, `2w` (a decimal number and a unit) into ms; NaN if it is not one. */
 export function parseDuration (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim().toLowerCase())
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim().toLowerCase())
   if (m === null) return NaN
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!)
 }
@@ -232,7 +240,7 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     case 'duration': {
       const ms = parseDuration(raw)
       const max = spec.max ?? Infinity
-      return ms > 0 && ms <= max ? ms : bad(`a positive duration with a unit: ms, s, m or h (e.g. 1500ms, 90s, 15m, 1h)${max < Infinity ? ', at most 596h' : ''}`)
+      return ms > 0 && ms <= max ? ms : bad(`a positive duration with a unit: ms, s, m, h, d or w (e.g. 1500ms, 90s, 15m, 1h, 7d)${max < Infinity ? ', at most 596h' : ''}`)
     }
     case 'size': {
       const bytes = parseSize(raw)
@@ -291,7 +299,7 @@ function showDefault (spec: Spec): string {
   if (typeof value !== 'number') return value === '' ? 'unset' : value
   if (value < 0) return 'unset'
   if (spec.kind === 'duration') {
-    for (const unit of ['h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
+    for (const unit of ['w', 'd', 'h', 'm', 's'] as const) if (value % DURATION_UNITS[unit]! === 0) return `${value / DURATION_UNITS[unit]!}${unit}`
     return `${value}ms`
   }
   if (spec.kind === 'size') {

@@ -115,6 +115,30 @@ export function parseTimestamp (s: string): number {
   return us - sign * (oh * 3600 + om * 60) * US_PER_SECOND
 }
 
+/** A Unix time as a number, in seconds, milliseconds, microseconds or nanoseconds (told apart by size), in µs; NaN when negative or not finite. */
+export function unixToMicros (n: number): number {
+  if (!Number.isFinite(n) || n < 0) return NaN
+  if (n < 1e11) return Math.round(n * 1e6) // seconds, with a fraction (Fluent Bit's float date, Python's time.time())
+  if (n < 1e14) return Math.round(n * 1e3) // milliseconds
+  if (n < 1e17) return Math.trunc(n) // microseconds
+  return Math.trunc(n / 1e3) // nanoseconds
+}
+
+/** Whether an ISO 8601 text parseTimestamp reads names its zone (`Z` or an offset); without one it was read as UTC. */
+export function hasZone (s: string): boolean {
+  return /(?:[zZ]|[+-]\d\d(?::?\d\d)?)$/.test(s.slice(11))
+}
+
+/** A span of µs for people, rounded to its smallest unit shown: `45 s`, `12 min`, `2 h 5 min`, `3 d 4 h`. */
+export function formatSpan (us: number): string {
+  const s = Math.round(Math.abs(us) / US_PER_SECOND)
+  if (s < 60) return `${s} s`
+  const min = Math.round(s / 60)
+  if (min < 24 * 60) return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`
+  const h = Math.round(min / 60)
+  return `${Math.floor(h / 24)} d ${h % 24} h`
+}
+
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'))
 let cachedDay = NaN
 let cachedDayPrefix = ''

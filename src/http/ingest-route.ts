@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { BadRequestError, InvalidEntryError, StoreFullError, retryAfter } from '../errors.js'
-import { parseBody, type BodyFormat } from '../ingest/body.js'
+import { formIsJson, parseBody, type BodyFormat } from '../ingest/body.js'
+import { formEntry } from '../ingest/formats/form-record.js'
 import { DEFAULT_FIELDS, type FieldMap } from '../ingest/formats/json-doc.js'
 import { checkEntry, checkLine, type Entry, type Window } from '../ingest/entry.js'
 import { scanArray, SCAN_ABOVE, startsArray } from '../ingest/json-array.js'
@@ -22,25 +23,17 @@ const STORED_ONE = json(201, '{"status":"Log entry stored"}')
  * before reading the body so that a wrong Content-Type is refused unread.
  * `fields` (from requestFields) switches to free-form documents (docs-route.ts).
  */
-export async function ingestBody (body: Buffer | undefined, format: BodyFormat, router: ShardRouter, settings: Settings, fields: FieldMap | null = null, protocol: Protocol = 'logs'): Promise<Answer> {
+export async function ingestBody (body: Buffer | undefined, bodyType: BodyFormat, router: ShardRouter, settings: Settings, fields: FieldMap | null = null, protocol: Protocol = 'logs'): Promise<Answer> {
   if (body === undefined || body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
+  if (bodyType === 'form' && !formIsJson(body)) return ingestForm(body, router, settings, protocol)
+  const format = bodyType === 'form' ? 'json' : bodyType
   // Named fields (or msgpack, which has no strict form): documents in the shipper's own shape.
   if (fields !== null || format === 'msgpack') return ingestDocs(body, format, fields ?? DEFAULT_FIELDS, router, settings, protocol)
   const now = nowUs()
   const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
   if (format === 'json' && body.length > SCAN_ABOVE && startsArray(body)) return ingestLargeArray(body, router, window, protocol)
   const parsed = parseBody(body, format)
-
-  if (parsed.kind === 'single') {
-    const entry = checkEntry(parsed.value, window)
-    if (typeof entry === 'string') {
-      router.meter.rejected(protocol, 'invalid', 1)
-      throw new InvalidEntryError(entry)
-    }
-    const { full } = await router.ingest([entry], protocol)
-    if (full.length > 0) throw retryAfter(new StoreFullError(SERVICES_FULL), 60)
-    return STORED_ONE
-  }
+  if (parsed.kind === 'single') return storeOne(checkEntry(parsed.value, window), router, protocol)
 
   if (parsed.kind === 'lines') return ingestLines(parsed.bytes, router, window, protocol)
 
@@ -61,6 +54,25 @@ export async function ingestBody (body: Buffer | undefined, format: BodyFormat, 
   if (rejectedCount > 0) router.meter.rejected(protocol, 'invalid', rejectedCount)
   const full = valid.length > 0 ? (await router.ingest(valid, protocol)).full.map((k) => validIndex[k]!) : []
   return batchAnswer(items.length, rejected, rejectedCount, full)
+}
+
+/** One entry, or why it was refused: 201, or 400 with the reason. */
+async function storeOne (entry: Entry | string, router: ShardRouter, protocol: Protocol): Promise<Answer> {
+  if (typeof entry === 'string') {
+    router.meter.rejected(protocol, 'invalid', 1)
+    throw new InvalidEntryError(entry)
+  }
+  const { full } = await router.ingest([entry], protocol)
+  if (full.length > 0) throw retryAfter(new StoreFullError(SERVICES_FULL), 60)
+  return STORED_ONE
+}
+
+/** A form body: one entry (Python's logging.handlers.HTTPHandler, formats/form-record.ts). */
+async function ingestForm (body: Buffer, router: ShardRouter, settings: Settings, protocol: Protocol): Promise<Answer> {
+  if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
+  const now = nowUs()
+  const window: Window = { oldest: now - settings.retention * 1000, newest: now + settings.futureSkew * 1000 }
+  return storeOne(formEntry(body.toString('utf8'), window), router, protocol)
 }
 
 /**

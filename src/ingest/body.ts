@@ -13,13 +13,15 @@ export type ParsedBody =
   | { kind: 'lines', bytes: Buffer }
 
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'])
-// curl -d sends application/x-www-form-urlencoded unless told otherwise, and
-// the original service read any body as JSON; keep those working.
-const LENIENT_JSON_TYPES = new Set(['', 'text/plain', 'application/x-www-form-urlencoded'])
+// The original service read any body as JSON; keep that working.
+const LENIENT_JSON_TYPES = new Set(['', 'text/plain'])
+// curl -d sends this unless told otherwise (read as JSON when it is JSON), and
+// Python's logging.handlers.HTTPHandler sends a form (formats/form-record.ts).
+const FORM_TYPE = 'application/x-www-form-urlencoded'
 
 const MSGPACK_TYPES = new Set(['application/msgpack', 'application/x-msgpack'])
 
-export type BodyFormat = 'json' | 'ndjson' | 'msgpack'
+export type BodyFormat = 'json' | 'ndjson' | 'msgpack' | 'form'
 
 /** Picks the parser from the Content-Type header, or throws 415. */
 export function bodyFormat (contentType: string | undefined): BodyFormat {
@@ -27,12 +29,21 @@ export function bodyFormat (contentType: string | undefined): BodyFormat {
   if (type === 'application/json' || type.endsWith('+json') || LENIENT_JSON_TYPES.has(type)) return 'json'
   if (NDJSON_TYPES.has(type)) return 'ndjson'
   if (MSGPACK_TYPES.has(type)) return 'msgpack'
+  if (type === FORM_TYPE) return 'form'
   throw new UnsupportedMediaTypeError(
-    `content type ${type} is not supported; send application/json (one object or an array of objects), application/x-ndjson (one object per line) or application/msgpack (Fluent Bit events)`
+    `content type ${type} is not supported; send application/json (one object or an array of objects), application/x-ndjson (one object per line), application/msgpack (Fluent Bit events) or application/x-www-form-urlencoded (one entry, e.g. Python's HTTPHandler)`
   )
 }
 
-export function parseBody (body: Buffer, format: BodyFormat): ParsedBody {
+/** A form body that is JSON after all (curl -d '{"service": …}'): the first byte that is not whitespace opens an object or array. */
+export function formIsJson (body: Buffer): boolean {
+  for (const c of body) {
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return c === 123 || c === 91
+  }
+  return false
+}
+
+export function parseBody (body: Buffer, format: Exclude<BodyFormat, 'form'>): ParsedBody {
   if (body.length === 0) throw new BadRequestError('request body is empty; send a JSON object with service, timestamp and message')
   if (!isUtf8(body)) throw new BadRequestError('request body is not valid UTF-8')
   if (format === 'ndjson') return { kind: 'lines', bytes: body }

@@ -1,4 +1,4 @@
-import { EXAMPLE_TIMESTAMP, formatTimestamp, parseTimestamp } from '../timestamp.js'
+import { EXAMPLE_TIMESTAMP, formatSpan, formatTimestamp, hasZone, nowUs, parseTimestamp, unixToMicros } from '../timestamp.js'
 import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, describe, messageProblem, serviceProblem, type LogRecord } from './record.js'
 
 // The one place an incoming log entry is validated. It returns either a clean
@@ -30,15 +30,17 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
   if (problem !== null) return problem
 
   if (timestamp === undefined) return `timestamp is missing; send ${TS_HINT}`
-  if (typeof timestamp !== 'string') return `timestamp must be a string, ${TS_HINT}; got ${describe(timestamp)}`
-  const ts = parseTimestamp(timestamp)
-  if (Number.isNaN(ts)) return `timestamp ${JSON.stringify(timestamp.slice(0, 64))} is not ${TS_HINT}`
-  if (ts < window.oldest) {
-    return `timestamp ${timestamp} is older than the retention window; entries before ${formatTimestamp(window.oldest)} are not accepted`
+  let ts: number
+  if (typeof timestamp === 'string') {
+    ts = parseTimestamp(timestamp)
+    if (Number.isNaN(ts)) return `timestamp ${JSON.stringify(timestamp.slice(0, 64))} is not ${TS_HINT}`
+  } else if (typeof timestamp === 'number') {
+    ts = unixToMicros(timestamp)
+    if (Number.isNaN(ts)) return `timestamp ${timestamp} is not a Unix time; send ${TS_HINT}, or seconds, milliseconds, microseconds or nanoseconds since 1970`
+  } else {
+    return `timestamp must be a string, ${TS_HINT}, or a Unix time as a number; got ${describe(timestamp)}`
   }
-  if (ts > window.newest) {
-    return `timestamp ${timestamp} is too far in the future; entries after ${formatTimestamp(window.newest)} are not accepted (check the sender's clock)`
-  }
+  if (ts < window.oldest || ts > window.newest) return outsideWindow(timestamp, ts, window)
 
   if (message === undefined) return 'message is missing'
   if (typeof message !== 'string') return `message must be a string; got ${describe(message)}`
@@ -47,6 +49,33 @@ export function checkEntry (value: unknown, window: Window): Entry | string {
   const attrs = checkAttributes(attributes)
   if (typeof attrs === 'string') return attrs
   return { service, ts, message, labels: null, attributes: attrs }
+}
+
+const QUARTER_HOUR_US = 900e6
+
+/**
+ * The offset a zone-less local time `from` µs away from now most likely had:
+ * the distance rounded to a quarter hour (every zone in use is a multiple of
+ * one), when it is within the ±14 h zones span; else +02:00 as an example.
+ */
+function offsetHint (from: number): string {
+  const quarters = Math.round(from / QUARTER_HOUR_US)
+  if (quarters === 0 || Math.abs(quarters) > 56) return '+02:00'
+  const minutes = Math.abs(quarters) * 15
+  return `${quarters > 0 ? '+' : '-'}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
+}
+
+/** Why a timestamp outside the window is refused; a zone-less one says it was read as UTC and how far from now that is. */
+function outsideWindow (timestamp: string | number, ts: number, window: Window): string {
+  const old = ts < window.oldest
+  if (typeof timestamp === 'string' && !hasZone(timestamp)) {
+    // Only on this rare path is the clock read again: Window holds the edges, not the time the request came.
+    const from = ts - nowUs()
+    return `timestamp ${timestamp} has no zone and was read as UTC: ${formatSpan(from)} ${from > 0 ? 'in the future (more than FUTURE_SKEW)' : 'in the past (older than RETENTION)'}; add Z or an offset such as ${offsetHint(from)}`
+  }
+  const text = typeof timestamp === 'string' ? timestamp : `${timestamp} (${formatTimestamp(ts)})`
+  if (old) return `timestamp ${text} is older than the retention window; entries before ${formatTimestamp(window.oldest)} are not accepted`
+  return `timestamp ${text} is too far in the future; entries after ${formatTimestamp(window.newest)} are not accepted (check the sender's clock)`
 }
 
 /** Shortens a JSON.parse error message into something a sender can act on. */

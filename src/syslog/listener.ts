@@ -1,49 +1,31 @@
-import { isUtf8 } from 'node:buffer'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import { parseSyslog } from '../ingest/formats/syslog.js'
-import { MAX_ATTRIBUTES, recordProblem, type LogRecord } from '../ingest/record.js'
+import { recordProblem, type LogRecord } from '../ingest/record.js'
 import type { Settings } from '../settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { formatTimestamp, nowUs } from '../timestamp.js'
+import { nowUs } from '../timestamp.js'
+import { frameRecord, newStats, type SyslogStats } from './frame-record.js'
 import { Framer, type Frame } from './framing.js'
+
+export type { SyslogStats }
 
 // Syslog listeners, TCP and UDP, feeding the same router as HTTP ingest.
 //
-//   TCP socket ──► Framer (octet counting | LF) ──► parseSyslog ──► router.ingest
+//   TCP socket ──► Framer (octet counting | LF | NUL | next <PRI>) ──► frameRecord ──► router.ingest
 //                  socket paused while its frames are stored (and while the
 //                  queue is full), so a fast sender is slowed by TCP itself
-//   UDP datagram ──► parseSyslog ──► one batch per event-loop turn ──► router.ingest
+//   UDP datagram ──► frameRecord ──► one batch per event-loop turn ──► router.ingest
 //                  nothing waits: what cannot be stored at once is dropped
 //
 // Syslog has no acknowledgement, so nothing is refused back: a frame that
 // cannot be stored is counted, and the counts are logged (warn) every
 // REPORT_MS while they grow, and in full at close. A TCP client that sends
-// binary garbage, or stops in the middle of a frame for REQUEST_TIMEOUT, is
-// disconnected; the other clients never notice.
-
-export interface SyslogStats {
-  /** Frames (TCP) and datagrams (UDP) received. */
-  received: number
-  stored: number
-  /** Frames cut to fit MAX_BODY, the message limit or the attribute limits (still stored). */
-  truncated: number
-  /** Frames whose own time was outside the accepted window: stored at their arrival time, with reported_time. */
-  retimed: number
-  /** Times a TCP connection's frames met a full queue and waited (its socket paused) before being stored. */
-  queueFullWaits: number
-  dropped: {
-    /** Binary frames (a NUL byte, or not UTF-8 and no <PRI>). */
-    garbage: number
-    /** Refused by the store: queue full (UDP, or TCP after retrying), store full, MAX_SERVICES, a shard down. */
-    refused: number
-    /** Unfinished frames of connections closed at shutdown. */
-    unfinished: number
-  }
-  disconnected: { garbage: number, stalled: number }
-}
+// binary garbage, stops in the middle of a frame for REQUEST_TIMEOUT, or
+// sends nothing for SYSLOG_IDLE_TIMEOUT, is disconnected; past
+// SYSLOG_MAX_CONNECTIONS new ones are closed at once; the other clients
+// never notice. Syslog has no authentication: tokens do not apply here.
 
 export interface SyslogListener {
   readonly tcpPort: number | null
@@ -55,30 +37,17 @@ export interface SyslogListener {
 
 /** How often grown drop counts are logged. */
 const REPORT_MS = 10_000
+/**
+ * A newline-less sender's last message is ended after this long without bytes
+ * (framing.ts `waiting`): one write of a message arrives within a few ms on a
+ * LAN, and a second is what rsyslog-less senders such as Python's handler
+ * can wait for their last line to show.
+ */
+const QUIET_MS = 1000
+/** TCP keepalive's first probe after this much silence: a peer gone without a FIN frees its connection slot. */
+const KEEPALIVE_MS = 60_000
 /** A TCP sender whose frames meet a full queue is held (its socket paused) up to this long before they are dropped. */
 const QUEUE_FULL_WAIT_MS = 30_000
-const LT = 0x3c
-
-/** A frame as a record; 'garbage' when it is binary (a NUL byte, or not UTF-8 without a <PRI>), null when it is blank. */
-export function frameRecord (frame: Frame, arrival: number, oldest: number, newest: number, stats: SyslogStats): LogRecord | 'garbage' | null {
-  const { bytes } = frame
-  if (bytes.includes(0) || (bytes[0] !== LT && !isUtf8(bytes))) return 'garbage'
-  const r = parseSyslog(bytes.toString('utf8'), arrival)
-  if (r.attributes === null && r.message.trim() === '') return null
-  if (frame.truncated || r.truncated) stats.truncated++
-  let attributes = r.attributes
-  let ts = r.ts
-  if (ts < oldest || ts > newest) {
-    // A sender with a wrong clock (or a replayed file) keeps its lines, at the time they came.
-    stats.retimed++
-    if (attributes === null) attributes = ['reported_time', formatTimestamp(ts)]
-    else if (attributes.length < 2 * MAX_ATTRIBUTES) attributes = [...attributes, 'reported_time', formatTimestamp(ts)]
-    ts = arrival
-  }
-  return { service: r.service, ts, message: r.message, labels: null, attributes }
-}
-
-const newStats = (): SyslogStats => ({ received: 0, stored: 0, truncated: 0, retimed: 0, queueFullWaits: 0, dropped: { garbage: 0, refused: 0, unfinished: 0 }, disconnected: { garbage: 0, stalled: 0 } })
 
 /** Binds a TCP server or UDP socket; a failure names the setting (main prints it as is). */
 async function listen (target: Server | UdpSocket, port: number, host: string, setting: string): Promise<number> {
@@ -149,7 +118,19 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       socket.destroy()
       return
     }
+    if (connections.size >= settings.syslogMaxConnections) {
+      // Counted, and logged by the report below; a sender that reconnects gets in once others leave.
+      stats.disconnected.overLimit++
+      socket.destroy()
+      return
+    }
     connections.add(socket)
+    // Peers that vanished without a FIN are found by keepalive probes; live but silent ones by the idle timer.
+    socket.setKeepAlive(true, KEEPALIVE_MS)
+    const idle = setTimeout(() => {
+      stats.disconnected.idle++
+      socket.destroy()
+    }, settings.syslogIdleTimeout).unref()
     const framer = new Framer(settings.maxBody)
     let busy = false
     const take = (frames: Frame[]): LogRecord[] | null => {
@@ -181,8 +162,22 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
         if (!socket.destroyed) socket.resume()
       })
     }
-    socket.on('data', (chunk: Buffer) => storeFrames(framer.push(chunk)))
+    let quiet: NodeJS.Timeout | null = null
+    const flushQuiet = (): void => {
+      // Still storing the frames before it: look again later, so frames are stored in order.
+      quiet = busy ? setTimeout(flushQuiet, QUIET_MS) : null
+      if (busy) return
+      const frame = framer.flush()
+      if (frame !== null) storeFrames([frame])
+    }
+    socket.on('data', (chunk: Buffer) => {
+      idle.refresh()
+      if (quiet !== null) clearTimeout(quiet)
+      storeFrames(framer.push(chunk))
+      quiet = framer.waiting ? setTimeout(flushQuiet, QUIET_MS) : null
+    })
     socket.on('end', () => {
+      if (quiet !== null) clearTimeout(quiet)
       const last = framer.end()
       if (last !== null) storeFrames([last])
       socket.end()
@@ -190,6 +185,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     // Idle between frames is normal (senders keep the connection open); idle inside one is a stall.
     socket.setTimeout(settings.requestTimeout)
     socket.on('timeout', () => {
+      // A newline-less sender's last message (the quiet timer ends it), not a stall.
+      if (framer.waiting) return
       if (framer.pending === 0) return
       // Paused by us while its frames are stored: not the client's stall; look again later.
       if (busy) {
@@ -203,6 +200,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     })
     socket.on('error', () => {}) // a reset or a write error only ends this connection
     socket.on('close', () => {
+      clearTimeout(idle)
+      if (quiet !== null) clearTimeout(quiet)
       connections.delete(socket)
       if (closing && framer.pending > 0) stats.dropped.unfinished++
     })
@@ -258,6 +257,9 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   const timer = setInterval(report, reportMs).unref()
 
   log.info({ tcpPort, udpPort, host }, 'syslog listening')
+  if (settings.authToken !== '' || settings.ingestToken !== '') {
+    log.warn({ tcpPort, udpPort }, 'syslog listeners take no token: anyone who can reach them can write entries, whatever AUTH_TOKEN / INGEST_TOKEN say; bind them to a trusted address (SYSLOG_HOST) or firewall them')
+  }
   return {
     tcpPort,
     udpPort,

@@ -40,7 +40,8 @@ describe('POST /logs, one entry', () => {
     ['service empty', { service: '', timestamp: isoAt(0), message: 'm' }, /service must not be empty/],
     ['service too long', { service: 's'.repeat(257), timestamp: isoAt(0), message: 'm' }, /257 characters long; the limit is 256/],
     ['timestamp missing', { service: 'v', message: 'm' }, /timestamp is missing/],
-    ['timestamp not a string', { service: 'v', timestamp: 1700000000, message: 'm' }, /timestamp must be a string/],
+    ['timestamp neither a string nor a number', { service: 'v', timestamp: true, message: 'm' }, /timestamp must be a string, .*, or a Unix time as a number; got a boolean/],
+    ['timestamp an old Unix time', { service: 'v', timestamp: 1700000000, message: 'm' }, /timestamp 1700000000 \(2023-11-14T22:13:20.000000Z\) is older than the retention window/],
     ['timestamp not ISO', { service: 'v', timestamp: 'yesterday', message: 'm' }, /is not an ISO 8601 time/],
     ['impossible date', { service: 'v', timestamp: '2026-02-30T00:00:00Z', message: 'm' }, /is not an ISO 8601 time/],
     ['timestamp too old', { service: 'v', timestamp: isoAt(-2 * 3600_000), message: 'm' }, /older than the retention window/],
@@ -140,6 +141,40 @@ describe('POST /logs, batches', () => {
     expect(res.body.stored).toBe(2)
     expect(res.body.rejected).toEqual([{ index: 1, error: expect.stringMatching(/not valid JSON/) }])
     expect(await count('ndbad')).toBe(2)
+  })
+})
+
+describe('POST /logs, timestamps', () => {
+  it('takes a Unix time in seconds, ms, µs or ns (JSON and NDJSON) and stores it at that time', async () => {
+    const ms = Date.now() - 5000
+    const us = ms * 1000 + 123
+    const want = new Date(ms).toISOString().slice(0, 23)
+    expect((await postJson(url, { service: 'epoch-one', timestamp: ms / 1000, message: 'seconds' })).status).toBe(201)
+    const batch = [{ service: 'epoch-json', timestamp: ms, message: 'ms' }, { service: 'epoch-json', timestamp: us, message: 'us' }, { service: 'epoch-json', timestamp: us * 1000, message: 'ns' }]
+    expect(await postJson(url, batch)).toEqual({ status: 201, body: { stored: 3 } })
+    const lines = batch.map((e) => JSON.stringify({ ...e, service: 'epoch-nd' })).concat(JSON.stringify({ service: 'epoch-nd', timestamp: ms / 1000, message: 'seconds' }))
+    expect(await postNdjson(url, lines)).toEqual({ status: 201, body: { stored: 4 } })
+    const stamps = async (service: string): Promise<Record<string, string>> =>
+      Object.fromEntries((await readAll(url, `service=${service}`)).map((l) => [l.message, l.timestamp]))
+    expect(await stamps('epoch-one')).toEqual({ seconds: `${want}000Z` })
+    for (const service of ['epoch-json', 'epoch-nd']) {
+      const got = await stamps(service)
+      expect(got.ms).toBe(`${want}000Z`)
+      expect(got.us).toBe(`${want}123Z`)
+      expect(got.ns).toBe(`${want}123Z`)
+    }
+    expect((await stamps('epoch-nd')).seconds).toBe(`${want}000Z`)
+  })
+
+  it('refuses a zone-less time far from now with 400 saying it was read as UTC, how far, and which offset to add', async () => {
+    const local = new Date(Date.now() + 2 * 3600_000).toISOString().slice(0, 19) // datetime.now().isoformat() at UTC+2
+    const res = await postJson(url, { service: 'v', timestamp: local, message: 'm' })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toBe(`timestamp ${local} has no zone and was read as UTC: 2 h 0 min in the future (more than FUTURE_SKEW); add Z or an offset such as +02:00`)
+    const nd = await postNdjson(url, [JSON.stringify({ service: 'v', timestamp: local, message: 'm' })])
+    expect(nd.status).toBe(400)
+    expect(nd.body.rejected[0].error).toMatch(/has no zone and was read as UTC: 2 h 0 min in the future/)
+    expect(await count('v')).toBe(0)
   })
 })
 

@@ -96,6 +96,9 @@ describe('native routes', () => {
     await expectDocumented(201, '/logs?_service_field=app', json([{ app: 'oa-free', msg: 'free-form', level: 'info' }]))
     await expectDocumented(201, '/logs', { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: msgpack([Math.floor(Date.now() / 1000), { service: 'oa-pack', message: 'from msgpack' }]) })
     await expectDocumented(201, '/logs', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(entry('oa-api', 'zipped'))) })
+    await expectDocumented(201, '/logs', json({ service: 'oa-api', timestamp: Date.now() / 1000, message: 'epoch seconds' }))
+    await expectDocumented(201, '/logs', form({ name: 'oa-py', msg: 'from %s', args: "('HTTPHandler',)", levelname: 'INFO', created: String(Date.now() / 1000) }))
+    await expectDocumented(400, '/logs', form({ msg: 'no logger name' }))
   })
 
   it('POST /logs errors: invalid entry, partial batch, not JSON, 415, 413, bad gzip, 403, 401', async () => {

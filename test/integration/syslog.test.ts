@@ -94,13 +94,15 @@ describe('syslog over TCP', () => {
     garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x0a]))
     await once(garbage, 'close')
     const stall = await tcp()
-    stall.write('<14>1 - h stall-app - - - half a fra')
+    // After a whole line: a connection that frames its messages and stops mid-frame stalled (without one it may be
+    // a newline-less sender such as Python's SysLogHandler, whose last message is ended after a quiet second instead).
+    stall.write('<14>1 - h stall-app - - - whole\n<14>1 - h stall-app - - - half a fra')
     await once(stall, 'close')
     good.end('<14>1 - h steady-app - - - after\n')
     expect((await waitFor('service=steady-app', 2)).map((l) => l.message)).toEqual(['before', 'after'])
     // What the stalled client did send was read, so it is stored.
-    expect((await waitFor('service=stall-app', 1)).map((l) => l.message)).toEqual(['half a fra'])
-    expect(server.syslog!.stats.disconnected).toEqual({ garbage: 1, stalled: 1 })
+    expect((await waitFor('service=stall-app', 2)).map((l) => l.message)).toEqual(['whole', 'half a fra'])
+    expect(server.syslog!.stats.disconnected).toEqual({ garbage: 1, stalled: 1, idle: 0, overLimit: 0 })
     expect(server.syslog!.stats.dropped.garbage).toBe(1)
   })
 })
@@ -131,6 +133,58 @@ describe('syslog over TCP with a full queue', () => {
       expect(small.syslog!.stats.queueFullWaits).toBeGreaterThan(0)
     } finally {
       await small.close()
+    }
+  })
+})
+
+describe('syslog TCP connection bounds', () => {
+  it('closes connections past SYSLOG_MAX_CONNECTIONS at once, and ones silent for SYSLOG_IDLE_TIMEOUT; the others keep working', async () => {
+    const lines: string[] = []
+    const bounded = await startTestServer({ shards: 1, syslogTcpPort: 0, syslogMaxConnections: 2, syslogIdleTimeout: 1500 }, lines)
+    try {
+      const port = bounded.syslog!.tcpPort!
+      const open = async (): Promise<Socket> => {
+        const socket = connect(port, '127.0.0.1')
+        socket.on('error', () => {})
+        await once(socket, 'connect')
+        return socket
+      }
+      const [a, b] = [await open(), await open()]
+      // Both are known to the server once their first frame is stored.
+      a.write('<14>1 - h bound-app - - - from a\n')
+      b.write('<14>1 - h bound-app - - - from b\n')
+      await eventually(async () => (await readAll(bounded.url, 'service=bound-app')).length === 2, 5000)
+      const third = await open()
+      await once(third, 'close')
+      expect(bounded.syslog!.stats.disconnected.overLimit).toBe(1)
+      // a keeps talking (so stays), b goes silent and is closed after the idle timeout; then a newcomer gets in.
+      const closedB = once(b, 'close')
+      const ticker = setInterval(() => a.write('<14>1 - h bound-app - - - tick\n'), 200)
+      try {
+        await closedB
+      } finally {
+        clearInterval(ticker)
+      }
+      expect(a.destroyed).toBe(false)
+      expect(bounded.syslog!.stats.disconnected.idle).toBe(1)
+      const late = await open()
+      late.end('<14>1 - h bound-app - - - late\n')
+      await eventually(async () => (await readAll(bounded.url, 'service=bound-app&contains=late')).length === 1, 5000)
+      a.end()
+    } finally {
+      await bounded.close()
+    }
+    const stopped = lines.map((l) => JSON.parse(l) as { msg: string, syslog?: Record<string, unknown> }).find((l) => l.msg === 'syslog listeners stopped')
+    expect(stopped?.syslog).toMatchObject({ disconnected: { overLimit: 1, idle: 1 } })
+  })
+
+  it('warns at start that the listeners take no token when AUTH_TOKEN or INGEST_TOKEN is set', async () => {
+    const warned = (lines: string[]): boolean => lines.some((l) => l.includes('"level":40') && l.includes('syslog listeners take no token'))
+    for (const tokens of [{ authToken: 'syslog-test-token-0123456' }, { ingestToken: 'syslog-test-token-0123456' }, {}]) {
+      const lines: string[] = []
+      const s = await startTestServer({ shards: 1, syslogUdpPort: 0, ...tokens }, lines)
+      await s.close()
+      expect(warned(lines), JSON.stringify(tokens)).toBe(Object.keys(tokens).length > 0)
     }
   })
 })

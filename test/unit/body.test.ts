@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { BadRequestError, UnsupportedMediaTypeError } from '../../src/errors.js'
-import { bodyFormat, parseBody, type BodyFormat, type ParsedBody } from '../../src/ingest/body.js'
+import { bodyFormat, formIsJson, parseBody, type BodyFormat, type ParsedBody } from '../../src/ingest/body.js'
 
 type HttpError = Error & { statusCode: number, code: string }
 
@@ -13,7 +13,7 @@ function thrown (fn: () => unknown): HttpError {
   throw new Error('did not throw')
 }
 
-const parse = (text: string | Buffer, format: BodyFormat): ParsedBody =>
+const parse = (text: string | Buffer, format: Exclude<BodyFormat, 'form'>): ParsedBody =>
   parseBody(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, format)
 
 describe('bodyFormat', () => {
@@ -26,12 +26,20 @@ describe('bodyFormat', () => {
     }
   })
 
-  it('reads a missing or lenient type as JSON, including curl -d\'s default form type', () => {
+  it('reads a missing or lenient type as JSON', () => {
     expect(bodyFormat(undefined)).toBe('json')
     expect(bodyFormat('')).toBe('json')
     expect(bodyFormat('text/plain')).toBe('json')
     expect(bodyFormat('text/plain; charset=utf-8')).toBe('json')
-    expect(bodyFormat('application/x-www-form-urlencoded')).toBe('json')
+  })
+
+  it('reads a form, which is JSON when it starts like JSON (curl -d\'s default type)', () => {
+    expect(bodyFormat('application/x-www-form-urlencoded')).toBe('form')
+    expect(bodyFormat('application/x-www-form-urlencoded; charset=utf-8')).toBe('form')
+    expect(formIsJson(Buffer.from(' \n{"service":"a"}'))).toBe(true)
+    expect(formIsJson(Buffer.from('[{}]'))).toBe(true)
+    expect(formIsJson(Buffer.from('name=app&msg=hello'))).toBe(false)
+    expect(formIsJson(Buffer.from(''))).toBe(false)
   })
 
   it('reads msgpack (Fluent Bit\'s http output)', () => {

@@ -79,12 +79,42 @@ describe('checkEntry', () => {
       expect(err).toMatch(/^timestamp is missing; send an ISO 8601 time such as \S+ \(no offset means UTC\)$/)
     })
 
-    it('must be a string', () => {
-      for (const [value, got] of [[1_700_000_000, 'a number'], [null, 'null'], [{}, 'an object']] as Array<[unknown, string]>) {
+    it('must be a string or a number', () => {
+      for (const [value, got] of [[null, 'null'], [{}, 'an object'], [true, 'a boolean'], ['1773144000', 'x']] as Array<[unknown, string]>) {
         const err = check({ ...good, timestamp: value })
-        expect(err).toMatch(/^timestamp must be a string, an ISO 8601 time such as /)
+        if (typeof value === 'string') {
+          expect(err).toMatch(/is not an ISO 8601 time/)
+          continue
+        }
+        expect(err).toMatch(/^timestamp must be a string, an ISO 8601 time such as .*, or a Unix time as a number; got /)
         expect(err).toMatch(new RegExp(`; got ${got}$`))
       }
+    })
+
+    it('as a number is a Unix time in seconds, ms, µs or ns, told apart by size', () => {
+      const t = us('2026-03-10T11:59:00.123456Z')
+      expect(check({ ...good, timestamp: t / 1e6 })).toMatchObject({ ts: t })
+      expect(check({ ...good, timestamp: Math.floor(t / 1e3) })).toMatchObject({ ts: Math.floor(t / 1e3) * 1e3 })
+      expect(check({ ...good, timestamp: t })).toMatchObject({ ts: t })
+      expect(check({ ...good, timestamp: t * 1e3 })).toMatchObject({ ts: t })
+      expect(check({ ...good, timestamp: -1 })).toMatch(/^timestamp -1 is not a Unix time; send /)
+      expect(check({ ...good, timestamp: 1_700_000_000 })).toMatch(/^timestamp 1700000000 \(2023-11-14T22:13:20.000000Z\) is older than the retention window/)
+    })
+
+    it('without a zone, outside the window, says it was read as UTC, how far from now, and the likely offset', () => {
+      const now = Date.now()
+      const at = (ms: number): string => new Date(now + ms).toISOString().slice(0, 19)
+      const local = { oldest: now * 1000 - 3600e6, newest: now * 1000 + 600e6 }
+      // datetime.now().isoformat() at +02:00 and at -05:30, read as UTC.
+      expect(checkEntry({ ...good, timestamp: at(2 * 3600e3) }, local)).toBe(
+        `timestamp ${at(2 * 3600e3)} has no zone and was read as UTC: 2 h 0 min in the future (more than FUTURE_SKEW); add Z or an offset such as +02:00`
+      )
+      expect(checkEntry({ ...good, timestamp: at(-5.5 * 3600e3) }, local)).toBe(
+        `timestamp ${at(-5.5 * 3600e3)} has no zone and was read as UTC: 5 h 30 min in the past (older than RETENTION); add Z or an offset such as -05:30`
+      )
+      expect(checkEntry({ ...good, timestamp: at(-30 * 86400e3).slice(0, 10) }, local)).toMatch(/has no zone and was read as UTC: 3\d d \d+ h in the past \(older than RETENTION\); add Z or an offset such as \+02:00$/)
+      // With a zone, the message stays as it was.
+      expect(checkEntry({ ...good, timestamp: `${at(2 * 3600e3)}Z` }, local)).toMatch(/is too far in the future; entries after/)
     })
 
     it('must parse, and the message quotes it (cut to 64 characters)', () => {

@@ -22,6 +22,9 @@ describe('parseDuration', () => {
     expect(parseDuration('1.5h')).toBe(5_400_000)
     expect(parseDuration('0.25s')).toBe(250)
     expect(parseDuration('0s')).toBe(0)
+    expect(parseDuration('7d')).toBe(7 * 86_400_000)
+    expect(parseDuration('2w')).toBe(14 * 86_400_000)
+    expect(parseDuration('1D')).toBe(86_400_000)
   })
 
   it('ignores case and surrounding blanks', () => {
@@ -36,7 +39,7 @@ describe('parseDuration', () => {
   })
 
   it('returns NaN for anything else', () => {
-    for (const text of ['', '10', 'ms', '-5s', '+5s', '1d', '1 s', '.5s', '5.s', '1e3ms', '1h30m', 'fast', '0x10s', '5sec']) {
+    for (const text of ['', '10', 'ms', '-5s', '+5s', '1y', '1 s', '.5s', '5.s', '1e3ms', '1h30m', 'fast', '0x10s', '5sec']) {
       expect(parseDuration(text), text).toBeNaN()
     }
   })
@@ -88,6 +91,7 @@ describe('loadSettings', () => {
   it('leaves syslog off unless a port is set, listening on HOST unless SYSLOG_HOST says otherwise', () => {
     const s = loadSettings([], {})
     expect([s.syslogTcpPort, s.syslogUdpPort, s.syslogHost]).toEqual([-1, -1, ''])
+    expect([s.syslogMaxConnections, s.syslogIdleTimeout]).toEqual([1000, 86_400_000])
     expect(usage()).toMatch(/--syslog-tcp-port +SYSLOG_TCP_PORT .*\(default unset\)/)
   })
 
@@ -218,11 +222,11 @@ describe('loadSettings', () => {
     key: keyof Settings, env: string, flag: string, good: Array<[string, string | number]>, bad: string[], accepts: RegExp, echo = true
   ): Case => ({ key, env, flag, good, bad, accepts, echo })
 
-  const DURATION = /positive duration with a unit: ms, s, m or h/
+  const DURATION = /positive duration with a unit: ms, s, m, h, d or w/
   // Above 2^31 - 1 ms, Node's timers silently fire after 1 ms instead.
-  const TIMER = /positive duration with a unit: ms, s, m or h .*at most 596h/
-  const TIMER_GOOD: Array<[string, number]> = [['100ms', 100], ['10m', 600_000], ['596h', 596 * 3_600_000]]
-  const TIMER_BAD = ['0m', '60', '1w', '', '597h', '24856h', '99999999999999999999h']
+  const TIMER = /positive duration with a unit: ms, s, m, h, d or w .*at most 596h/
+  const TIMER_GOOD: Array<[string, number]> = [['100ms', 100], ['10m', 600_000], ['596h', 596 * 3_600_000], ['24d', 24 * 86_400_000]]
+  const TIMER_BAD = ['0m', '60', '4w', '', '597h', '25d', '24856h', '99999999999999999999h']
   const TOKEN = /is not a usable token: expected at least 16 printable ASCII characters without spaces/
   const TOKEN_GOOD: Array<[string, string]> = [['abcdefghijklmnop', 'abcdefghijklmnop'], ['!"#$%&\'()*+,-./~{}', '!"#$%&\'()*+,-./~{}']]
   const TOKEN_BAD = ['fifteen-chars-x', 'has a space inside it', 'tab\tinside-the-token', 'ünïcödé-token-0123456']
@@ -234,8 +238,8 @@ describe('loadSettings', () => {
       [''], /host name or address/),
     setting('shards', 'SHARDS', 'shards', [['1', 1], ['256', 256], ['16', 16]],
       ['0', '257', 'two', '2.5', '-4', ''], /whole number from 1 to 256/),
-    setting('retention', 'RETENTION', 'retention', [['1ms', 1], ['24h', 86_400_000], ['30s', 30_000], ['1000h', 3_600_000_000]],
-      ['0s', '0.4ms', '3600', '1d', 'forever', '-1h', ''], DURATION),
+    setting('retention', 'RETENTION', 'retention', [['1ms', 1], ['24h', 86_400_000], ['30s', 30_000], ['1000h', 3_600_000_000], ['7d', 7 * 86_400_000], ['2w', 14 * 86_400_000], ['1.5d', 129_600_000]],
+      ['0s', '0.4ms', '3600', '1y', '7days', 'forever', '-1h', ''], DURATION),
     setting('purgeInterval', 'PURGE_INTERVAL', 'purge-interval', TIMER_GOOD, TIMER_BAD, TIMER),
     setting('maxBody', 'MAX_BODY', 'max-body', [['1', 1], ['1kb', 1024], ['2gb', 2 * 1024 ** 3]],
       ['0', '0kb', '1tb', 'huge', '-5mb', ''], /positive size in b, kb, mb or gb/),
@@ -289,6 +293,9 @@ describe('loadSettings', () => {
       ['65536', '-1', '5.14', ''], /port number from 0 to 65535/),
     setting('syslogHost', 'SYSLOG_HOST', 'syslog-host', [['0.0.0.0', '0.0.0.0'], ['::1', '::1']],
       [''], /host name or address/),
+    setting('syslogMaxConnections', 'SYSLOG_MAX_CONNECTIONS', 'syslog-max-connections', [['1', 1], ['1000', 1000], ['1000000', 1_000_000]],
+      ['0', '1000001', '-1', '10.5', 'many', ''], /whole number from 1 to 1000000/),
+    setting('syslogIdleTimeout', 'SYSLOG_IDLE_TIMEOUT', 'syslog-idle-timeout', [...TIMER_GOOD, ['1d', 86_400_000]], TIMER_BAD, TIMER),
     setting('dataDir', 'DATA_DIR', 'data-dir', [['/var/lib/logagg', '/var/lib/logagg'], ['data', 'data'], ['./a b', './a b']],
       ['', '  ', 'a\0b'], /a folder path/),
     setting('fsync', 'FSYNC', 'fsync', [['batch', 'batch'], ['off', 'off'], ['interval:1s', 'interval:1000ms'], ['Interval:250ms', 'interval:250ms'], ['interval:1h', 'interval:3600000ms']],

@@ -50,3 +50,36 @@ describe('RFC 6587 framing', () => {
     expect(f.end()).toEqual({ bytes: Buffer.from('<13>short'), truncated: true })
   })
 })
+
+describe('Python SysLogHandler framing', () => {
+  it('ends a <PRI> frame at a NUL (append_nul, the default) as at LF; NUL in other text stays (binary garbage)', () => {
+    const f = new Framer(1024)
+    expect(frames(f, '<14>app: one\u0000<11>app: two\u0000', '<14>app: thr', 'ee\u0000')).toEqual([['<14>app: one', false], ['<11>app: two', false], ['<14>app: three', false]])
+    expect(f.pending).toBe(0)
+    expect(frames(new Framer(1024), '\u0016\u0003\u0001\u0000\u00a5\n')).toEqual([['\u0016\u0003\u0001\u0000\u00a5', false]])
+  })
+
+  it('splits newline-less <PRI> messages (append_nul=False) at the next <PRI>, however the bytes are split', () => {
+    const stream = '<14>app: one<12>app: two has <b> and <1234> in it<14>app: three'
+    const want = [['<14>app: one', false], ['<12>app: two has <b> and <1234> in it', false]]
+    for (let size = 1; size <= stream.length; size++) {
+      const f = new Framer(1024)
+      const chunks: string[] = []
+      for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size))
+      const got = frames(f, ...chunks)
+      expect(got, `chunks of ${size}`).toEqual(want)
+      expect(f.waiting).toBe(true)
+      expect(f.flush()!.bytes.toString()).toMatch(/app: three$/)
+      expect(f.waiting).toBe(false)
+      expect(f.flush()).toBeNull()
+    }
+    expect(frames(new Framer(1024), stream)).toEqual(want)
+  })
+
+  it('stops looking for <PRI> once the connection has delimited a frame: text after that is the sender\'s', () => {
+    const f = new Framer(1024)
+    expect(frames(f, '<14>app: first\n<14>app: has <13> inside')).toEqual([['<14>app: first', false]])
+    expect(f.waiting).toBe(false)
+    expect(frames(f, '\n')).toEqual([['<14>app: has <13> inside', false]])
+  })
+})

@@ -93,10 +93,20 @@ describe('RFC 3164', () => {
     })
   })
 
-  it('keeps text without a priority or a timestamp whole', () => {
-    for (const frame of ['plain text line', '<999>Nov 28 10:00:00 h t: m', '<13>no timestamp here', '<13>Nov 28 10:00', '']) {
+  it('keeps text without a priority, a timestamp or a tag whole', () => {
+    for (const frame of ['plain text line', '<999>Nov 28 10:00:00 h t: m', '<13>Nov 28 10:00 x: m', '<13>2026-13-01 x: m', '<13>lonely', '<13>[x] m', '']) {
       expect(parse(frame), frame).toMatchObject({ service: 'syslog', ts: ARRIVAL, message: frame, attributes: null })
     }
+  })
+
+  it('reads a message without a timestamp as rsyslog does: no host, the tag right after the PRI (Python\'s SysLogHandler)', () => {
+    // Formatter '%(name)s: %(message)s'; ident 'myapp ' or 'myapp: '; a tag with a pid.
+    expect(parse('<14>billing.jobs: invoice 42 sent')).toEqual({
+      service: 'billing.jobs', ts: ARRIVAL, message: 'invoice 42 sent', labels: null, attributes: ['severity', 'info', 'facility', 'user'], truncated: false
+    })
+    expect(parse('<11>myapp something failed')).toMatchObject({ service: 'myapp', ts: ARRIVAL, message: 'something failed', attributes: ['severity', 'err', 'facility', 'user'] })
+    expect(parse('<14>myapp: hello: world')).toMatchObject({ service: 'myapp', message: 'hello: world' })
+    expect(parse('<30>worker[77]: up')).toMatchObject({ service: 'worker', message: 'up', attributes: ['severity', 'info', 'facility', 'daemon', 'procid', '77'] })
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { EXAMPLE_TIMESTAMP, formatTimestamp, nowUs, parseTimestamp, relativeTime } from '../../src/timestamp.js'
+import { EXAMPLE_TIMESTAMP, durationUs, formatSpan, formatTimestamp, hasZone, nowUs, parseTimestamp, relativeTime, unixToMicros } from '../../src/timestamp.js'
 import { seeded } from './random.js'
 
 // Independent reference for calendar arithmetic: the built-in Date, through
@@ -285,5 +285,41 @@ describe('relativeTime', () => {
 
   it('is NaN for anything else', () => {
     for (const text of ['', 'nowish', 'now-', 'now-15', 'now*2', 'yesterday', '15m']) expect(relativeTime(text, now)).toBeNaN()
+  })
+})
+
+describe('hasZone', () => {
+  it('tells a time with Z or an offset from one parseTimestamp read as UTC', () => {
+    for (const s of ['2026-12-02T14:05:00Z', '2026-12-02T14:05z', '2026-12-02T14:05:00.5+02:00', '2026-12-02T14:05:00-0530', '2026-12-02 14:05:00+02']) expect(hasZone(s), s).toBe(true)
+    for (const s of ['2026-12-02T14:05:00', '2026-12-02T14:05', '2026-12-02T14:05:00.123456', '2026-12-02']) expect(hasZone(s), s).toBe(false)
+  })
+})
+
+describe('formatSpan', () => {
+  it('says a distance in the largest two units that matter, whatever its sign', () => {
+    expect(formatSpan(45e6)).toBe('45 s')
+    expect(formatSpan(-12 * 60e6)).toBe('12 min')
+    expect(formatSpan(2 * 3600e6 + 5 * 60e6)).toBe('2 h 5 min')
+    expect(formatSpan(7200e6)).toBe('2 h 0 min')
+    expect(formatSpan((3 * 24 + 4) * 3600e6)).toBe('3 d 4 h')
+  })
+})
+
+describe('unixToMicros', () => {
+  it('reads seconds, ms, µs and ns by magnitude', () => {
+    expect(unixToMicros(1_764_684_300.25)).toBe(1_764_684_300_250_000)
+    expect(unixToMicros(1_764_684_300_250)).toBe(1_764_684_300_250_000)
+    expect(unixToMicros(1_764_684_300_250_001)).toBe(1_764_684_300_250_001)
+    expect(unixToMicros(1_764_684_300_250_001_000)).toBe(1_764_684_300_250_001)
+    expect(unixToMicros(-1)).toBeNaN()
+    expect(unixToMicros(Infinity)).toBeNaN()
+  })
+})
+
+describe('durationUs', () => {
+  it('reads days and weeks, as query parameters use them (since=7d)', () => {
+    expect(durationUs('7d')).toBe(7 * 86_400e6)
+    expect(durationUs('2w')).toBe(14 * 86_400e6)
+    expect(durationUs('1d12h')).toBe(36 * 3600e6)
   })
 })

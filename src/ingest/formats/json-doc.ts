@@ -1,4 +1,4 @@
-import { parseTimestamp } from '../../timestamp.js'
+import { parseTimestamp, unixToMicros } from '../../timestamp.js'
 import { describe, fitAttributes, recordProblem, type LogRecord, type Pairs } from '../record.js'
 import { flatten } from './otlp-logs.js'
 import { TOO_DEEP, nestsDeeper } from '../../json-depth.js'
@@ -39,15 +39,6 @@ function lookup (doc: Doc, name: string): unknown {
     at = at[part]
   }
   return at
-}
-
-/** A Unix time as a number, in seconds, milliseconds, microseconds or nanoseconds (told apart by size), in µs. */
-export function unixToMicros (n: number): number {
-  if (!Number.isFinite(n) || n < 0) return NaN
-  if (n < 1e11) return Math.round(n * 1e6) // seconds, with a fraction (Fluent Bit's float date)
-  if (n < 1e14) return Math.round(n * 1e3) // milliseconds
-  if (n < 1e17) return Math.trunc(n) // microseconds
-  return Math.trunc(n / 1e3) // nanoseconds
 }
 
 /** A time field's value in µs: RFC 3339 text, or a Unix time as a number or numeric string; NaN when it is neither. */

@@ -9,6 +9,8 @@ import { cutUtf8, fitAttributes, MAX_MESSAGE_BYTES, type LogRecord, type Pairs }
 // and time zone, as rsyslog does (a December message read in January is from
 // last year, a January one read in December from next year); rsyslog's
 // forwarding format (an RFC 3339 time in a 3164 header) is read too.
+// A 3164 message without a timestamp is read as rsyslog reads it: no host,
+// the tag right after the PRI (Python's SysLogHandler sends `<14>name: msg`).
 // service = APP-NAME or the TAG's program name; attributes: hostname,
 // severity, facility, procid, msgid and sd.<id>.<param>. A message that is
 // neither is kept whole, service `syslog`, at its arrival time (rsyslog keeps
@@ -120,14 +122,25 @@ export function bsdTime (text: string, now: Date): number {
   return d.getTime() * 1000
 }
 
-/** `<PRI>TIMESTAMP [HOST] TAG[pid]: MSG`; null when there is no timestamp. */
-function rfc3164 (r: Reader, now: Date, attrs: Pairs): { service: string, ts: number, message: string } | null {
+/** The TAG's program name up to `[` or `:`, and its optional `[pid]`; the tag ends at its colon or a space, as rsyslog reads it. */
+const TAG = /^([\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]{1,48})(?:\[([\x21-\x5c\x5e-\x7e]{1,128})\])?(?::|(?= )|$) ?/
+/** The start of a time that did not parse (`Nov 28 10:00`, `2026-`): such a message is kept whole, not read as a tag. */
+const TIME_LIKE = /^(?:[A-Z][a-z]{2} [ 0-9]\d|\d{4}-)/
+
+/**
+ * `<PRI>TIMESTAMP [HOST] TAG[pid]: MSG`, or with no timestamp (and then no
+ * host, as rsyslog reads it) `<PRI>TAG: MSG` or `<PRI>TAG MSG`: what Python's
+ * SysLogHandler sends (`%(name)s: %(message)s`, or its ident). Null when
+ * there is neither a timestamp nor a tag followed by a message.
+ */
+function rfc3164 (r: Reader, arrival: number, now: Date, attrs: Pairs): { service: string, ts: number, message: string } | null {
   const s = r.s
   let ts: number
   if (/^\d{4}-/.test(s.slice(r.i, r.i + 5))) {
     ts = parseTimestamp(r.token())
   } else {
     ts = bsdTime(s.slice(r.i, r.i + 15), now)
+    if (Number.isNaN(ts)) return TIME_LIKE.test(r.rest) ? null : untimed(r, arrival, attrs)
     if (s[r.i + 15] !== ' ' && r.i + 15 !== s.length) return null
     r.i = Math.min(r.i + 16, s.length)
   }
@@ -138,8 +151,7 @@ function rfc3164 (r: Reader, now: Date, attrs: Pairs): { service: string, ts: nu
     attrs.push('hostname', word[1]!)
     r.i += word[0].length
   }
-  // The tag ends at a colon (its own) or a space, as rsyslog reads it; the program name at [ or :.
-  const tag = /^([\x21-\x39\x3b-\x5a\x5c\x5e-\x7e]{1,48})(?:\[([\x21-\x5c\x5e-\x7e]{1,128})\])?(?::|(?= )|$) ?/.exec(r.rest)
+  const tag = TAG.exec(r.rest)
   let service = RAW_SERVICE
   if (tag !== null) {
     service = tag[1]!
@@ -147,6 +159,15 @@ function rfc3164 (r: Reader, now: Date, attrs: Pairs): { service: string, ts: nu
     r.i += tag[0].length
   }
   return { service, ts, message: r.rest }
+}
+
+/** `<PRI>TAG[pid]: MSG` or `<PRI>TAG MSG` with no timestamp: at its arrival time; null without a tag and a message after it. */
+function untimed (r: Reader, arrival: number, attrs: Pairs): { service: string, ts: number, message: string } | null {
+  const tag = TAG.exec(r.rest)
+  if (tag === null || tag[0].length === r.rest.length) return null
+  if (tag[2] !== undefined) attrs.push('procid', tag[2])
+  r.i += tag[0].length
+  return { service: tag[1]!, ts: arrival, message: r.rest }
 }
 
 /**
@@ -168,7 +189,7 @@ export function parseSyslog (frame: string, arrival: number, now: Date = new Dat
       r.i += 2
       parsed = rfc5424(r, arrival, attrs)
     } else {
-      parsed = rfc3164(r, now, attrs)
+      parsed = rfc3164(r, arrival, now, attrs)
     }
   }
   if (parsed === null) return finish({ service: RAW_SERVICE, ts: arrival, message: text }, [])
