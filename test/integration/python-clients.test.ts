@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { program } from '../programs.js'
 import { eventually, readAll, startTestServer, type LogLine, type RunningServer } from './helpers.js'
 
 // Python's standard library loggers, unmodified, run by the real python3:
@@ -12,13 +13,7 @@ import { eventually, readAll, startTestServer, type LogLine, type RunningServer 
 
 let server: RunningServer
 
-function python (): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error('python3 is not installed, so this real-client test cannot run: apt-get install -y python3')
-  }
-}
+const python = (): string => program('python3', 'python3')
 
 beforeAll(async () => {
   server = await startTestServer({ shards: 2, syslogTcpPort: 0, syslogUdpPort: 0 })
