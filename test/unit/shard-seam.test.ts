@@ -1,9 +1,12 @@
+import { deserialize, serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import type { LogRecord } from '../../src/ingest/record.js'
 import { NO_USAGE, type QueryPart, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../../src/protocol.js'
-import { shardOf } from '../../src/shards/hash.js'
+import { BatchBuilder } from '../../src/shards/batch-builder.js'
+import { ownershipOf, shardOf } from '../../src/shards/hash.js'
 import { ShardRouter, type RouterLimits } from '../../src/shards/router.js'
 import type { Shard, StoredLines } from '../../src/shards/shard.js'
+import { createShardHandler } from '../../src/store/shard-handler.js'
 import { expectReply } from '../../src/transport/reply.js'
 
 // The router over a Shard that is not a worker thread: what a network
@@ -112,5 +115,25 @@ describe('expectReply', () => {
     expect(() => expectReply(2, req, { type: 'error', code: 'LOGAGG_ERR_DISK_FULL', message: 'full', usage })).toThrow(expect.objectContaining({ code: 'LOGAGG_ERR_DISK_FULL', statusCode: 507, message: 'full' }))
     expect(() => expectReply(2, req, { type: 'error', code: 'NOPE', message: 'what', usage })).toThrow('shard 2: NOPE: what')
     expect(() => expectReply(2, req, { type: 'cancelled', usage })).toThrow('shard 2 answered stats with cancelled')
+  })
+})
+
+describe('shard messages', () => {
+  it('are plain data: a copy made without transfer lists (as a network codec would) is handled and answered alike', async () => {
+    const init = { shard: 0, owns: ownershipOf(0, 1), retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity }
+    const handle = createShardHandler(deserialize(serialize(init)) as typeof init)
+    const over = async (req: ShardRequest): Promise<ShardReply> => deserialize(serialize(await handle(deserialize(serialize(req)) as ShardRequest))) as ShardReply
+    const T = Date.parse('2026-11-27T12:00:00Z') * 1000
+    const b = new BatchBuilder()
+    b.add({ service: 'api', ts: T, message: 'one', labels: ['env', 'prod'], attributes: ['k', 'v'] }, 1)
+    expect(await over({ type: 'ingest', batch: b.build() })).toMatchObject({ type: 'stored', count: 1, full: [] })
+    const line = JSON.stringify({ service: 'api', timestamp: '2026-11-27T12:00:00.000001Z', message: 'two' })
+    const text = new Uint8Array(Buffer.from(line))
+    const lines = { text, starts: Uint32Array.from([0]), ends: Uint32Array.from([text.length]), index: Uint32Array.from([0]), seq: Float64Array.from([2]), oldest: 0, newest: Infinity }
+    expect(await over({ type: 'ingest-lines', batch: lines })).toMatchObject({ type: 'stored-lines', count: 1, misrouted: [] })
+    const reply = await over({ type: 'query', query: { id: 1, ...query, services: ['api'], start: T, end: T + 10, maxBytes: Infinity } })
+    expect(reply.type).toBe('result')
+    if (reply.type === 'result') expect(Array.from(reply.part.seq)).toEqual([1, 2])
+    expect(await over({ type: 'stats' })).toMatchObject({ type: 'stats', usage: { entries: 2, heapLimit: expect.any(Number) } })
   })
 })
