@@ -275,11 +275,22 @@ export type ShardReply =
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
+/**
+ * The services a shard owns: those whose hash partition, shardOf(service,
+ * partitions), is one of `owned`. Given to the shard when it starts (it never
+ * works it out from where it sits), so it can tell a line that was routed to
+ * it wrongly. Today shard i of N owns partition i of N (server.ts).
+ */
+export interface ServiceOwnership {
+  partitions: number
+  owned: number[]
+}
+
 /** Options a shard is started with. */
 export interface ShardInit {
+  /** The shard's number: its name in messages and its DATA_DIR subfolder (shard-<shard>). */
   shard: number
-  /** How many shards there are, to check that a line was routed here rightly. */
-  shards: number
+  owns: ServiceOwnership
   /** ms */
   retention: number
   /** ms */

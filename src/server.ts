@@ -18,6 +18,9 @@ import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
+import { ownershipOf } from './shards/hash.js'
+import type { ShardInit } from './protocol.js'
+import { WorkerShard, type WorkerShardOptions } from './transport/worker/worker-shard.js'
 import { ServerMetrics } from './metrics/server-metrics.js'
 import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
@@ -36,7 +39,8 @@ export interface RunningServer {
   readonly syslog: SyslogListener | null
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
-  readonly [kTestInternals]: { readonly requestsStarted: number }
+  /** requestsStarted: requests the connection queue let in; workers: the shards' worker transport (to crash or stall them). */
+  readonly [kTestInternals]: { readonly requestsStarted: number, readonly workers: readonly WorkerShard[] }
 }
 
 /** How long close() waits for requests in flight before cutting their connections. */
@@ -99,40 +103,36 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const data = settings.dataDir === '' ? null : openDataDir(settings, log)
   const startedAt = performance.now()
-  const router = new ShardRouter(
-    settings.shards,
-    {
-      shards: settings.shards,
-      retention: settings.retention,
-      purgeInterval: settings.purgeInterval,
-      maxServices: Math.ceil(settings.maxServices / settings.shards),
-      dataDir: settings.dataDir,
-      fsync: settings.fsync,
-      checkpointMs: settings.checkpointInterval,
-      hotWindowMs: settings.hotWindow,
-      hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
-      tailShardBytes: settings.tailShardBytes
+  // The shards' transport, chosen here: today worker threads of this process.
+  const shardInit: Omit<ShardInit, 'shard' | 'owns'> = {
+    retention: settings.retention,
+    purgeInterval: settings.purgeInterval,
+    maxServices: Math.ceil(settings.maxServices / settings.shards),
+    dataDir: settings.dataDir,
+    fsync: settings.fsync,
+    checkpointMs: settings.checkpointInterval,
+    hotWindowMs: settings.hotWindow,
+    hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
+    tailShardBytes: settings.tailShardBytes
+  }
+  const workerOptions: WorkerShardOptions = {
+    maxHeapMb: heapMb,
+    ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
+    onEvent: (event, detail) => {
+      if (event === 'crashed') log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
+      else log.warn(detail, 'shard worker restarted')
     },
-    { ...settings, maxDisk: data?.maxDisk ?? Infinity },
-    {
-      maxHeapMb: heapMb,
-      queryConcurrency: settings.queryConcurrency,
-      ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
-      onEvent: (event, detail) => {
-        if (event === 'crashed') log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
-        else log.warn(detail, 'shard worker restarted')
-      },
-      onDiskError: (shard, error) => {
-        if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
-        else log.error({ shard, error }, 'DATA_DIR write failed')
-      },
-      onRecovered: (shard, r) => {
-        for (const problem of r.problems) log.warn({ shard, problem }, 'damage found in DATA_DIR')
-        log.info({ shard, ms: Math.round(r.ms), entries: r.entries, bytes: r.bytes, blockFiles: r.blockFiles, segments: r.segments, records: r.records }, 'shard loaded its data folder')
-      }
+    onDiskError: (shard, error) => {
+      if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
+      else log.error({ shard, error }, 'DATA_DIR write failed')
     },
-    metrics
-  )
+    onRecovered: (shard, r) => {
+      for (const problem of r.problems) log.warn({ shard, problem }, 'damage found in DATA_DIR')
+      log.info({ shard, ms: Math.round(r.ms), entries: r.entries, bytes: r.bytes, blockFiles: r.blockFiles, segments: r.segments, records: r.records }, 'shard loaded its data folder')
+    }
+  }
+  const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
+  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics)
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
@@ -213,5 +213,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started } } }
+  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started }, workers } }
 }

@@ -112,7 +112,7 @@ export class ServerMetrics implements Meter {
       const shard = String(i)
       const s = stats[i]
       this.shardUp.set({ shard }, s === null ? 0 : 1)
-      this.queueDepth.set({ shard }, client.pendingEntries)
+      this.queueDepth.set({ shard }, router.admission.load[i]?.entries ?? 0)
       setTotal(this.restarts, shard, client.restarts)
       if (s !== null && s !== undefined) {
         this.shardEntries.set({ shard }, s.usage.entries)

@@ -1,3 +1,5 @@
+import type { ServiceOwnership } from '../protocol.js'
+
 /** FNV-1a over the UTF-16 code units of `s`: stable across runs and machines. */
 export function fnv1a (s: string): number {
   let h = 0x811c9dc5
@@ -11,4 +13,20 @@ export function fnv1a (s: string): number {
 /** The shard, 0 to shards − 1, that owns `service`. */
 export function shardOf (service: string, shards: number): number {
   return fnv1a(service) % shards
+}
+
+/** What shard `shard` of `shards` owns: the partition of its number (so shardOf() names the owner). */
+export function ownershipOf (shard: number, shards: number): ServiceOwnership {
+  return { partitions: shards, owned: [shard] }
+}
+
+/** A test for whether a service is owned, built once (it runs for every line a shard parses). */
+export function ownerTest (owns: ServiceOwnership): (service: string) => boolean {
+  const { partitions, owned } = owns
+  if (owned.length === 1) {
+    const only = owned[0]
+    return (service) => shardOf(service, partitions) === only
+  }
+  const set = new Set(owned)
+  return (service) => set.has(shardOf(service, partitions))
 }

@@ -1,27 +1,18 @@
-import { DiskFullError, QueryTimeoutError, QueueFullError, StoreFullError, retryAfter } from '../errors.js'
+import { QueryTimeoutError } from '../errors.js'
 import type { Window } from '../ingest/entry.js'
 import { shardText, type Body, type ShardLines } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import type { QueryPart, Rejected, ServiceStats, ShardInit, ShardQuery, StreamStats } from '../protocol.js'
+import type { QueryPart, Rejected, ServiceStats, ShardQuery, StreamStats } from '../protocol.js'
 import { shardOf } from './hash.js'
 import { TailManager } from './tail-manager.js'
 import { singleService } from '../logql/match.js'
-import { ShardClient, type ShardClientOptions } from './shard-client.js'
-import { NO_METER, type Meter, type Protocol, type QueryRoute, type RefusalReason } from '../metrics/meter.js'
+import { NO_METER, type Meter, type Protocol, type QueryRoute } from '../metrics/meter.js'
+import { Admission, type AdmissionLimits } from './admission.js'
+import type { Shard, StoredLines } from './shard.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
-
-/**
- * Bytes an incoming entry is counted as until its shard reports what it
- * really holds: the message and attributes plus what an open-block entry
- * costs. Sealed, an entry costs less (its block is compressed).
- */
-const INCOMING_ENTRY_BYTES = 64
-
-/** Ingest answers 507 once a shard's V8 heap is this full, well before the shard would die at its limit. */
-const HEAP_FULL = 0.8
 
 /** What became of the records of one ingest call. */
 export interface IngestResult {
@@ -29,13 +20,7 @@ export interface IngestResult {
   full: number[]
 }
 
-export interface RouterLimits {
-  /** Entries that may wait for one shard (queued or in flight) before ingest answers 429. */
-  queueLimit: number
-  /** Entries the whole store may hold before ingest answers 507. */
-  maxEntries: number
-  /** Estimated bytes the whole store may hold before ingest answers 507. */
-  maxMemory: number
+export interface RouterLimits extends AdmissionLimits {
   /** ms a query may take. */
   queryTimeout: number
   /** Entries one shard may examine for one query. */
@@ -48,36 +33,35 @@ export interface RouterLimits {
   tailBufferBytes: number
   /** Live tails open at once (MAX_TAILS). */
   maxTails: number
-  /** With DATA_DIR: bytes of log and block files before ingest answers 507 (MAX_DISK); Infinity without. */
-  maxDisk: number
 }
 
 /** How often the front asks idle shards what they hold, so room freed by purge is seen. */
 const USAGE_POLL_MS = 1000
 
 /**
- * Owns the N shards: routes each service to its shard by hash, hands out the
- * arrival sequence numbers, admits or refuses ingest against the queue and
- * memory limits, and fans queries out to the shards involved.
+ * Routes each service to its shard by hash (shard i owns hash partition i of
+ * N; server.ts tells each shard so), hands out the arrival sequence numbers,
+ * admits or refuses work (admission.ts), and fans queries out to the shards
+ * involved. It knows shards only through the Shard interface.
  */
 export class ShardRouter {
-  readonly shards: ShardClient[]
   /** Live tails: matched on the shards, polled and merged here. */
   readonly tails: TailManager
+  /** What each shard was handed and has not answered; the queue, store and query limits. */
+  readonly admission: Admission
   private nextSeq = 1
   private nextQueryId = 1
   private readonly poll: NodeJS.Timeout
   ready = false
 
   constructor (
-    count: number,
-    init: Omit<ShardInit, 'shard'>,
+    /** Shard i is the one shardOf() names i. */
+    readonly shards: readonly Shard[],
     private readonly limits: RouterLimits,
-    options: ShardClientOptions = {},
     /** Counts what is stored, rejected and refused, and each query (for /metrics). */
     readonly meter: Meter = NO_METER
   ) {
-    this.shards = Array.from({ length: count }, (_, shard) => new ShardClient({ ...init, shard }, options))
+    this.admission = new Admission(shards, limits, meter)
     this.tails = new TailManager(this.shards, { entries: limits.tailBuffer, bytes: limits.tailBufferBytes }, limits.maxTails)
     this.poll = setInterval(() => { for (const s of this.shards) s.stats().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
@@ -94,8 +78,9 @@ export class ShardRouter {
     return this.ready && this.shards.every((s) => s.state === 'ready')
   }
 
-  shardFor (service: string): ShardClient {
-    return this.shards[shardOf(service, this.shards.length)]!
+  /** The index of the shard that owns `service`. */
+  private indexOf (service: string): number {
+    return shardOf(service, this.shards.length)
   }
 
   /**
@@ -108,6 +93,7 @@ export class ShardRouter {
     const perShard: LogRecord[][] = shards.map(() => [])
     const seqs: number[][] = shards.map(() => [])
     const where: number[][] = shards.map(() => [])
+    const charsOf: number[] = shards.map(() => 0)
     let chars = 0
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
@@ -115,16 +101,31 @@ export class ShardRouter {
       perShard[shard]!.push(r)
       seqs[shard]!.push(this.nextSeq + i)
       where[shard]!.push(i)
-      chars += r.message.length
-      if (r.attributes !== null) for (const a of r.attributes) chars += a.length
+      let c = r.message.length
+      if (r.attributes !== null) for (const a of r.attributes) c += a.length
+      charsOf[shard]! += c
+      chars += c
     }
-    this.admit(perShard.map((list) => list.length), records.length, chars, protocol)
+    const admission = this.admission
+    admission.admit(perShard.map((list) => list.length), records.length, chars, protocol)
     this.nextSeq += records.length
     const sends: Array<Promise<number[]>> = []
     perShard.forEach((list, shard) => {
       if (list.length === 0) return
       const at = where[shard]!
-      sends.push(shards[shard]!.enqueue(list, seqs[shard]!).then((full) => full.map((k) => at[k]!)))
+      const n = list.length
+      const c = charsOf[shard]!
+      admission.sent(shard, n, c)
+      sends.push(shards[shard]!.ingest(list, seqs[shard]!).then(
+        (full) => {
+          admission.done(shard, n, c)
+          return full.map((k) => at[k]!)
+        },
+        (err: unknown) => {
+          admission.done(shard, n, c)
+          throw err
+        }
+      ))
     })
     const full = (await Promise.all(sends)).flat().sort((a, b) => a - b)
     this.meter.stored(protocol, records.length - full.length)
@@ -145,10 +146,11 @@ export class ShardRouter {
       count += share.starts.length
       chars += share.chars
     }
-    this.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
+    const admission = this.admission
+    admission.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
     const base = this.nextSeq
     let top = 0
-    const sends: Array<Promise<{ count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }>> = []
+    const sends: Array<Promise<StoredLines>> = []
     perShard.forEach((share, shard) => {
       const n = share.indexes.length
       if (n === 0) return
@@ -156,6 +158,8 @@ export class ShardRouter {
       for (let i = 0; i < n; i++) seq[i] = base + share.indexes[i]!
       top = Math.max(top, share.indexes[n - 1]! + 1)
       const own = shardText(body, share)
+      admission.sent(shard, n, share.chars)
+      const done = (): void => admission.done(shard, n, share.chars)
       sends.push(this.shards[shard]!.ingestLines({
         text: own.text,
         starts: own.starts,
@@ -164,7 +168,13 @@ export class ShardRouter {
         seq,
         oldest: window.oldest,
         newest: window.newest
-      }, share.chars))
+      }).then((stored) => {
+        done()
+        return stored
+      }, (err: unknown) => {
+        done()
+        throw err
+      }))
     })
     this.nextSeq = base + top
     const replies = await Promise.all(sends)
@@ -187,46 +197,6 @@ export class ShardRouter {
     }
   }
 
-  private admit (perShard: number[], count: number, chars: number, protocol: Protocol): void {
-    const refuse = (status: 429 | 507, reason: RefusalReason, err: Error): Error => {
-      this.meter.refused(status, reason)
-      this.meter.rejected(protocol, status === 429 ? 'queue_full' : 'store_full', count)
-      return err
-    }
-    const incomingBytes = count * INCOMING_ENTRY_BYTES + chars
-    let heldEntries = 0
-    let heldBytes = 0
-    for (let i = 0; i < perShard.length; i++) {
-      const shard = this.shards[i]!
-      heldEntries += shard.usage.entries + shard.pendingEntries
-      heldBytes += shard.usage.bytes + shard.pendingEntries * INCOMING_ENTRY_BYTES + shard.pendingChars
-      if (perShard[i]! === 0) continue
-      // A request larger than the whole queue still goes through when the queue is empty.
-      if (shard.pendingEntries > 0 && shard.pendingEntries + perShard[i]! > this.limits.queueLimit) {
-        throw refuse(429, 'queue_full', retryAfter(new QueueFullError(`shard ${i} has ${shard.pendingEntries} entries waiting to be stored (QUEUE_LIMIT is ${this.limits.queueLimit}); slow down and retry after the Retry-After delay`), 1))
-      }
-      const { heapUsed, heapLimit } = shard.usage
-      if (heapUsed > heapLimit * HEAP_FULL) {
-        throw refuse(507, 'shard_heap', retryAfter(new StoreFullError(`shard ${i} is using ${Math.round(heapUsed / 1048576)} MiB of its ${Math.round(heapLimit / 1048576)} MiB heap; room comes back as old entries pass the retention window (raise MAX_MEMORY to give shards more)`), 60))
-      }
-    }
-    if (heldEntries + count > this.limits.maxEntries) {
-      throw refuse(507, 'max_entries', retryAfter(new StoreFullError(`the store is full: it holds ${heldEntries} entries and MAX_ENTRIES is ${this.limits.maxEntries}; room comes back as old entries pass the retention window`), 60))
-    }
-    if (this.limits.maxDisk < Infinity) {
-      let disk = 0
-      for (const shard of this.shards) disk += shard.usage.disk?.bytes ?? 0
-      if (disk + incomingBytes > this.limits.maxDisk) {
-        const mib = (n: number): number => Math.round(n / 1048576)
-        throw retryAfter(new DiskFullError(`DATA_DIR holds ${mib(disk)} MiB of log and block files and MAX_DISK is ${mib(this.limits.maxDisk)} MiB; room comes back as old entries pass the retention window (or raise MAX_DISK)`), 60)
-      }
-    }
-    if (heldBytes + incomingBytes > this.limits.maxMemory) {
-      const mib = (n: number): number => Math.round(n / 1048576)
-      throw refuse(507, 'max_memory', retryAfter(new StoreFullError(`the store is full: it holds about ${mib(heldBytes)} MiB and MAX_MEMORY is ${mib(this.limits.maxMemory)} MiB; room comes back as old entries pass the retention window`), 60))
-    }
-  }
-
   /**
    * Runs `q` on every shard that may hold matches; each part comes back
    * sorted. When `signal` aborts (the client left), the shards stop the query.
@@ -241,17 +211,31 @@ export class ShardRouter {
     const stop = new AbortController()
     const onAbort = (): void => stop.abort()
     signal?.addEventListener('abort', onAbort, { once: true })
-    const run = (shard: ShardClient, query: ShardQuery): Promise<QueryPart> => shard.query(query, stop.signal).catch((err: unknown) => {
-      stop.abort()
-      throw err
-    })
+    const admission = this.admission
+    const run = (shard: number, query: ShardQuery): Promise<QueryPart> => {
+      try {
+        admission.startQuery(shard)
+      } catch (err) {
+        stop.abort()
+        return Promise.reject(err)
+      }
+      // The slot is held until the shard answers, even once cancelled (it stops at its next slice).
+      return this.shards[shard]!.query(query, stop.signal).then((part) => {
+        admission.endQuery(shard)
+        return part
+      }, (err: unknown) => {
+        admission.endQuery(shard)
+        stop.abort()
+        throw err
+      })
+    }
     let parts: Promise<QueryPart[]>
     if (q.services === null) {
-      parts = Promise.all(this.shards.map((s) => run(s, perShard)))
+      parts = Promise.all(this.shards.map((_, i) => run(i, perShard)))
     } else {
-      const byShard = new Map<ShardClient, string[]>()
+      const byShard = new Map<number, string[]>()
       for (const service of new Set(q.services)) {
-        const shard = this.shardFor(service)
+        const shard = this.indexOf(service)
         const list = byShard.get(shard)
         if (list === undefined) byShard.set(shard, [service])
         else list.push(service)
@@ -293,7 +277,7 @@ export class ShardRouter {
    */
   async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], more: boolean }> {
     const service = singleService(selector)
-    const shards = service === null ? this.shards : [this.shardFor(service)]
+    const shards = service === null ? this.shards : [this.shards[this.indexOf(service)]!]
     const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit)))
     return { streams: parts.flatMap((p) => p.streams), more: parts.some((p) => !p.complete) }
   }

@@ -2,7 +2,7 @@ import { TooManyTailsError } from '../errors.js'
 import type { LogSelection } from '../logql/ast.js'
 import type { QueryPart, TailFormat, TailLimits } from '../protocol.js'
 import { mergeEntries, type MergedEntry } from '../query/page.js'
-import type { ShardClient } from './shard-client.js'
+import type { Shard } from './shard.js'
 import { singleService } from '../logql/match.js'
 import { shardOf } from './hash.js'
 
@@ -42,7 +42,7 @@ export class TailManager {
   private timer: NodeJS.Timeout | null = null
   private polling = false
 
-  constructor (private readonly shards: readonly ShardClient[], private readonly limits: TailLimits, private readonly maxTails = Infinity) {}
+  constructor (private readonly shards: readonly Shard[], private readonly limits: TailLimits, private readonly maxTails = Infinity) {}
 
   get count (): number { return this.tails.size }
 

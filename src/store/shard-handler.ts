@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
 import { parseDuration } from '../settings.js'
 import { UnknownMessageError, type Recovery, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
-import { shardOf } from '../shards/hash.js'
+import { ownerTest } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
 import { BlockFileError } from './disk/block-file.js'
@@ -82,7 +82,8 @@ export function createShardHandler (
     const { result, staged } = durable.store.stageIngest(run, sizeHint)
     return logged(staged, () => reply(result))
   }
-  const owns = (service: string): boolean => shardOf(service, init.shards) === init.shard
+  /** Which services are this shard's, as it was told (ShardInit.owns). */
+  const owns = ownerTest(init.owns)
   /** Queries received and not finished; a cancel removes the id and the query stops at its next check. */
   const live = new Set<number>()
 

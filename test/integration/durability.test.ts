@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { shardOf } from '../../src/shards/hash.js'
 import { killHard, readBackExactlyOnce, sustainedIngest } from './durability-helpers.js'
-import { eventually, getJson, isoAt, postJson, postNdjson, readAll, runMain, spawnServer, startFixtureServer, type RunningServer, type Spawned } from './helpers.js'
+import { eventually, getJson, isoAt, postJson, postNdjson, readAll, runMain, spawnServer, startFixtureServer, kTestInternals, type RunningServer, type Spawned } from './helpers.js'
 
 // DATA_DIR with real processes and real files: what a 2xx acknowledged
 // survives kill -9 of the server and the crash of a shard worker, exactly once.
@@ -89,7 +89,7 @@ describe('DATA_DIR durability', () => {
     const run = sustainedIngest(inProcess.url, { clients: 3, services, batch: 100, tag: 'crash' })
     expect(await eventually(() => run.ledger.acked.size >= 5_000 && checkpointed(dir, 2), 15_000)).toBe(true)
     const shard = inProcess.router.shards[0]!
-    await shard.sendRaw({ type: 'crash' }).catch(() => {})
+    await inProcess[kTestInternals].workers[0]!.sendRaw({ type: 'crash' }).catch(() => {})
     expect(await eventually(() => shard.restarts >= 1 && shard.state === 'ready', 15_000)).toBe(true)
     // Ingest went on meanwhile (503 for the dead shard's services); now stop and read everything back.
     const ledger = await run.stop()

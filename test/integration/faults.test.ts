@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { shardOf } from '../../src/shards/hash.js'
-import { eventually, getJson, isoAt, postJson, readAll, startFixtureServer, type RunningServer } from './helpers.js'
+import { eventually, getJson, isoAt, postJson, readAll, startFixtureServer, kTestInternals, type RunningServer } from './helpers.js'
 
 let server: RunningServer | undefined
 afterEach(async () => {
@@ -32,7 +32,7 @@ describe('a shard worker that dies', () => {
 
     // New workers for shard 0 will die while starting until the file goes away.
     writeFileSync(failFile, '')
-    await server.router.shards[0]!.sendRaw({ type: 'crash' }).catch(() => {})
+    await server[kTestInternals].workers[0]!.sendRaw({ type: 'crash' }).catch(() => {})
     expect(await eventually(() => server!.router.shards[0]!.state !== 'ready', 5000)).toBe(true)
 
     const down = await postJson(url, { service: victim, timestamp: isoAt(0), message: 'during' })
@@ -81,7 +81,7 @@ describe('a shard worker that dies', () => {
 
   it('survives a worker terminated from outside', async () => {
     server = await startFixtureServer({ shards: 2 })
-    const thread = server.router.shards[1]!.thread
+    const thread = server[kTestInternals].workers[1]!.thread
     expect(thread).toBeDefined()
     await thread!.terminate()
     expect(await eventually(async () => (await getJson(server!.url, '/healthz')).status === 200 && server!.router.shards[1]!.restarts === 1, 10_000)).toBe(true)
@@ -95,7 +95,7 @@ describe('overload', () => {
     server = await startFixtureServer({ shards: 1, queueLimit: 50 })
     const url = server.url
     const batch = (k: number): unknown[] => Array.from({ length: 20 }, (_, i) => ({ service: 'busy', timestamp: isoAt(0), message: `b${k}-${i}` }))
-    const stall = server.router.shards[0]!.sendRaw({ type: 'stall', ms: 1000 })
+    const stall = server[kTestInternals].workers[0]!.sendRaw({ type: 'stall', ms: 1000 })
     const answers = await Promise.all(Array.from({ length: 6 }, async (_, k) => {
       const res = await fetch(`${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch(k)) })
       return { k, status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as { error?: string } }
@@ -158,7 +158,7 @@ describe('overload', () => {
     const stuck = serviceOn(0, 2)
     const free = serviceOn(1, 2)
     await postJson(server.url, [{ service: stuck, timestamp: isoAt(0), message: 'a' }, { service: free, timestamp: isoAt(0), message: 'b' }])
-    const stall = server.router.shards[0]!.sendRaw({ type: 'stall', ms: 1500 })
+    const stall = server[kTestInternals].workers[0]!.sendRaw({ type: 'stall', ms: 1500 })
     const started = Date.now()
     const { status, body } = await getJson(server.url, `/logs?service=${stuck}`)
     expect(status).toBe(503)

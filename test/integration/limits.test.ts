@@ -132,6 +132,7 @@ describe('queries', () => {
     const url = server.url
     await fill(url, 'heavy', 300_000)
     const shard = server.router.shards[0]!
+    const load = server.router.admission.load[0]!
     const scan = `${url}/logs?service=heavy&contains=zzz&limit=10000`
     // One whole scan of 300k entries for text that is nowhere, timed in this run: the yardstick for
     // "uncancelled", so the bounds below hold on a fast machine and on a busy one alike.
@@ -143,7 +144,7 @@ describe('queries', () => {
     const controllers = Array.from({ length: 16 }, () => new AbortController())
     const queries = controllers.map((c) => fetch(scan, { signal: c.signal }).catch(() => null))
     // Every query has reached the front and the shard is running some (no sleep: asked, not guessed).
-    expect(await eventually(async () => { await shard.stats(); return shard.queries === 16 && shard.usage.queries > 0 }, 10_000)).toBe(true)
+    expect(await eventually(async () => { await shard.stats(); return load.queries === 16 && shard.usage.queries > 0 }, 10_000)).toBe(true)
     // A single entry is stored while they run: the scans give the thread back every few ms.
     const t0 = Date.now()
     expect((await postJson(url, { service: 'light', timestamp: isoAt(0), message: 'not starved' })).status).toBe(201)
@@ -152,7 +153,7 @@ describe('queries', () => {
     await Promise.all(queries)
     // The shard itself stops running them (it reports how many it runs), and the front's count follows.
     const t1 = Date.now()
-    expect(await eventually(async () => { await shard.stats(); return shard.usage.queries === 0 && shard.queries === 0 }, 16 * scanMs + 10_000)).toBe(true)
+    expect(await eventually(async () => { await shard.stats(); return shard.usage.queries === 0 && load.queries === 0 }, 16 * scanMs + 10_000)).toBe(true)
     const drainMs = Date.now() - t1
     // Uncancelled, the 16 scans would keep the shard busy for 16 × scanMs; cancelled, they stop at
     // their next slice. Half of that leaves room for a noisy machine and still fails if they ran on.
@@ -171,7 +172,7 @@ describe('queries', () => {
       for (const c of controllers) c.abort()
       await Promise.all(gone)
       // Once the server sees the clients gone, their scans stop at the next slice and free their slots.
-      expect(await eventually(() => server!.router.shards.every((s) => s.queries === 0), 1000)).toBe(true)
+      expect(await eventually(() => server!.router.admission.load.every((l) => l.queries === 0), 1000)).toBe(true)
       const answers = await Promise.all([0, 1].map(async () => (await fetch(`${url}/logs?service=cascade&limit=10`)).status))
       expect(answers).toEqual([200, 200])
     }

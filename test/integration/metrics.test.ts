@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { eventually, isoAt, postJson, startFixtureServer, startTestServer, type RunningServer } from './helpers.js'
+import { eventually, isoAt, postJson, startFixtureServer, kTestInternals, startTestServer, type RunningServer } from './helpers.js'
 import { program } from '../programs.js'
 
 // GET /metrics over real HTTP: the Prometheus text, linted by Debian's
@@ -132,7 +132,7 @@ describe('GET /metrics', () => {
     expect(at(await scrape(url), 'logagg_tail_subscribers')).toBe(1)
     tail.abort()
 
-    await server.router.shards[1]!.sendRaw({ type: 'crash' }).catch(() => {})
+    await server[kTestInternals].workers[1]!.sendRaw({ type: 'crash' }).catch(() => {})
     expect(await eventually(() => server!.router.shards[1]!.restarts === 1 && server!.router.shards[1]!.state === 'ready', 10_000)).toBe(true)
     const restarted = await scrape(url)
     expect(at(restarted, 'logagg_shard_restarts_total{shard="1"}')).toBe(1)

@@ -58,9 +58,9 @@ describe('NDJSON routing', () => {
     const texts: Array<{ length: number }> = []
     const spies = server.router.shards.map((shard) => {
       const original = shard.ingestLines.bind(shard)
-      return vi.spyOn(shard, 'ingestLines').mockImplementation((batch: LineBatch, chars: number) => {
+      return vi.spyOn(shard, 'ingestLines').mockImplementation((batch: LineBatch) => {
         texts.push({ length: batch.text.length })
-        return original(batch, chars)
+        return original(batch)
       })
     })
     try {

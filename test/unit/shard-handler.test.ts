@@ -5,7 +5,7 @@ import { shardOf } from '../../src/shards/hash.js'
 import { createShardHandler } from '../../src/store/shard-handler.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 
-const init = { shard: 1, shards: 2, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity }
+const init = { shard: 1, owns: { partitions: 2, owned: [1] }, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity }
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
 const rec = (ts: number, message: string) => ({ service: 'api', ts, message, labels: null, attributes: null })
 const q = (over: Partial<ShardQuery>): ShardQuery => ({ id: 1, services: null, start: T, end: T + 3000, descending: false, limit: 10, after: null, contains: null, attrs: [], maxBytes: Infinity, ...over })
@@ -73,6 +73,34 @@ describe('createShardHandler', () => {
     })
     expect(reply).toMatchObject({ type: 'stored-lines', count: 1, misrouted: [1], rejectedCount: 0 })
     expect(store.listServices(null, 10).services.map((s) => s.service)).toEqual([mine])
+  })
+
+  it('owns the services it is told to own, whatever its number', () => {
+    // Shard 1 given partitions 0 and 2 of 3 (as a cluster might hand them out): not derived from its number.
+    const store = new ShardStore()
+    const handle = createShardHandler({ ...init, owns: { partitions: 3, owned: [0, 2] } }, store)
+    const names = Array.from({ length: 30 }, (_, i) => `svc-${i}`)
+    const mine = names.filter((s) => shardOf(s, 3) !== 1).slice(0, 4)
+    const theirs = names.filter((s) => shardOf(s, 3) === 1).slice(0, 2)
+    expect(mine.length).toBe(4)
+    expect(theirs.length).toBe(2)
+    const services = [...mine, ...theirs]
+    const lines = services.map((service) => JSON.stringify({ service, timestamp: '2026-11-27T12:00:00Z', message: 'm' }))
+    const text = lines.join('\n')
+    const starts: number[] = []
+    const ends: number[] = []
+    let at = 0
+    for (const line of lines) {
+      starts.push(at)
+      ends.push(at + line.length)
+      at += line.length + 1
+    }
+    const reply = handle({
+      type: 'ingest-lines',
+      batch: { text, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), index: Uint32Array.from(services.keys()), seq: Float64Array.from(services, (_, i) => i + 1), oldest: 0, newest: Infinity }
+    })
+    expect(reply).toMatchObject({ type: 'stored-lines', count: 4, misrouted: [4, 5], rejectedCount: 0 })
+    expect(store.listServices(null, 10).services.map((s) => s.service).sort()).toEqual([...mine].sort())
   })
 
   it('throws on a message type it does not know: a bug, not input', () => {
