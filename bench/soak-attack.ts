@@ -102,16 +102,23 @@ export async function attackSoak (): Promise<number> {
   try {
     process.stderr.write(`soak --attack: ${LOAD_MS / 1000} s of normal clients and attacks against ${server.url} (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})\n`)
     const poller = poll()
+    const runs: Record<string, () => Promise<void>> = {
+      'python-style NDJSON': () => pythonStyle(target, attacks['python-style NDJSON']!),
+      'pipelined unread GETs': () => pipelinedUnread(target, attacks['pipelined unread GETs']!),
+      '100k services': () => manyServices(target, attacks['100k services']!),
+      'abandoned heavy queries': () => abandonedQueries(target, attacks['abandoned heavy queries']!),
+      'cross-origin posts': () => crossOrigin(target, attacks['cross-origin posts']!),
+      'metric explosion': () => metricExplosion(target, attacks['metric explosion']!),
+      '50 unread tails': () => unreadTails(target, attacks['50 unread tails']!),
+      'deep JSON': () => deepJson(target, attacks['deep JSON']!)
+    }
+    // SOAK_ONLY (a comma list of words from the names above) runs only those attacks: to find which one a slow /healthz comes from.
+    const only = (process.env.SOAK_ONLY ?? '').split(',').map((w) => w.trim().toLowerCase()).filter((w) => w !== '')
+    const chosen = Object.keys(runs).filter((name) => only.length === 0 || only.some((w) => name.toLowerCase().includes(w)))
+    for (const name of Object.keys(attacks)) if (!chosen.includes(name)) delete attacks[name]
     await Promise.all([
       ...Array.from({ length: NORMAL_CLIENTS }, (_, c) => normalClient(c)),
-      pythonStyle(target, attacks['python-style NDJSON']!),
-      pipelinedUnread(target, attacks['pipelined unread GETs']!),
-      manyServices(target, attacks['100k services']!),
-      abandonedQueries(target, attacks['abandoned heavy queries']!),
-      crossOrigin(target, attacks['cross-origin posts']!),
-      metricExplosion(target, attacks['metric explosion']!),
-      unreadTails(target, attacks['50 unread tails']!),
-      deepJson(target, attacks['deep JSON']!)
+      ...chosen.map((name) => runs[name]!())
     ])
     state.polling = false
     await poller
