@@ -1,9 +1,11 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { readBlockIndex } from '../../src/store/disk/block-file.js'
+import type { BlockCodec } from '../../src/store/codec/block-codec.js'
+import { encodeBlockFile, readBlockIndex } from '../../src/store/disk/block-file.js'
+import { writeFileAtomic } from '../../src/store/disk/files.js'
 import { v1Entries } from '../fixtures/v1-block-file/entries.js'
 import { eventually, isoAt, postNdjson, readAll, startTestServer, type RunningServer } from './helpers.js'
 
@@ -89,5 +91,20 @@ describe('block codecs', () => {
     // And with yet another codec, every block still reads back by its own.
     server = await startTestServer({ ...settings, blockCodec: 'none' })
     expect(await readAll(server.url, 'limit=1000')).toEqual(both)
+  })
+
+  it('set aside, not guess at or delete, a block file whose codec id this build does not know, and load the rest', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'logagg-codec-'))
+    cpSync(FIXTURE, join(dir, 'shard-0'), { recursive: true })
+    const future: BlockCodec = { id: 200, name: 'from-the-future', encode: (p) => Buffer.from(p), decode: (d) => d }
+    // Same slot, checkpoint 1 like the fixture's file: covered by its CHECKPOINT, so it is loaded.
+    const strange = join(dir, 'shard-0', 'blocks', 's5785633-c1.blk')
+    await writeFileAtomic(strange, encodeBlockFile([{ service: 'big', labels: [], slot: 5785633, late: false, minTs: 1, maxTs: 2, n: 1, codec: future, data: Buffer.from('?') }]).chunks)
+    const lines: string[] = []
+    server = await startTestServer({ shards: 1, dataDir: dir, retention: RETENTION }, lines)
+    expect(existsSync(strange)).toBe(false)
+    expect(existsSync(`${strange}.corrupt`)).toBe(true)
+    expect(lines.some((l) => l.includes('damage found in DATA_DIR') && l.includes('codec id 200'))).toBe(true)
+    expect(await readAll(server.url, 'service=big&start=2025-01-01T00:00:00Z&end=2025-01-02T00:00:00Z&limit=1000')).toHaveLength(300)
   })
 })
