@@ -309,6 +309,8 @@ export interface ShardInit {
   hotBytes: number
   /** Rendered bytes the shard may hold for all its live tails together between polls (TAIL_SHARD_BYTES). */
   tailShardBytes: number
+  /** BLOCK_CODEC, as settings.ts checked it: the codec name new blocks are sealed with. */
+  blockCodec: string
 }
 
 /** At most this many rejected entries are described one by one in an answer. */

@@ -113,7 +113,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     checkpointMs: settings.checkpointInterval,
     hotWindowMs: settings.hotWindow,
     hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
-    tailShardBytes: settings.tailShardBytes
+    tailShardBytes: settings.tailShardBytes,
+    blockCodec: settings.blockCodec
   }
   const workerOptions: WorkerShardOptions = {
     maxHeapMb: heapMb,

@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
+import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from './store/codec/registry.js'
 import { fsyncText, parseFsync } from './store/disk/wal.js'
 
 // Every setting can come from an environment variable or from the flag of the
@@ -87,6 +88,8 @@ export interface Settings {
   readonly checkpointInterval: number
   /** With DATA_DIR: blocks older than this (ms) are read from their files instead of being kept in memory. */
   readonly hotWindow: number
+  /** The codec new sealed blocks are encoded with (store/codec/registry.ts); blocks keep the one they were written with. */
+  readonly blockCodec: string
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -141,14 +144,16 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   fsync: 'batch',
   maxDisk: -1,
   checkpointInterval: 60_000,
-  hotWindow: 900_000
+  hotWindow: 900_000,
+  // brotli at quality 1, lgwin 16: what sealed blocks have always used.
+  blockCodec: DEFAULT_CODEC.name
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -198,7 +203,8 @@ const SPECS: readonly Spec[] = [
   { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
   { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
-  { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
+  { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' },
+  { key: 'blockCodec', env: 'BLOCK_CODEC', flag: 'block-codec', kind: 'codec', help: `codec new sealed blocks are compressed with: ${CODEC_NAMES.join(', ')}; blocks already written keep theirs` }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
@@ -265,6 +271,8 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       const mode = parseFsync(raw, parseDuration)
       return mode !== null ? fsyncText(mode) : bad('batch, off, or interval:<duration> from 1ms to 1h (e.g. interval:1s)')
     }
+    case 'codec':
+      return codecByName(raw) !== undefined ? raw : bad(`one of ${CODEC_NAMES.join(', ')}`)
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')

@@ -2,7 +2,7 @@
 // order (sorted when read); once full or idle it is sealed:
 // sorted by (ts, seq), laid out in columns, and compressed.
 //
-//   sealed block = { minTs, maxTs, n, data }     data = brotli(payload)
+//   sealed block = { minTs, maxTs, n, codec, data }     data = codec.encode(payload) (codec/: BLOCK_CODEC)
 //   payload:  n | dict (escaped strings) | ts deltas | seq deltas (zigzag)
 //             | message lengths | attribute pairs (dict ids) | message bytes
 //

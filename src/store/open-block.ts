@@ -1,6 +1,7 @@
 import { jsonEscape } from '../json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, EMPTY_U32, type Block, type BlockView, type Pairs } from './block.js'
 import { ByteWriter } from './bytes.js'
+import type { BlockCodec } from './codec/block-codec.js'
 import { SealedBlock } from './sealed-block.js'
 
 /** Estimated bytes of one open-block entry beyond its message bytes: array slots for ts, seq, offsets. */
@@ -130,8 +131,8 @@ export class OpenBlock implements Block {
     return { ...base, attrEnd, attrKey: Uint32Array.from(keys), attrVal: Uint32Array.from(vals), dict }
   }
 
-  seal (): SealedBlock {
-    return SealedBlock.encode(this.view())
+  seal (codec: BlockCodec): SealedBlock {
+    return SealedBlock.encode(this.view(), codec)
   }
 
   /**
@@ -139,9 +140,9 @@ export class OpenBlock implements Block {
    * the block keeps taking entries a little late among the newest ones.
    * Returns the sealed block; `bytes` is recounted.
    */
-  sealOldest (k: number): SealedBlock {
+  sealOldest (k: number, codec: BlockCodec): SealedBlock {
     const v = this.view()
-    const sealed = SealedBlock.encode(v, 0, k)
+    const sealed = SealedBlock.encode(v, codec, 0, k)
     const keep = new OpenBlock()
     for (let i = k; i < v.n; i++) {
       let attrs: Pairs | null = null

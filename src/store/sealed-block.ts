@@ -1,8 +1,9 @@
-import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib'
 import { EMPTY_U32, type Block, type BlockView } from './block.js'
 import { ByteReader, ByteWriter } from './bytes.js'
+import type { BlockCodec } from './codec/block-codec.js'
+import { RAW_CODEC } from './codec/registry.js'
 
-/** Payloads smaller than this are kept uncompressed: brotli would not save enough to pay for itself. */
+/** Payloads smaller than this are kept raw: compressing would not save enough to pay for itself. */
 const COMPRESS_FROM = 256
 
 /** Bytes a sealed block costs beyond its data: the object, the Buffer, its backing store. */
@@ -26,14 +27,15 @@ export class SealedBlock implements Block {
     readonly minTs: number,
     readonly maxTs: number,
     readonly n: number,
-    /** The payload, brotli-compressed unless `compressed` is false; null while it stays on disk (cold). */
+    /** The payload as `codec` encoded it; null while it stays on disk (cold). */
     private hot: Buffer | null,
-    readonly compressed: boolean
+    /** The codec that encoded the data, and so the one that decodes it. */
+    readonly codec: BlockCodec
   ) {}
 
   /** A block read back from a block file: its data in memory, or null to leave it on disk until read. */
-  static stored (minTs: number, maxTs: number, n: number, data: Buffer | null, compressed: boolean, location: BlockLocation): SealedBlock {
-    const block = new SealedBlock(minTs, maxTs, n, data, compressed)
+  static stored (minTs: number, maxTs: number, n: number, data: Buffer | null, codec: BlockCodec, location: BlockLocation): SealedBlock {
+    const block = new SealedBlock(minTs, maxTs, n, data, codec)
     block.location = location
     return block
   }
@@ -58,8 +60,8 @@ export class SealedBlock implements Block {
     return this.bytes - before
   }
 
-  /** Seals entries [from, to) of a sorted view. */
-  static encode (v: BlockView, from = 0, to = v.n): SealedBlock {
+  /** Seals entries [from, to) of a sorted view with `codec` (payloads under 256 bytes are kept raw). */
+  static encode (v: BlockView, codec: BlockCodec, from = 0, to = v.n): SealedBlock {
     const n = to - from
     const minTs = v.ts[from]!
     const maxTs = v.ts[to - 1]!
@@ -113,17 +115,11 @@ export class SealedBlock implements Block {
     }
     for (let i = from; i < to; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     const payload = w.view()
-    if (payload.length < COMPRESS_FROM) return new SealedBlock(minTs, maxTs, n, w.copy(), false)
-    const data = brotliCompressSync(payload, {
-      params: {
-        [zlib.BROTLI_PARAM_QUALITY]: 1,
-        [zlib.BROTLI_PARAM_LGWIN]: 16,
-        [zlib.BROTLI_PARAM_SIZE_HINT]: payload.length
-      }
-    })
+    const used = payload.length < COMPRESS_FROM ? RAW_CODEC : codec
     // zlib hands back a view of its 16 KiB output chunk when the result fits in
-    // one: keep a copy of just the bytes, or each block would pin the whole chunk.
-    return new SealedBlock(minTs, maxTs, n, exact(data), true)
+    // one (and `none` a view of the writer's buffer): keep a copy of just the
+    // bytes, or each block would pin the whole chunk.
+    return new SealedBlock(minTs, maxTs, n, exact(used.encode(payload)), used)
   }
 
   view (): BlockView {
@@ -135,7 +131,7 @@ export class SealedBlock implements Block {
       return v
     }
     const data = this.data
-    const raw = this.compressed ? brotliDecompressSync(data) : data
+    const raw = this.codec.decode(data)
     v = decode(raw, this.minTs)
     remember(this, v)
     return v

@@ -6,6 +6,7 @@ import { UnknownMessageError, type Recovery, type ShardCounters, type ShardInit,
 import { ownerTest } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
+import { codecByName } from './codec/registry.js'
 import { BlockFileError } from './disk/block-file.js'
 import { ShardDisk } from './disk/shard-disk.js'
 import { WalError, parseFsync, type WalIo } from './disk/wal.js'
@@ -34,7 +35,7 @@ export interface Durable {
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
 export function createShardHandler (
   init: ShardInit,
-  store: LogStore = new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes }),
+  store: LogStore = shardStore(init),
   durable: Durable | null = null,
   counters: ShardCounters = newCounters()
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
@@ -167,6 +168,13 @@ function findCollector (): (() => void) | null {
   }
 }
 
+/** The store a shard starts with, its limits and block codec from `init`. */
+function shardStore (init: ShardInit): ShardStore {
+  const codec = codecByName(init.blockCodec)
+  if (codec === undefined) throw new Error(`bad BLOCK_CODEC ${init.blockCodec}`)
+  return new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes, codec })
+}
+
 export interface ShardOptions {
   /** The log's system calls (tests make the disk fail through them). */
   io?: WalIo
@@ -177,7 +185,7 @@ export interface ShardOptions {
  * with DATA_DIR), its purge, sealing and checkpoint timers, and the request handler.
  */
 export function startShard (init: ShardInit, options: ShardOptions = {}): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
-  const store = new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes })
+  const store = shardStore(init)
   let durable: Durable | null = null
   if (init.dataDir !== '') {
     const fsync = parseFsync(init.fsync, parseDuration)

@@ -5,6 +5,8 @@ import { selectorTest } from '../logql/match.js'
 import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef, type StreamStats } from '../protocol.js'
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
+import type { BlockCodec } from './codec/block-codec.js'
+import { DEFAULT_CODEC } from './codec/registry.js'
 import { Query, type SlotIndex } from './query-run.js'
 import type { SealedBlock } from './sealed-block.js'
 import { Staging } from './staging.js'
@@ -25,6 +27,8 @@ export interface StoreLimits {
   maxServices: number
   /** Rendered bytes this shard may hold for all its live tails (TAIL_SHARD_BYTES); unbounded when left out. */
   tailBytes?: number
+  /** Seals new blocks (BLOCK_CODEC); blocks already sealed keep the codec they were written with. Default: registry.ts's. */
+  codec?: BlockCodec
 }
 
 export class ShardStore implements LogStore, SlotIndex {
@@ -66,7 +70,7 @@ export class ShardStore implements LogStore, SlotIndex {
       this.services.set(service, siblings = [])
       this.sortedServices = null
     }
-    stream = new Stream(key, service, labels)
+    stream = new Stream(key, service, labels, this.limits.codec ?? DEFAULT_CODEC)
     siblings.push(stream)
     this.streams.set(key, stream)
     this.bytes += stream.bytes

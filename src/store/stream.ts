@@ -1,5 +1,6 @@
 import { jsonEscape, jsonString } from '../json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, type Block, type Pairs } from './block.js'
+import type { BlockCodec } from './codec/block-codec.js'
 import { OpenBlock } from './open-block.js'
 import type { SealedBlock } from './sealed-block.js'
 
@@ -37,7 +38,8 @@ export class Stream {
   /** The label names, JSON-escaped as block dictionaries hold attribute keys; null when there are none. */
   readonly labelKeysJson: ReadonlySet<string> | null
 
-  constructor (readonly key: string, readonly service: string, readonly labels: Pairs) {
+  /** `codec` seals this stream's blocks (BLOCK_CODEC). */
+  constructor (readonly key: string, readonly service: string, readonly labels: Pairs, readonly codec: BlockCodec) {
     this.serviceJson = jsonString(service)
     const members: string[] = []
     for (let i = 0; i < labels.length; i += 2) members.push(`${jsonString(labels[i]!)}:${jsonString(labels[i + 1]!)}`)
@@ -126,7 +128,7 @@ export class StreamSlot {
   private sealHeadHalf (): number {
     const head = this.head!
     const before = head.bytes
-    const sealed = head.sealOldest(head.n >> 1)
+    const sealed = head.sealOldest(head.n >> 1, this.stream.codec)
     this.chain.push(sealed)
     this.chainMaxTs = sealed.maxTs
     return sealed.bytes + head.bytes - before
@@ -137,7 +139,7 @@ export class StreamSlot {
     const head = this.head
     if (head === null) return 0
     this.head = null
-    const sealed = head.seal()
+    const sealed = head.seal(this.stream.codec)
     this.chain.push(sealed)
     this.chainMaxTs = sealed.maxTs
     return sealed.bytes - head.bytes
@@ -147,7 +149,7 @@ export class StreamSlot {
     const open = this.lateOpen
     if (open === null) return 0
     this.lateOpen = null
-    const sealed = open.seal()
+    const sealed = open.seal(this.stream.codec)
     this.late.push(sealed)
     return sealed.bytes - open.bytes
   }

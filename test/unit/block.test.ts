@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { jsonUnescape } from '../../src/json-text.js'
 import { BLOCK_ENTRIES, type BlockView } from '../../src/store/block.js'
+import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from '../../src/store/codec/registry.js'
 import { OpenBlock } from '../../src/store/open-block.js'
 
 interface In { ts: number, seq: number, msg: string, attrs: string[] | null }
@@ -30,14 +31,15 @@ const entry = fc.record({
 })
 
 describe('blocks', () => {
-  it('give the same sorted entries open and sealed, whatever the order of arrival (fast-check)', () => {
+  it.each(CODEC_NAMES)('give the same sorted entries open and sealed with %s, whatever the order of arrival (fast-check)', (name) => {
+    const codec = codecByName(name)!
     fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 300 }), (items) => {
       const block = new OpenBlock()
       const input: In[] = items.map((e, i) => ({ ...e, seq: i + 1 }))
       for (const e of input) block.add(e.ts, e.seq, e.msg, e.attrs, 0)
       const expected = [...input].sort((a, b) => a.ts - b.ts || a.seq - b.seq)
       expect(read(block.view())).toEqual(expected)
-      const sealed = block.seal()
+      const sealed = block.seal(codec)
       expect(sealed.n).toBe(input.length)
       expect(sealed.minTs).toBe(expected[0]!.ts)
       expect(sealed.maxTs).toBe(expected[expected.length - 1]!.ts)
@@ -48,7 +50,7 @@ describe('blocks', () => {
   it('keep attribute strings once per block, in a dictionary', () => {
     const block = new OpenBlock()
     for (let i = 0; i < 100; i++) block.add(i, i + 1, 'm', ['region', i % 2 === 0 ? 'eu' : 'us'], 0)
-    const v = block.seal().view()
+    const v = block.seal(DEFAULT_CODEC).view()
     expect([...v.dict].sort()).toEqual(['eu', 'region', 'us'])
     expect(v.attrKey.length).toBe(100)
   })
@@ -62,7 +64,7 @@ describe('blocks', () => {
       block.add(1_764_000_000_000_000 + i * 1000, i + 1, msg, null, 0)
     }
     expect(block.full).toBe(true)
-    const sealed = block.seal()
+    const sealed = block.seal(DEFAULT_CODEC)
     expect(sealed.bytes).toBeLessThan(raw / 4)
   })
 })

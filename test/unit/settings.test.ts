@@ -101,6 +101,11 @@ describe('loadSettings', () => {
     expect(usage()).toMatch(/--max-disk +MAX_DISK .*80% of the free space at start.*\(default unset\)/)
   })
 
+  it('seals blocks with brotli-1 unless BLOCK_CODEC says otherwise', () => {
+    expect(loadSettings([], {}).blockCodec).toBe('brotli-1')
+    expect(usage()).toMatch(/--block-codec +BLOCK_CODEC .*none, brotli-1, deflate-1.*\(default brotli-1\)/)
+  })
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadSettings([], {}))).toBe(true)
   })
@@ -304,7 +309,9 @@ describe('loadSettings', () => {
       ['0', '1tb', 'most', ''], /positive size in b, kb, mb or gb/),
     setting('checkpointInterval', 'CHECKPOINT_INTERVAL', 'checkpoint-interval', TIMER_GOOD, TIMER_BAD, TIMER),
     setting('hotWindow', 'HOT_WINDOW', 'hot-window', [['1s', 1000], ['15m', 900_000], ['24h', 86_400_000]],
-      ['0s', '15', 'warm', ''], DURATION)
+      ['0s', '15', 'warm', ''], DURATION),
+    setting('blockCodec', 'BLOCK_CODEC', 'block-codec', [['brotli-1', 'brotli-1'], ['deflate-1', 'deflate-1'], ['none', 'none']],
+      ['', 'brotli', 'BROTLI-1', 'gzip', 'zstd-3'], /one of none, brotli-1, deflate-1/)
   ]
 
   for (const c of cases) {

@@ -2,19 +2,30 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import type { Pairs } from '../block.js'
 import { ByteReader, ByteWriter } from '../bytes.js'
+import type { BlockCodec } from '../codec/block-codec.js'
+import { codecById, RAW_CODEC, V1_COMPRESSED_CODEC } from '../codec/registry.js'
 
-// A block file holds sealed blocks (their compressed bytes, as they sit in
+// A block file holds sealed blocks (their encoded bytes, as they sit in
 // memory) with an index in front, so a start-up can read the index alone and
 // leave the blocks on disk until a query wants them.
 //
-//   file   = "LGBLOCK1" | u32 indexLength | u32 crc32(index) | index | data of block 0 | data of block 1 | ...
-//   index  = count | { service, labelCount, label*, slot, flags, zigzag(minTs), zigzag(maxTs), n, dataLength, u32 crc32(data) }*
-//   flags  = 1: a late block (may overlap others), 2: data is brotli-compressed
+//   file   = "LGBLOCK2" | u32 indexLength | u32 crc32(index) | index | data of block 0 | data of block 1 | ...
+//   index  = count | { service, labelCount, label*, slot, flags, codec, zigzag(minTs), zigzag(maxTs), n, dataLength, u32 crc32(data) }*
+//   flags  = 1: a late block (may overlap others)
+//   codec  = the id of the codec that encoded the data (codec/registry.ts)
+//
+// The codec is named per block, as Loki names a chunk's encoding per chunk:
+// one file already mixes codecs (blocks under 256 bytes are kept raw next to
+// compressed ones), and a byte per block of some thousand entries is nothing.
+// LGBLOCK1 files (before codec ids) have no codec byte and flag 2 for
+// "brotli-compressed", which was always brotli-1; they are read as such.
 
-const MAGIC = Buffer.from('LGBLOCK1', 'latin1')
+const MAGIC = Buffer.from('LGBLOCK2', 'latin1')
+const MAGIC_V1 = Buffer.from('LGBLOCK1', 'latin1')
 const HEADER = 16
 const LATE = 1
-const COMPRESSED = 2
+/** LGBLOCK1 only: the data is brotli-1. */
+const V1_COMPRESSED = 2
 
 /** A block as it goes into a file. */
 export interface StoredBlock {
@@ -25,7 +36,8 @@ export interface StoredBlock {
   minTs: number
   maxTs: number
   n: number
-  compressed: boolean
+  /** The codec that encoded `data`. */
+  codec: BlockCodec
   data: Buffer
 }
 
@@ -51,7 +63,8 @@ export function encodeBlockFile (blocks: readonly StoredBlock[]): { chunks: Buff
     w.varint(b.labels.length)
     for (const s of b.labels) w.str(s)
     w.varint(b.slot)
-    w.byte((b.late ? LATE : 0) | (b.compressed ? COMPRESSED : 0))
+    w.byte(b.late ? LATE : 0)
+    w.byte(b.codec.id)
     w.zigzag(b.minTs)
     w.zigzag(b.maxTs)
     w.varint(b.n)
@@ -82,13 +95,16 @@ export function readBlockIndex (path: string): { blocks: IndexedBlock[], size: n
   try {
     const size = fstatSync(fd).size
     const header = Buffer.alloc(HEADER)
-    if (readSync(fd, header, 0, HEADER, 0) < HEADER || !header.subarray(0, 8).equals(MAGIC)) throw new BlockFileError('not a block file (bad header)')
+    if (readSync(fd, header, 0, HEADER, 0) < HEADER) throw new BlockFileError('not a block file (bad header)')
+    const magic = header.subarray(0, 8)
+    const v1 = magic.equals(MAGIC_V1)
+    if (!v1 && !magic.equals(MAGIC)) throw new BlockFileError('not a block file (bad header)')
     const indexLength = header.readUInt32LE(8)
     if (HEADER + indexLength > size) throw new BlockFileError(`the index runs past the end of the file (${indexLength} bytes announced, file of ${size})`)
     const index = Buffer.allocUnsafe(indexLength)
     if (readSync(fd, index, 0, indexLength, HEADER) < indexLength) throw new BlockFileError('the index could not be read whole')
     if (crc32(index) !== header.readUInt32LE(12)) throw new BlockFileError('the index checksum does not match')
-    const blocks = parseIndex(index, HEADER + indexLength)
+    const blocks = parseIndex(index, HEADER + indexLength, v1)
     const last = blocks[blocks.length - 1]
     const end = last === undefined ? HEADER + indexLength : last.offset + last.length
     if (end > size) throw new BlockFileError(`the block data runs past the end of the file (${end} bytes needed, file of ${size})`)
@@ -101,7 +117,7 @@ export function readBlockIndex (path: string): { blocks: IndexedBlock[], size: n
   }
 }
 
-function parseIndex (index: Buffer, dataStart: number): IndexedBlock[] {
+function parseIndex (index: Buffer, dataStart: number, v1: boolean): IndexedBlock[] {
   const r = new ByteReader(index)
   const count = r.varint()
   const blocks: IndexedBlock[] = []
@@ -113,16 +129,23 @@ function parseIndex (index: Buffer, dataStart: number): IndexedBlock[] {
     for (let k = 0; k < nLabels; k++) labels.push(r.str())
     const slot = r.varint()
     const flags = r.byte()
+    const codec = v1 ? ((flags & V1_COMPRESSED) !== 0 ? V1_COMPRESSED_CODEC : RAW_CODEC) : codecOf(r.byte(), i)
     const minTs = r.zigzag()
     const maxTs = r.zigzag()
     const n = r.varint()
     const length = r.varint()
     const crc = r.u32()
-    blocks.push({ service, labels, slot, late: (flags & LATE) !== 0, compressed: (flags & COMPRESSED) !== 0, minTs, maxTs, n, offset, length, crc })
+    blocks.push({ service, labels, slot, late: (flags & LATE) !== 0, codec, minTs, maxTs, n, offset, length, crc })
     offset += length
   }
   if (r.left !== 0) throw new BlockFileError(`${r.left} bytes after the index's last block`)
   return blocks
+}
+
+function codecOf (id: number, block: number): BlockCodec {
+  const codec = codecById(id)
+  if (codec === undefined) throw new BlockFileError(`block ${block} was written with codec id ${id}, which this build does not know (a newer logagg wrote it?): run a version that has that codec, with this file renamed back`)
+  return codec
 }
 
 /** Reads one block's data from an open file and checks it; throws BlockFileError when it does not match. */

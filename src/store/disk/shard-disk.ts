@@ -160,7 +160,7 @@ export class ShardDisk {
 }
 
 function storedOf (stream: Stream, slot: number, late: boolean, block: SealedBlock): StoredBlock {
-  return { service: stream.service, labels: stream.labels, slot, late, minTs: block.minTs, maxTs: block.maxTs, n: block.n, compressed: block.compressed, data: block.data }
+  return { service: stream.service, labels: stream.labels, slot, late, minTs: block.minTs, maxTs: block.maxTs, n: block.n, codec: block.codec, data: block.data }
 }
 
 /** Total bytes of a shard folder's files (for tests and tools). */

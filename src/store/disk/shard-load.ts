@@ -135,7 +135,7 @@ function loadBlockFiles (blockDir: string, load: Array<{ name: string, ckpt: num
             continue
           }
         }
-        const block = SealedBlock.stored(b.minTs, b.maxTs, b.n, data, b.compressed, new FileLocation(handles, path, name, b))
+        const block = SealedBlock.stored(b.minTs, b.maxTs, b.n, data, b.codec, new FileLocation(handles, path, name, b))
         if (rebuild !== null && !noteSeqs(block, ckpt >= rebuild.from, rebuild)) {
           recovery.problems.push(`block file ${name}: a block of ${b.service} is damaged; skipped its ${b.n} entries`)
           continue
