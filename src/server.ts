@@ -16,6 +16,7 @@ import { connectionQueue } from './http/connection-queue.js'
 import { expectContinue } from './http/expect-continue.js'
 import { createFastPath } from './http/fast-path.js'
 import { httpPolicy } from './http/policy.js'
+import { upgradeOnlyWebSockets } from './http/upgrade.js'
 import type { Settings } from './settings.js'
 import { ShardRouter } from './shards/router.js'
 import { ServerMetrics } from './metrics/server-metrics.js'
@@ -157,7 +158,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
 
   http.on('clientError', answerClientError)
   const tails = lokiTailSockets(router, settings, policy, log)
-  http.on('upgrade', tails.upgrade)
+  http.on('upgrade', upgradeOnlyWebSockets(http, tails.upgrade))
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
