@@ -15,6 +15,7 @@ import { buildApp, type Lifecycle } from './http/app.js'
 import { connectionQueue } from './http/connection-queue.js'
 import { expectContinue } from './http/expect-continue.js'
 import { createFastPath } from './http/fast-path.js'
+import { lingerOnClose, trackRequest } from './http/linger.js'
 import { httpPolicy } from './http/policy.js'
 import { upgradeOnlyWebSockets } from './http/upgrade.js'
 import type { Settings } from './settings.js'
@@ -147,14 +148,20 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     // How often Node looks for requests past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
   })
+  lingerOnClose(http, settings.maxBody)
   const queue = connectionQueue((req, res) => {
     const started = performance.now()
+    trackRequest(req)
     const fast = fastPath(req, res)
     metrics.watch(req, res, fast ? '/logs' : null, started)
     if (!fast) app(req, res)
   }, settings.writeTimeout)
   http.on('request', queue.listener)
-  http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
+  const checkContinue = expectContinue({ settings, log, lifecycle, policy }, queue.listener)
+  http.on('checkContinue', (req, res) => {
+    trackRequest(req)
+    checkContinue(req, res)
+  })
 
   http.on('clientError', answerClientError)
   const tails = lokiTailSockets(router, settings, policy, log)
