@@ -73,6 +73,8 @@ export interface Settings {
   readonly checkpointInterval: number
   /** With DATA_DIR: blocks older than this (ms) are read from their files instead of being kept in memory. */
   readonly hotWindow: number
+  /** One log line per answered request (method, route, path, status, bytes, ms, error code). */
+  readonly accessLog: boolean
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -112,14 +114,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   fsync: 'batch',
   maxDisk: -1,
   checkpointInterval: 60_000,
-  hotWindow: 900_000
+  hotWindow: 900_000,
+  accessLog: false
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'switch'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -162,6 +165,7 @@ const SPECS: readonly Spec[] = [
   { key: 'fsync', env: 'FSYNC', flag: 'fsync', kind: 'fsync', help: 'with DATA_DIR, when the log is synced to disk: batch (before every answer), interval:<duration> (on a timer) or off (the OS decides)' },
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
   { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
+  { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', kind: 'switch', help: 'log one line per request: method, route, path, status, bytes, duration, error code' },
   { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' }
 ]
 
@@ -188,7 +192,9 @@ function badSecret (origin: string): never {
   throw new SettingsError(`${origin} is not a usable token: expected at least 16 printable ASCII characters without spaces`)
 }
 
-function convert (spec: Spec, raw: string, origin: string): string | number {
+const SWITCHES: Record<string, boolean> = { on: true, true: true, yes: true, 1: true, off: false, false: false, no: false, 0: false }
+
+function convert (spec: Spec, raw: string, origin: string): string | number | boolean {
   const bad = (accepts: string): never => {
     throw new SettingsError(`${origin} is ${JSON.stringify(raw)}: expected ${accepts}`)
   }
@@ -229,6 +235,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
       const mode = parseFsync(raw, parseDuration)
       return mode !== null ? fsyncText(mode) : bad('batch, off, or interval:<duration> from 1ms to 1h (e.g. interval:1s)')
     }
+    case 'switch': {
+      const on = SWITCHES[raw.trim().toLowerCase()]
+      return on ?? bad('on or off')
+    }
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')
@@ -248,18 +258,34 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
   }
   if (values.help === true) throw new SettingsError(usage(), { cause: 'help' })
 
-  const out: Record<string, string | number> = { ...DEFAULTS }
+  const out: Record<string, string | number | boolean> = { ...DEFAULTS }
+  /** Where each setting that was given came from: its variable or its flag. */
+  const given = new Map<keyof Settings, string>()
   for (const spec of SPECS) {
     const fromEnv = env[spec.env]
-    if (fromEnv !== undefined && fromEnv !== '') out[spec.key] = convert(spec, fromEnv, spec.env)
+    if (fromEnv !== undefined && fromEnv !== '') {
+      out[spec.key] = convert(spec, fromEnv, spec.env)
+      given.set(spec.key, spec.env)
+    }
     const fromFlag = values[spec.flag]
-    if (typeof fromFlag === 'string') out[spec.key] = convert(spec, fromFlag, `--${spec.flag}`)
+    if (typeof fromFlag === 'string') {
+      out[spec.key] = convert(spec, fromFlag, `--${spec.flag}`)
+      given.set(spec.key, `--${spec.flag}`)
+    }
+  }
+  // node:http refuses a headers timeout longer than the request's (a RangeError at start): a
+  // shorter REQUEST_TIMEOUT alone lowers the default HEADERS_TIMEOUT with it; both given must agree.
+  if ((out.headersTimeout as number) > (out.requestTimeout as number)) {
+    const headers = given.get('headersTimeout')
+    if (headers !== undefined) throw new SettingsError(`${headers} (${out.headersTimeout}ms) is longer than ${given.get('requestTimeout') ?? 'REQUEST_TIMEOUT'} (${out.requestTimeout}ms): the headers are part of the request; make it at most the request timeout`)
+    out.headersTimeout = out.requestTimeout
   }
   return Object.freeze(out) as unknown as Settings
 }
 
 function showDefault (spec: Spec): string {
   const value = DEFAULTS[spec.key]
+  if (typeof value === 'boolean') return value ? 'on' : 'off'
   if (typeof value !== 'number') return value === '' ? 'unset' : value
   if (value < 0) return 'unset'
   if (spec.kind === 'duration') {
