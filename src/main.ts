@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pino } from 'pino'
 import { startServer } from './server.js'
 import { SettingsError, loadSettings, loggableSettings } from './settings.js'
+import { StartError } from './start-error.js'
 
 let settings
 try {
@@ -50,8 +51,8 @@ try {
   // Only now: whoever waits for this line may signal us at once.
   log.info({ url: server.url, settings: loggableSettings(settings) }, 'listening')
 } catch (err) {
-  const e = err as NodeJS.ErrnoException
-  log.fatal({ err: e }, 'could not start')
-  console.error(`logagg: could not start: ${e.code === 'EADDRINUSE' ? `port ${settings.port} on ${settings.host} is already in use; pick another with PORT or --port` : e.message}`)
+  // A known cause is one line that says what to change; anything else keeps its stack in the log.
+  if (!(err instanceof StartError)) log.fatal({ err }, 'could not start')
+  console.error(`logagg: ${err instanceof StartError ? err.message : `could not start: ${(err as Error).message}`}`)
   process.exit(1)
 }

@@ -19,6 +19,7 @@ import { lingerOnClose, trackRequest } from './http/linger.js'
 import { httpPolicy } from './http/policy.js'
 import { upgradeOnlyWebSockets } from './http/upgrade.js'
 import type { Settings } from './settings.js'
+import { listenError } from './start-error.js'
 import { ShardRouter } from './shards/router.js'
 import { ServerMetrics } from './metrics/server-metrics.js'
 import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
@@ -167,13 +168,18 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const tails = lokiTailSockets(router, settings, policy, log)
   http.on('upgrade', upgradeOnlyWebSockets(http, tails.upgrade))
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(settings.port, settings.host, () => {
-      http.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(settings.port, settings.host, () => {
+        http.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    data?.lock.release()
+    throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
+  }
   // Listening first lets /healthz answer 503 while the shards start.
   let syslog: SyslogListener | null
   try {

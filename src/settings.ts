@@ -278,7 +278,7 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
   if ((out.headersTimeout as number) > (out.requestTimeout as number)) {
     const headers = given.get('headersTimeout')
     if (headers !== undefined) throw new SettingsError(`${headers} (${out.headersTimeout}ms) is longer than ${given.get('requestTimeout') ?? 'REQUEST_TIMEOUT'} (${out.requestTimeout}ms): the headers are part of the request; make it at most the request timeout`)
-    out.headersTimeout = out.requestTimeout
+    out.headersTimeout = out.requestTimeout as number
   }
   return Object.freeze(out) as unknown as Settings
 }
