@@ -17,7 +17,28 @@ try {
   process.exit(2)
 }
 
-const log = pino({ level: settings.logLevel, base: { pid: process.pid } })
+// The log goes to stdout without ever waiting on it: a reader that is gone (EPIPE: pino stops
+// writing) or stuck (a full pipe) held up every request with a synchronous destination and,
+// with the async one, the exit (its last flush retries EAGAIN forever). Lines wait in memory
+// up to LOG_BACKLOG bytes, then new ones are dropped; the exit waits LOG_FLUSH_MS at most.
+const LOG_BACKLOG = 16 * 1024 * 1024
+const LOG_FLUSH_MS = 1000
+const out = pino.destination({ fd: 1, sync: false, maxLength: LOG_BACKLOG })
+const log = pino({ level: settings.logLevel, base: { pid: process.pid } }, out)
+
+/** Flushes the log for LOG_FLUSH_MS at most, then exits without the exit-time flush that could spin. */
+function exit (code: number): void {
+  const done = (): void => {
+    out.flushSync = () => {}
+    process.exit(code)
+  }
+  setTimeout(done, LOG_FLUSH_MS).unref()
+  try {
+    out.flush(done)
+  } catch {
+    done()
+  }
+}
 
 try {
   const server = await startServer(settings, log)
@@ -29,11 +50,11 @@ try {
     server.close().then(
       () => {
         log.info('stopped')
-        process.exit(0)
+        exit(0)
       },
       (err: unknown) => {
         log.error({ err }, 'error while stopping')
-        process.exit(1)
+        exit(1)
       }
     )
   }

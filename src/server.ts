@@ -6,11 +6,12 @@
 //                    GET /logs: fan out to owning shards  ◄──────── each returns its part, already sorted
 //                      k-way merge of the parts, render JSON
 //
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { lokiTailSockets } from './http/tail-route.js'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
+import { accessLogged } from './http/access-log.js'
 import { buildApp, type Lifecycle } from './http/app.js'
 import { connectionQueue } from './http/connection-queue.js'
 import { expectContinue } from './http/expect-continue.js'
@@ -150,13 +151,14 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
   })
   lingerOnClose(http, settings.maxBody)
-  const queue = connectionQueue((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now()
     trackRequest(req)
     const fast = fastPath(req, res)
     metrics.watch(req, res, fast ? '/logs' : null, started)
     if (!fast) app(req, res)
-  }, settings.writeTimeout)
+  }
+  const queue = connectionQueue(settings.accessLog ? accessLogged(handle, log) : handle, settings.writeTimeout)
   http.on('request', queue.listener)
   const checkContinue = expectContinue({ settings, log, lifecycle, policy }, queue.listener)
   http.on('checkContinue', (req, res) => {
