@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pino } from 'pino'
 import { startServer } from './server.js'
 import { SettingsError, loadSettings, loggableSettings } from './settings.js'
+import { StartError } from './start-error.js'
 
 let settings
 try {
@@ -16,7 +17,30 @@ try {
   process.exit(2)
 }
 
-const log = pino({ level: settings.logLevel, base: { pid: process.pid } })
+// The log goes to stdout without ever waiting on it: a reader that is gone (EPIPE: pino stops
+// writing) or stuck (a full pipe) held up every request with a synchronous destination and,
+// with the async one, the exit (its last flush retries EAGAIN forever). Lines wait in memory
+// up to LOG_BACKLOG bytes, then new ones are dropped; the exit waits LOG_FLUSH_MS at most.
+const LOG_BACKLOG = 16 * 1024 * 1024
+const LOG_FLUSH_MS = 1000
+// minLength 1 writes each line at once, as 0 would, but makes flush(cb) wait for the write in
+// flight (with 0, sonic-boom calls it back at once, and the exit cut off the last lines).
+const out = pino.destination({ fd: 1, sync: false, minLength: 1, maxLength: LOG_BACKLOG })
+const log = pino({ level: settings.logLevel, base: { pid: process.pid } }, out)
+
+/** Flushes the log for LOG_FLUSH_MS at most, then exits without the exit-time flush that could spin. */
+function exit (code: number): void {
+  const done = (): void => {
+    out.flushSync = () => {}
+    process.exit(code)
+  }
+  setTimeout(done, LOG_FLUSH_MS).unref()
+  try {
+    out.flush(done)
+  } catch {
+    done()
+  }
+}
 
 try {
   const server = await startServer(settings, log)
@@ -28,11 +52,11 @@ try {
     server.close().then(
       () => {
         log.info('stopped')
-        process.exit(0)
+        exit(0)
       },
       (err: unknown) => {
         log.error({ err }, 'error while stopping')
-        process.exit(1)
+        exit(1)
       }
     )
   }
@@ -50,8 +74,8 @@ try {
   // Only now: whoever waits for this line may signal us at once.
   log.info({ url: server.url, settings: loggableSettings(settings) }, 'listening')
 } catch (err) {
-  const e = err as NodeJS.ErrnoException
-  log.fatal({ err: e }, 'could not start')
-  console.error(`logagg: could not start: ${e.code === 'EADDRINUSE' ? `port ${settings.port} on ${settings.host} is already in use; pick another with PORT or --port` : e.message}`)
+  // A known cause is one line that says what to change; anything else keeps its stack in the log.
+  if (!(err instanceof StartError)) log.fatal({ err }, 'could not start')
+  console.error(`logagg: ${err instanceof StartError ? err.message : `could not start: ${(err as Error).message}`}`)
   process.exit(1)
 }

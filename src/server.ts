@@ -6,17 +6,21 @@
 //                    GET /logs: fan out to owning shards  ◄──────── each returns its part, already sorted
 //                      k-way merge of the parts, render JSON
 //
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { lokiTailSockets } from './http/tail-route.js'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
+import { accessLogged } from './http/access-log.js'
 import { buildApp, type Lifecycle } from './http/app.js'
 import { connectionQueue } from './http/connection-queue.js'
 import { expectContinue } from './http/expect-continue.js'
 import { createFastPath } from './http/fast-path.js'
+import { lingerOnClose, trackRequest } from './http/linger.js'
 import { httpPolicy } from './http/policy.js'
+import { upgradeOnlyWebSockets } from './http/upgrade.js'
 import type { Settings } from './settings.js'
+import { listenError } from './start-error.js'
 import { ShardRouter } from './shards/router.js'
 import { ownershipOf } from './shards/hash.js'
 import type { ShardInit } from './protocol.js'
@@ -148,26 +152,38 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     // How often Node looks for requests past those timeouts (its default is 30 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
   })
-  const queue = connectionQueue((req, res) => {
+  lingerOnClose(http, settings.maxBody)
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now()
+    trackRequest(req)
     const fast = fastPath(req, res)
     metrics.watch(req, res, fast ? '/logs' : null, started)
     if (!fast) app(req, res)
-  }, settings.writeTimeout)
+  }
+  const queue = connectionQueue(settings.accessLog ? accessLogged(handle, log) : handle, settings.writeTimeout)
   http.on('request', queue.listener)
-  http.on('checkContinue', expectContinue({ settings, log, lifecycle, policy }, queue.listener))
+  const checkContinue = expectContinue({ settings, log, lifecycle, policy }, queue.listener)
+  http.on('checkContinue', (req, res) => {
+    trackRequest(req)
+    checkContinue(req, res)
+  })
 
   http.on('clientError', answerClientError)
   const tails = lokiTailSockets(router, settings, policy, log)
-  http.on('upgrade', tails.upgrade)
+  http.on('upgrade', upgradeOnlyWebSockets(http, tails.upgrade))
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(settings.port, settings.host, () => {
-      http.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(settings.port, settings.host, () => {
+        http.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    data?.lock.release()
+    throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
+  }
   // Listening first lets /healthz answer 503 while the shards start.
   let syslog: SyslogListener | null
   try {

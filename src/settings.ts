@@ -90,6 +90,8 @@ export interface Settings {
   readonly hotWindow: number
   /** The codec new sealed blocks are encoded with (store/codec/registry.ts); blocks keep the one they were written with. */
   readonly blockCodec: string
+  /** One log line per answered request (method, route, path, status, bytes, ms, error code). */
+  readonly accessLog: boolean
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -146,14 +148,15 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   checkpointInterval: 60_000,
   hotWindow: 900_000,
   // brotli at quality 1, lgwin 16: what sealed blocks have always used.
-  blockCodec: DEFAULT_CODEC.name
+  blockCodec: DEFAULT_CODEC.name,
+  accessLog: false
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -204,7 +207,8 @@ const SPECS: readonly Spec[] = [
   { key: 'maxDisk', env: 'MAX_DISK', flag: 'max-disk', kind: 'size', help: 'with DATA_DIR, bytes of log and block files before ingest answers 507 (default: 80% of the free space at start)' },
   { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
   { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' },
-  { key: 'blockCodec', env: 'BLOCK_CODEC', flag: 'block-codec', kind: 'codec', help: `codec new sealed blocks are compressed with: ${CODEC_NAMES.join(', ')}; blocks already written keep theirs` }
+  { key: 'blockCodec', env: 'BLOCK_CODEC', flag: 'block-codec', kind: 'codec', help: `codec new sealed blocks are compressed with: ${CODEC_NAMES.join(', ')}; blocks already written keep theirs` },
+  { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', kind: 'switch', help: 'log one line per request: method, route, path, status, bytes, duration, error code' }
 ]
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
@@ -230,7 +234,9 @@ function badSecret (origin: string): never {
   throw new SettingsError(`${origin} is not a usable token: expected at least 16 printable ASCII characters without spaces`)
 }
 
-function convert (spec: Spec, raw: string, origin: string): string | number {
+const SWITCHES: Record<string, boolean> = { on: true, true: true, yes: true, 1: true, off: false, false: false, no: false, 0: false }
+
+function convert (spec: Spec, raw: string, origin: string): string | number | boolean {
   const bad = (accepts: string): never => {
     throw new SettingsError(`${origin} is ${JSON.stringify(raw)}: expected ${accepts}`)
   }
@@ -273,6 +279,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number {
     }
     case 'codec':
       return codecByName(raw) !== undefined ? raw : bad(`one of ${CODEC_NAMES.join(', ')}`)
+    case 'switch': {
+      const on = SWITCHES[raw.trim().toLowerCase()]
+      return on ?? bad('on or off')
+    }
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')
@@ -292,18 +302,34 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
   }
   if (values.help === true) throw new SettingsError(usage(), { cause: 'help' })
 
-  const out: Record<string, string | number> = { ...DEFAULTS }
+  const out: Record<string, string | number | boolean> = { ...DEFAULTS }
+  /** Where each setting that was given came from: its variable or its flag. */
+  const given = new Map<keyof Settings, string>()
   for (const spec of SPECS) {
     const fromEnv = env[spec.env]
-    if (fromEnv !== undefined && fromEnv !== '') out[spec.key] = convert(spec, fromEnv, spec.env)
+    if (fromEnv !== undefined && fromEnv !== '') {
+      out[spec.key] = convert(spec, fromEnv, spec.env)
+      given.set(spec.key, spec.env)
+    }
     const fromFlag = values[spec.flag]
-    if (typeof fromFlag === 'string') out[spec.key] = convert(spec, fromFlag, `--${spec.flag}`)
+    if (typeof fromFlag === 'string') {
+      out[spec.key] = convert(spec, fromFlag, `--${spec.flag}`)
+      given.set(spec.key, `--${spec.flag}`)
+    }
+  }
+  // node:http refuses a headers timeout longer than the request's (a RangeError at start): a
+  // shorter REQUEST_TIMEOUT alone lowers the default HEADERS_TIMEOUT with it; both given must agree.
+  if ((out.headersTimeout as number) > (out.requestTimeout as number)) {
+    const headers = given.get('headersTimeout')
+    if (headers !== undefined) throw new SettingsError(`${headers} (${out.headersTimeout}ms) is longer than ${given.get('requestTimeout') ?? 'REQUEST_TIMEOUT'} (${out.requestTimeout}ms): the headers are part of the request; make it at most the request timeout`)
+    out.headersTimeout = out.requestTimeout as number
   }
   return Object.freeze(out) as unknown as Settings
 }
 
 function showDefault (spec: Spec): string {
   const value = DEFAULTS[spec.key]
+  if (typeof value === 'boolean') return value ? 'on' : 'off'
   if (typeof value !== 'number') return value === '' ? 'unset' : value
   if (value < 0) return 'unset'
   if (spec.kind === 'duration') {

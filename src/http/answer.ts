@@ -60,6 +60,8 @@ export function describeError (err: HttpError, maxBody: number, log: Logger, con
     code = 'LOGAGG_ERR_INTERNAL'
     message = 'internal error; the server log has the details'
   }
+  // Every protocol's refusal names its code in a header too (ACCESS_LOG reads it there).
+  headers['logagg-error-code'] = code
   // The client may still be sending a body we will not read: close after answering.
   if (status === 413) headers.connection = 'close'
   if (status === 401) headers['www-authenticate'] = 'Bearer realm="logagg"'

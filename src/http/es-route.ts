@@ -62,7 +62,7 @@ function sendEsError (res: Response, err: HttpError, settings: Settings, log: Lo
   const e = describeError(err, settings.maxBody, log, { method: res.req.method, url: res.req.originalUrl })
   const status = e.status === 507 ? 429 : e.status
   const cause = { type: errorType(status), reason: `${e.message} (${e.code})` }
-  sendEs(res, status, { error: { root_cause: [cause], ...cause }, status }, { ...e.headers, 'logagg-error-code': e.code })
+  sendEs(res, status, { error: { root_cause: [cause], ...cause }, status }, e.headers)
 }
 
 let idCounter = 0

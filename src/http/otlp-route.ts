@@ -55,7 +55,6 @@ export function otlpError (err: HttpError, encoding: Encoding, settings: Setting
   const { status: given, code, message, headers } = describeError(err, settings.maxBody, log, { method: 'POST', url: '/v1/logs' })
   // OTLP clients retry 503 but not 507.
   const status = given === 507 ? 503 : given
-  headers['logagg-error-code'] = code
   const grpc = status === 429 ? GRPC.RESOURCE_EXHAUSTED : status === 503 ? GRPC.UNAVAILABLE : status >= 500 ? GRPC.INTERNAL : GRPC.INVALID_ARGUMENT
   return { status, encoding, body: { code: grpc, message: `${message} (${code})` }, headers }
 }

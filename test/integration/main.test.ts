@@ -69,6 +69,39 @@ describe('npm start (dist/src/main.js)', () => {
     })
   }
 
+  it('stops at start with one line for HEADERS_TIMEOUT longer than a shorter REQUEST_TIMEOUT, and starts with REQUEST_TIMEOUT alone', async () => {
+    const both = await runMain({ PORT: '0', HEADERS_TIMEOUT: '10s', REQUEST_TIMEOUT: '5s' })
+    expect(both.code).toBe(2)
+    expect(both.stderr).toBe('logagg: HEADERS_TIMEOUT (10000ms) is longer than REQUEST_TIMEOUT (5000ms): the headers are part of the request; make it at most the request timeout\n')
+    const { child, url } = await spawnServer({ REQUEST_TIMEOUT: '5s' })
+    try {
+      expect((await getJson(url, '/healthz')).status).toBe(200)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it('stops with one line, no stack, when it cannot listen: busy port, no such address, a host that does not resolve', async () => {
+    const { child, url } = await spawnServer({})
+    try {
+      const port = new URL(url).port
+      const busy = await runMain({ PORT: port, SHARDS: '1' })
+      expect(busy.code).toBe(1)
+      expect(busy.stderr).toBe(`logagg: cannot listen on 127.0.0.1:${port}: address in use; choose another PORT or stop what holds it\n`)
+      expect(busy.stdout).not.toMatch(/stack|at /)
+    } finally {
+      child.kill('SIGKILL')
+    }
+    const unresolvable = await runMain({ PORT: '0', SHARDS: '1' }, ['--host', '999.1.1.1'])
+    expect(unresolvable.code).toBe(1)
+    expect(unresolvable.stderr).toBe('logagg: cannot listen on 999.1.1.1:0: not an address nor a host name that resolves; check HOST\n')
+    expect(unresolvable.stdout).not.toMatch(/stack/)
+    // TEST-NET-1 (RFC 5737): never an address of this machine.
+    const foreign = await runMain({ PORT: '0', SHARDS: '1', HOST: '192.0.2.1' })
+    expect(foreign.code).toBe(1)
+    expect(foreign.stderr).toBe('logagg: cannot listen on 192.0.2.1:0: no such address on this machine; set HOST to one of its addresses, or 0.0.0.0 for all\n')
+  })
+
   it('serves syslog when SYSLOG_TCP_PORT is set, and stops at start naming it when its port is taken', async () => {
     const { child, lines } = await spawnServer({ SYSLOG_TCP_PORT: '0', SYSLOG_UDP_PORT: '0' })
     const listening = lines.map((l) => JSON.parse(l) as { msg: string, tcpPort?: number, udpPort?: number }).find((l) => l.msg === 'syslog listening')

@@ -217,14 +217,14 @@ describe('loadSettings', () => {
     key: keyof Settings
     env: string
     flag: string
-    good: Array<[string, string | number]>
+    good: Array<[string, string | number | boolean]>
     bad: string[]
     accepts: RegExp
     /** False for tokens: the message must not repeat the value. */
     echo: boolean
   }
   const setting = (
-    key: keyof Settings, env: string, flag: string, good: Array<[string, string | number]>, bad: string[], accepts: RegExp, echo = true
+    key: keyof Settings, env: string, flag: string, good: Array<[string, string | number | boolean]>, bad: string[], accepts: RegExp, echo = true
   ): Case => ({ key, env, flag, good, bad, accepts, echo })
 
   const DURATION = /positive duration with a unit: ms, s, m, h, d or w/
@@ -266,7 +266,8 @@ describe('loadSettings', () => {
       ['0', '1000001', '2.5', 'all', ''], /whole number from 1 to 1000000/),
     setting('maxQuerySamples', 'MAX_QUERY_SAMPLES', 'max-query-samples', [['1', 1], ['1000000', 1_000_000], ['1000000000', 1e9]],
       ['0', '1000000001', '1e6', 'all', ''], /whole number from 1 to 1000000000/),
-    setting('headersTimeout', 'HEADERS_TIMEOUT', 'headers-timeout', TIMER_GOOD, TIMER_BAD, TIMER),
+    // At most the default REQUEST_TIMEOUT (60s): a longer one is refused (see below).
+    setting('headersTimeout', 'HEADERS_TIMEOUT', 'headers-timeout', [['100ms', 100], ['30s', 30_000], ['60s', 60_000]], TIMER_BAD, TIMER),
     setting('requestTimeout', 'REQUEST_TIMEOUT', 'request-timeout', TIMER_GOOD, TIMER_BAD, TIMER),
     setting('keepAliveTimeout', 'KEEP_ALIVE_TIMEOUT', 'keep-alive-timeout', TIMER_GOOD, TIMER_BAD, TIMER),
     setting('authToken', 'AUTH_TOKEN', 'auth-token', TOKEN_GOOD, TOKEN_BAD, TOKEN, false),
@@ -311,8 +312,26 @@ describe('loadSettings', () => {
     setting('hotWindow', 'HOT_WINDOW', 'hot-window', [['1s', 1000], ['15m', 900_000], ['24h', 86_400_000]],
       ['0s', '15', 'warm', ''], DURATION),
     setting('blockCodec', 'BLOCK_CODEC', 'block-codec', [['brotli-1', 'brotli-1'], ['deflate-1', 'deflate-1'], ['none', 'none']],
-      ['', 'brotli', 'BROTLI-1', 'gzip', 'zstd-3'], /one of none, brotli-1, deflate-1/)
+      ['', 'brotli', 'BROTLI-1', 'gzip', 'zstd-3'], /one of none, brotli-1, deflate-1/),
+    setting('accessLog', 'ACCESS_LOG', 'access-log', [['on', true], ['off', false], ['true', true], ['0', false], ['YES', true]],
+      ['', 'maybe', 'enabled', '2'], /on or off/)
   ]
+
+  describe('HEADERS_TIMEOUT and REQUEST_TIMEOUT', () => {
+    it('lowers the default HEADERS_TIMEOUT to a shorter REQUEST_TIMEOUT (node:http refuses headers longer than the request)', () => {
+      const s = loadSettings([], { REQUEST_TIMEOUT: '5s' })
+      expect(s.requestTimeout).toBe(5000)
+      expect(s.headersTimeout).toBe(5000)
+      expect(DEFAULTS.headersTimeout).toBe(10_000)
+      expect(loadSettings(['--request-timeout', '20s'], {}).headersTimeout).toBe(10_000)
+    })
+
+    it('refuses a HEADERS_TIMEOUT given longer than REQUEST_TIMEOUT, naming both', () => {
+      expect(settingsError([], { HEADERS_TIMEOUT: '10s', REQUEST_TIMEOUT: '5s' }).message)
+        .toBe('HEADERS_TIMEOUT (10000ms) is longer than REQUEST_TIMEOUT (5000ms): the headers are part of the request; make it at most the request timeout')
+      expect(settingsError(['--headers-timeout', '2m'], {}).message).toMatch(/^--headers-timeout \(120000ms\) is longer than REQUEST_TIMEOUT \(60000ms\)/)
+    })
+  })
 
   for (const c of cases) {
     describe(`${c.key} (${c.env}, --${c.flag})`, () => {
