@@ -14,8 +14,8 @@ need=(
   "promtool                                 prometheus"             # metrics: promtool check metrics
   "curl                                     curl"                   # readme: the README's examples
   "jq                                       jq"                     # readme: the README's examples
-  "javac                                    openjdk-17-jdk-headless" # java-client: java.net.http.HttpClient
-  "python3                                  python3"                # python clients: logging.handlers
+  "javac                                    openjdk-17-jdk-headless" # upgrade: java.net.http.HttpClient (java File.java needs the JDK)
+  "python3                                  python3"                # python-clients, lingering-close: logging.handlers, urllib
 )
 
 missing=()

@@ -4,6 +4,7 @@ import { connect } from 'node:net'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnServer, type Spawned } from './helpers.js'
+import { program } from '../programs.js'
 
 // Issue 18 item 7: a body over MAX_BODY gets its 413, not a broken pipe. The
 // server answered and closed with the body unread, so the kernel reset the
@@ -67,7 +68,7 @@ for path, ctype in [${ROUTES.map(([p, t]) => `('${p}', '${t}')`).join(', ')}]:
         except Exception as e:
             print(path, 'network error:', type(e).__name__, e)
 `
-    const { stdout } = await promisify(execFile)('python3', ['-c', script, server.url], { timeout: 25_000 })
+    const { stdout } = await promisify(execFile)(program('python3', 'python3'), ['-c', script, server.url], { timeout: 25_000 })
     expect(stdout.trim().split('\n')).toEqual(ROUTES.flatMap(([p]) => Array(3).fill(`${p} 413`)))
   })
 })

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isoAt, readAll, startTestServer, type RunningServer } from './helpers.js'
+import { program } from '../programs.js'
 
 // Issue 18 item 4: an Upgrade that is not a WebSocket (Java's h2c) is served as plain HTTP/1.1.
 
@@ -18,7 +19,7 @@ const JAVA_CLIENT = fileURLToPath(new URL('../fixtures/JavaClient.java', import.
 describe('Upgrade requests that are not WebSockets', () => {
   it('serves Java 17\'s default HttpClient (h2c upgrade on every first request): POST JSON, NDJSON, Loki push, GET', async () => {
     server = await startTestServer({ shards: 2 })
-    const { stdout } = await promisify(execFile)('java', [JAVA_CLIENT, server.url, 'java-svc'], { timeout: 25_000 })
+    const { stdout } = await promisify(execFile)(program('java', 'openjdk-17-jdk-headless'), [JAVA_CLIENT, server.url, 'java-svc'], { timeout: 25_000 })
     const lines = stdout.trim().split('\n')
     expect(lines.slice(0, 3)).toEqual(['post-json 201 {"status":"Log entry stored"}', 'post-ndjson 201 {"stored":2}', 'loki-push 204 '])
     expect(lines[3]).toMatch(/^get 200 /)
