@@ -10,6 +10,7 @@
 // growth per entry, then purges everything as expired, timing each purge()
 // call, and prints one JSON line on stdout.
 import type { IngestBatch } from '../src/protocol.js'
+import { putBatch } from '../src/ingest/shard-ingest.js'
 import { ShardStore } from '../src/store/shard-store.js'
 import { parseTimestamp } from '../src/timestamp.js'
 import { SERVICES, TimestampWriter, entryLine, makeMessage, nowUs, prng } from './data.js'
@@ -68,7 +69,7 @@ let ingestMs = 0
 for (let first = 0; first < entries; first += BATCH) {
   const batch = makeBatch(first, Math.min(BATCH, entries - first))
   const t0 = performance.now()
-  store.ingest(batch)
+  store.ingest((sink) => putBatch(batch, sink))
   ingestMs += performance.now() - t0
 }
 // The server's shards seal blocks that stay idle for a few seconds; measure that steady state.

@@ -1,18 +1,18 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
+import { putBatch, putLines, type EntrySink } from '../ingest/shard-ingest.js'
 import { parseDuration } from '../settings.js'
-import { UnknownMessageError, type Recovery, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
+import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from '../protocol.js'
 import { ownerTest } from '../shards/hash.js'
 import { nowUs } from '../timestamp.js'
 import { CANCELLED, QueryBudgetError } from './budget.js'
 import { codecByName } from './codec/registry.js'
 import { BlockFileError } from './disk/block-file.js'
-import { ShardDisk } from './disk/shard-disk.js'
-import { WalError, parseFsync, type WalIo } from './disk/wal.js'
+import { DurableStore } from './disk/durable-store.js'
+import { parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
-import type { Staging } from './staging.js'
-import type { LogStore } from './store.js'
+import { StoreWriteError, type LogStore } from './store.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
 const QUERY_SLICE_MS = 4
@@ -25,22 +25,13 @@ const SEGMENT_BYTES = 64 * 1024 * 1024
 
 const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-/** A shard's data folder and what loading it found; both null without DATA_DIR. */
-export interface Durable {
-  store: ShardStore
-  disk: ShardDisk
-  recovery: Recovery
-}
-
 /** What a shard thread runs for each request: dispatch on `type`, reply with the store's usage. */
 export function createShardHandler (
   init: ShardInit,
   store: LogStore = shardStore(init),
-  durable: Durable | null = null,
   counters: ShardCounters = newCounters()
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
-  const disk = durable?.disk ?? null
   const usage = (): Usage => ({
     entries: store.entries,
     bytes: store.bytes,
@@ -49,39 +40,28 @@ export function createShardHandler (
     heapUsed: getHeapStatistics().used_heap_size,
     heapLimit,
     queries: live.size,
-    disk: disk === null ? null : { bytes: disk.bytes, error: disk.error },
+    disk: store.diskUsage,
     tailBytes: store.tail.held,
     tailPeakBytes: store.tail.peak
   })
 
   /**
-   * With a data folder: logs what an ingest staged, stores it once the log
-   * record is as durable as FSYNC asks, then answers; a failed write or sync
-   * answers a coded error and stores nothing.
+   * Stores what `fill` puts and answers with `reply`: at once in memory only;
+   * with a data folder once the store logged it. A write or sync the log
+   * refused answers a coded error and stores nothing.
    */
-  const logged = (staged: Staging, reply: () => ShardReply): ShardReply | Promise<ShardReply> => {
-    if (staged.size === 0) return reply()
-    const { store: shardStore, disk: shardDisk } = durable!
+  const ingest = <R>(fill: <S>(sink: EntrySink<S>) => R, reply: (result: R) => ShardReply, sizeHint?: number): ShardReply | Promise<ShardReply> => {
     const refused = (err: unknown): ShardReply => {
-      if (!(err instanceof WalError)) throw err
-      return { type: 'error', code: err.full ? 'LOGAGG_ERR_DISK_FULL' : 'LOGAGG_ERR_DISK_FAILED', message: `shard ${init.shard}: ${err.message}`, usage: usage() }
+      if (!(err instanceof StoreWriteError)) throw err
+      return { type: 'error', code: err.code, message: `shard ${init.shard}: ${err.message}`, usage: usage() }
     }
-    let synced: Promise<void> | null
+    let stored: R | Promise<R>
     try {
-      synced = shardDisk.wal.commit(staged.record.frame(), () => shardStore.applyStaged(staged))
+      stored = store.ingest(fill, sizeHint)
     } catch (err) {
       return refused(err)
     }
-    return synced === null ? reply() : synced.then(reply, refused)
-  }
-  /**
-   * Runs an ingest call and answers with `reply`: at once in memory only;
-   * with a data folder, its entries staged, logged, then stored (logged()).
-   */
-  const ingest = <R>(run: () => R, reply: (result: R) => ShardReply, sizeHint?: number): ShardReply | Promise<ShardReply> => {
-    if (durable === null) return reply(run())
-    const { result, staged } = durable.store.stageIngest(run, sizeHint)
-    return logged(staged, () => reply(result))
+    return stored instanceof Promise ? stored.then(reply, refused) : reply(stored)
   }
   /** Which services are this shard's, as it was told (ShardInit.owns). */
   const owns = ownerTest(init.owns)
@@ -113,12 +93,12 @@ export function createShardHandler (
   return function handle (req) {
     switch (req.type) {
       case 'ingest':
-        return ingest(() => store.ingest(req.batch), (r) => ({ type: 'stored', ...r, usage: usage() }))
+        return ingest((sink) => putBatch(req.batch, sink), (r) => ({ type: 'stored', ...r, usage: usage() }))
       case 'ingest-lines': {
         // The record holds about what the lines held: size its buffer from their text.
         const { text, starts } = req.batch
         const hint = (typeof text === 'string' ? text.length * 1.1 : text.byteLength) + 16 * starts.length
-        return ingest(() => store.ingestLines(req.batch, owns), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
+        return ingest((sink) => putLines(req.batch, owns, sink), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
       }
       case 'query':
         return runQuery(req.query)
@@ -140,7 +120,7 @@ export function createShardHandler (
       case 'stats':
         return { type: 'stats', usage: usage(), counters: { ...counters } }
       case 'hello':
-        return { type: 'ready', shard: init.shard, usage: usage(), recovery: durable?.recovery ?? null }
+        return { type: 'ready', shard: init.shard, usage: usage(), recovery: store.recovery }
       default:
         throw new UnknownMessageError((req as { type: unknown }).type)
     }
@@ -175,6 +155,15 @@ function shardStore (init: ShardInit): ShardStore {
   return new ShardStore({ maxServices: init.maxServices, tailBytes: init.tailShardBytes, codec })
 }
 
+/** The shard's data folder (DATA_DIR/shard-<i>) loaded into `memory`, which it then wraps. */
+function durableStore (init: ShardInit, memory: ShardStore, io: WalIo | undefined): DurableStore {
+  const fsync = parseFsync(init.fsync, parseDuration)
+  if (fsync === null) throw new Error(`bad FSYNC ${init.fsync}`)
+  const dir = join(init.dataDir, `shard-${init.shard}`)
+  const options = { dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, hotWindowMs: init.hotWindowMs, hotBytes: init.hotBytes, ...(io === undefined ? {} : { io }) }
+  return DurableStore.open(options, memory, nowUs() - init.retention * 1000)
+}
+
 export interface ShardOptions {
   /** The log's system calls (tests make the disk fail through them). */
   io?: WalIo
@@ -185,16 +174,8 @@ export interface ShardOptions {
  * with DATA_DIR), its purge, sealing and checkpoint timers, and the request handler.
  */
 export function startShard (init: ShardInit, options: ShardOptions = {}): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
-  const store = shardStore(init)
-  let durable: Durable | null = null
-  if (init.dataDir !== '') {
-    const fsync = parseFsync(init.fsync, parseDuration)
-    if (fsync === null) throw new Error(`bad FSYNC ${init.fsync}`)
-    const dir = join(init.dataDir, `shard-${init.shard}`)
-    const diskOptions = { dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, ...(options.io === undefined ? {} : { io: options.io }) }
-    const { disk, recovery } = ShardDisk.open(diskOptions, store, nowUs() - init.retention * 1000, nowUs() - init.hotWindowMs * 1000)
-    durable = { store, disk, recovery }
-  }
+  const memory = shardStore(init)
+  const store: LogStore = init.dataDir === '' ? memory : durableStore(init, memory, options.io)
   const collect = findCollector()
   const counters = newCounters()
   let freed = 0
@@ -205,7 +186,6 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
     counters.purgedEntries += store.purge(cutoff)
     counters.purgeSeconds += (performance.now() - started) / 1000
     counters.purgeRuns++
-    durable?.disk.purge(cutoff).catch(() => {})
     freed += bytes - store.bytes
     if (collect !== null && freed >= COLLECT_AFTER_BYTES && freed >= store.bytes) {
       freed = 0
@@ -214,9 +194,7 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
   }, init.purgeInterval)
   setInterval(() => {
     counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS)
-    if (durable === null) return
-    durable.disk.maintain()
-    store.evictCold(nowUs() - init.hotWindowMs * 1000, init.hotBytes)
+    store.maintain()
   }, MAINTAIN_MS)
-  return createShardHandler(init, store, durable, counters)
+  return createShardHandler(init, store, counters)
 }

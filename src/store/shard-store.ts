@@ -1,17 +1,16 @@
-import { checkLine } from '../ingest/entry.js'
+import type { EntrySink } from '../ingest/shard-ingest.js'
 import { sortPairs, streamKey } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import { selectorTest } from '../logql/match.js'
-import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type QueryPart, type Rejected, type ServiceStats, type ShardQuery, type StreamRef, type StreamStats } from '../protocol.js'
+import type { QueryPart, ServiceStats, ShardQuery, StreamStats } from '../protocol.js'
 import type { Pairs } from './block.js'
 import { Budget } from './budget.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { DEFAULT_CODEC } from './codec/registry.js'
 import { Query, type SlotIndex } from './query-run.js'
 import type { SealedBlock } from './sealed-block.js'
-import { Staging } from './staging.js'
 import { TailHub } from './tail-hub.js'
-import type { LogStore } from './store.js'
+import type { MemoryStore } from './store.js'
 import { SLOT_US, STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
@@ -31,7 +30,7 @@ export interface StoreLimits {
   codec?: BlockCodec
 }
 
-export class ShardStore implements LogStore, SlotIndex {
+export class ShardStore implements MemoryStore, SlotIndex {
   readonly streams = new Map<string, Stream>()
   readonly tail: TailHub
   readonly services = new Map<string, Stream[]>()
@@ -40,14 +39,15 @@ export class ShardStore implements LogStore, SlotIndex {
   /** Stream-slots with an open block, for sealing idle ones. */
   private readonly open = new Set<StreamSlot>()
   private sortedServices: string[] | null = []
-  /** While set, ingest stages its entries for the write-ahead log instead of storing them (stageIngest). */
-  private staging: Staging | null = null
   /** Stream-slots that took entries since the last takeUnpersisted(); null while nothing is persisted. */
   private dirty: Set<StreamSlot> | null = null
   entries = 0
   bytes = 0
   /** The largest sequence number ever stored here, so a restarted front numbers on above it. */
   maxSeq = 0
+  /** Memory only: no data folder (DurableStore has one). */
+  readonly diskUsage = null
+  readonly recovery = null
 
   get serviceCount (): number { return this.services.size }
   get streamCount (): number { return this.streams.size }
@@ -77,10 +77,18 @@ export class ShardStore implements LogStore, SlotIndex {
     return stream
   }
 
-  /** Stores one entry (or stages it, during stageIngest). */
-  private put (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void {
-    if (this.staging === null) this.add(stream, ts, seq, message, attrs, now)
-    else this.staging.push(stream, ts, seq, message, attrs)
+  /** Runs `fill` with a sink that stores each entry it is given at once (see LogStore.ingest). */
+  ingest<R> (fill: <S>(sink: EntrySink<S>) => R): R {
+    const now = Date.now()
+    const sink: EntrySink<Stream> = {
+      streamFor: (service, labels) => this.streamFor(service, labels),
+      put: (stream, ts, seq, message, attrs) => this.add(stream, ts, seq, message, attrs, now)
+    }
+    return fill(sink)
+  }
+
+  holds (stream: Stream): boolean {
+    return this.streams.get(stream.key) === stream
   }
 
   /** Stores one entry of `stream`, which must be one of this store's streams. */
@@ -115,52 +123,6 @@ export class ShardStore implements LogStore, SlotIndex {
     let i = ids.length
     while (i > 0 && ids[i - 1]! > id) i--
     ids.splice(i, 0, id)
-  }
-
-  /** Stores a batch; returns how many were stored and the indexes refused for MAX_SERVICES. */
-  ingest (batch: IngestBatch, now = Date.now()): { count: number, full: number[] } {
-    const { streamIdx, ts, seq, messages, attrCount, attrs } = batch
-    const targets = batch.streams.map((ref: StreamRef) => this.streamFor(ref.service, ref.labels))
-    const full: number[] = []
-    let a = 0
-    for (let i = 0; i < ts.length; i++) {
-      const pairs = attrCount[i]! === 0 ? null : attrs.slice(a, a += 2 * attrCount[i]!)
-      const stream = targets[streamIdx[i]!]
-      if (stream == null) {
-        full.push(i)
-        continue
-      }
-      this.put(stream, ts[i]!, seq[i]!, messages[i]!, pairs, now)
-    }
-    return { count: ts.length - full.length, full }
-  }
-
-  /**
-   * Runs an ingest call (ingest or ingestLines) that stages its entries rather
-   * than storing them: they are written to the returned Staging's log record,
-   * and stored by applyStaged once that record is on disk.
-   */
-  stageIngest<R> (run: () => R, sizeHint?: number): { result: R, staged: Staging } {
-    const staged = this.staging = new Staging(sizeHint)
-    try {
-      return { result: run(), staged }
-    } finally {
-      this.staging = null
-    }
-  }
-
-  /** Stores what a stageIngest staged. A stream purged meanwhile is made again. */
-  applyStaged (staged: Staging, now = Date.now()): void {
-    let last: Stream | null = null
-    let target: Stream | null = null
-    for (let i = 0; i < staged.size; i++) {
-      const stream = staged.streams[i]!
-      if (stream !== last) {
-        last = stream
-        target = this.streams.get(stream.key) === stream ? stream : this.streamFor(stream.service, stream.labels, true)
-      }
-      this.add(target!, staged.ts[i]!, staged.seq[i]!, staged.messages[i]!, staged.attrs[i]!, now)
-    }
   }
 
   /** From now on, remembers which stream-slots took entries, for takeUnpersisted(). */
@@ -222,41 +184,6 @@ export class ShardStore implements LogStore, SlotIndex {
     this.bytes += block.bytes
     stream.entries += block.n
     this.entries += block.n
-  }
-
-  /**
-   * Parses, validates and stores NDJSON lines (see LineBatch). Lines whose
-   * service belongs to another shard (by `owns`) are handed back, not stored.
-   */
-  ingestLines (batch: LineBatch, owns: (service: string) => boolean, now = Date.now()): { count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] } {
-    const { text, starts, ends } = batch
-    const bytes = typeof text === 'string' ? null : Buffer.from(text.buffer, text.byteOffset, text.byteLength)
-    const window = { oldest: batch.oldest, newest: batch.newest }
-    const rejected: Rejected[] = []
-    const misrouted: number[] = []
-    const full: number[] = []
-    let rejectedCount = 0
-    let count = 0
-    let stream: Stream | null = null
-    for (let i = 0; i < starts.length; i++) {
-      const entry = checkLine(typeof text === 'string' ? text.slice(starts[i], ends[i]) : bytes!.toString('utf8', starts[i], ends[i]), window)
-      if (typeof entry === 'string') {
-        if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
-        continue
-      }
-      if (!owns(entry.service)) {
-        misrouted.push(batch.index[i]!)
-        continue
-      }
-      if (stream === null || stream.service !== entry.service) stream = this.streamFor(entry.service, entry.labels ?? [])
-      if (stream === null) {
-        full.push(batch.index[i]!)
-        continue
-      }
-      this.put(stream, entry.ts, batch.seq[i]!, entry.message, entry.attributes, now)
-      count++
-    }
-    return { count, rejected, rejectedCount, misrouted, full }
   }
 
   /** Slot ids from `from` to `to` (inclusive) that hold anything, in scan order. */
@@ -344,6 +271,9 @@ export class ShardStore implements LogStore, SlotIndex {
     }
     return { services, complete: i >= names.length }
   }
+
+  /** Nothing to do in memory only besides sealing (sealIdle). */
+  maintain (): void {}
 
   /** Seals open blocks that took no entry for `idleMs`; returns how many were sealed. */
   sealIdle (now: number, idleMs: number): number {

@@ -1,10 +1,19 @@
+import type { EntrySink } from '../ingest/shard-ingest.js'
 import type { LabelMatcher } from '../logql/ast.js'
+import type { QueryPart, Recovery, ServiceStats, ShardQuery, StreamStats, Usage } from '../protocol.js'
+import type { Pairs } from './block.js'
+import type { SealedBlock } from './sealed-block.js'
+import type { Stream, StreamSlot } from './stream.js'
 import type { TailHub } from './tail-hub.js'
-import type { IngestBatch, LineBatch, QueryPart, Rejected, ServiceStats, ShardQuery, StreamStats } from '../protocol.js'
 
 // What a shard's request handler needs from its store, and nothing more:
-// append, scan with a budget, list services, seal and purge, counts. The
-// handler never reaches into streams or blocks.
+// store entries, scan with a budget, list services, seal and purge, counts.
+// The handler never reaches into streams or blocks, and never knows whether
+// the store is memory only (ShardStore) or logs to a data folder first
+// (DurableStore, which wraps a MemoryStore).
+//
+//   handler ─► LogStore ─┬─ ShardStore                         (no DATA_DIR)
+//                        └─ DurableStore ─► stage → WAL → apply ─► ShardStore (MemoryStore)
 
 /** A query in progress. run() until it answers true, giving the thread back in between; then part(). */
 export interface QueryRun {
@@ -14,16 +23,32 @@ export interface QueryRun {
   part (): QueryPart
 }
 
+/** A write the store refused (DATA_DIR: the log could not be written or synced); nothing of it was stored. */
+export class StoreWriteError extends Error {
+  override name = 'StoreWriteError'
+  constructor (readonly code: 'LOGAGG_ERR_DISK_FULL' | 'LOGAGG_ERR_DISK_FAILED', message: string) {
+    super(message)
+  }
+}
+
 export interface LogStore {
   readonly entries: number
   /** Bytes held: compressed blocks, open blocks, streams. */
   readonly bytes: number
   readonly serviceCount: number
   readonly streamCount: number
-  /** Stores a batch; `full` lists the indexes refused because the store holds its share of MAX_SERVICES. */
-  ingest (batch: IngestBatch, now?: number): { count: number, full: number[] }
-  /** Parses, validates and stores NDJSON lines; lines of services it does not own are handed back. */
-  ingestLines (batch: LineBatch, owns: (service: string) => boolean, now?: number): { count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }
+  /** With a data folder: its bytes and last failure; null without one. */
+  readonly diskUsage: Usage['disk']
+  /** What loading the data folder found; null without one. */
+  readonly recovery: Recovery | null
+  /**
+   * Runs `fill`, which puts entries into the sink (src/ingest/shard-ingest.ts),
+   * and answers its result once they are stored: at once in memory; with a data
+   * folder once their log record is as durable as FSYNC asks (a Promise then).
+   * Throws (or rejects with) StoreWriteError when the log refused them: then none is stored.
+   * `sizeHint`: about the bytes the entries take, to size a log record's buffer.
+   */
+  ingest<R> (fill: <S>(sink: EntrySink<S>) => R, sizeHint?: number): R | Promise<R>
   /** Starts a query that hides entries older than `cutoff` and gives the thread back every `sliceMs`. */
   query (q: ShardQuery, cutoff: number, sliceMs: number): QueryRun
   listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean }
@@ -33,6 +58,34 @@ export interface LogStore {
   readonly tail: TailHub
   /** Seals open blocks idle for `idleMs`. */
   sealIdle (now: number, idleMs: number): number
+  /** Housekeeping besides sealing, every second: a durable store starts a due checkpoint and lets go of cold blocks. */
+  maintain (): void
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */
   purge (cutoff: number): number
+}
+
+/**
+ * What a data folder's code (src/store/disk/) needs of the memory store it
+ * wraps: streams to stage into and apply to, blocks to load, and which blocks
+ * are not yet in a block file.
+ */
+export interface MemoryStore extends LogStore {
+  /** The largest sequence number ever stored here, so a restarted front numbers on above it. */
+  maxSeq: number
+  /** The stream of (service, labels), made if need be; null when it would be a new service past the limit (`force`: never). */
+  streamFor (service: string, labels: Pairs, force?: boolean): Stream | null
+  /** True while `stream` is one of this store's (not purged since it was handed out). */
+  holds (stream: Stream): boolean
+  /** Stores one entry of `stream`, which must be one of this store's streams. */
+  add (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null, now: number): void
+  /** Adds a block read from a block file (at start), of a stream made if need be. */
+  loadBlock (service: string, labels: Pairs, slot: number, late: boolean, block: SealedBlock): void
+  /** From now on, remembers which stream-slots took entries, for takeUnpersisted(). */
+  trackUnpersisted (): void
+  /** Seals the open blocks of every stream-slot that took entries since the last call and returns every sealed block not yet in a block file. */
+  takeUnpersisted (): Array<{ part: StreamSlot, late: boolean, block: SealedBlock }>
+  /** Marks stream-slots as holding blocks not yet in a block file again (a checkpoint failed). */
+  markUnpersisted (parts: Iterable<StreamSlot>): void
+  /** Lets go of the data of blocks in block files older than `before` (µs), and more while over `targetBytes`. */
+  evictCold (before: number, targetBytes: number): number
 }

@@ -1,11 +1,15 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
+import { putBatch, putLines } from '../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { BLOCK_ENTRIES } from '../../src/store/block.js'
 import { SealedBlock } from '../../src/store/sealed-block.js'
 import { QueryBudgetError } from '../../src/store/budget.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 import { byTsSeq, seeded } from './random.js'
+
+/** Stores a batch the way a shard handler does: put through the store's sink. */
+const put = (store: ShardStore, batch: IngestBatch): { count: number, full: number[] } => store.ingest((sink) => putBatch(batch, sink))
 
 interface Row { service: string, ts: number, seq: number, message: string }
 
@@ -101,15 +105,15 @@ describe('ShardStore', () => {
 
   function loaded (): ShardStore {
     const store = new ShardStore()
-    store.ingest(handBatch(sample))
+    put(store, handBatch(sample))
     return store
   }
 
   it('ingests a hand-built batch and counts what it stored', () => {
     const store = new ShardStore()
-    expect(store.ingest(handBatch(sample)).count).toBe(7)
+    expect(put(store, handBatch(sample)).count).toBe(7)
     expect(store.entries).toBe(7)
-    expect(store.ingest(handBatch([{ service: 'api', ts: 50, seq: 8, message: 'more' }])).count).toBe(1)
+    expect(put(store, handBatch([{ service: 'api', ts: 50, seq: 8, message: 'more' }])).count).toBe(1)
     expect(store.entries).toBe(8)
     expect([...store.services.keys()].sort()).toEqual(['api', 'db', 'web'])
   })
@@ -117,8 +121,8 @@ describe('ShardStore', () => {
   it('stores the same entries from a BatchBuilder batch as from a hand-built one', () => {
     const a = new ShardStore()
     const b = new ShardStore()
-    a.ingest(handBatch(sample))
-    b.ingest(builtBatch(sample))
+    put(a, handBatch(sample))
+    put(b, builtBatch(sample))
     expect(rows(b.queryAll(query({})))).toEqual(rows(a.queryAll(query({}))))
   })
 
@@ -199,9 +203,9 @@ describe('ShardStore', () => {
       const all = randomRows(11, 8 * BLOCK_ENTRIES, ['api', 'db', 'web', 'worker'])
       const store = new ShardStore()
       // Several batches, as the front thread sends them.
-      for (let i = 0; i < all.length; i += 500) store.ingest(builtBatch(all.slice(i, i + 500)))
+      for (let i = 0; i < all.length; i += 500) put(store, builtBatch(all.slice(i, i + 500)))
       store.sealIdle(Date.now() + 1e9, 0) // seal the open blocks too, so pages cross sealed and open blocks
-      store.ingest(builtBatch([]))
+      put(store, builtBatch([]))
       expect([...store.streams.values()].some((s) => s.slots.some((part) => part.chain.length + part.late.length > 1))).toBe(true)
 
       for (const base of [
@@ -232,7 +236,7 @@ describe('ShardStore', () => {
     const services = ['a', 'b', 'c', 'd', 'e']
     const all = randomRows(12, 4000, services)
     const store = new ShardStore()
-    store.ingest(handBatch(all))
+    put(store, handBatch(all))
     const rnd = seeded(13)
     for (let k = 0; k < 300; k++) {
       const start = rnd.int(-10, 10_100)
@@ -278,14 +282,14 @@ describe('ShardStore', () => {
     expect(store.listServices(null, 1e9).services).toEqual([])
     expect(store.streams.size).toBe(0)
     // A purged-out service comes back on its next entry.
-    store.ingest(handBatch([{ service: 'web', ts: 2000, seq: 8, message: 'back' }]))
+    put(store, handBatch([{ service: 'web', ts: 2000, seq: 8, message: 'back' }]))
     expect(store.listServices(null, 1e9).services).toEqual([{ service: 'web', count: 1, oldest: 2000, newest: 2000 }])
   })
 
   it('pages services in name order with a cursor', () => {
     const store = new ShardStore()
     const names = Array.from({ length: 57 }, (_, i) => `svc-${String(i).padStart(3, '0')}`)
-    store.ingest(handBatch(names.map((service, i) => ({ service, ts: i, seq: i + 1, message: 'm' }))))
+    put(store, handBatch(names.map((service, i) => ({ service, ts: i, seq: i + 1, message: 'm' }))))
     const seen: string[] = []
     let after: string | null = null
     for (let k = 0; k < 100; k++) {
@@ -300,7 +304,7 @@ describe('ShardStore', () => {
   it('opens blocks for an all-services query in proportion to what it returns, not to the services held', () => {
     const store = new ShardStore()
     const each: Row[] = Array.from({ length: 20_000 }, (_, i) => ({ service: `s${i}`, ts: 1000 + i, seq: i + 1, message: `m${i}` }))
-    store.ingest(handBatch(each))
+    put(store, handBatch(each))
     store.sealIdle(Date.now() + 1e9, 0)
     const views = vi.spyOn(SealedBlock.prototype, 'view')
     try {
@@ -320,7 +324,7 @@ describe('ShardStore', () => {
     const b = new BatchBuilder()
     b.add({ service: 'api', ts: 1, message: 'm', labels: ['env', 'prod'], attributes: ['env', 'dev', 'pod', 'p-1'] }, 1)
     b.add({ service: 'api', ts: 2, message: 'n', labels: null, attributes: null }, 2)
-    store.ingest(b.build())
+    put(store, b.build())
     const part = store.queryAll(query({}))
     const body = Buffer.from(part.body).toString()
     const [first, second] = [body.slice(0, part.ends[0]), body.slice(part.ends[0]! + 1)]
@@ -331,7 +335,7 @@ describe('ShardStore', () => {
 
   it('refuses entries of new services past its limit, and keeps taking known ones', () => {
     const store = new ShardStore({ maxServices: 2 })
-    const r = store.ingest(handBatch([
+    const r = put(store, handBatch([
       { service: 'a', ts: 1, seq: 1, message: 'x' },
       { service: 'b', ts: 2, seq: 2, message: 'x' },
       { service: 'c', ts: 3, seq: 3, message: 'x' },
@@ -345,7 +349,7 @@ describe('ShardStore', () => {
     // Fewer entries per service than a block holds, so all stay in open blocks until sealed.
     const all = randomRows(15, 800, ['p', 'q'])
     const store = new ShardStore()
-    store.ingest(builtBatch(all))
+    put(store, builtBatch(all))
     const open = store.bytes
     const text = all.reduce((n, r) => n + r.message.length, 0)
     expect(open).toBeGreaterThan(text)
@@ -360,7 +364,7 @@ describe('ShardStore', () => {
   describe('query budget', () => {
     const all = randomRows(16, 3000, ['a', 'b', 'c'])
     const store = new ShardStore()
-    store.ingest(handBatch(all))
+    put(store, handBatch(all))
     const inRange = (q: ShardQuery): number => all.filter((r) => r.ts >= q.start && r.ts <= q.end && (q.services === null || q.services.includes(r.service))).length
 
     function budgetError (q: ShardQuery): QueryBudgetError {
@@ -409,9 +413,9 @@ describe('ShardStore', () => {
     // Arriving nearly in time order, as logs do, so whole blocks fall before the cutoff.
     const all = randomRows(14, 5000, ['x', 'y', 'z']).sort(byTsSeq).map((r, i) => ({ ...r, seq: i + 1 }))
     const store = new ShardStore()
-    store.ingest(builtBatch(all.slice(0, 2500)))
+    put(store, builtBatch(all.slice(0, 2500)))
     store.sealIdle(Date.now() + 1e9, 0)
-    store.ingest(builtBatch(all.slice(2500)))
+    put(store, builtBatch(all.slice(2500)))
     const cutoff = 9000
     const kept = all.filter((r) => r.ts >= cutoff)
     const dropped = store.purge(cutoff)
@@ -422,7 +426,7 @@ describe('ShardStore', () => {
   })
 })
 
-describe('ShardStore.ingestLines', () => {
+describe('NDJSON lines put into a ShardStore (putLines)', () => {
   const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
   const window = { oldest: NOW - 3600e6, newest: NOW + 600e6 }
   /** The lines inside a body with other text around them, as the front sends them. */
@@ -447,7 +451,7 @@ describe('ShardStore.ingestLines', () => {
       JSON.stringify({ service: 'api', timestamp: '2026-11-27T11:59:00.000001Z', message: 'first' }),
       JSON.stringify({ service: 'api', timestamp: '2020-01-01T00:00:00Z', message: 'too old' })
     ]
-    const reply = store.ingestLines(lineBatch(lines, [3, 5, 8, 9], [10, 11, 12, 13]), () => true)
+    const reply = store.ingest((sink) => putLines(lineBatch(lines, [3, 5, 8, 9], [10, 11, 12, 13]), () => true, sink))
     expect(reply.count).toBe(2)
     expect(reply.rejectedCount).toBe(2)
     expect(reply.rejected.map((r) => r.index)).toEqual([5, 9])
@@ -462,7 +466,7 @@ describe('ShardStore.ingestLines', () => {
   it('hands back lines whose service it does not own, storing none of them', () => {
     const store = new ShardStore()
     const lines = ['mine', 'theirs', 'mine'].map((service, i) => JSON.stringify({ service, timestamp: '2026-11-27T11:59:00Z', message: `m${i}` }))
-    const reply = store.ingestLines(lineBatch(lines, [0, 1, 2], [1, 2, 3]), (service) => service === 'mine')
+    const reply = store.ingest((sink) => putLines(lineBatch(lines, [0, 1, 2], [1, 2, 3]), (service) => service === 'mine', sink))
     expect(reply.count).toBe(2)
     expect(reply.misrouted).toEqual([1])
     expect(store.listServices(null, 1e9).services.map((s) => s.service)).toEqual(['mine'])

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { LogSelection } from '../../src/logql/ast.js'
+import { putBatch } from '../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 
@@ -18,7 +19,7 @@ let seq = 1
 function ingest (store: ShardStore, service: string, messages: string[]): void {
   const b = new BatchBuilder()
   for (const message of messages) b.add({ service, ts: T0 + seq, message, labels: null, attributes: null }, seq++)
-  store.ingest(b.build())
+  store.ingest((sink) => putBatch(b.build(), sink))
 }
 
 const lines = (n: number, size = 100): string[] => Array.from({ length: n }, (_, i) => `${i} ${'y'.repeat(size)}`)

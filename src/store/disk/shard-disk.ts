@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Recovery } from '../../protocol.js'
 import type { SealedBlock } from '../sealed-block.js'
-import type { ShardStore } from '../shard-store.js'
+import type { MemoryStore } from '../store.js'
 import type { Stream } from '../stream.js'
 import { encodeBlockFile, type StoredBlock } from './block-file.js'
 import { FileHandles, FileLocation } from './file-handles.js'
@@ -47,7 +47,7 @@ export class ShardDisk {
   checkpoints = 0
   private lastCheckpointAt = Date.now()
 
-  private constructor (private readonly options: ShardDiskOptions, private readonly store: ShardStore, firstSegment: number, found: Array<{ id: number, size: number }>, handles: FileHandles) {
+  private constructor (private readonly options: ShardDiskOptions, private readonly store: MemoryStore, firstSegment: number, found: Array<{ id: number, size: number }>, handles: FileHandles) {
     this.handles = handles
     this.walDir = join(options.dir, 'wal')
     this.blockDir = join(options.dir, 'blocks')
@@ -60,7 +60,7 @@ export class ShardDisk {
    * `store`: nothing older than `cutoff` (epoch µs); blocks all older than
    * `hotFrom` stay on disk (cold) and are read when a query wants them.
    */
-  static open (options: ShardDiskOptions, store: ShardStore, cutoff: number, hotFrom = -Infinity): { disk: ShardDisk, recovery: Recovery } {
+  static open (options: ShardDiskOptions, store: MemoryStore, cutoff: number, hotFrom = -Infinity): { disk: ShardDisk, recovery: Recovery } {
     const started = performance.now()
     const recovery: Recovery = { ms: 0, entries: 0, bytes: 0, blockFiles: 0, segments: 0, records: 0, maxSeq: 0, problems: [] }
     const handles = new FileHandles()
@@ -107,7 +107,7 @@ export class ShardDisk {
       this.checkpointError = `a checkpoint could not start a new log segment: ${(err as Error).message}`
       return
     }
-    const { taken, maxSeq } = await new Promise<{ taken: ReturnType<ShardStore['takeUnpersisted']>, maxSeq: number }>((resolve) => {
+    const { taken, maxSeq } = await new Promise<{ taken: ReturnType<MemoryStore['takeUnpersisted']>, maxSeq: number }>((resolve) => {
       this.wal.barrier(() => resolve({ taken: this.store.takeUnpersisted(), maxSeq: this.store.maxSeq }))
     })
     try {

@@ -2,7 +2,7 @@ import { closeSync, copyFileSync, ftruncateSync, fsyncSync, openSync, readFileSy
 import { basename, join } from 'node:path'
 import type { Recovery } from '../../protocol.js'
 import { SealedBlock } from '../sealed-block.js'
-import type { ShardStore } from '../shard-store.js'
+import type { MemoryStore } from '../store.js'
 import type { Stream } from '../stream.js'
 import { BlockFileError, readBlockData, readBlockIndex } from './block-file.js'
 import { readEntryRecord } from './entry-record.js'
@@ -40,7 +40,7 @@ interface Rebuild { from: number, seqs: Set<number>, maxSeq: number, skipped: nu
 const BLOCK_FILE = /^s(\d+)-c(\d+)\.blk$/
 
 /** Loads `dir` (a shard folder, made if need be) into `store`; see shard-disk.ts for `cutoff` and `hotFrom`. */
-export function loadFolder (dir: string, store: ShardStore, cutoff: number, hotFrom: number, handles: FileHandles, recovery: Recovery): LoadedFolder {
+export function loadFolder (dir: string, store: MemoryStore, cutoff: number, hotFrom: number, handles: FileHandles, recovery: Recovery): LoadedFolder {
   const walDir = join(dir, 'wal')
   const blockDir = join(dir, 'blocks')
   for (const d of [dir, walDir, blockDir]) ensureDir(d, recovery.problems)
@@ -101,7 +101,7 @@ function readCheckpoint (dir: string, recovery: Recovery): { segment: number, ma
   return 'unusable'
 }
 
-function loadBlockFiles (blockDir: string, load: Array<{ name: string, ckpt: number }>, cutoff: number, hotFrom: number, store: ShardStore, recovery: Recovery, handles: FileHandles, rebuild: Rebuild | null): FileInfo[] {
+function loadBlockFiles (blockDir: string, load: Array<{ name: string, ckpt: number }>, cutoff: number, hotFrom: number, store: MemoryStore, recovery: Recovery, handles: FileHandles, rebuild: Rebuild | null): FileInfo[] {
   const files: FileInfo[] = []
   for (const { name, ckpt } of load) {
     const path = join(blockDir, name)
@@ -169,7 +169,7 @@ function noteSeqs (block: SealedBlock, overlaps: boolean, rebuild: Rebuild): boo
   return true
 }
 
-function replaySegments (walDir: string, segments: number[], cutoff: number, store: ShardStore, recovery: Recovery, rebuild: Rebuild | null): Array<{ id: number, size: number }> {
+function replaySegments (walDir: string, segments: number[], cutoff: number, store: MemoryStore, recovery: Recovery, rebuild: Rebuild | null): Array<{ id: number, size: number }> {
   const found: Array<{ id: number, size: number }> = []
   let streams: Array<Stream | null> = []
   const visitor = {

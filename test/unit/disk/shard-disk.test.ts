@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
+import { putBatch } from '../../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../../src/shards/batch-builder.js'
 import { BlockFileError } from '../../../src/store/disk/block-file.js'
 import { FRAME_HEADER, scanRecords } from '../../../src/store/disk/record-frame.js'
 import type { Recovery } from '../../../src/protocol.js'
-import { ShardDisk } from '../../../src/store/disk/shard-disk.js'
+import { DurableStore } from '../../../src/store/disk/durable-store.js'
+import type { ShardDisk } from '../../../src/store/disk/shard-disk.js'
 import { segmentName, type FsyncMode } from '../../../src/store/disk/wal.js'
 import { ShardStore } from '../../../src/store/shard-store.js'
+import { nowUs } from '../../../src/timestamp.js'
 
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
 const dirs: string[] = []
@@ -24,20 +27,24 @@ const freshDir = (): string => {
   return d
 }
 
-function open (dir: string, cutoff = -Infinity, fsync: FsyncMode = { kind: 'off' }, hotFrom = -Infinity): { store: ShardStore, disk: ShardDisk, recovery: Recovery } {
+interface Opened { store: ShardStore, durable: DurableStore, disk: ShardDisk, recovery: Recovery }
+
+/** `hotFrom`: blocks all older than it (epoch µs) stay in their files; Infinity: every block. */
+function open (dir: string, cutoff = -Infinity, fsync: FsyncMode = { kind: 'off' }, hotFrom = -Infinity): Opened {
   const store = new ShardStore()
-  const { disk, recovery } = ShardDisk.open({ dir, fsync, checkpointMs: 60_000, segmentBytes: 64 << 20 }, store, cutoff, hotFrom)
-  opened.push(disk)
-  return { store, disk, recovery }
+  const hotWindowMs = hotFrom === -Infinity ? Infinity : (nowUs() - hotFrom) / 1000
+  const durable = DurableStore.open({ dir, fsync, checkpointMs: 60_000, segmentBytes: 64 << 20, hotWindowMs, hotBytes: Infinity }, store, cutoff)
+  opened.push(durable.disk)
+  return { store, durable, disk: durable.disk, recovery: durable.recovery }
 }
 
 let seq = 0
 /** Ingests one batch the way a shard with a data folder does: staged, logged, then stored. */
-function ingest (store: ShardStore, disk: ShardDisk, messages: string[], ts = T, service = 'api'): Promise<void> | null {
+function ingest (a: Opened, messages: string[], ts = T, service = 'api'): Promise<unknown> | null {
   const b = new BatchBuilder()
   messages.forEach((m, i) => b.add({ service, ts: ts + i, message: m, labels: service === 'web' ? ['env', 'prod'] : null, attributes: i % 2 === 0 ? ['k', m] : null }, ++seq))
-  const r = store.stageIngest(() => store.ingest(b.build()))
-  return disk.wal.commit(r.staged.record.frame(), () => store.applyStaged(r.staged))
+  const stored = a.durable.ingest((sink) => putBatch(b.build(), sink))
+  return stored instanceof Promise ? stored : null
 }
 
 const everything = (store: ShardStore): string[] => {
@@ -49,8 +56,8 @@ describe('ShardDisk', () => {
   it('brings back every logged entry after a restart (no checkpoint yet: from the log alone)', async () => {
     const dir = freshDir()
     const a = open(dir, -Infinity, { kind: 'batch' })
-    await ingest(a.store, a.disk, ['one', 'two'])
-    await ingest(a.store, a.disk, ['three'], T + 10, 'web')
+    await ingest(a, ['one', 'two'])
+    await ingest(a, ['three'], T + 10, 'web')
     a.disk.close()
     const b = open(dir)
     expect(everything(b.store)).toEqual(['one', 'two', 'three'])
@@ -60,14 +67,14 @@ describe('ShardDisk', () => {
   it('checkpoints: blocks go to files, the covered log segments are deleted, and a restart reads both exactly once', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, Array.from({ length: 1500 }, (_, i) => `early ${i}`))
-    ingest(a.store, a.disk, ['late one'], T - 5_000_000, 'web')
+    ingest(a, Array.from({ length: 1500 }, (_, i) => `early ${i}`))
+    ingest(a, ['late one'], T - 5_000_000, 'web')
     await a.disk.maintain(Date.now(), true)
     expect(a.disk.checkpointError).toBeNull()
     expect(JSON.parse(readFileSync(join(dir, 'CHECKPOINT'), 'utf8'))).toEqual({ segment: 1, maxSeq: seq })
     expect(readdirSync(join(dir, 'wal'))).toEqual([segmentName(2)])
     expect(readdirSync(join(dir, 'blocks')).length).toBeGreaterThanOrEqual(1)
-    ingest(a.store, a.disk, ['after checkpoint'], T + 2000)
+    ingest(a, ['after checkpoint'], T + 2000)
     const before = everything(a.store)
     a.disk.close()
     const b = open(dir)
@@ -86,7 +93,7 @@ describe('ShardDisk', () => {
   it('ignores the block files of a checkpoint that did not finish (its entries are still in the log)', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, ['a', 'b', 'c'])
+    ingest(a, ['a', 'b', 'c'])
     const saved = freshDir()
     cpSync(join(dir, 'wal'), saved, { recursive: true })
     await a.disk.maintain(Date.now(), true)
@@ -102,11 +109,11 @@ describe('ShardDisk', () => {
   it('no CHECKPOINT but block files and their log both present: rebuilt, nothing deleted, every entry loaded once', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, ['a', 'b', 'c'])
+    ingest(a, ['a', 'b', 'c'])
     const saved = freshDir()
     cpSync(join(dir, 'wal'), saved, { recursive: true })
     await a.disk.maintain(Date.now(), true)
-    ingest(a.store, a.disk, ['d'], T + 10)
+    ingest(a, ['d'], T + 10)
     a.disk.close()
     unlinkSync(join(dir, 'CHECKPOINT'))
     cpSync(saved, join(dir, 'wal'), { recursive: true })
@@ -128,8 +135,8 @@ describe('ShardDisk', () => {
     for (const damage of ['missing', 'empty', 'garbage', 'directory'] as const) {
       const dir = freshDir()
       const a = open(dir)
-      ingest(a.store, a.disk, Array.from({ length: 300 }, (_, i) => `m${i}`))
-      ingest(a.store, a.disk, ['other'], T, 'web')
+      ingest(a, Array.from({ length: 300 }, (_, i) => `m${i}`))
+      ingest(a, ['other'], T, 'web')
       await a.disk.maintain(Date.now(), true)
       a.disk.close()
       const path = join(dir, 'CHECKPOINT')
@@ -153,9 +160,9 @@ describe('ShardDisk', () => {
   it('skips and reports a damaged block file, and starts', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, ['in a file'])
+    ingest(a, ['in a file'])
     await a.disk.maintain(Date.now(), true)
-    ingest(a.store, a.disk, ['in the log'], T + 5)
+    ingest(a, ['in the log'], T + 5)
     a.disk.close()
     const [file] = readdirSync(join(dir, 'blocks'))
     writeFileSync(join(dir, 'blocks', file!), 'garbage')
@@ -168,11 +175,11 @@ describe('ShardDisk', () => {
   it('loads nothing older than the retention cutoff, from files or from the log, and purge deletes expired files', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, ['old file'], T - 3_600_000_000)
-    ingest(a.store, a.disk, ['new file'], T)
+    ingest(a, ['old file'], T - 3_600_000_000)
+    ingest(a, ['new file'], T)
     await a.disk.maintain(Date.now(), true)
-    ingest(a.store, a.disk, ['old log'], T - 3_600_000_000)
-    ingest(a.store, a.disk, ['new log'], T)
+    ingest(a, ['old log'], T - 3_600_000_000)
+    ingest(a, ['new log'], T)
     a.disk.close()
     const b = open(dir, T - 60_000_000)
     expect(everything(b.store).sort()).toEqual(['new file', 'new log'])
@@ -186,8 +193,8 @@ describe('ShardDisk', () => {
     const dir = freshDir()
     const a = open(dir)
     const messages = Array.from({ length: 3000 }, (_, i) => `entry ${i} ${'z'.repeat(i % 50)}`)
-    ingest(a.store, a.disk, messages)
-    ingest(a.store, a.disk, ['recent'], T + 10_000_000_000)
+    ingest(a, messages)
+    ingest(a, ['recent'], T + 10_000_000_000)
     await a.disk.maintain(Date.now(), true)
     const all = everything(a.store)
     const held = a.store.bytes
@@ -211,7 +218,7 @@ describe('ShardDisk', () => {
   it('a damaged cold block fails the query that reads it with a BlockFileError, not garbage', async () => {
     const dir = freshDir()
     const a = open(dir)
-    ingest(a.store, a.disk, Array.from({ length: 600 }, (_, i) => `m${i}`))
+    ingest(a, Array.from({ length: 600 }, (_, i) => `m${i}`))
     await a.disk.maintain(Date.now(), true)
     a.disk.close()
     const [file] = readdirSync(join(dir, 'blocks'))
@@ -227,7 +234,7 @@ describe('ShardDisk', () => {
   it('a flipped bit in a log record: the segment as it was is kept as <segment>.corrupt before the rest is cut off, and the report says so', () => {
     const dir = freshDir()
     const a = open(dir)
-    for (let i = 0; i < 5; i++) ingest(a.store, a.disk, [`m${i}`], T + i)
+    for (let i = 0; i < 5; i++) ingest(a, [`m${i}`], T + i)
     a.disk.close()
     const path = join(dir, 'wal', segmentName(1))
     const log = readFileSync(path)
@@ -251,7 +258,7 @@ describe('ShardDisk', () => {
     fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), fc.nat(), fc.boolean(), fc.integer({ min: 1, max: 255 }), (n, at, flip, mask) => {
       const dir = freshDir()
       const a = open(dir)
-      for (let i = 0; i < n; i++) ingest(a.store, a.disk, [`m${i}`], T + i)
+      for (let i = 0; i < n; i++) ingest(a, [`m${i}`], T + i)
       a.disk.close()
       const path = join(dir, 'wal', segmentName(1))
       const log = readFileSync(path)

@@ -1,0 +1,83 @@
+import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from '../protocol.js'
+import { checkLine } from './entry.js'
+
+// The ingest code that runs on a shard thread, before its store: it turns
+// what the shard was sent (a columnar batch, or NDJSON lines still to parse)
+// into entries put into the store's sink, one call per entry and no copy of
+// it. The store only stores; a durable store's sink logs before it stores.
+//
+//   IngestBatch ─► putBatch ─┐
+//   LineBatch   ─► putLines ─┴─► EntrySink.put ─► store (memory, or staged → WAL → memory)
+
+/** Where ingest code puts entries; `S` is the store's own stream handle, opaque here. */
+export interface EntrySink<S> {
+  /** The stream of (service, labels), made if need be; null when it would be a new service past the store's share of MAX_SERVICES. */
+  streamFor (service: string, labels: string[]): S | null
+  put (stream: S, ts: number, seq: number, message: string, attrs: string[] | null): void
+}
+
+/** Puts a batch built on the front thread; returns how many were put and the indexes refused for MAX_SERVICES. */
+export function putBatch<S> (batch: IngestBatch, sink: EntrySink<S>): { count: number, full: number[] } {
+  const { streamIdx, ts, seq, messages, attrCount, attrs } = batch
+  const targets = batch.streams.map((ref: StreamRef) => sink.streamFor(ref.service, ref.labels))
+  const full: number[] = []
+  let a = 0
+  for (let i = 0; i < ts.length; i++) {
+    const pairs = attrCount[i]! === 0 ? null : attrs.slice(a, a += 2 * attrCount[i]!)
+    const stream = targets[streamIdx[i]!]
+    if (stream == null) {
+      full.push(i)
+      continue
+    }
+    sink.put(stream, ts[i]!, seq[i]!, messages[i]!, pairs)
+  }
+  return { count: ts.length - full.length, full }
+}
+
+export interface PutLines {
+  count: number
+  rejected: Rejected[]
+  rejectedCount: number
+  misrouted: number[]
+  full: number[]
+}
+
+/**
+ * Parses and validates NDJSON lines (see LineBatch) and puts them. Lines whose
+ * service belongs to another shard (by `owns`) are handed back, not put.
+ */
+export function putLines<S> (batch: LineBatch, owns: (service: string) => boolean, sink: EntrySink<S>): PutLines {
+  const { text, starts, ends } = batch
+  const bytes = typeof text === 'string' ? null : Buffer.from(text.buffer, text.byteOffset, text.byteLength)
+  const window = { oldest: batch.oldest, newest: batch.newest }
+  const rejected: Rejected[] = []
+  const misrouted: number[] = []
+  const full: number[] = []
+  let rejectedCount = 0
+  let count = 0
+  let service: string | null = null
+  let stream: S | null = null
+  for (let i = 0; i < starts.length; i++) {
+    const entry = checkLine(typeof text === 'string' ? text.slice(starts[i], ends[i]) : bytes!.toString('utf8', starts[i], ends[i]), window)
+    if (typeof entry === 'string') {
+      if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
+      continue
+    }
+    if (!owns(entry.service)) {
+      misrouted.push(batch.index[i]!)
+      continue
+    }
+    // Consecutive lines of one service share the stream looked up for the first (as the store did before).
+    if (stream === null || service !== entry.service) {
+      service = entry.service
+      stream = sink.streamFor(entry.service, entry.labels ?? [])
+    }
+    if (stream === null) {
+      full.push(batch.index[i]!)
+      continue
+    }
+    sink.put(stream, entry.ts, batch.seq[i]!, entry.message, entry.attributes)
+    count++
+  }
+  return { count, rejected, rejectedCount, misrouted, full }
+}
