@@ -75,6 +75,9 @@ export class Framer {
   push (chunk: Buffer): Frame[] {
     const out: Frame[] = []
     let i = 0
+    // The chunk's next NUL at or after `i`, found once and kept while frames end before it: a
+    // search per frame would scan the rest of a NUL-free chunk each time (quadratic in frames).
+    let nul = -2
     while (i < chunk.length) {
       switch (this.state) {
         case State.Start: {
@@ -129,7 +132,7 @@ export class Framer {
           let end = chunk.indexOf(LF, i)
           if (end === -1) end = chunk.length
           if (this.pri) {
-            const nul = chunk.indexOf(NUL, i)
+            if (nul !== -1 && nul < i) nul = chunk.indexOf(NUL, i)
             if (nul !== -1 && nul < end) end = nul
           }
           // Newline-less senders: the next message's <PRI> ends this one (not the <PRI> this frame starts with).
