@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 
 /** The node flags of `npm start` (package.json). */
-const LOGAGG_NODE_FLAGS = ['--max-semi-space-size=4']
+// BENCH_NODE_FLAGS (space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are added to logagg's own, to profile a run.
+const LOGAGG_NODE_FLAGS = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')]
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'

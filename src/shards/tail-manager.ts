@@ -18,6 +18,8 @@ import { shardOf } from './hash.js'
 // got as dropped, and it hears the count once it reads again.
 
 const POLL_MS = 200
+/** Rendered bytes handed to tails in one event-loop turn of a poll before it yields to other requests. */
+const TURN_BYTES = 2 * 1024 * 1024
 
 export interface TailDelivery {
   /** Rendered entries, in (timestamp, arrival) order. */
@@ -116,10 +118,19 @@ export class TailManager {
           if (t !== undefined) await shard.tail({ type: 'tail-subscribe', id, select: t.select, limits: this.limits, format: t.format }).catch(() => {})
         }
       }))
+      // Delivered a few MiB per event-loop turn: 50 tails of a busy service can be 50 MiB to merge
+      // and write (the kernel takes it all while a paused client's socket buffers still grow), and
+      // done in one task that is a quarter second during which no other request is answered.
+      let turn = 0
       for (const [id, d] of got) {
+        if (turn >= TURN_BYTES) {
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          turn = 0
+        }
         const t = this.tails.get(id)
         if (t === undefined) continue
         const { entries } = mergeEntries(d.parts.map(sorted), false, Infinity)
+        for (const p of d.parts) turn += p.body.length
         t.deliver({ entries, dropped: d.dropped, droppedNamed: d.droppedNamed })
       }
     } finally {
