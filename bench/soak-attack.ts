@@ -56,7 +56,7 @@ export async function attackSoak (): Promise<number> {
   const acked = new Set<string>()
   const normal: Tally = {}
   const attacks: Record<string, Tally> = { 'python-style NDJSON': {}, 'pipelined unread GETs': {}, '100k services': {}, 'abandoned heavy queries': {}, 'cross-origin posts': {}, 'metric explosion': {}, '50 unread tails': {}, 'deep JSON': {} }
-  const health = { polls: 0, worstMs: 0, slow: 0, failed: 0 }
+  const health = { polls: 0, worstMs: 0, slow: 0, failed: 0, slowAt: [] as number[], ownLagMs: 0 }
   const clientLag = monitorEventLoopDelay({ resolution: 10 })
   clientLag.enable()
 
@@ -133,7 +133,7 @@ export async function attackSoak (): Promise<number> {
     ]
     console.log(`\nAttack soak results (loopback, ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})`)
     console.log(`  load phase               ${loadSeconds.toFixed(1)} s`)
-    console.log(`  /healthz                 ${health.polls} polls, worst ${health.worstMs.toFixed(0)} ms, ${health.slow} over ${HEALTH_LIMIT_MS} ms, ${health.failed} failed`)
+    console.log(`  /healthz                 ${health.polls} polls, worst ${health.worstMs.toFixed(0)} ms, ${health.slow} over ${HEALTH_LIMIT_MS} ms${health.slow > 0 ? ` (at ${health.slowAt.join(', ')} s)` : ''}, ${health.failed} failed; the poller's own event-loop delay max ${health.ownLagMs} ms`)
     console.log(`  client event-loop delay  max ${(clientLag.max / 1e6).toFixed(0)} ms (the load generator's own stalls, for reading the figure above)`)
     console.log(`  normal clients           ${acked.size} entries acknowledged; answers ${JSON.stringify(normal)}`)
     console.log(`  read back                ${back.seen} distinct, ${missing} missing, ${back.duplicates} duplicated, ${back.unknown} not acknowledged (a batch whose answer never came)${back.complete ? '' : ` (INCOMPLETE: ${back.error})`}`)
