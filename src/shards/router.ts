@@ -86,9 +86,12 @@ export class ShardRouter {
   /**
    * Stores validated records: all are admitted or none (429 when a shard's
    * queue is full, 507 when the store is full), then each goes to its shard.
-   * Settles once every shard involved has stored its part.
+   * Settles once every shard involved has stored its part. A refusal is
+   * thrown at once, not as a rejection: a caller knows before its next
+   * call whether this one was taken (the syslog listener keeps a
+   * connection's batches in order that way while several are in flight).
    */
-  async ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
+  ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
     const seqs: number[][] = shards.map(() => [])
@@ -127,10 +130,12 @@ export class ShardRouter {
         }
       ))
     })
-    const full = (await Promise.all(sends)).flat().sort((a, b) => a - b)
-    this.meter.stored(protocol, records.length - full.length)
-    if (full.length > 0) this.meter.rejected(protocol, 'max_services', full.length)
-    return { full }
+    return Promise.all(sends).then((parts) => {
+      const full = parts.flat().sort((a, b) => a - b)
+      this.meter.stored(protocol, records.length - full.length)
+      if (full.length > 0) this.meter.rejected(protocol, 'max_services', full.length)
+      return { full }
+    })
   }
 
   /**

@@ -1,6 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { recordProblem, type LogRecord } from '../ingest/record.js'
 import type { Settings } from '../settings.js'
@@ -14,8 +13,8 @@ export type { SyslogStats }
 // Syslog listeners, TCP and UDP, feeding the same router as HTTP ingest.
 //
 //   TCP socket ──► Framer (octet counting | LF | NUL | next <PRI>) ──► frameRecord ──► router.ingest
-//                  socket paused while its frames are stored (and while the
-//                  queue is full), so a fast sender is slowed by TCP itself
+//                  in order, IN_FLIGHT batches at most; the socket is paused past
+//                  that and while the queue is full, so a fast sender is slowed by TCP itself
 //   UDP datagram ──► frameRecord ──► one batch per event-loop turn ──► router.ingest
 //                  nothing waits: what cannot be stored at once is dropped
 //
@@ -46,6 +45,8 @@ const REPORT_MS = 10_000
 const QUIET_MS = 1000
 /** TCP keepalive's first probe after this much silence: a peer gone without a FIN frees its connection slot. */
 const KEEPALIVE_MS = 60_000
+/** A TCP sender's batches handed to the router and not yet stored, at most. */
+const IN_FLIGHT = 2
 /** A TCP sender whose frames meet a full queue is held (its socket paused) up to this long before they are dropped. */
 const QUEUE_FULL_WAIT_MS = 30_000
 
@@ -77,29 +78,33 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     return [now - settings.retention * 1000, now + settings.futureSkew * 1000]
   }
 
-  /** Stores records; a full queue is waited out (TCP) up to `waitMs`; anything else refused is counted. */
-  async function store (records: LogRecord[], waitMs: number): Promise<void> {
+  /** The records a frame batch can store; those the router would refuse anyway are counted here. */
+  const storable = (records: LogRecord[]): LogRecord[] => {
     const valid = records.filter((r) => recordProblem(r, -Infinity, Infinity) === null)
     stats.dropped.refused += records.length - valid.length
     if (records.length > valid.length) router.meter.rejected('syslog', 'invalid', records.length - valid.length)
-    if (valid.length === 0) return
-    const until = Date.now() + waitMs
-    for (let delay = 10; ; delay = Math.min(delay * 2, 500)) {
-      try {
-        const { full } = await router.ingest(valid, 'syslog')
-        stats.stored += valid.length - full.length
-        stats.dropped.refused += full.length
-        return
-      } catch (err) {
-        // A full queue refuses before anything is stored, so trying again cannot duplicate.
-        if ((err as { code?: string }).code !== 'LOGAGG_ERR_QUEUE_FULL' || closing || Date.now() + delay > until) {
-          stats.dropped.refused += valid.length
-          return
-        }
-        stats.queueFullWaits++
-        await sleep(delay)
-      }
+    return valid
+  }
+
+  /**
+   * Hands records to the router: 'full' when a shard's queue is full and
+   * nothing was taken (the router refuses before it stores anything, so
+   * trying again cannot duplicate); else the promise of their storage. Any
+   * other refusal is counted, as is what the shards refuse.
+   */
+  const submit = (records: LogRecord[]): Promise<void> | 'full' => {
+    let stored
+    try {
+      stored = router.ingest(records, 'syslog')
+    } catch (err) {
+      if ((err as { code?: string }).code === 'LOGAGG_ERR_QUEUE_FULL' && !closing) return 'full'
+      stats.dropped.refused += records.length
+      return Promise.resolve()
     }
+    return stored.then(({ full }) => {
+      stats.stored += records.length - full.length
+      stats.dropped.refused += full.length
+    })
   }
 
   /** Keeps a store in `inflight` until it settles (close waits for them); it never rejects. */
@@ -152,15 +157,57 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       }
       return records.length > 0 ? records : null
     }
+    // Batches go to the router in the order their frames arrived, up to IN_FLIGHT of them before
+    // the first is stored (a sender is then read while its last batch is stored, rather than in
+    // turns: bench (j)); past that, and while a full queue holds them, the socket is paused.
+    const held: LogRecord[][] = []
+    let storing = 0
+    let fullSince = 0
+    let retry: NodeJS.Timeout | null = null
+    let delay = 10
+    // While batches wait out a full queue, close() waits for them too.
+    let release: (() => void) | null = null
+    const pump = (): void => {
+      while (held.length > 0 && storing < IN_FLIGHT && retry === null) {
+        const stored = submit(held[0]!)
+        if (stored === 'full') {
+          if (fullSince === 0) fullSince = Date.now()
+          if (Date.now() - fullSince > QUEUE_FULL_WAIT_MS) {
+            for (const records of held.splice(0)) stats.dropped.refused += records.length
+            break
+          }
+          stats.queueFullWaits++
+          if (release === null) track(new Promise<void>((resolve) => { release = resolve }))
+          retry = setTimeout(() => {
+            retry = null
+            pump()
+          }, delay)
+          delay = Math.min(delay * 2, 500)
+          break
+        }
+        fullSince = 0
+        delay = 10
+        held.shift()
+        storing++
+        track(stored).then(() => {
+          storing--
+          pump()
+        })
+      }
+      if (held.length === 0 && release !== null) {
+        release()
+        release = null
+      }
+      busy = held.length > 0 || storing > 0
+      if (held.length > 0 || storing >= IN_FLIGHT) socket.pause()
+      else if (!socket.destroyed) socket.resume()
+    }
     const storeFrames = (frames: Frame[]): void => {
       const records = take(frames)
       if (records === null) return
-      busy = true
-      socket.pause()
-      track(store(records, QUEUE_FULL_WAIT_MS)).then(() => {
-        busy = false
-        if (!socket.destroyed) socket.resume()
-      })
+      const valid = storable(records)
+      if (valid.length > 0) held.push(valid)
+      pump()
     }
     let quiet: NodeJS.Timeout | null = null
     const flushQuiet = (): void => {
@@ -217,9 +264,13 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   if (settings.syslogUdpPort >= 0) {
     let batch: LogRecord[] = []
     const flush = (): void => {
-      const records = batch
+      const records = storable(batch)
       batch = []
-      track(store(records, 0))
+      if (records.length === 0) return
+      // Nothing waits on UDP: a full queue drops the batch.
+      const stored = submit(records)
+      if (stored === 'full') stats.dropped.refused += records.length
+      else track(stored)
     }
     udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
     udp.on('message', (msg: Buffer) => {
