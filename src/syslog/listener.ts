@@ -137,7 +137,6 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       socket.destroy()
     }, settings.syslogIdleTimeout).unref()
     const framer = new Framer(settings.maxBody)
-    let busy = false
     const take = (frames: Frame[]): LogRecord[] | null => {
       const [oldest, newest] = window()
       const arrival = nowUs()
@@ -167,6 +166,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     let delay = 10
     // While batches wait out a full queue, close() waits for them too.
     let release: (() => void) | null = null
+    /** Frames of this sender are still being stored (or wait to be): what comes next must wait behind them. */
+    const busy = (): boolean => held.length > 0 || storing > 0
     const pump = (): void => {
       while (held.length > 0 && storing < IN_FLIGHT && retry === null) {
         const stored = submit(held[0]!)
@@ -174,6 +175,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
           if (fullSince === 0) fullSince = Date.now()
           if (Date.now() - fullSince > QUEUE_FULL_WAIT_MS) {
             for (const records of held.splice(0)) stats.dropped.refused += records.length
+            fullSince = 0
+            delay = 10
             break
           }
           stats.queueFullWaits++
@@ -198,7 +201,6 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
         release()
         release = null
       }
-      busy = held.length > 0 || storing > 0
       if (held.length > 0 || storing >= IN_FLIGHT) socket.pause()
       else if (!socket.destroyed) socket.resume()
     }
@@ -212,8 +214,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     let quiet: NodeJS.Timeout | null = null
     const flushQuiet = (): void => {
       // Still storing the frames before it: look again later, so frames are stored in order.
-      quiet = busy ? setTimeout(flushQuiet, QUIET_MS) : null
-      if (busy) return
+      quiet = busy() ? setTimeout(flushQuiet, QUIET_MS) : null
+      if (busy()) return
       const frame = framer.flush()
       if (frame !== null) storeFrames([frame])
     }
@@ -236,7 +238,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       if (framer.waiting) return
       if (framer.pending === 0) return
       // Paused by us while its frames are stored: not the client's stall; look again later.
-      if (busy) {
+      if (busy()) {
         socket.setTimeout(settings.requestTimeout)
         return
       }
