@@ -86,12 +86,19 @@ export class ShardRouter {
   /**
    * Stores validated records: all are admitted or none (429 when a shard's
    * queue is full, 507 when the store is full), then each goes to its shard.
-   * Settles once every shard involved has stored its part. A refusal is
-   * thrown at once, not as a rejection: a caller knows before its next
-   * call whether this one was taken (the syslog listener keeps a
-   * connection's batches in order that way while several are in flight).
+   * Settles once every shard involved has stored its part; a refusal rejects.
    */
-  ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
+  async ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
+    return await this.submit(records, protocol)
+  }
+
+  /**
+   * ingest(), but a refusal is thrown at once rather than as a rejection: a
+   * caller knows before its next call whether this one was taken (the syslog
+   * listener keeps a connection's batches in order that way while several
+   * are in flight).
+   */
+  submit (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
     const seqs: number[][] = shards.map(() => [])

@@ -95,7 +95,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   const submit = (records: LogRecord[]): Promise<void> | 'full' => {
     let stored
     try {
-      stored = router.ingest(records, 'syslog')
+      stored = router.submit(records, 'syslog')
     } catch (err) {
       if ((err as { code?: string }).code === 'LOGAGG_ERR_QUEUE_FULL' && !closing) return 'full'
       stats.dropped.refused += records.length
