@@ -151,8 +151,9 @@ let cachedDayPrefix = ''
 export function formatTimestamp (us: number): string {
   const day = Math.floor(us / US_PER_DAY)
   if (day !== cachedDay) {
-    cachedDay = day
+    // The cache is set only once the prefix is made: a failed call must not leave it half set.
     cachedDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11) // YYYY-MM-DDT
+    cachedDay = day
   }
   const inDay = us - day * US_PER_DAY
   const seconds = Math.floor(inDay / US_PER_SECOND)
@@ -162,6 +163,9 @@ export function formatTimestamp (us: number): string {
   const frac = micros >= 100_000 ? String(micros) : String(micros + 1_000_000).slice(1)
   return `${cachedDayPrefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[seconds % 60]}.${frac}Z`
 }
+
+/** Epoch µs that name a date (±100,000,000 days of 1970, Date's range); formatTimestamp throws on others. */
+export const isDateUs = (us: number): boolean => Math.abs(us) <= 8.64e18
 
 /** The current time in epoch microseconds (millisecond resolution). */
 export function nowUs (): number {

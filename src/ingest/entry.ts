@@ -1,4 +1,4 @@
-import { EXAMPLE_TIMESTAMP, formatSpan, formatTimestamp, hasZone, nowUs, parseTimestamp, unixToMicros } from '../timestamp.js'
+import { EXAMPLE_TIMESTAMP, formatSpan, formatTimestamp, hasZone, isDateUs, nowUs, parseTimestamp, unixToMicros } from '../timestamp.js'
 import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, describe, messageProblem, serviceProblem, type LogRecord } from './record.js'
 
 // The one place an incoming log entry is validated. It returns either a clean
@@ -73,7 +73,8 @@ function outsideWindow (timestamp: string | number, ts: number, window: Window):
     const from = ts - nowUs()
     return `timestamp ${timestamp} has no zone and was read as UTC: ${formatSpan(from)} ${from > 0 ? 'in the future (more than FUTURE_SKEW)' : 'in the past (older than RETENTION)'}; add Z or an offset such as ${offsetHint(from)}`
   }
-  const text = typeof timestamp === 'string' ? timestamp : `${timestamp} (${formatTimestamp(ts)})`
+  // A number may be past any date (1e308 seconds): it is quoted alone then, never formatted.
+  const text = typeof timestamp === 'string' ? timestamp : isDateUs(ts) ? `${timestamp} (${formatTimestamp(ts)})` : `${timestamp}, past any date,`
   if (old) return `timestamp ${text} is older than the retention window; entries before ${formatTimestamp(window.oldest)} are not accepted`
   return `timestamp ${text} is too far in the future; entries after ${formatTimestamp(window.newest)} are not accepted (check the sender's clock)`
 }

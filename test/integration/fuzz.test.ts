@@ -80,7 +80,11 @@ describe('fuzzing the running server', () => {
     )
     await fc.assert(fc.asyncProperty(body, contentType, async (b, type) => {
       expectClientError(await send('POST', '/logs', b, type))
-    }), { numRuns: 1500 })
+    }), {
+      numRuns: 1500,
+      // Found by this property: a number past any date threw in the shard while its message was made (503).
+      examples: [['{"service":" ","timestamp":1e+308,"message":false}\n{}', 'application/x-ndjson'], ['{"service":"x","timestamp":1e308,"message":"m"}', 'application/json']]
+    })
   })
 
   it('answers odd query strings with 200 or a JSON 4xx', async () => {

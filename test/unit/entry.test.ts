@@ -117,6 +117,12 @@ describe('checkEntry', () => {
       expect(checkEntry({ ...good, timestamp: `${at(2 * 3600e3)}Z` }, local)).toMatch(/is too far in the future; entries after/)
     })
 
+    it('a number past any date is refused with itself quoted, and the next message is still right (1e308 threw in the shard, then left the day cache empty)', () => {
+      expect(check({ ...good, timestamp: 1e308 })).toMatch(/^timestamp 1e\+308, past any date, is too far in the future; entries after \d{4}-\d\d-\d\dT[\d:.]+Z are not accepted/)
+      expect(check({ ...good, timestamp: -1e308 })).toMatch(/^timestamp -1e\+308 is not a Unix time; send an ISO 8601 time/)
+      expect(check({ ...good, timestamp: 4102444800 })).toMatch(/^timestamp 4102444800 \(2100-01-01T00:00:00\.000000Z\) is too far in the future/)
+    })
+
     it('must parse, and the message quotes it (cut to 64 characters)', () => {
       expect(check({ ...good, timestamp: '2026-02-30T10:00:00Z' }))
         .toBe('timestamp "2026-02-30T10:00:00Z" is not an ISO 8601 time such as 2026-11-27T21:50:00.123456Z (no offset means UTC)')

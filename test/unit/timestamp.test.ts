@@ -224,6 +224,14 @@ describe('parseTimestamp', () => {
     }
   })
 
+  it('formatTimestamp throws on µs past any date and keeps formatting the next ones right', () => {
+    const us = parseTimestamp('2026-03-10T12:00:00.000001Z')
+    expect(formatTimestamp(us)).toBe('2026-03-10T12:00:00.000001Z')
+    expect(() => formatTimestamp(1e300)).toThrow(RangeError)
+    expect(formatTimestamp(us)).toBe('2026-03-10T12:00:00.000001Z')
+    expect(formatTimestamp(us + 86_400e6)).toBe('2026-03-11T12:00:00.000001Z')
+  })
+
   it('round-trips UTC microsecond timestamps through formatTimestamp', () => {
     const rnd = seeded(42)
     for (let i = 0; i < 5000; i++) {
