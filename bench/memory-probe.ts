@@ -9,10 +9,10 @@
 // of flat strings a shard holds. After gc() it reports the heapUsed and RSS
 // growth per entry, then purges everything as expired, timing each purge()
 // call, and prints one JSON line on stdout.
-import type { IngestBatch } from '../src/protocol.js'
+import type { IngestBatch } from '../src/store/shard-messages.js'
 import { putBatch } from '../src/ingest/shard-ingest.js'
 import { ShardStore } from '../src/store/shard-store.js'
-import { parseTimestamp } from '../src/timestamp.js'
+import { parseTimestamp } from '../src/core/timestamp.js'
 import { SERVICES, TimestampWriter, entryLine, makeMessage, nowUs, prng } from './data.js'
 
 const BATCH = 1000

@@ -22,7 +22,7 @@ import { decodeOtlpProto, otlpRecords } from '../src/ingest/formats/otlp-logs.js
 import { ExportLogsServiceRequest } from '../src/ingest/formats/protos.js'
 import type { LogRecord } from '../src/ingest/record.js'
 import { BatchBuilder } from '../src/shards/batch-builder.js'
-import { shardOf } from '../src/shards/hash.js'
+import { shardOf } from '../src/core/hash.js'
 import { nowUs } from './data.js'
 import { batchTemplates } from './feeds.js'
 import { lokiFeed, otlpFeed, type BodyFeed } from './push-feeds.js'

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lists each pair of folders under src/ that import each other (src/a/* imports
-// src/b/* and src/b/* imports src/a/*) and exits 1 if there is any. A folder is
+// src/b/* and src/b/* imports src/a/*), any longer loop of folders, and any
+// import out of src/core/ (the ground floor), and exits 1 if there is any. A folder is
 // the first path segment under src/; the files directly in src/ count as
 // folder ".". Type-only imports count too: they tie the folders together just
 // the same. Plain Node, no dependency: imports are found with a regular
@@ -13,6 +14,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 
 const root = resolve(process.argv[2] ?? 'src')
+/** The folder everything may import and that imports no other. */
+const GROUND = 'core'
 
 /** Every .ts / .mts / .js / .mjs file under dir. */
 function sources (dir) {
@@ -52,18 +55,42 @@ for (const file of sources(root)) {
   }
 }
 
-const cycles = []
+const problems = []
 for (const [a, out] of edges) {
   for (const [b, example] of out) {
     const back = edges.get(b)?.get(a)
-    if (back !== undefined && a < b) cycles.push(`${a} <-> ${b}   (${example}; ${back})`)
+    if (back !== undefined && a < b) problems.push(`${a} <-> ${b}   (${example}; ${back})`)
   }
 }
-cycles.sort()
-if (cycles.length === 0) {
-  console.log('check-imports: no two folders under src/ import each other')
+// Longer loops (a → b → c → a) tie folders together just the same: the
+// folder graph must have no cycle at all (Tarjan's strongly connected components).
+const index = new Map()
+const low = new Map()
+const stack = []
+const onStack = new Set()
+let counter = 0
+function visit (v) {
+  index.set(v, counter); low.set(v, counter); counter++
+  stack.push(v); onStack.add(v)
+  for (const w of edges.get(v)?.keys() ?? []) {
+    if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))) } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)))
+  }
+  if (low.get(v) === index.get(v)) {
+    const part = []
+    let w
+    do { w = stack.pop(); onStack.delete(w); part.push(w) } while (w !== v)
+    if (part.length > 2) problems.push(`a loop through ${part.sort().join(', ')}`)
+  }
+}
+for (const v of edges.keys()) if (!index.has(v)) visit(v)
+// The ground floor (hash, durations, errors, timestamps, JSON text) imports nothing above it.
+for (const [to, example] of edges.get(GROUND) ?? []) problems.push(`${GROUND} imports ${to}   (${example})`)
+
+problems.sort()
+if (problems.length === 0) {
+  console.log(`check-imports: folders under src/ import one way (no loop), and ${GROUND}/ imports no other folder`)
 } else {
-  console.log(`check-imports: ${cycles.length} folder pairs under src/ import each other:`)
-  for (const line of cycles) console.log(`  ${line}`)
+  console.log(`check-imports: ${problems.length} problems in how folders under src/ import each other:`)
+  for (const line of problems) console.log(`  ${line}`)
   process.exitCode = 1
 }

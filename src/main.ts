@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pino } from 'pino'
 import { startServer } from './server.js'
-import { SettingsError, loadSettings, loggableSettings } from './settings.js'
+import { SettingsError, loadSettings, loggableSettings } from './settings/settings.js'
 import { StartError } from './start-error.js'
 
 let settings

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { formatTimestamp, parseTimestamp } from '../../src/timestamp.js'
+import { formatTimestamp, parseTimestamp } from '../../src/core/timestamp.js'
 import { listen } from './listen.js'
 
 // The "naive" peer: the original Django service's design, ported as it is to

@@ -1,5 +1,5 @@
 import { createServer, type ServerResponse } from 'node:http'
-import { parseTimestamp } from '../../src/timestamp.js'
+import { parseTimestamp } from '../../src/core/timestamp.js'
 import { listen } from './listen.js'
 
 // The "raw" peer: the least work an ingest can do on one thread. A node:http

@@ -1,5 +1,5 @@
 import pc from 'picocolors'
-import { fnv1a } from '../shards/hash.js'
+import { fnv1a } from '../core/hash.js'
 
 // How one entry looks on stdout. Plain: the server's own text line
 // (`<timestamp> <service> <message>`, newlines as \n), for pipes, grep and

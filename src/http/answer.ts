@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { BodyTooLargeError } from '../errors.js'
+import { BodyTooLargeError } from '../core/errors.js'
 
 // What a handler answers, independent of Express or node:http, so the fast
 // path and the Express routes share every handler and every error message.

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { UnauthorizedError } from '../errors.js'
+import { UnauthorizedError } from '../core/errors.js'
 
 // Optional bearer tokens. AUTH_TOKEN may read and write; INGEST_TOKEN may only
 // write (POST /logs); QUERY_TOKEN may only read (GET /logs, GET /services).

@@ -1,4 +1,4 @@
-import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
+import { MAX_REJECTED_LISTED, type Rejected } from '../store/shard-messages.js'
 import { json, type Answer } from './answer.js'
 
 // The answer to a batch of entries, the same for every body shape POST /logs takes.

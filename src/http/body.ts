@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib'
-import { BadEncodingError, BadRequestError, BodyTooLargeError, UnsupportedMediaTypeError } from '../errors.js'
+import { BadEncodingError, BadRequestError, BodyTooLargeError, UnsupportedMediaTypeError } from '../core/errors.js'
 
 // The one body reader, used by every route that takes a body (in the spirit of
 // fastify's rawBody): checks Content-Length against the limit before reading,

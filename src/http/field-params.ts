@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError } from '../core/errors.js'
 import { DEFAULT_FIELDS, type FieldMap } from '../ingest/formats/json-doc.js'
 import type { QueryValues } from './query-string.js'
 

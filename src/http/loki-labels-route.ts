@@ -1,11 +1,11 @@
-import { BadQueryError } from '../errors.js'
+import { BadQueryError } from '../core/errors.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import type { StreamStats } from '../protocol.js'
+import type { StreamStats } from '../store/shard-messages.js'
 import { lineFields } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { durationUs } from '../timestamp.js'
+import { durationUs } from '../core/timestamp.js'
 import { callRange, lokiEntries, type LokiAnswer } from './loki-query-route.js'
 
 // Loki's label browser API, answered from the shards' streams: label names

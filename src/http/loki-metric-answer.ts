@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { BadQueryError, QueryTimeoutError } from '../errors.js'
+import { BadQueryError, QueryTimeoutError } from '../core/errors.js'
 import type { Grid, Series, Value } from '../logql/evaluate.js'
 
 // A metric query's answer (Loki's `matrix`, `vector` or `scalar`) written

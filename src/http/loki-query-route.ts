@@ -1,14 +1,14 @@
-import { BadQueryError } from '../errors.js'
+import { BadQueryError } from '../core/errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
 import { compileSelection, lineFields, singleService } from '../logql/match.js'
 import { metricLimitError, type MetricLimits } from '../logql/metric-limits.js'
 import { parseLogql } from '../logql/parse.js'
-import { renderPage } from '../query/page.js'
-import type { Settings } from '../settings.js'
-import type { QueryRoute } from '../metrics/meter.js'
+import { renderPage } from '../shards/page.js'
+import type { Settings } from '../settings/settings.js'
+import type { QueryRoute } from '../shards/meter.js'
 import type { ShardRouter } from '../shards/router.js'
-import { durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
+import { durationUs, nowUs, parseTimestamp, relativeTime } from '../core/timestamp.js'
 import { metricAnswerChunks } from './loki-metric-answer.js'
 
 // Loki's query API, as far as Grafana's Loki data source and logcli need it:
@@ -191,7 +191,7 @@ export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
 }
 
-/** An entry as the shards render it for Loki (src/query/render/loki-json.ts). */
+/** An entry as the shards render it for Loki (src/store/render/loki-json.ts). */
 export interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
 
 /** The entries of a log query, merged from the shards in time order (newest first when descending). */

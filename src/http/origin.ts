@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { ForbiddenHostError, ForbiddenOriginError } from '../errors.js'
+import { ForbiddenHostError, ForbiddenOriginError } from '../core/errors.js'
 
 // Who may call: a browser page from another origin must not write forged
 // entries (a form or fetch with text/plain needs no preflight), and a DNS

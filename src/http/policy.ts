@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Settings } from '../settings.js'
+import type { Settings } from '../settings/settings.js'
 import { tokenCheck } from './auth.js'
 import { sourceCheck } from './origin.js'
 import { securityHeaders } from './security-headers.js'

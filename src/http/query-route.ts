@@ -1,10 +1,10 @@
-import { BadQueryError } from '../errors.js'
-import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from '../query/params.js'
-import { renderPage, renderPageAs, type PageLayout } from '../query/page.js'
-import type { RenderFormat } from '../query/render/index.js'
-import type { Settings } from '../settings.js'
+import { BadQueryError } from '../core/errors.js'
+import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from './query-params.js'
+import { renderPage, renderPageAs, type PageLayout } from '../shards/page.js'
+import type { RenderFormat } from '../store/render/index.js'
+import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { formatTimestamp, nowUs } from '../timestamp.js'
+import { formatTimestamp, nowUs } from '../core/timestamp.js'
 import { json, type Answer } from './answer.js'
 
 const LAYOUTS: Record<PageLayout, { format: RenderFormat, type: string }> = {

@@ -1,4 +1,4 @@
-import { BadQueryError, QueryTooLongError } from '../errors.js'
+import { BadQueryError, QueryTooLongError } from '../core/errors.js'
 
 // Reads every parameter of a query string. node:querystring keeps only the
 // first 1000 keys and drops the rest without a word, so a limit or cursor past

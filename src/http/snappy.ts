@@ -1,5 +1,5 @@
 import SnappyJS from 'snappyjs'
-import { BodyTooLargeError, MalformedBodyError } from '../errors.js'
+import { BodyTooLargeError, MalformedBodyError } from '../core/errors.js'
 
 // Loki's snappy block format (not the framed one). The body is read by the
 // shared reader (body.ts) like any other; this decodes it, refusing a block

@@ -1,12 +1,12 @@
 import type { LogSelection } from '../logql/ast.js'
 import { singleService } from '../logql/match.js'
-import { mergeEntries, type MergedEntry } from '../query/page.js'
-import type { RenderFormat } from '../query/render/index.js'
-import type { Settings } from '../settings.js'
+import { mergeEntries, type MergedEntry } from '../shards/page.js'
+import type { RenderFormat } from '../store/render/index.js'
+import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { TailDelivery } from '../shards/tail-manager.js'
-import type { TailFormat } from '../protocol.js'
-import { nowUs } from '../timestamp.js'
+import type { TailFormat } from '../store/shard-messages.js'
+import { nowUs } from '../core/timestamp.js'
 
 // One live tail, whatever its protocol: registered on the shards, replayed
 // from a point, then fed live entries with no gap and no duplicate. The

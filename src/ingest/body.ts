@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { BadRequestError, UnsupportedMediaTypeError } from '../errors.js'
+import { BadRequestError, UnsupportedMediaTypeError } from '../core/errors.js'
 import { describeJsonError } from './entry.js'
 
 // Turns a POST /logs body into what to validate. A JSON body is one object

@@ -1,4 +1,4 @@
-import { EXAMPLE_TIMESTAMP, formatSpan, formatTimestamp, hasZone, isDateUs, nowUs, parseTimestamp, unixToMicros } from '../timestamp.js'
+import { EXAMPLE_TIMESTAMP, formatSpan, formatTimestamp, hasZone, isDateUs, nowUs, parseTimestamp, unixToMicros } from '../core/timestamp.js'
 import { MAX_MESSAGE_BYTES, MAX_SERVICE_LENGTH, checkAttributes, describe, messageProblem, serviceProblem, type LogRecord } from './record.js'
 
 // The one place an incoming log entry is validated. It returns either a clean

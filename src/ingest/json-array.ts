@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { BadRequestError } from '../errors.js'
+import { BadRequestError } from '../core/errors.js'
 
 // A large JSON array body is not JSON.parse'd on the front thread in one go
 // (16 MB took about 0.3 s, during which nothing else was answered). Instead

@@ -1,5 +1,5 @@
-import { MAX_REJECTED_LISTED, type Rejected } from '../protocol.js'
-import { shardOf } from '../shards/hash.js'
+import { MAX_REJECTED_LISTED, type Rejected } from './batch.js'
+import { shardOf } from '../core/hash.js'
 import { checkLine, type Window } from './entry.js'
 
 // The front thread's part of NDJSON ingest: find the lines of the body and

@@ -1,4 +1,4 @@
-import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from '../protocol.js'
+import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from './batch.js'
 import { checkLine } from './entry.js'
 
 // The ingest code that runs on a shard thread, before its store: it turns

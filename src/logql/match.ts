@@ -1,7 +1,7 @@
 import logfmt from 'logfmt'
 import { RE2JS } from 're2js'
-import { BadQueryError } from '../errors.js'
-import { MAX_JSON_DEPTH } from '../json-depth.js'
+import { BadQueryError } from '../core/errors.js'
+import { MAX_JSON_DEPTH } from '../core/json-depth.js'
 import type { LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
 
 // The LogQL subset's matchers and filters as predicates. Every regex runs on

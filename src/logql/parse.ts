@@ -1,7 +1,7 @@
 import { parser } from '@grafana/lezer-logql'
 import type { SyntaxNode } from '@lezer/common'
-import { BadQueryError } from '../errors.js'
-import { durationUs } from '../timestamp.js'
+import { BadQueryError } from '../core/errors.js'
+import { durationUs } from '../core/timestamp.js'
 import { labelPredicate } from './match.js'
 import type { ArithmeticOp, Grouping, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 

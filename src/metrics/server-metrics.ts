@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { CounterCells, HistogramCells } from './cells.js'
 import type { ShardRouter } from '../shards/router.js'
-import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from './meter.js'
+import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from '../shards/meter.js'
 
 // The server's Prometheus metrics, one registry per server (tests run several
 // servers in one process). Counters the front can count itself move as

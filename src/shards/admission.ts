@@ -1,5 +1,5 @@
-import { DiskFullError, QueueFullError, StoreFullError, TooManyQueriesError, retryAfter } from '../errors.js'
-import type { Meter, Protocol, RefusalReason } from '../metrics/meter.js'
+import { DiskFullError, QueueFullError, StoreFullError, TooManyQueriesError, retryAfter } from '../core/errors.js'
+import type { Meter, Protocol, RefusalReason } from './meter.js'
 import type { Shard } from './shard.js'
 
 // Admission: whether the front hands a shard more work. It is counted here,

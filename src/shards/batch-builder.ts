@@ -1,5 +1,5 @@
 import { streamKey, type LogRecord } from '../ingest/record.js'
-import type { IngestBatch, StreamRef } from '../protocol.js'
+import type { IngestBatch, StreamRef } from '../store/shard-messages.js'
 
 const NONE: string[] = []
 

@@ -1,11 +1,11 @@
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import type { LineBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../protocol.js'
+import type { LineBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
 
 // The front thread's view of one shard, whatever carries its messages. The
 // router, the live tails and /metrics talk to this and nothing else; today's
 // implementation is src/transport/worker/ (a supervised piscina thread), the
-// next one a network transport. Every message is plain data (src/protocol.ts).
+// next one a network transport. Every message is plain data (src/store/shard-messages.ts).
 //
 //   router ─┬─ admission (queue, QUERY_CONCURRENCY, store limits)   src/shards/admission.ts
 //           └─ Shard[] ──► transport ──► shard handler + store         src/store/shard-handler.ts

@@ -1,10 +1,10 @@
-import { TooManyTailsError } from '../errors.js'
+import { TooManyTailsError } from '../core/errors.js'
 import type { LogSelection } from '../logql/ast.js'
-import type { QueryPart, TailFormat, TailLimits } from '../protocol.js'
-import { mergeEntries, type MergedEntry } from '../query/page.js'
+import type { QueryPart, TailFormat, TailLimits } from '../store/shard-messages.js'
+import { mergeEntries, type MergedEntry } from './page.js'
 import type { Shard } from './shard.js'
 import { singleService } from '../logql/match.js'
-import { shardOf } from './hash.js'
+import { shardOf } from '../core/hash.js'
 
 // Live tails on the front thread. A tail is registered on the shards its
 // selector can reach (one shard when it names one service); the shards match

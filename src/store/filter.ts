@@ -1,4 +1,4 @@
-import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../json-text.js'
+import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
 import type { CompiledSelection } from '../logql/match.js'
 import type { BlockView } from './block.js'
 import type { Stream } from './stream.js'

@@ -1,4 +1,4 @@
-import { jsonEscape } from '../json-text.js'
+import { jsonEscape } from '../core/json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, EMPTY_U32, type Block, type BlockView, type Pairs } from './block.js'
 import { ByteWriter } from './bytes.js'
 import type { BlockCodec } from './codec/block-codec.js'

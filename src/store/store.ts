@@ -1,6 +1,6 @@
 import type { EntrySink } from '../ingest/shard-ingest.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import type { QueryPart, Recovery, ServiceStats, ShardQuery, StreamStats, Usage } from '../protocol.js'
+import type { QueryPart, Recovery, ServiceStats, ShardQuery, StreamStats, Usage } from './shard-messages.js'
 import type { Pairs } from './block.js'
 import type { SealedBlock } from './sealed-block.js'
 import type { Stream, StreamSlot } from './stream.js'

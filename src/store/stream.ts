@@ -1,4 +1,4 @@
-import { jsonEscape, jsonString } from '../json-text.js'
+import { jsonEscape, jsonString } from '../core/json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, type Block, type Pairs } from './block.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { OpenBlock } from './open-block.js'

@@ -1,6 +1,6 @@
 import type { LogSelection } from '../logql/ast.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
-import type { QueryPart, TailBatch, TailFormat, TailLimits } from '../protocol.js'
+import type { QueryPart, TailBatch, TailFormat, TailLimits } from './shard-messages.js'
 import type { Pairs } from './block.js'
 import type { Stream } from './stream.js'
 import { TAIL_RENDER } from './tail-render.js'

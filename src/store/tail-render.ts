@@ -1,6 +1,6 @@
-import { jsonString } from '../json-text.js'
-import type { TailFormat } from '../protocol.js'
-import { formatTimestamp } from '../timestamp.js'
+import { jsonString } from '../core/json-text.js'
+import type { TailFormat } from './shard-messages.js'
+import { formatTimestamp } from '../core/timestamp.js'
 import type { Pairs } from './block.js'
 import type { Stream } from './stream.js'
 

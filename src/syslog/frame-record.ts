@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { parseSyslog } from '../ingest/formats/syslog.js'
 import { MAX_ATTRIBUTES, type LogRecord } from '../ingest/record.js'
-import { formatTimestamp } from '../timestamp.js'
+import { formatTimestamp } from '../core/timestamp.js'
 import type { Frame } from './framing.js'
 
 // One syslog frame (a TCP frame or a UDP datagram) as a record, and the

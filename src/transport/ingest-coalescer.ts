@@ -1,5 +1,5 @@
 import type { LogRecord } from '../ingest/record.js'
-import type { IngestBatch } from '../protocol.js'
+import type { IngestBatch } from '../store/shard-messages.js'
 import { BatchBuilder } from '../shards/batch-builder.js'
 
 /**

@@ -1,5 +1,5 @@
-import { SHARD_ERRORS } from '../errors.js'
-import type { ShardReply, ShardRequest } from '../protocol.js'
+import { SHARD_ERRORS } from '../core/errors.js'
+import type { ShardReply, ShardRequest } from '../store/shard-messages.js'
 
 // The one place a shard's reply is checked against its request, for every
 // transport: a refusal ({type: 'error', code, message}) is rebuilt into its

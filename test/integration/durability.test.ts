@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, trun
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 import { killHard, readBackExactlyOnce, sustainedIngest } from './durability-helpers.js'
 import { eventually, getJson, isoAt, postJson, postNdjson, readAll, runMain, spawnServer, startFixtureServer, kTestInternals, type RunningServer, type Spawned } from './helpers.js'
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 import { eventually, getJson, isoAt, postJson, readAll, startFixtureServer, kTestInternals, type RunningServer } from './helpers.js'
 
 let server: RunningServer | undefined

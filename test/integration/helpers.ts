@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import type { RunningServer } from '../../src/server.js'
-import type { Settings } from '../../src/settings.js'
+import type { Settings } from '../../src/settings/settings.js'
 
 export type { RunningServer }
 
@@ -15,7 +15,7 @@ const serverModule = await import(dist('server.js')) as typeof import('../../src
 const { startServer } = serverModule
 /** The test-only internals symbol of the built server (the one in src/ is another symbol). */
 export const kTestInternals: typeof import('../../src/server.js').kTestInternals = serverModule.kTestInternals
-const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../src/settings.js')
+const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../src/settings/settings.js')
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
 

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 import { getJson, isoAt, postJson, postNdjson, readAll, startTestServer, type RunningServer } from './helpers.js'
 
 let server: RunningServer

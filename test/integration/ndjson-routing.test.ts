@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { LineBatch } from '../../src/protocol.js'
+import type { LineBatch } from '../../src/store/shard-messages.js'
 import { getJson, isoAt, readAll, startTestServer, type RunningServer } from './helpers.js'
 
 // Issue 7, items 1 and 11a: NDJSON routing costs time in proportion to the

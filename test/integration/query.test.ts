@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 import { getJson, isoAt, postJson, postNdjson, readAll, startTestServer, type LogLine, type RunningServer } from './helpers.js'
 
 const SHARDS = 4

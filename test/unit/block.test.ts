@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { jsonUnescape } from '../../src/json-text.js'
+import { jsonUnescape } from '../../src/core/json-text.js'
 import { BLOCK_ENTRIES, type BlockView } from '../../src/store/block.js'
 import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from '../../src/store/codec/registry.js'
 import { OpenBlock } from '../../src/store/open-block.js'

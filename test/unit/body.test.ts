@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BadRequestError, UnsupportedMediaTypeError } from '../../src/errors.js'
+import { BadRequestError, UnsupportedMediaTypeError } from '../../src/core/errors.js'
 import { bodyFormat, formIsJson, parseBody, type BodyFormat, type ParsedBody } from '../../src/ingest/body.js'
 
 type HttpError = Error & { statusCode: number, code: string }

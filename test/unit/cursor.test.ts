@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCursor, encodeCursor, type Cursor } from '../../src/query/cursor.js'
+import { decodeCursor, encodeCursor, type Cursor } from '../../src/shards/cursor.js'
 import { seeded } from './random.js'
 
 const b64 = (text: string): string => Buffer.from(text, 'latin1').toString('base64url')

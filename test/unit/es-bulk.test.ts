@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readBulk } from '../../src/ingest/formats/es-bulk.js'
 import { DEFAULT_FIELDS, docRecord, timeValue, type DocContext } from '../../src/ingest/formats/json-doc.js'
-import { unixToMicros } from '../../src/timestamp.js'
+import { unixToMicros } from '../../src/core/timestamp.js'
 
 const NOW = 1_800_000_000_000_000
 const ctx: DocContext = { fields: DEFAULT_FIELDS, fallbackService: null, fallbackTime: NOW, oldest: NOW - 3600e6, newest: NOW + 600e6 }

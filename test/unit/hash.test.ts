@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fnv1a, shardOf } from '../../src/shards/hash.js'
+import { fnv1a, shardOf } from '../../src/core/hash.js'
 
 // An independent FNV-1a (32-bit) written from the definition with BigInt:
 // start from the offset basis 2166136261, then for each unit XOR it in and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_JSON_DEPTH, nestsDeeper } from '../../src/json-depth.js'
+import { MAX_JSON_DEPTH, nestsDeeper } from '../../src/core/json-depth.js'
 
 describe('nestsDeeper', () => {
   it('counts objects and arrays, not bare values, and stops past the limit', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { evaluate, type Fetch } from '../../src/logql/evaluate.js'
 import { compileSelection, labelPredicate, lineFields, linePredicate } from '../../src/logql/match.js'
 import { parseLogql } from '../../src/logql/parse.js'
-import { durationUs } from '../../src/timestamp.js'
+import { durationUs } from '../../src/core/timestamp.js'
 
 describe('LogQL parsing', () => {
   it('reads a selector, chained line filters with or, and label filter trees', () => {

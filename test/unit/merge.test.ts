@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { before, mergeRuns, type Run } from '../../src/query/merge.js'
+import { before, mergeRuns, type Run } from '../../src/shards/merge.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Entry { ts: number, seq: number, tag: string }

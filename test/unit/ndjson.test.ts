@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkLine } from '../../src/ingest/entry.js'
 import { linesAt, quickService, quickServiceBytes, routeLines, shardText, type RoutedLines } from '../../src/ingest/ndjson.js'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 
 const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
 const WINDOW = { oldest: NOW - 3600e6, newest: NOW + 600e6 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCursor } from '../../src/query/cursor.js'
-import type { QueryPart } from '../../src/protocol.js'
-import { renderPage } from '../../src/query/page.js'
+import { decodeCursor } from '../../src/shards/cursor.js'
+import type { QueryPart } from '../../src/store/shard-messages.js'
+import { renderPage } from '../../src/shards/page.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Row { service: string, ts: number, seq: number, message: string }

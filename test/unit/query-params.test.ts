@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { encodeCursor } from '../../src/query/cursor.js'
-import { BadQueryError } from '../../src/errors.js'
-import { DEFAULT_LIMIT, MAX_LIMIT, parseLogsQuery, type QueryDefaults } from '../../src/query/params.js'
+import { encodeCursor } from '../../src/shards/cursor.js'
+import { BadQueryError } from '../../src/core/errors.js'
+import { DEFAULT_LIMIT, MAX_LIMIT, parseLogsQuery, type QueryDefaults } from '../../src/http/query-params.js'
 
 const defaults: QueryDefaults = { start: 1_000_000, end: 9_000_000 }
 const us = (iso: string): number => Date.parse(iso) * 1000

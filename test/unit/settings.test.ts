@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { DEFAULTS, SettingsError, loadSettings, parseDuration, parseSize, usage, type Settings } from '../../src/settings.js'
+import { DEFAULTS, SettingsError, loadSettings, usage, type Settings } from '../../src/settings/settings.js'
+import { parseDuration, parseSize } from '../../src/core/durations.js'
 
 /** Runs loadSettings and returns the SettingsError it throws (fails the test if it does not throw one). */
 function settingsError (argv: string[], env: NodeJS.ProcessEnv = {}): SettingsError {

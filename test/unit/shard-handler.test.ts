@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { UnknownMessageError, type ShardQuery, type ShardReply, type ShardRequest } from '../../src/protocol.js'
+import { UnknownMessageError, type ShardQuery, type ShardReply, type ShardRequest } from '../../src/store/shard-messages.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
-import { shardOf } from '../../src/shards/hash.js'
+import { shardOf } from '../../src/core/hash.js'
 import { createShardHandler } from '../../src/store/shard-handler.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 

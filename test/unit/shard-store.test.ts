@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/protocol.js'
+import type { After, IngestBatch, LineBatch, QueryPart, ShardQuery } from '../../src/store/shard-messages.js'
 import { putBatch, putLines } from '../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { BLOCK_ENTRIES } from '../../src/store/block.js'

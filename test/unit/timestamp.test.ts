@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { EXAMPLE_TIMESTAMP, durationUs, formatSpan, formatTimestamp, hasZone, nowUs, parseTimestamp, relativeTime, unixToMicros } from '../../src/timestamp.js'
+import { EXAMPLE_TIMESTAMP, durationUs, formatSpan, formatTimestamp, hasZone, nowUs, parseTimestamp, relativeTime, unixToMicros } from '../../src/core/timestamp.js'
 import { seeded } from './random.js'
 
 // Independent reference for calendar arithmetic: the built-in Date, through

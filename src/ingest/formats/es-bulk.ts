@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { MalformedBodyError } from '../../errors.js'
+import { MalformedBodyError } from '../../core/errors.js'
 import type { LogRecord } from '../record.js'
 import { docRecord, isDoc, type DocContext } from './json-doc.js'
 

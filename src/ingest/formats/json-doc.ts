@@ -1,7 +1,7 @@
-import { parseTimestamp, unixToMicros } from '../../timestamp.js'
+import { parseTimestamp, unixToMicros } from '../../core/timestamp.js'
 import { describe, fitAttributes, recordProblem, type LogRecord, type Pairs } from '../record.js'
 import { flatten } from './otlp-logs.js'
-import { TOO_DEEP, nestsDeeper } from '../../json-depth.js'
+import { TOO_DEEP, nestsDeeper } from '../../core/json-depth.js'
 import { UNKNOWN_SERVICE } from './loki-push.js'
 import { nanosToMicros } from './protos.js'
 

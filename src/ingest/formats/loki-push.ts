@@ -1,4 +1,4 @@
-import { MalformedBodyError } from '../../errors.js'
+import { MalformedBodyError } from '../../core/errors.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { parseLabelString } from './label-string.js'
 import { PushRequest, int64, nanosToMicros, type Int64 } from './protos.js'

@@ -1,6 +1,6 @@
 import { DecodeError, ExtensionCodec, decodeMulti } from '@msgpack/msgpack'
-import { MalformedBodyError } from '../../errors.js'
-import { unixToMicros } from '../../timestamp.js'
+import { MalformedBodyError } from '../../core/errors.js'
+import { unixToMicros } from '../../core/timestamp.js'
 
 // Fluent Bit's http output in its default format: msgpack events one after
 // another, each [time, record] or (Fluent Bit 2.1+) [[time, metadata],

@@ -1,5 +1,5 @@
-import { MalformedBodyError } from '../../errors.js'
-import { MAX_JSON_DEPTH, TOO_DEEP } from '../../json-depth.js'
+import { MalformedBodyError } from '../../core/errors.js'
+import { MAX_JSON_DEPTH, TOO_DEEP } from '../../core/json-depth.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { ExportLogsServiceRequest, int64, nanosToMicros, type Int64 } from './protos.js'
 import { UNKNOWN_SERVICE, type Mapped } from './loki-push.js'

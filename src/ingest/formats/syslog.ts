@@ -1,4 +1,4 @@
-import { parseTimestamp } from '../../timestamp.js'
+import { parseTimestamp } from '../../core/timestamp.js'
 import { cutUtf8, fitAttributes, MAX_MESSAGE_BYTES, type LogRecord, type Pairs } from '../record.js'
 
 // One syslog message as a record. RFC 5424:

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Recovery } from '../../protocol.js'
+import type { Recovery } from '../shard-messages.js'
 import type { SealedBlock } from '../sealed-block.js'
 import type { MemoryStore } from '../store.js'
 import type { Stream } from '../stream.js'

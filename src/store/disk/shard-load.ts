@@ -1,6 +1,6 @@
 import { closeSync, copyFileSync, ftruncateSync, fsyncSync, openSync, readFileSync, unlinkSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { Recovery } from '../../protocol.js'
+import type { Recovery } from '../shard-messages.js'
 import { SealedBlock } from '../sealed-block.js'
 import type { MemoryStore } from '../store.js'
 import type { Stream } from '../stream.js'

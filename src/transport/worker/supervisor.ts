@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import type { Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
-import { ShardUnavailableError, retryAfter } from '../../errors.js'
-import type { Recovery, ShardInit, ShardReply, ShardRequest } from '../../protocol.js'
+import { ShardUnavailableError, retryAfter } from '../../core/errors.js'
+import type { Recovery, ShardInit, ShardReply, ShardRequest } from '../../store/shard-messages.js'
 import type { ShardEvents, ShardState, ShardTimings } from '../../shards/shard.js'
 
 export const SHARD_WORKER_FILE = fileURLToPath(new URL('../../../workers/shard.js', import.meta.url))

@@ -1,6 +1,6 @@
 import type { LogRecord } from '../../ingest/record.js'
 import type { LabelMatcher } from '../../logql/ast.js'
-import { NO_USAGE, type IngestBatch, type LineBatch, type QueryPart, type ServiceStats, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../protocol.js'
+import { NO_USAGE, type IngestBatch, type LineBatch, type QueryPart, type ServiceStats, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
 import type { Shard, ShardState, ShardTimings, StoredLines, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
 import { expectReply, type ReplyFor } from '../reply.js'

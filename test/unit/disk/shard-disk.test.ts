@@ -7,12 +7,12 @@ import { putBatch } from '../../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../../src/shards/batch-builder.js'
 import { BlockFileError } from '../../../src/store/disk/block-file.js'
 import { FRAME_HEADER, scanRecords } from '../../../src/store/disk/record-frame.js'
-import type { Recovery } from '../../../src/protocol.js'
+import type { Recovery } from '../../../src/store/shard-messages.js'
 import { DurableStore } from '../../../src/store/disk/durable-store.js'
 import type { ShardDisk } from '../../../src/store/disk/shard-disk.js'
 import { segmentName, type FsyncMode } from '../../../src/store/disk/wal.js'
 import { ShardStore } from '../../../src/store/shard-store.js'
-import { nowUs } from '../../../src/timestamp.js'
+import { nowUs } from '../../../src/core/timestamp.js'
 
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
 const dirs: string[] = []

@@ -2,7 +2,7 @@ import { fdatasync, fstatSync, mkdtempSync, openSync, closeSync, readdirSync, re
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseDuration } from '../../../src/settings.js'
+import { parseDuration } from '../../../src/core/durations.js'
 import { frameOf, scanRecords } from '../../../src/store/disk/record-frame.js'
 import { REAL_IO, Wal, WalError, parseFsync, segmentName, type WalIo } from '../../../src/store/disk/wal.js'
 

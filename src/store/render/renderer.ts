@@ -1,6 +1,6 @@
-import type { BlockView } from '../../store/block.js'
-import type { ByteWriter } from '../../store/bytes.js'
-import type { Stream } from '../../store/stream.js'
+import type { BlockView } from '../block.js'
+import type { ByteWriter } from '../bytes.js'
+import type { Stream } from '../stream.js'
 import { giveBack, takeScratch } from './scratch.js'
 
 /**

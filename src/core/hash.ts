@@ -1,4 +1,13 @@
-import type { ServiceOwnership } from '../protocol.js'
+/**
+ * The services a shard owns: those whose hash partition, shardOf(service,
+ * partitions), is one of `owned`. Given to the shard when it starts (it never
+ * works it out from where it sits), so it can tell a line that was routed to
+ * it wrongly. Today shard i of N owns partition i of N (server.ts).
+ */
+export interface ServiceOwnership {
+  partitions: number
+  owned: number[]
+}
 
 /** FNV-1a over the UTF-16 code units of `s`: stable across runs and machines. */
 export function fnv1a (s: string): number {

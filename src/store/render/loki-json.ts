@@ -1,5 +1,5 @@
-import type { BlockView } from '../../store/block.js'
-import type { Stream } from '../../store/stream.js'
+import type { BlockView } from '../block.js'
+import type { Stream } from '../stream.js'
 import { JoinedRenderer } from './renderer.js'
 
 // Entries for Loki's query API, one JSON object each, which the front groups

@@ -1,4 +1,4 @@
-import type { After } from '../protocol.js'
+import type { After } from '../store/shard-messages.js'
 
 // A cursor is the (timestamp, seq) of the last entry a page returned, plus
 // the order it was read in, as opaque base64url text. The next page resumes

@@ -1,7 +1,8 @@
 import { availableParallelism, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
-import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from './store/codec/registry.js'
-import { fsyncText, parseFsync } from './store/disk/wal.js'
+import { DURATION_UNITS, SIZE_UNITS, parseDuration, parseSize } from '../core/durations.js'
+import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from '../store/codec/registry.js'
+import { fsyncText, parseFsync } from '../store/disk/wal.js'
 
 // Every setting can come from an environment variable or from the flag of the
 // same name (the flag wins). Values are checked once, here; a bad one stops
@@ -211,23 +212,7 @@ const SPECS: readonly Spec[] = [
   { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', kind: 'switch', help: 'log one line per request: method, route, path, status, bytes, duration, error code' }
 ]
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-
-/** Parses `1500ms`, `90s`, `15m`, `1h`, `7d`, `2w` (a decimal number and a unit) into ms; NaN if it is not one. */
-export function parseDuration (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim().toLowerCase())
-  if (m === null) return NaN
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!)
-}
-
-/** Parses `512kb`, `16mb`, `1gb` or a plain byte count into bytes; NaN if it is not one. */
-export function parseSize (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(b|kb|mb|gb)?$/.exec(text.trim().toLowerCase())
-  if (m === null) return NaN
-  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2] ?? 'b']!)
-}
 
 function badSecret (origin: string): never {
   // Never echo a token, even a bad one.

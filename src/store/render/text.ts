@@ -1,6 +1,6 @@
-import type { BlockView } from '../../store/block.js'
-import type { Stream } from '../../store/stream.js'
-import { jsonUnescape } from '../../json-text.js'
+import type { BlockView } from '../block.js'
+import type { Stream } from '../stream.js'
+import { jsonUnescape } from '../../core/json-text.js'
 import { JoinedRenderer } from './renderer.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 

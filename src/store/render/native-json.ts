@@ -1,5 +1,5 @@
-import type { BlockView } from '../../store/block.js'
-import type { Stream } from '../../store/stream.js'
+import type { BlockView } from '../block.js'
+import type { Stream } from '../stream.js'
 import { JoinedRenderer } from './renderer.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 

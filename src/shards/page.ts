@@ -1,6 +1,6 @@
 import { encodeCursor } from './cursor.js'
 import { mergeRuns, type Run } from './merge.js'
-import type { QueryPart } from '../protocol.js'
+import type { QueryPart } from '../store/shard-messages.js'
 
 // Merges the shards' sorted parts into one page of GET /logs. The shards
 // rendered every entry as UTF-8 JSON already; consecutive entries taken from

@@ -1,10 +1,10 @@
 import { compileRegex } from '../logql/match.js'
-import { decodeCursor } from './cursor.js'
-import { BadQueryError } from '../errors.js'
+import { decodeCursor } from '../shards/cursor.js'
+import { BadQueryError } from '../core/errors.js'
 import { serviceProblem } from '../ingest/record.js'
-import type { AttrMatch } from '../protocol.js'
+import type { AttrMatch } from '../store/shard-messages.js'
 import type { RouterQuery } from '../shards/router.js'
-import { EXAMPLE_TIMESTAMP, durationUs, nowUs, parseTimestamp, relativeTime } from '../timestamp.js'
+import { EXAMPLE_TIMESTAMP, durationUs, nowUs, parseTimestamp, relativeTime } from '../core/timestamp.js'
 
 // Validates the parameters of GET /logs into a RouterQuery. Pure: the caller
 // passes `now` and the window settings, so unit tests need no clock.

@@ -1,4 +1,4 @@
-import { ByteWriter } from '../../store/bytes.js'
+import { ByteWriter } from '../bytes.js'
 
 /**
  * Scratch space shared by the renderers of this thread, so a page is written

@@ -5,57 +5,13 @@
 // Entries travel as columns: one typed array per numeric field and one array
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
-import type { Grouping, LabelMatcher, LogQuery, LogSelection } from './logql/ast.js'
-import type { RenderFormat } from './query/render/index.js'
+import type { Grouping, LabelMatcher, LogQuery, LogSelection } from '../logql/ast.js'
+import type { RenderFormat } from './render/index.js'
+import type { ServiceOwnership } from '../core/hash.js'
+import type { IngestBatch, LineBatch, Rejected } from '../ingest/batch.js'
 
-/** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
-export interface StreamRef {
-  service: string
-  labels: string[]
-}
-
-/** Entries bound for one shard, in the order the front thread accepted them. */
-export interface IngestBatch {
-  /** Distinct streams in this batch; streamIdx points into it. */
-  streams: StreamRef[]
-  streamIdx: Uint32Array<ArrayBuffer>
-  /** Epoch microseconds. */
-  ts: Float64Array<ArrayBuffer>
-  /** Arrival sequence numbers, increasing within a batch and across batches. */
-  seq: Float64Array<ArrayBuffer>
-  messages: string[]
-  /** Attribute pairs of each entry; entry i's are the next attrCount[i] pairs of attrs. */
-  attrCount: Uint8Array<ArrayBuffer>
-  /** Flat attribute pairs [k0, v0, k1, v1, ...] of every entry in turn. */
-  attrs: string[]
-}
-
-/**
- * NDJSON lines bound for one shard, parsed and validated there rather than on
- * the front thread, so the shards share the parsing. The front routed each
- * line by a quick look at its "service" key; the shard checks that it owns
- * the service it parses and hands back the lines it does not own.
- */
-export interface LineBatch {
-  /**
-   * This shard's lines of the request body, joined by newlines: UTF-8 bytes
-   * (an NDJSON body, transferred) or text (a JSON array's elements); line i
-   * is text[starts[i], ends[i]).
-   */
-  text: string | Uint8Array<ArrayBuffer>
-  starts: Uint32Array<ArrayBuffer>
-  ends: Uint32Array<ArrayBuffer>
-  /** Each line's 0-based index among the request's entries. */
-  index: Uint32Array<ArrayBuffer>
-  /** Arrival sequence number of each line. */
-  seq: Float64Array<ArrayBuffer>
-  /** Accepted timestamp window, epoch microseconds, inclusive. */
-  oldest: number
-  newest: number
-}
-
-/** A line a shard refused, by its index in the request. */
-export interface Rejected { index: number, error: string }
+export type { ServiceOwnership } from '../core/hash.js'
+export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from '../ingest/batch.js'
 
 /** Where the previous page stopped: results continue strictly after it. */
 export interface After { ts: number, seq: number }
@@ -81,7 +37,7 @@ export interface ShardQuery {
   attrs: AttrMatch[]
   /** Rendered bytes after which the shard stops early (the part is then incomplete). */
   maxBytes: number
-  /** How entries are rendered (src/query/render/); absent: the native GET /logs JSON. */
+  /** How entries are rendered (store/render/); absent: the native GET /logs JSON. */
   format?: RenderFormat
   /** A LogQL log query's stream selector and filters (src/logql/); absent: services, contains and attrs alone. */
   select?: LogSelection
@@ -275,16 +231,6 @@ export type ShardReply =
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
-/**
- * The services a shard owns: those whose hash partition, shardOf(service,
- * partitions), is one of `owned`. Given to the shard when it starts (it never
- * works it out from where it sits), so it can tell a line that was routed to
- * it wrongly. Today shard i of N owns partition i of N (server.ts).
- */
-export interface ServiceOwnership {
-  partitions: number
-  owned: number[]
-}
 
 /** Options a shard is started with. */
 export interface ShardInit {
@@ -312,9 +258,6 @@ export interface ShardInit {
   /** BLOCK_CODEC, as settings.ts checked it: the codec name new blocks are sealed with. */
   blockCodec: string
 }
-
-/** At most this many rejected entries are described one by one in an answer. */
-export const MAX_REJECTED_LISTED = 1000
 
 /** Thrown for a message type the receiver does not know: always a bug. */
 export class UnknownMessageError extends Error {

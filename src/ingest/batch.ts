@@ -1,0 +1,55 @@
+// What the front hands a shard to store: entries as columns (IngestBatch) or
+// NDJSON lines for the shard to parse (LineBatch), and how a refused entry is
+// named in the answer. Plain data, carried by the shard messages (store/shard-messages.ts).
+
+/** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
+export interface StreamRef {
+  service: string
+  labels: string[]
+}
+
+/** Entries bound for one shard, in the order the front thread accepted them. */
+export interface IngestBatch {
+  /** Distinct streams in this batch; streamIdx points into it. */
+  streams: StreamRef[]
+  streamIdx: Uint32Array<ArrayBuffer>
+  /** Epoch microseconds. */
+  ts: Float64Array<ArrayBuffer>
+  /** Arrival sequence numbers, increasing within a batch and across batches. */
+  seq: Float64Array<ArrayBuffer>
+  messages: string[]
+  /** Attribute pairs of each entry; entry i's are the next attrCount[i] pairs of attrs. */
+  attrCount: Uint8Array<ArrayBuffer>
+  /** Flat attribute pairs [k0, v0, k1, v1, ...] of every entry in turn. */
+  attrs: string[]
+}
+
+/**
+ * NDJSON lines bound for one shard, parsed and validated there rather than on
+ * the front thread, so the shards share the parsing. The front routed each
+ * line by a quick look at its "service" key; the shard checks that it owns
+ * the service it parses and hands back the lines it does not own.
+ */
+export interface LineBatch {
+  /**
+   * This shard's lines of the request body, joined by newlines: UTF-8 bytes
+   * (an NDJSON body, transferred) or text (a JSON array's elements); line i
+   * is text[starts[i], ends[i]).
+   */
+  text: string | Uint8Array<ArrayBuffer>
+  starts: Uint32Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
+  /** Each line's 0-based index among the request's entries. */
+  index: Uint32Array<ArrayBuffer>
+  /** Arrival sequence number of each line. */
+  seq: Float64Array<ArrayBuffer>
+  /** Accepted timestamp window, epoch microseconds, inclusive. */
+  oldest: number
+  newest: number
+}
+
+/** A line a shard refused, by its index in the request. */
+export interface Rejected { index: number, error: string }
+
+/** At most this many rejected entries are described one by one in an answer. */
+export const MAX_REJECTED_LISTED = 1000
