@@ -2,18 +2,15 @@ import cors from 'cors'
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import type { Logger } from 'pino'
 import { BadRequestError, MethodNotAllowedError, NotFoundError, ShuttingDownError } from '../core/errors.js'
-import { bodyFormat, type BodyFormat } from '../ingest/body.js'
-import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { describeError, errorAnswer, json, type Answer, type HttpError } from './answer.js'
+import { describeError, json, type Answer, type HttpError } from './answer.js'
+import { jsonError } from './ingest/logs.js'
 import { esRoutes } from './es-route.js'
-import { requestFields } from './field-params.js'
-import { hasLargeUnreadBody, readBody } from './body.js'
-import { ingestBody } from './ingest-route.js'
-import { lokiError, lokiPush, sendPlain } from './loki-route.js'
+import { hasLargeUnreadBody } from './body.js'
+import { ingest } from './ingest/protocol.js'
+import { INGEST_PROTOCOLS, protocolAt } from './ingest/registry.js'
 import { openapiDocument } from './openapi-route.js'
-import { otlpEncoding, otlpError, otlpExport, sendOtlp } from './otlp-route.js'
 import type { HttpPolicy } from './policy.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { detectedFields, indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
@@ -33,14 +30,6 @@ function methodNotAllowed (allow: string) {
   return (req: Request): void => {
     throw Object.assign(new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}; use ${allow}`), { allow })
   }
-}
-
-/** Which protocol's error shape a path answers in; null for our own JSON. */
-function protocolOf (path: string): 'loki-push' | 'otlp' | 'loki-query' | null {
-  if (path === '/loki/api/v1/push') return 'loki-push'
-  if (path === '/v1/logs') return 'otlp'
-  if (path.startsWith('/loki/api/v1/')) return 'loki-query'
-  return null
 }
 
 /** Adapts a handler that returns an Answer to Express. */
@@ -69,17 +58,14 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
 
   const guard = (check: HttpPolicy['checkIngest']): RequestHandler[] =>
     check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
-  // Refuses a wrong Content-Type before the body is read, and keeps the format for the handler.
-  const checkContentType: RequestHandler = (req, res, next) => {
-    res.locals.format = bodyFormat(req.headers['content-type'])
-    next()
+  // Every ingest protocol at its paths (ingest/registry.ts); each refuses a
+  // wrong Content-Type before the body is read, and answers in its own shape.
+  for (const protocol of INGEST_PROTOCOLS) {
+    const handler: RequestHandler = async (req, res) => {
+      protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings))
+    }
+    for (const method of protocol.methods) app[method === 'POST' ? 'post' : 'put']([...protocol.paths], ...guard(policy.checkIngest), handler)
   }
-
-  app.post('/logs', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
-    const fields = requestFields(req.query as QueryValues, req.headers)
-    const body = await readBody(req, settings.maxBody)
-    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields))
-  })
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
       await logsTail(req, res, req.query as Record<string, unknown>, router, settings)
@@ -93,26 +79,8 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res), req.headers.accept))
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
-  // JSON lines (or any JSON shape, or msgpack) in the shipper's own field names, defaults when none are named.
-  app.post('/insert/jsonline', ...guard(policy.checkIngest), checkContentType, async (req, res) => {
-    const fields = requestFields(req.query as QueryValues, req.headers) ?? DEFAULT_FIELDS
-    const body = await readBody(req, settings.maxBody)
-    send(res, await ingestBody(body, res.locals.format as BodyFormat, router, settings, fields, 'jsonline'))
-  })
-  app.all('/insert/jsonline', methodNotAllowed('POST'))
-
-  // The push protocols and Loki's query API answer errors in their own shapes
-  // (Loki push: plain text; OTLP: google.rpc.Status; Loki queries: Loki's JSON):
-  // the error handler at the end picks the shape by path (protocolOf).
-  app.post('/loki/api/v1/push', ...guard(policy.checkIngest), async (req, res) => {
-    sendPlain(res, await lokiPush(req, router, settings))
-  })
-  app.all('/loki/api/v1/push', methodNotAllowed('POST'))
-  app.post('/v1/logs', ...guard(policy.checkIngest), async (req, res) => {
-    sendOtlp(res, await otlpExport(req, otlpEncoding(req), router, settings))
-  })
-  app.all('/v1/logs', methodNotAllowed('POST'))
-
+  // Loki's query API answers errors in Loki's JSON; the error handler at the
+  // end picks the shape by path (the ingest protocols' from the registry).
   type LokiRun = (raw: Record<string, unknown>, req: Request, res: Response) => Promise<LokiAnswer>
   const lokiQuery = (run: LokiRun): RequestHandler => async (req, res) => {
     // Loki takes the parameters as a form body too (logcli and Grafana may POST them).
@@ -168,8 +136,12 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.use('/insert/elasticsearch', es)
   app.use(es)
 
+  // Other methods on an ingest path: 405 (paths with other routes, as /logs, said so above).
+  for (const protocol of INGEST_PROTOCOLS) app.all([...protocol.paths], methodNotAllowed(protocol.methods.join(', ')))
+
+  const ingestRoutes = INGEST_PROTOCOLS.map((p) => `${p.methods[0]} ${p.paths[0]}`).join(', ')
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are POST /logs, GET /logs, GET /logs/tail, POST /loki/api/v1/push, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, POST /v1/logs, POST /_bulk, POST /insert/jsonline, GET /services, GET /healthz, GET /metrics, the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
   })
 
   // Errors raised before a route's own handler (token, Origin, shutdown, method, no route)
@@ -182,23 +154,16 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     const extra: Record<string, string> = {}
     if (err.allow !== undefined) extra.allow = err.allow
     if (hasLargeUnreadBody(req)) extra.connection = 'close'
-    const protocol = protocolOf(req.path)
-    if (protocol === 'loki-push') {
-      const answer = lokiError(err, settings, log)
-      sendPlain(res, { ...answer, headers: { ...answer.headers, ...extra } })
-    } else if (protocol === 'otlp') {
-      let encoding: ReturnType<typeof otlpEncoding> = 'json'
-      try { encoding = otlpEncoding(req) } catch {}
-      const answer = otlpError(err, encoding, settings, log)
-      sendOtlp(res, { ...answer, headers: { ...answer.headers, ...extra } })
-    } else if (protocol === 'loki-query') {
-      const e = describeError(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
+    const protocol = protocolAt(req.path)
+    const e = describeError(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
+    e.headers = { ...e.headers, ...extra }
+    if (protocol !== undefined) {
+      protocol.send(res, protocol.error(e, req))
+    } else if (req.path.startsWith('/loki/api/v1/')) {
       const answer = lokiQueryError(e.status, e.message)
-      send(res, { status: answer.status, body: answer.body, headers: { ...e.headers, ...extra } })
+      send(res, { status: answer.status, body: answer.body, headers: e.headers })
     } else {
-      const answer = errorAnswer(err, settings.maxBody, log, { method: req.method, url: req.originalUrl })
-      answer.headers = { ...answer.headers, ...extra }
-      send(res, answer)
+      send(res, jsonError(e))
     }
   })
   return app

@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { performance } from 'node:perf_hooks'
+import type { ServerResponse } from 'node:http'
 import express, { type Request, type Response } from 'express'
 import type { Logger } from 'pino'
-import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../core/errors.js'
-import { readBulk, type BulkError } from '../ingest/formats/es-bulk.js'
-import { DEFAULT_FIELDS } from '../ingest/formats/json-doc.js'
-import { jsonString } from '../core/json-text.js'
+import { MethodNotAllowedError } from '../core/errors.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
-import { nowUs } from '../core/timestamp.js'
-import { describeError, type HttpError } from './answer.js'
-import { readBody } from './body.js'
-import { requestFields } from './field-params.js'
+import { describeError, type ErrorParts, type HttpError } from './answer.js'
 import type { HttpPolicy } from './policy.js'
-import type { QueryValues } from './query-string.js'
 
 // Enough of an Elasticsearch 8 node for log shippers (Filebeat, Logstash,
 // rsyslog's omelasticsearch, Fluent Bit's es output, Vector's elasticsearch
@@ -27,8 +20,6 @@ const VERSION = '8.11.0'
 const CLUSTER_UUID = randomBytes(16).toString('base64url').slice(0, 22)
 /** Elastic's own clients refuse a server that does not say it is Elasticsearch. */
 const PRODUCT_HEADER = ['x-elastic-product', 'Elasticsearch'] as const
-
-const BULK_TYPES = new Set(['', 'application/json', 'application/x-ndjson', 'application/vnd.elasticsearch+json', 'application/vnd.elasticsearch+x-ndjson', 'text/plain'])
 
 /** The Elasticsearch error type for a status, for clients that look at it. */
 function errorType (status: number): string {
@@ -44,11 +35,14 @@ function errorType (status: number): string {
   }
 }
 
-/** Sends an Elasticsearch answer; `body` is an object, or JSON text made already. */
-function sendEs (res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** An Elasticsearch answer: `body` is an object, or JSON text made already. */
+export interface EsAnswer { status: number, body: unknown, headers?: Record<string, string> }
+
+/** Sends an Elasticsearch answer (no body to HEAD). */
+export function sendEs (res: ServerResponse, { status, body, headers }: EsAnswer): void {
   res.setHeader(...PRODUCT_HEADER)
   for (const k in headers) res.setHeader(k, headers[k]!)
-  res.status(status)
+  res.statusCode = status
   if (res.req.method === 'HEAD') {
     res.end()
     return
@@ -57,63 +51,13 @@ function sendEs (res: Response, status: number, body: unknown, headers: Record<s
   res.end(typeof body === 'string' ? body : JSON.stringify(body))
 }
 
-/** Any error as Elasticsearch answers one. A full store is a 429 (the status bulk clients retry), not our 507. */
-function sendEsError (res: Response, err: HttpError, settings: Settings, log: Logger): void {
-  const e = describeError(err, settings.maxBody, log, { method: res.req.method, url: res.req.originalUrl })
+const reply = (res: ServerResponse, status: number, body: unknown): void => sendEs(res, { status, body })
+
+/** An error as Elasticsearch answers one. A full store is a 429 (the status bulk clients retry), not our 507. */
+export function esError (e: ErrorParts): EsAnswer {
   const status = e.status === 507 ? 429 : e.status
   const cause = { type: errorType(status), reason: `${e.message} (${e.code})` }
-  sendEs(res, status, { error: { root_cause: [cause], ...cause }, status }, e.headers)
-}
-
-let idCounter = 0
-const ID_PREFIX = randomBytes(4).toString('hex')
-const nextId = (): string => `${ID_PREFIX}${(++idCounter).toString(36)}`
-
-/** POST /_bulk and /<index>/_bulk. */
-async function bulk (req: Request, res: Response, router: ShardRouter, settings: Settings): Promise<void> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-  if (!BULK_TYPES.has(type)) throw new UnsupportedMediaTypeError(`Content-Type ${JSON.stringify(type.slice(0, 64))} is not supported on _bulk; send application/x-ndjson or application/json`)
-  const fields = requestFields(req.query as QueryValues, req.headers) ?? DEFAULT_FIELDS
-  const body = await readBody(req, settings.maxBody)
-  const started = performance.now()
-  const now = nowUs()
-  const pathIndex = typeof req.params.index === 'string' ? req.params.index : null
-  const { items, records, recordItems, errors } = await readBulk(body, {
-    fields,
-    fallbackService: pathIndex,
-    fallbackTime: now,
-    oldest: now - settings.retention * 1000,
-    newest: now + settings.futureSkew * 1000
-  })
-  const refused = new Set<number>()
-  const invalid = items.length - records.length
-  if (invalid > 0) router.meter.rejected('elasticsearch', 'invalid', invalid)
-  if (records.length > 0) for (const k of (await router.ingest(records, 'elasticsearch')).full) refused.add(recordItems[k]!)
-
-  let failed = false
-  let r = 0
-  // Written as text, one item at a time: a thousand small objects and their
-  // stringifying were a fifth of the front thread's time on a bulk of 1000.
-  const out: string[] = new Array(items.length)
-  for (let k = 0; k < items.length; k++) {
-    const item = items[k]!
-    const index = item.index ?? pathIndex ?? (errors[k] === null ? records[r]!.service : 'logs')
-    if (errors[k] === null) r++
-    const head = `{"${item.action}":{"_index":${jsonString(index)},"_id":${item.id === null ? `"${nextId()}"` : jsonString(item.id)},`
-    let error: BulkError | null = errors[k]!
-    let status = 400
-    if (error === null && refused.has(k)) {
-      status = 429
-      error = { type: 'es_rejected_execution_exception', reason: 'refused because the store holds as many services as MAX_SERVICES allows; send it again later' }
-    }
-    if (error !== null) {
-      failed = true
-      out[k] = `${head}"status":${status},"error":${JSON.stringify(error)}}}`
-    } else {
-      out[k] = `${head}"_version":1,"result":"created","status":201}}`
-    }
-  }
-  sendEs(res, 200, `{"took":${Math.round(performance.now() - started)},"errors":${failed},"items":[${out.join(',')}]}`)
+  return { status, body: { error: { root_cause: [cause], ...cause }, status }, headers: e.headers }
 }
 
 /** What GET / answers: a version object that Elasticsearch 8 clients accept. */
@@ -151,7 +95,6 @@ const license = {
 }
 
 const INFO_PATHS = ['/', '/_license', '/_nodes/http', '/_cluster/health', '/_cat/health']
-const BULK_PATHS = ['/_bulk', '/:index/_bulk']
 
 const notAllowed = (allow: string) => (req: Request): never => {
   throw Object.assign(new MethodNotAllowedError(`${req.method} is not allowed on ${req.originalUrl.split('?')[0]}; use ${allow}`), { allow })
@@ -166,7 +109,7 @@ export function esRoutes (router: ShardRouter, settings: Settings, log: Logger, 
     try {
       await fn(req, res)
     } catch (err) {
-      sendEsError(res, err as HttpError, settings, log)
+      sendEs(res, esError(describeError(err as HttpError, settings.maxBody, log, { method: req.method, url: req.originalUrl })))
     }
   }
   const ingest = (fn: (req: Request, res: Response) => Promise<void> | void) => handle(async (req, res) => {
@@ -174,39 +117,35 @@ export function esRoutes (router: ShardRouter, settings: Settings, log: Logger, 
     await fn(req, res)
   })
 
-  es.get('/', handle((_req, res) => sendEs(res, 200, rootInfo)))
-  es.get('/_license', handle((_req, res) => sendEs(res, 200, license)))
+  es.get('/', handle((_req, res) => reply(res, 200, rootInfo)))
+  es.get('/_license', handle((_req, res) => reply(res, 200, license)))
   es.get('/_nodes/http', handle((req, res) => {
     const address = req.headers.host ?? `${settings.host}:${settings.port}`
-    sendEs(res, 200, {
+    reply(res, 200, {
       _nodes: { total: 1, successful: 1, failed: 0 },
       cluster_name: 'logagg',
       nodes: { logagg: { name: 'logagg', version: VERSION, roles: ['data', 'ingest', 'master'], http: { bound_address: [address], publish_address: address, max_content_length_in_bytes: settings.maxBody } } }
     })
   }))
-  es.get('/_cluster/health', handle((_req, res) => sendEs(res, router.healthy ? 200 : 503, {
+  es.get('/_cluster/health', handle((_req, res) => reply(res, router.healthy ? 200 : 503, {
     cluster_name: 'logagg', status: router.healthy ? 'green' : 'red', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1
   })))
   // rsyslog's omelasticsearch checks the connection with _cat/health (text, or JSON with ?format=json).
   es.get('/_cat/health', handle((req, res) => {
     const row = { epoch: String(Math.floor(Date.now() / 1000)), cluster: 'logagg', status: router.healthy ? 'green' : 'red', 'node.total': '1' }
     if (req.query.format === 'json') {
-      sendEs(res, 200, [row])
+      reply(res, 200, [row])
       return
     }
     res.setHeader(...PRODUCT_HEADER)
     res.type('text/plain').send(`${row.epoch} ${row.cluster} ${row.status} ${row['node.total']}\n`)
   }))
-  es.get(SETUP_PATHS, handle((_req, res) => sendEs(res, 200, {})))
-  es.put(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
-  es.post(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
-  es.delete(SETUP_PATHS, ingest((_req, res) => sendEs(res, 200, { acknowledged: true })))
-  const bulkHandler = ingest((req, res) => bulk(req, res, router, settings))
-  es.post(BULK_PATHS, bulkHandler)
-  es.put(BULK_PATHS, bulkHandler)
+  es.get(SETUP_PATHS, handle((_req, res) => reply(res, 200, {})))
+  es.put(SETUP_PATHS, ingest((_req, res) => reply(res, 200, { acknowledged: true })))
+  es.post(SETUP_PATHS, ingest((_req, res) => reply(res, 200, { acknowledged: true })))
+  es.delete(SETUP_PATHS, ingest((_req, res) => reply(res, 200, { acknowledged: true })))
   // Other methods: a 405 naming the allowed ones, from the app's error handler (not Express's automatic OPTIONS answer).
   es.all(INFO_PATHS, notAllowed('GET, HEAD'))
   es.all(SETUP_PATHS, notAllowed('GET, HEAD, PUT, POST, DELETE'))
-  es.all(BULK_PATHS, notAllowed('POST, PUT'))
   return es
 }

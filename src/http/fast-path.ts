@@ -1,14 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { ShuttingDownError } from '../core/errors.js'
-import { bodyFormat, type BodyFormat } from '../ingest/body.js'
-import type { FieldMap } from '../ingest/formats/json-doc.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { errorAnswer, type HttpError } from './answer.js'
-import { requestFields } from './field-params.js'
-import { hasLargeUnreadBody, readBody } from './body.js'
-import { ingestBody } from './ingest-route.js'
+import { hasLargeUnreadBody } from './body.js'
+import { LOGS } from './ingest/logs.js'
+import { ingest } from './ingest/protocol.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
@@ -48,20 +46,17 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
   }
 
   const post = (req: IncomingMessage, res: ServerResponse, query: string | null): void => {
-    let format: BodyFormat
-    let fields: FieldMap | null
+    let values
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
       checkIngest?.(req.headers.authorization)
-      format = bodyFormat(req.headers['content-type'])
-      fields = requestFields(query === null ? null : parseQueryString(query), req.headers)
+      values = query === null ? null : parseQueryString(query)
     } catch (err) {
       fail(req, res, err)
       return
     }
-    readBody(req, settings.maxBody)
-      .then((body) => ingestBody(body, format, router, settings, fields))
+    ingest(LOGS, { req, query: values, params: {} }, router, settings)
       .then((answer) => send(res, answer, headers), (err: unknown) => fail(req, res, err))
   }
 

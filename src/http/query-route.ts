@@ -1,4 +1,5 @@
 import { BadQueryError } from '../core/errors.js'
+import { acceptanceWindow } from '../ingest/entry.js'
 import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from './query-params.js'
 import { renderPage, renderPageAs, type PageLayout } from '../shards/page.js'
 import type { RenderFormat } from '../store/render/index.js'
@@ -37,10 +38,9 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
   const now = nowUs()
   const { format, ...rest } = raw
   const layout = pageLayout(format, accept)
-  const q = parseLogsQuery(rest, {
-    start: now - settings.retention * 1000,
-    end: now + settings.futureSkew * 1000
-  })
+  // By default, everything the store can hold: the acceptance window.
+  const window = acceptanceWindow(settings, now)
+  const q = parseLogsQuery(rest, { start: window.oldest, end: window.newest })
   q.format = LAYOUTS[layout].format
   const parts = await router.query(q, '/logs', signal)
   if (layout === 'json') return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))

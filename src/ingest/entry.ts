@@ -15,6 +15,17 @@ export interface Window {
   newest: number
 }
 
+/** How far back (RETENTION) and ahead (FUTURE_SKEW) of now, in ms, an entry's time may be. */
+export interface WindowLimits {
+  retention: number
+  futureSkew: number
+}
+
+/** The window entries arriving `now` (epoch µs) are accepted in: the one place it is computed. */
+export function acceptanceWindow (limits: WindowLimits, now = nowUs()): Window {
+  return { oldest: now - limits.retention * 1000, newest: now + limits.futureSkew * 1000 }
+}
+
 const TS_HINT = `an ISO 8601 time such as ${EXAMPLE_TIMESTAMP} (no offset means UTC)`
 
 /** Returns the validated entry, or a string saying what is wrong with it. */

@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
+import { acceptanceWindow } from '../ingest/entry.js'
 import { recordProblem, type LogRecord } from '../ingest/record.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -73,11 +74,6 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   const inflight = new Set<Promise<void>>()
   let closing = false
 
-  const window = (): [number, number] => {
-    const now = nowUs()
-    return [now - settings.retention * 1000, now + settings.futureSkew * 1000]
-  }
-
   /** The records a frame batch can store; those the router would refuse anyway are counted here. */
   const storable = (records: LogRecord[]): LogRecord[] => {
     const valid = records.filter((r) => recordProblem(r, -Infinity, Infinity) === null)
@@ -138,7 +134,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     }, settings.syslogIdleTimeout).unref()
     const framer = new Framer(settings.maxBody)
     const take = (frames: Frame[]): LogRecord[] | null => {
-      const [oldest, newest] = window()
+      const { oldest, newest } = acceptanceWindow(settings)
       const arrival = nowUs()
       const records: LogRecord[] = []
       for (const frame of frames) {
@@ -277,7 +273,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
     udp.on('message', (msg: Buffer) => {
       stats.received++
-      const [oldest, newest] = window()
+      const { oldest, newest } = acceptanceWindow(settings)
       const frame = msg.length > settings.maxBody ? { bytes: msg.subarray(0, settings.maxBody), truncated: true } : { bytes: msg, truncated: false }
       const record = frameRecord(frame, nowUs(), oldest, newest, stats)
       if (record === null) return

@@ -1,0 +1,56 @@
+import { MAX_REJECTED_LISTED } from '../ingest/batch.js'
+import type { Decoded, DecodedLines, Outcome } from '../ingest/decoded.js'
+import { checkLine } from '../ingest/entry.js'
+import { linesAt } from '../ingest/ndjson.js'
+import type { LogRecord } from '../ingest/record.js'
+import type { Protocol } from './meter.js'
+import type { ShardRouter } from './router.js'
+
+// The one way entries get from a decoded request to the shards, whatever the
+// protocol: what a decoder made of a body (ingest/decoded.ts: records it
+// checked, or NDJSON lines routed for the shards to parse) goes in; what
+// happened to each entry of the request comes out, for the protocol to answer
+// in its own shape. Refusals are counted here and by the router, once.
+
+/** Stores what was decoded; settles once every shard involved has stored its part (refusals reject, as router.ingest). */
+export async function storeDecoded<P> (router: ShardRouter, protocol: Protocol, decoded: Decoded<P>): Promise<Outcome<P>> {
+  if (decoded.kind === 'lines') return await storeLines(router, protocol, decoded) as Outcome<unknown> as Outcome<P>
+  const { total, records, indexes, invalid, invalidCount } = decoded
+  if (invalidCount > 0) router.meter.rejected(protocol, 'invalid', invalidCount)
+  let full: number[] = []
+  if (records.length > 0) {
+    full = (await router.ingest(records, protocol)).full
+    if (indexes !== null) full = full.map((k) => indexes[k]!)
+  }
+  return { total, invalid, invalidCount, full, stored: total - invalidCount - full.length }
+}
+
+/** Routed lines to their shards; the lines the quick look misrouted (a nested or repeated "service" key) are parsed and stored here. */
+async function storeLines (router: ShardRouter, protocol: Protocol, decoded: DecodedLines): Promise<Outcome> {
+  const { text, routed, window, total } = decoded
+  const result = await router.ingestLines(text, routed.perShard, window, protocol)
+  const invalid = routed.rejected.concat(result.rejected)
+  let invalidCount = routed.rejectedCount + result.rejectedCount
+  const full = result.full.slice()
+  if (result.misrouted.length > 0) {
+    const byIndex = linesAt(text, routed, result.misrouted)
+    const records: LogRecord[] = []
+    const indexes: number[] = []
+    for (const index of result.misrouted) {
+      const entry = checkLine(byIndex.get(index)!, window)
+      if (typeof entry === 'string') {
+        if (invalidCount++ < MAX_REJECTED_LISTED) invalid.push({ index, error: entry })
+      } else {
+        records.push(entry)
+        indexes.push(index)
+      }
+    }
+    if (records.length > 0) for (const k of (await router.ingest(records, protocol)).full) full.push(indexes[k]!)
+  }
+  // The shards counted what they refused (router.ingestLines); the rest was refused on the front.
+  const refusedHere = invalidCount - result.rejectedCount
+  if (refusedHere > 0) router.meter.rejected(protocol, 'invalid', refusedHere)
+  invalid.sort((a, b) => a.index - b.index)
+  full.sort((a, b) => a - b)
+  return { total, invalid: invalid.slice(0, MAX_REJECTED_LISTED), invalidCount, full, stored: total - invalidCount - full.length }
+}
