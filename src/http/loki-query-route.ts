@@ -1,9 +1,10 @@
 import { BadQueryError } from '../core/errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
-import { compileSelection, lineFields, singleService } from '../logql/match.js'
+import { compileSelection, singleService } from '../logql/match.js'
 import { metricLimitError, type MetricLimits } from '../logql/metric-limits.js'
 import { parseLogql } from '../logql/parse.js'
+import { lokiStreamsBody } from '../shards/loki-streams-page.js'
 import { renderPage } from '../shards/page.js'
 import type { Settings } from '../settings/settings.js'
 import type { QueryRoute } from '../shards/meter.js'
@@ -88,8 +89,6 @@ function queryText (raw: Raw): string {
   if (q === undefined) throw new BadQueryError('query is missing; give a LogQL query such as {service="api"}')
   return q
 }
-
-const success = (data: unknown): LokiAnswer => ({ status: 200, body: JSON.stringify({ status: 'success', data }) })
 
 /** An error of a query route in Loki's shape. */
 export function lokiQueryError (status: number, message: string): LokiAnswer {
@@ -204,33 +203,14 @@ export async function lokiEntries (router: ShardRouter, settings: Settings, quer
 }
 
 async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
-  const entries = await lokiEntries(router, settings, query, { start, end, descending: descendingOf(raw), limit: limitOf(raw) }, route, signal)
+  // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
+  compileSelection(query.selection)
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
-  const streams = new Map<string, { stream: Record<string, string>, values: unknown[][] }>()
-  const { parser } = query.selection
-  for (const e of entries) {
-    // With a parser, the line's fields are labels of the result too (the entry's own win), as in Loki.
-    const parsed = parser === undefined ? null : lineFields(parser, e.s)
-    const own = e.m === undefined ? e.l : { ...e.l, ...e.m }
-    const all = parsed === null ? own : { ...parsed, ...own }
-    // Without categorize-labels, structured metadata (and parsed fields) join the stream's labels, as Loki answers.
-    const labels = applyLabelStages(categorize ? (parsed === null ? e.l : { ...parsed, ...e.l }) : all, query.labelStages)
-    const line = query.lineFormat === undefined ? e.s : query.lineFormat.replace(/\{\{\s*\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, name: string) => all[name] ?? '')
-    const key = JSON.stringify(labels)
-    let s = streams.get(key)
-    if (s === undefined) streams.set(key, s = { stream: labels, values: [] })
-    s.values.push(categorize ? [e.t, line, e.m === undefined ? {} : { structuredMetadata: e.m }] : [e.t, line])
-  }
-  const data: Record<string, unknown> = { resultType: 'streams', result: [...streams.values()] }
-  if (categorize) data.encodingFlags = ['categorize-labels']
-  return success(data)
-}
-
-function applyLabelStages (labels: Record<string, string>, stages: LogQuery['labelStages']): Record<string, string> {
-  let out = labels
-  for (const stage of stages) {
-    const names = new Set(stage.names)
-    out = Object.fromEntries(Object.entries(out).filter(([k]) => names.has(k) === (stage.kind === 'keep')))
-  }
-  return out
+  const descending = descendingOf(raw)
+  const limit = limitOf(raw)
+  // The shards parse, drop / keep and line_format each entry, and render it as
+  // its stream's labels and its value; the front only groups them (shards/loki-streams-page.ts).
+  const loki = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }
+  const parts = await router.query({ services: exactService(query), start, end, descending, limit, after: null, contains: null, attrs: [], format: 'loki-streams', loki, select: query.selection }, route, signal)
+  return { status: 200, body: lokiStreamsBody(parts, descending, limit, settings.maxPageBytes, categorize) }
 }

@@ -1,4 +1,5 @@
-import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
+import { viewLabel } from './entry-labels.js'
+import { jsonEscape, jsonUnescape } from '../core/json-text.js'
 import type { CompiledSelection } from '../logql/match.js'
 import type { BlockView } from './block.js'
 import type { Stream } from './stream.js'
@@ -29,16 +30,7 @@ export function selectionFilter (base: EntryFilter, entry: NonNullable<CompiledS
   let stream: Stream | null = null
   let view: BlockView | null = null
   let at = 0
-  const label = (name: string): string => {
-    const own = stream!.labelValue(name)
-    const v = view!
-    if (own !== '' || v.attrEnd === null) return own
-    const key = jsonEscape(name)
-    for (let p = at === 0 ? 0 : v.attrEnd[at - 1]!; p < v.attrEnd[at]!; p++) {
-      if (v.dict[v.attrKey[p]!] === key) return jsonUnescapeString(v.dict[v.attrVal[p]!]!)
-    }
-    return ''
-  }
+  const label = (name: string): string => viewLabel(stream!, view!, at, name)
   return {
     matches (s, v, i) {
       if (!base.matches(s, v, i)) return false

@@ -1,5 +1,6 @@
-import { jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
-import { lineFields } from '../logql/match.js'
+import { keptLabel } from '../logql/stages.js'
+import { EntryLabels } from './entry-labels.js'
+import { jsonUnescape } from '../core/json-text.js'
 import { metricLimitError } from '../logql/metric-limits.js'
 import type { MetricSeries, MetricSpec } from './shard-messages.js'
 import type { BlockView } from './block.js'
@@ -13,13 +14,14 @@ import type { Stream } from './stream.js'
 
 export class MetricSink {
   private readonly series = new Map<string, MetricSeries>()
-  /** Decoded attribute dictionaries of the views seen lately. */
-  private lastView: BlockView | null = null
-  private dict: string[] = []
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
   private readonly plain = new Map<Stream, MetricSeries>()
 
-  constructor (private readonly spec: MetricSpec) {}
+  private readonly labels: EntryLabels
+
+  constructor (private readonly spec: MetricSpec) {
+    this.labels = new EntryLabels(spec.parser)
+  }
 
   add (stream: Stream, v: BlockView, i: number): void {
     const { spec } = this
@@ -45,24 +47,7 @@ export class MetricSink {
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
   private seriesOf (stream: Stream, v: BlockView, i: number): MetricSeries {
     const { spec } = this
-    const labels: Record<string, string> = { service: stream.service }
-    for (let k = 0; k < stream.labels.length; k += 2) labels[stream.labels[k]!] = stream.labels[k + 1]!
-    if (v.attrEnd !== null) {
-      if (v !== this.lastView) {
-        this.lastView = v
-        this.dict = v.dict.map(jsonUnescapeString)
-      }
-      for (let p = i === 0 ? 0 : v.attrEnd[i - 1]!; p < v.attrEnd[i]!; p++) {
-        const key = this.dict[v.attrKey[p]!]!
-        // A stream label keeps its value over an attribute of the same name.
-        if (!(key in labels)) labels[key] = this.dict[v.attrVal[p]!]!
-      }
-    }
-    if (spec.parser !== undefined) {
-      // The line's fields join the labels (the entry's own labels win), so sum by (status) after | json works.
-      const fields = lineFields(spec.parser, jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!))
-      for (const key in fields) if (!(key in labels)) labels[key] = fields[key]!
-    }
+    const labels = this.labels.all(stream, v, i)
     const pairs = this.pairs(labels)
     const key = pairs.join('\u0000')
     let s = this.series.get(key)
@@ -78,11 +63,7 @@ export class MetricSink {
   /** The entry's labels after drop / keep and grouping, as sorted pairs without empty values. */
   private pairs (labels: Record<string, string>): string[] {
     const { labelStages, groupBy } = this.spec
-    let names = Object.keys(labels)
-    for (const stage of labelStages) {
-      const listed = new Set(stage.names)
-      names = names.filter((n) => listed.has(n) === (stage.kind === 'keep'))
-    }
+    let names = Object.keys(labels).filter((n) => keptLabel(n, labelStages))
     if (groupBy !== null) {
       const listed = new Set(groupBy.labels)
       names = names.filter((n) => listed.has(n) === (groupBy.mode === 'by'))

@@ -44,7 +44,7 @@ export class Query implements QueryRun {
         return ok
       }
     }
-    this.renderer = RENDERERS[q.format ?? 'native']()
+    this.renderer = RENDERERS[q.format ?? 'native'](q)
     this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }

@@ -7,6 +7,7 @@
 
 import type { Grouping, LabelMatcher, LogQuery, LogSelection } from '../logql/ast.js'
 import type { RenderFormat } from './render/index.js'
+import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
 import type { IngestBatch, LineBatch, Rejected } from '../ingest/batch.js'
 
@@ -39,6 +40,8 @@ export interface ShardQuery {
   maxBytes: number
   /** How entries are rendered (store/render/); absent: the native GET /logs JSON. */
   format?: RenderFormat
+  /** With format 'loki-streams': the query's parser, drop / keep, line_format and label categories. */
+  loki?: LokiShape
   /** A LogQL log query's stream selector and filters (src/logql/); absent: services, contains and attrs alone. */
   select?: LogSelection
   /** Count the matching entries per series and step instead of returning them (a LogQL range aggregation). */

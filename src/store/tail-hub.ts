@@ -1,3 +1,4 @@
+import { pairsLabel } from './entry-labels.js'
 import type { LogSelection } from '../logql/ast.js'
 import { compileSelection, type CompiledSelection } from '../logql/match.js'
 import type { QueryPart, TailBatch, TailFormat, TailLimits } from './shard-messages.js'
@@ -52,12 +53,7 @@ class Tail {
   /** Whether the entry passes this tail's line and label filters (its stream already matched). */
   wants (stream: Stream, message: string, attrs: Pairs | null): boolean {
     if (this.selection.entry === null) return true
-    const label = (name: string): string => {
-      const own = stream.labelValue(name)
-      if (own !== '' || attrs === null) return own
-      for (let i = 0; i < attrs.length; i += 2) if (attrs[i] === name) return attrs[i + 1]!
-      return ''
-    }
+    const label = (name: string): string => pairsLabel(stream, attrs, name)
     return this.selection.entry(message, label)
   }
 

@@ -1,18 +1,22 @@
+import type { ShardQuery } from '../shard-messages.js'
 import { LokiJsonRenderer } from './loki-json.js'
+import { LokiStreamsRenderer } from './loki-streams.js'
 import { NativeJsonRenderer } from './native-json.js'
 import { TextRenderer } from './text.js'
 import type { EntryRenderer } from './renderer.js'
 
 // Every output format a shard can render a query's entries in, by name. A
 // query names its format; a new one (Loki's JSON, NDJSON, text) is one
-// module and one line here.
+// module and one line here. A renderer may read the query (its Loki shape).
 
 export const RENDERERS = {
   native: () => new NativeJsonRenderer(),
   /** GET /logs's entries as NDJSON lines. */
   ndjson: () => new NativeJsonRenderer(10),
   text: () => new TextRenderer(),
-  loki: () => new LokiJsonRenderer()
-} satisfies Record<string, () => EntryRenderer>
+  loki: () => new LokiJsonRenderer(),
+  /** A Loki log query's answer, stream labels and value apart (the query's `loki` shape). */
+  'loki-streams': (q) => new LokiStreamsRenderer(q.loki ?? { labelStages: [], categorize: false })
+} satisfies Record<string, (q: ShardQuery) => EntryRenderer>
 
 export type RenderFormat = keyof typeof RENDERERS
