@@ -63,14 +63,15 @@ export const QUICK: Readonly<BenchConfig> = Object.freeze({
   memoryEntries: 200_000
 })
 
-export const PARTS = ['a', 'b', 'c', 'c1', 'c2', 'd', 'd1', 'd2', 'e', 'f', 'g', 'h', 'i', 'j', 'corpus', 'growth', 'memory'] as const
+export const PARTS = ['a', 'b', 'c', 'c1', 'c2', 'd', 'd1', 'd2', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'corpus', 'growth', 'memory'] as const
 
 export function usage (): string {
   return [
     `Usage: npm run bench [-- --quick] [-- --only=${PARTS.join(',')}] [-- --preload=N --corpus=N --no-attributes]`,
     '  --quick          short runs and smaller stores (under 90 s in all)',
     '  --only           run only some parts; RESULTS.md is then not rewritten',
-    '                   (corpus: server RSS on the realistic corpus; c2, d2: (c1), (d1) on it)',
+    '                   (corpus: server RSS on the realistic corpus; c2, d2: (c1), (d1) on it;',
+    '                   k: (c1) as a Loki query_range; BENCH_LOGAGG=<dist/src/main.js> measures another build)',
     '  --preload=N      entries in the bench-corpus store of (c), (d), (e)',
     '  --corpus=N       entries in the realistic-corpus store',
     '  --no-attributes  send the realistic corpus without its per-entry attributes'

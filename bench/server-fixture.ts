@@ -20,7 +20,8 @@ export type TargetName = 'logagg' | 'naive' | 'raw'
 export const DIST = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 const SCRIPTS: Record<TargetName, string> = {
-  logagg: join(DIST, 'src/main.js'),
+  // BENCH_LOGAGG: another build's dist/src/main.js, to measure it with this harness (before / after).
+  logagg: process.env.BENCH_LOGAGG ?? join(DIST, 'src/main.js'),
   naive: join(DIST, 'bench/peers/naive.js'),
   raw: join(DIST, 'bench/peers/raw.js')
 }

@@ -8,6 +8,7 @@ import { serverRss } from './scenarios/memory.js'
 import { mixed } from './scenarios/mixed.js'
 import { queryAll, queryAllAlone, queryAllCorpus } from './scenarios/query-all.js'
 import { queryOne, queryOneAlone, queryOneCorpus } from './scenarios/query-one.js'
+import { lokiQueryRange } from './scenarios/query-loki.js'
 import { esBulk, syslogTcp, tailFanout } from './scenarios/more-ingest.js'
 import { lokiIngest, otlpIngest } from './scenarios/push-ingest.js'
 import { singlePost } from './scenarios/single-post.js'
@@ -20,7 +21,7 @@ import type { Report, Row } from './types.js'
 // then the realistic one), preloaded once over HTTP; the RSS growth of every
 // preload is recorded ("corpus" asks for the realistic one without queries).
 
-export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, lokiIngest, otlpIngest, tailFanout, esBulk, syslogTcp, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus]
+export const SCENARIOS: readonly Scenario[] = [singlePost, batchIngest, lokiIngest, otlpIngest, tailFanout, esBulk, syslogTcp, queryOne, queryOneAlone, queryAll, queryAllAlone, mixed, queryOneCorpus, queryAllCorpus, lokiQueryRange]
 
 type Store = StoreLayout['corpus']
 const STORES: readonly Store[] = ['bench', 'realistic']

@@ -6,7 +6,7 @@ import type { ThreadCpu } from './thread-cpu.js'
 // The shape of one benchmark run's results: what bench/results/latest.json
 // holds and what the table, RESULTS.md and the charts are drawn from.
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'c1' | 'c2' | 'd' | 'd1' | 'd2' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j'
+export type ScenarioId = 'a' | 'b' | 'c' | 'c1' | 'c2' | 'd' | 'd1' | 'd2' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k'
 
 /** One scenario measured against one target. */
 export interface Row {

@@ -1,10 +1,11 @@
-// How the pieces connect:
+// How the pieces connect (the README's "How it works" has the whole picture):
 //
-//   HTTP clients ──► front thread (Express)                          shard workers (piscina, 1 thread each)
-//                    POST /logs: parse, validate, hash service ──► shard k: ShardStore { service → SortedLog }
-//                      one batch per shard per event-loop turn       insert sorted by (ts, seq); purge timer
-//                    GET /logs: fan out to owning shards  ◄──────── each returns its part, already sorted
-//                      k-way merge of the parts, render JSON
+//   HTTP clients ──► front thread: node:http fast path, Express for the rest
+//                    ingest: http/ingest/ protocols → shards/ingest-pipeline.ts ──► Shard (shards/shard.ts)
+//                    queries: fan out to the owning shards, merge (shards/page.ts)     worker transport
+//   syslog senders ──► syslog/listener.ts ──► the same router                          (transport/worker/):
+//                                                                                     one thread per shard,
+//                                                                                     store/ shard-handler.ts
 //
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { lokiTailSockets } from './http/tail-route.js'

@@ -1,6 +1,6 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { join } from 'node:path'
+import { shardDir } from './disk/data-dir.js'
 import { putBatch, putLines, type EntrySink } from '../ingest/shard-ingest.js'
 import { parseDuration } from '../core/durations.js'
 import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from './shard-messages.js'
@@ -159,7 +159,7 @@ function shardStore (init: ShardInit): ShardStore {
 function durableStore (init: ShardInit, memory: ShardStore, io: WalIo | undefined): DurableStore {
   const fsync = parseFsync(init.fsync, parseDuration)
   if (fsync === null) throw new Error(`bad FSYNC ${init.fsync}`)
-  const dir = join(init.dataDir, `shard-${init.shard}`)
+  const dir = shardDir(init.dataDir, init.shard)
   const options = { dir, fsync, checkpointMs: init.checkpointMs, segmentBytes: SEGMENT_BYTES, hotWindowMs: init.hotWindowMs, hotBytes: init.hotBytes, ...(io === undefined ? {} : { io }) }
   return DurableStore.open(options, memory, nowUs() - init.retention * 1000)
 }

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import { lokiStreamsBody } from '../../src/shards/loki-streams-page.js'
+import type { QueryPart } from '../../src/store/shard-messages.js'
+import { applyLabelStages, formatLine, keptLabel } from '../../src/logql/stages.js'
+
+// The front's half of a Loki log query: entries the shards rendered as
+// labels \0 value, merged in order and grouped into result streams.
+
+interface Row { ts: number, seq: number, labels: Record<string, string>, line: string }
+
+/** A shard's part, rendered as the 'loki-streams' renderer renders entries. */
+function part (rows: Row[], descending = false): QueryPart {
+  const sorted = [...rows].sort((a, b) => descending ? b.ts - a.ts || b.seq - a.seq : a.ts - b.ts || a.seq - b.seq)
+  const pieces = sorted.map((r) => Buffer.concat([Buffer.from(JSON.stringify(r.labels)), Buffer.from([0]), Buffer.from(JSON.stringify([`${r.ts}000`, r.line]))]))
+  const ends: number[] = []
+  let offset = -1
+  for (const p of pieces) ends.push(offset += p.length + 1)
+  const body = Buffer.concat(pieces.flatMap((p, i) => i === 0 ? [p] : [Buffer.from(','), p]))
+  return {
+    ts: Float64Array.from(sorted.map((r) => r.ts)),
+    seq: Float64Array.from(sorted.map((r) => r.seq)),
+    body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
+    ends: Uint32Array.from(ends),
+    complete: true,
+    scanned: sorted.length
+  }
+}
+
+interface Answer { status: string, data: { resultType: string, result: Array<{ stream: Record<string, string>, values: string[][] }>, encodingFlags?: string[] } }
+const answer = (chunks: Buffer[]): Answer => JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer
+
+const api = { service: 'api' }
+const db = { service: 'db', env: 'prod' }
+
+describe('lokiStreamsBody', () => {
+  it('groups merged entries into streams, each stream in the query’s order, streams by their first entry', () => {
+    const a = part([{ ts: 5, seq: 1, labels: api, line: 'a5' }, { ts: 9, seq: 4, labels: api, line: 'a9' }], true)
+    const b = part([{ ts: 7, seq: 2, labels: db, line: 'b7 "quoted"' }, { ts: 3, seq: 3, labels: db, line: 'b3' }], true)
+    const out = answer(lokiStreamsBody([a, b], true, 100, Infinity, false))
+    expect(out.status).toBe('success')
+    expect(out.data.resultType).toBe('streams')
+    expect(out.data.result).toEqual([
+      { stream: api, values: [['9000', 'a9'], ['5000', 'a5']] },
+      { stream: db, values: [['7000', 'b7 "quoted"'], ['3000', 'b3']] }
+    ])
+    expect(out.data.encodingFlags).toBeUndefined()
+  })
+
+  it('keeps to the limit and to about maxBytes, and says categorize-labels when asked', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => ({ ts: i + 1, seq: i, labels: api, line: `line ${i}` }))
+    expect(answer(lokiStreamsBody([part(rows)], false, 3, Infinity, false)).data.result[0]!.values.map((v) => v[1])).toEqual(['line 0', 'line 1', 'line 2'])
+    const small = answer(lokiStreamsBody([part(rows)], false, 100, 100, true))
+    expect(small.data.result[0]!.values.length).toBeGreaterThan(0)
+    expect(small.data.result[0]!.values.length).toBeLessThan(10)
+    expect(small.data.encodingFlags).toEqual(['categorize-labels'])
+  })
+
+  it('answers an empty result', () => {
+    expect(answer(lokiStreamsBody([part([])], false, 10, Infinity, false)).data.result).toEqual([])
+  })
+})
+
+describe('LogQL label stages', () => {
+  const stages = [{ kind: 'drop' as const, names: ['a'] }, { kind: 'keep' as const, names: ['b', 'c'] }]
+  it('drop then keep, in order', () => {
+    expect(applyLabelStages({ a: '1', b: '2', c: '3', d: '4' }, stages)).toEqual({ b: '2', c: '3' })
+    expect(keptLabel('a', stages)).toBe(false)
+    expect(keptLabel('d', stages)).toBe(false)
+    expect(keptLabel('c', stages)).toBe(true)
+  })
+  it('line_format fills {{.name}} from labels and fields, empty when absent', () => {
+    expect(formatLine('{{.level}}: {{ .msg }} {{.nope}}!', { level: 'warn', msg: 'disk' })).toBe('warn: disk !')
+  })
+})
