@@ -1,3 +1,4 @@
+import { OrderHeap } from '../core/order-heap.js'
 import type { Block, BlockView } from './block.js'
 import type { SealedBlock } from './sealed-block.js'
 import type { EntryFilter } from './filter.js'
@@ -207,68 +208,34 @@ export function cursorsOf (part: StreamSlot, descending: boolean, lo: Bound, hi:
   }
 }
 
-/** True when a comes before b in the scan's order. */
-function firstAsc (a: Cursor, b: Cursor): boolean {
-  return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq)
-}
-function firstDesc (a: Cursor, b: Cursor): boolean {
-  return a.ts > b.ts || (a.ts === b.ts && a.seq > b.seq)
-}
-
 /**
  * A heap of cursors. `next()` returns the cursor positioned on the next
  * entry in order, opening lazy cursors as they reach the top; the caller
  * reads the entry, then calls `pop()` to move past it.
  */
 export class CursorHeap {
-  private readonly heap: Cursor[]
-  private readonly first: (a: Cursor, b: Cursor) => boolean
+  private readonly heap: OrderHeap<Cursor>
 
   constructor (cursors: Cursor[], descending: boolean) {
-    this.heap = cursors
-    this.first = descending ? firstDesc : firstAsc
-    for (let i = (cursors.length >>> 1) - 1; i >= 0; i--) this.siftDown(i)
-  }
-
-  private siftDown (i: number): void {
-    const heap = this.heap
-    const n = heap.length
-    const item = heap[i]!
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= n) break
-      const r = l + 1
-      const c = r < n && this.first(heap[r]!, heap[l]!) ? r : l
-      if (!this.first(heap[c]!, item)) break
-      heap[i] = heap[c]!
-      i = c
-    }
-    heap[i] = item
-  }
-
-  private drop (): void {
-    const last = this.heap.pop()!
-    if (this.heap.length > 0) {
-      this.heap[0] = last
-      this.siftDown(0)
-    }
+    this.heap = new OrderHeap(cursors, descending)
   }
 
   /** The cursor on the next entry, or null when every cursor is done. */
   next (): Cursor | null {
+    const heap = this.heap
     for (;;) {
-      const top = this.heap[0]
+      const top = heap.top
       if (top === undefined) return null
       if (top.exact) return top
-      if (top.settle()) this.siftDown(0)
-      else this.drop()
+      if (top.settle()) heap.settleTop()
+      else heap.dropTop()
     }
   }
 
   /** Moves the top cursor past its entry. */
   pop (): void {
-    const top = this.heap[0]!
-    if (top.advance()) this.siftDown(0)
-    else this.drop()
+    const heap = this.heap
+    if (heap.top!.advance()) heap.settleTop()
+    else heap.dropTop()
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { before, mergeRuns, type Run } from '../../src/shards/merge.js'
+import { before } from '../../src/core/order-heap.js'
+import { mergeRuns, type Run } from '../../src/shards/merge.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Entry { ts: number, seq: number, tag: string }

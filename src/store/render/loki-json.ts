@@ -1,6 +1,6 @@
 import type { BlockView } from '../block.js'
 import type { Stream } from '../stream.js'
-import { JoinedRenderer } from './renderer.js'
+import { JoinedRenderer, writeAttrMembers } from './renderer.js'
 
 // Entries for Loki's query API, one JSON object each, which the front groups
 // into result streams (src/http/loki-query-route.ts):
@@ -25,14 +25,7 @@ export class LokiJsonRenderer extends JoinedRenderer {
     const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
     if (from < to) {
       w.ascii('},"m":{')
-      for (let p = from; p < to; p++) {
-        if (p > from) w.byte(44)
-        w.byte(34)
-        w.utf8(v.dict[v.attrKey[p]!]!)
-        w.ascii('":"')
-        w.utf8(v.dict[v.attrVal[p]!]!)
-        w.byte(34)
-      }
+      writeAttrMembers(w, v, from, to)
     }
     w.bytes(TIME)
     // Microseconds, so the nanoseconds end in 000; timestamps are positive integers.

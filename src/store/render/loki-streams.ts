@@ -4,7 +4,7 @@ import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stag
 import type { BlockView } from '../block.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
-import { JoinedRenderer } from './renderer.js'
+import { JoinedRenderer, writeAttrMembers } from './renderer.js'
 
 // Entries of a Loki log query (query_range, query) rendered for the answer
 // itself: each is its result stream's labels as a JSON object, a 0 byte, and
@@ -82,14 +82,7 @@ export class LokiStreamsRenderer extends JoinedRenderer {
       w.ascii(',{')
       if (from < to) {
         w.ascii('"structuredMetadata":{')
-        for (let p = from; p < to; p++) {
-          if (p > from) w.byte(44)
-          w.byte(34)
-          w.utf8(v.dict[v.attrKey[p]!]!)
-          w.ascii('":"')
-          w.utf8(v.dict[v.attrVal[p]!]!)
-          w.byte(34)
-        }
+        writeAttrMembers(w, v, from, to)
         w.byte(125)
       }
       w.byte(125)

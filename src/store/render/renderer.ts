@@ -47,3 +47,15 @@ export abstract class JoinedRenderer implements EntryRenderer {
     return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
   }
 }
+
+/** Attribute pairs [from, to) of `v` as JSON members (`"k":"v","k2":"v2"`): the dictionary holds them escaped already. */
+export function writeAttrMembers (w: ByteWriter, v: BlockView, from: number, to: number): void {
+  for (let p = from; p < to; p++) {
+    if (p > from) w.byte(44)
+    w.byte(34)
+    w.utf8(v.dict[v.attrKey[p]!]!)
+    w.ascii('":"')
+    w.utf8(v.dict[v.attrVal[p]!]!)
+    w.byte(34)
+  }
+}
