@@ -57,9 +57,8 @@ export interface IngestProtocol<F = unknown, P = unknown, D extends Decoded<P> =
   send (res: ServerResponse, answer: A): void
 }
 
-/** A protocol with its types forgotten, as the registry lists it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyProtocol = IngestProtocol<any, any, any, any>
+/** A protocol with its types forgotten, as the registry lists it (its methods take what it made itself). */
+export type AnyProtocol = IngestProtocol<unknown, unknown, Decoded<unknown>, unknown>
 
 /** Runs one request of `protocol` through the pipeline; errors are thrown, for the caller to answer with protocol.error(). */
 export async function ingest<F, P, D extends Decoded<P>, A> (protocol: IngestProtocol<F, P, D, A>, r: IngestRequest, router: ShardRouter, settings: Settings): Promise<A> {
