@@ -64,7 +64,10 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     const handler: RequestHandler = async (req, res) => {
       protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings))
     }
-    for (const method of protocol.methods) app[method === 'POST' ? 'post' : 'put']([...protocol.paths], ...guard(policy.checkIngest), handler)
+    // One route per path, so /metrics names each by its own pattern.
+    for (const path of protocol.paths) {
+      for (const method of protocol.methods) app[method === 'POST' ? 'post' : 'put'](path, ...guard(policy.checkIngest), handler)
+    }
   }
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
@@ -137,7 +140,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.use(es)
 
   // Other methods on an ingest path: 405 (paths with other routes, as /logs, said so above).
-  for (const protocol of INGEST_PROTOCOLS) app.all([...protocol.paths], methodNotAllowed(protocol.methods.join(', ')))
+  for (const protocol of INGEST_PROTOCOLS) for (const path of protocol.paths) app.all(path, methodNotAllowed(protocol.methods.join(', ')))
 
   const ingestRoutes = INGEST_PROTOCOLS.map((p) => `${p.methods[0]} ${p.paths[0]}`).join(', ')
   app.use((req: Request) => {

@@ -234,7 +234,6 @@ export type ShardReply =
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
-
 /** Options a shard is started with. */
 export interface ShardInit {
   /** The shard's number: its name in messages and its DATA_DIR subfolder (shard-<shard>). */

@@ -6,7 +6,7 @@ import { readAll, startTestServer, type RunningServer } from './helpers.js'
 // hand here (rsyslog's omelasticsearch drives it in syslog-clients.test.ts).
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
-const { formatTimestamp } = await import(dist('timestamp.js')) as typeof import('../../src/core/timestamp.js')
+const { formatTimestamp } = await import(dist('core/timestamp.js')) as typeof import('../../src/core/timestamp.js')
 
 const TOKEN = 'es-ingest-token-0123456789'
 let server: RunningServer

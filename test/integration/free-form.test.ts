@@ -9,7 +9,7 @@ import { readAll, startTestServer, type RunningServer } from './helpers.js'
 // parameters POST /logs keeps its strict contract.
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
-const { formatTimestamp } = await import(dist('timestamp.js')) as typeof import('../../src/core/timestamp.js')
+const { formatTimestamp } = await import(dist('core/timestamp.js')) as typeof import('../../src/core/timestamp.js')
 
 let server: RunningServer
 let url: string

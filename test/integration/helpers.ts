@@ -15,7 +15,7 @@ const serverModule = await import(dist('server.js')) as typeof import('../../src
 const { startServer } = serverModule
 /** The test-only internals symbol of the built server (the one in src/ is another symbol). */
 export const kTestInternals: typeof import('../../src/server.js').kTestInternals = serverModule.kTestInternals
-const { DEFAULTS } = await import(dist('settings.js')) as typeof import('../../src/settings/settings.js')
+const { DEFAULTS } = await import(dist('settings/settings.js')) as typeof import('../../src/settings/settings.js')
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
 

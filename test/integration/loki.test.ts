@@ -14,7 +14,7 @@ import { eventually, readAll, startTestServer, type LogLine, type RunningServer 
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
 const { PushRequest } = await import(dist('ingest/formats/protos.js')) as typeof import('../../src/ingest/formats/protos.js')
-const { formatTimestamp } = await import(dist('timestamp.js')) as typeof import('../../src/core/timestamp.js')
+const { formatTimestamp } = await import(dist('core/timestamp.js')) as typeof import('../../src/core/timestamp.js')
 
 let server: RunningServer
 let url: string

@@ -22,7 +22,7 @@ import { ApiChecker, type ApiAnswer } from './openapi-check.js'
 // every GET's `data.result` or `logs` is non-empty).
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
-const { loadSettings } = await import(dist('settings.js')) as typeof import('../../src/settings/settings.js')
+const { loadSettings } = await import(dist('settings/settings.js')) as typeof import('../../src/settings/settings.js')
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const ADDRESS = '127.0.0.1:8000'

@@ -9,7 +9,7 @@ import { eventually, readAll, startTestServer, type LogLine, type RunningServer 
 // in the server log. Real clients (logger, rsyslog) are in syslog-clients.test.ts.
 
 const dist = (path: string): string => new URL(`../../dist/src/${path}`, import.meta.url).href
-const { formatTimestamp } = await import(dist('timestamp.js')) as typeof import('../../src/core/timestamp.js')
+const { formatTimestamp } = await import(dist('core/timestamp.js')) as typeof import('../../src/core/timestamp.js')
 
 const MAX_BODY = 4096
 let server: RunningServer
