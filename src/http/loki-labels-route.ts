@@ -1,12 +1,13 @@
 import { BadQueryError } from '../core/errors.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import type { StreamStats } from '../store/shard-messages.js'
-import { lineFields } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { durationUs } from '../core/timestamp.js'
-import { callRange, lokiEntries, type LokiAnswer } from './loki-query-route.js'
+import { callRange, lokiQueryParts, type LokiAnswer } from './loki-query-route.js'
+import { mergeEntries } from '../shards/page.js'
+import { FIELD_SOURCE } from '../store/render/detected-fields.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
 // (/labels), a label's values (/label/<name>/values), label sets
@@ -117,23 +118,21 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   if (query.kind !== 'log') throw new BadQueryError('detected_fields takes a log query such as {service="api"}')
   const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
-  const entries = await lokiEntries(router, settings, query, { ...callRange(raw, settings), descending: true, limit: lineLimit }, '/loki/api/v1/detected_fields')
+  // The shards find each entry's fields (store/render/detected-fields.ts); here they are only counted.
+  const parts = await lokiQueryParts(router, query, { ...callRange(raw, settings), descending: true, limit: lineLimit }, 'fields', '/loki/api/v1/detected_fields')
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
-  const note = (name: string, value: string, parser: string | null): void => {
-    let f = found.get(name)
-    if (f === undefined) found.set(name, f = { values: new Set(), types: new Set(), parsers: new Set() })
-    if (f.values.size < MAX_DISTINCT) f.values.add(value)
-    f.types.add(fieldType(value))
-    if (parser !== null) f.parsers.add(parser)
-  }
-  for (const e of entries) {
-    for (const [k, v] of Object.entries(e.m ?? {})) note(k, v, null)
-    const line = e.s.trimStart()
-    const parser = line.startsWith('{') ? 'json' : line.includes('=') ? 'logfmt' : null
-    if (parser === null) continue
-    const fields = lineFields(parser, e.s)
-    if (fields.__error__ !== undefined) continue
-    for (const [k, v] of Object.entries(fields)) note(k, v, parser)
+  for (const e of mergeEntries(parts, true, lineLimit).entries) {
+    const t = Buffer.from(e.body.buffer, e.body.byteOffset, e.body.length).toString('utf8').split('\0')
+    for (let k = 0; k + 1 < t.length; k += 2) {
+      const name = t[k]!.slice(1)
+      const value = t[k + 1]!
+      let f = found.get(name)
+      if (f === undefined) found.set(name, f = { values: new Set(), types: new Set(), parsers: new Set() })
+      if (f.values.size < MAX_DISTINCT) f.values.add(value)
+      f.types.add(fieldType(value))
+      const parser = FIELD_SOURCE[t[k]![0] as keyof typeof FIELD_SOURCE]
+      if (parser !== null) f.parsers.add(parser)
+    }
   }
   const fields = [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, f]) => ({
     label,

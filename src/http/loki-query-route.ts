@@ -4,11 +4,14 @@ import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
 import { compileSelection, singleService } from '../logql/match.js'
 import { metricLimitError, type MetricLimits } from '../logql/metric-limits.js'
 import { parseLogql } from '../logql/parse.js'
+import { rangeFunction } from '../logql/range-functions.js'
 import { lokiStreamsBody } from '../shards/loki-streams-page.js'
-import { renderPage } from '../shards/page.js'
 import type { Settings } from '../settings/settings.js'
 import type { QueryRoute } from '../shards/meter.js'
-import type { ShardRouter } from '../shards/router.js'
+import type { RouterQuery, ShardRouter } from '../shards/router.js'
+import type { RenderFormat } from '../store/render/index.js'
+import type { LokiShape } from '../store/render/loki-streams.js'
+import type { QueryPart } from '../store/shard-messages.js'
 import { durationUs, nowUs, parseTimestamp, relativeTime } from '../core/timestamp.js'
 import { metricAnswerChunks } from './loki-metric-answer.js'
 
@@ -152,7 +155,7 @@ function shardFetch (router: ShardRouter, grid: Grid, limits: MetricLimits, rout
       attrs: [],
       select: selection,
       metric: {
-        op: expr.op === 'bytes_over_time' || expr.op === 'bytes_rate' ? 'bytes' : 'count',
+        op: rangeFunction(expr.op).sample,
         first: grid.first,
         stepUs: grid.stepUs,
         points: grid.points,
@@ -190,27 +193,24 @@ export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
 }
 
-/** An entry as the shards render it for Loki (src/store/render/loki-json.ts). */
-export interface LokiEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
+/** What a Loki log query asks the shards for: its entries in range, rendered in `format`, newest first when descending. */
+export interface LogRange { start: number, end: number, descending: boolean, limit: number }
 
-/** The entries of a log query, merged from the shards in time order (newest first when descending). */
-export async function lokiEntries (router: ShardRouter, settings: Settings, query: LogQuery, range: { start: number, end: number, descending: boolean, limit: number }, route: QueryRoute, signal?: AbortSignal): Promise<LokiEntry[]> {
-  // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
+/** The shards' parts for a log query; every regex is compiled here first, so a bad one is a 400 before any shard runs. */
+export async function lokiQueryParts (router: ShardRouter, query: LogQuery, range: LogRange, format: RenderFormat, route: QueryRoute, signal?: AbortSignal, loki?: LokiShape): Promise<QueryPart[]> {
   compileSelection(query.selection)
-  const parts = await router.query({ services: exactService(query), ...range, after: null, contains: null, attrs: [], format: 'loki', select: query.selection }, route, signal)
-  const page = JSON.parse(Buffer.concat(renderPage(parts, range.descending, range.limit, settings.maxPageBytes)).toString('utf8')) as { logs: LokiEntry[] }
-  return page.logs
+  const q: RouterQuery = { services: exactService(query), ...range, after: null, contains: null, attrs: [], format, select: query.selection }
+  if (loki !== undefined) q.loki = loki
+  return await router.query(q, route, signal)
 }
 
 async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
-  // Every regex is compiled here first, so a bad one is a 400 before any shard runs.
-  compileSelection(query.selection)
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const descending = descendingOf(raw)
   const limit = limitOf(raw)
   // The shards parse, drop / keep and line_format each entry, and render it as
   // its stream's labels and its value; the front only groups them (shards/loki-streams-page.ts).
   const loki = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }
-  const parts = await router.query({ services: exactService(query), start, end, descending, limit, after: null, contains: null, attrs: [], format: 'loki-streams', loki, select: query.selection }, route, signal)
+  const parts = await lokiQueryParts(router, query, { start, end, descending, limit }, 'loki-streams', route, signal, loki)
   return { status: 200, body: lokiStreamsBody(parts, descending, limit, settings.maxPageBytes, categorize) }
 }

@@ -1,3 +1,4 @@
+import { streamMembers } from '../shards/loki-streams-page.js'
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
@@ -159,23 +160,14 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
   res.once('close', () => clearInterval(heartbeat))
 }
 
-interface LokiTailEntry { l: Record<string, string>, m?: Record<string, string>, t: string, s: string }
-
-/** Loki's tail message: entries grouped by their labels (stream labels and metadata). */
-function lokiMessage (entries: Array<{ labels: Record<string, string>, ns: string, line: string }>, dropped: TailDelivery['droppedNamed']): string {
-  const streams = new Map<string, { stream: Record<string, string>, values: string[][] }>()
-  for (const e of entries) {
-    const key = JSON.stringify(e.labels)
-    let s = streams.get(key)
-    if (s === undefined) streams.set(key, s = { stream: e.labels, values: [] })
-    s.values.push([e.ns, e.line])
-  }
+/** A Loki tail message naming the entries dropped for a slow reader. */
+function lokiDroppedMessage (dropped: TailDelivery['droppedNamed']): string {
   const droppedEntries = dropped.map((d) => {
     const labels: Record<string, string> = {}
     for (let i = 0; i < d.labels.length; i += 2) labels[d.labels[i]!] = d.labels[i + 1]!
     return { labels, timestamp: `${d.ts}000` }
   })
-  return JSON.stringify({ streams: [...streams.values()], dropped_entries: droppedEntries })
+  return JSON.stringify({ streams: [], dropped_entries: droppedEntries })
 }
 
 /** Serves Loki's tail WebSocket at /loki/api/v1/tail on `server`'s upgrade requests. */
@@ -229,17 +221,15 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     }
     socket.once('close', () => { if (ws === null) end() })
     const sink: TailSink = {
-      replay: (entries) => {
-        const parsed = entries.map((e) => JSON.parse(Buffer.from(e.body).toString('utf8')) as LokiTailEntry)
-        send(lokiMessage(parsed.map((e) => ({ labels: e.m === undefined ? e.l : { ...e.l, ...e.m }, ns: e.t, line: e.s })), []))
-      },
+      // The shards rendered the replayed entries as Loki stream members already (format 'loki-streams'): grouped, not parsed.
+      replay: (entries) => send(`{"streams":[${Buffer.concat(streamMembers(entries)).toString('utf8')}],"dropped_entries":[]}`),
       // Each is a stream of one value, rendered by its shard: joined, they are the streams array.
       live: (entries) => send(`{"streams":[${entries.map((e) => Buffer.from(e.body).toString('utf8')).join(',')}],"dropped_entries":[]}`),
-      dropped: (_count, named) => send(lokiMessage([], named)),
+      dropped: (_count, named) => send(lokiDroppedMessage(named)),
       backlog: () => ws === null ? earlyBytes : ws.bufferedAmount,
       onDrain: (fn) => socket.on('drain', fn)
     }
-    runTail(router, select, { start, after: null }, { limit, format: 'loki' }, 'loki', sink, settings).then((s) => {
+    runTail(router, select, { start, after: null }, { limit, format: 'loki-streams' }, 'loki', sink, settings).then((s) => {
       stop = s
       if (closed) {
         s()

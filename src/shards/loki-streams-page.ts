@@ -16,26 +16,30 @@ const CLOSE_CATEGORIZED = Buffer.from('],"encodingFlags":["categorize-labels"]}}
 
 interface Group { labels: Uint8Array, values: Uint8Array[] }
 
-/** The answer's chunks, for up to `limit` entries and about `maxBytes` of them, streams in the order their first entry came. */
-export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, categorize: boolean): Buffer[] {
-  const { entries } = mergeEntries(parts, descending, limit)
+/** One merged entry as the shards rendered it ('loki-streams': labels, a 0 byte, the value). */
+interface Rendered { body: Uint8Array }
+
+/**
+ * Entries grouped into Loki result streams, as the chunks of the members of a
+ * `streams` array (`{"stream":{…},"values":[…]},…`): up to about `maxBytes`
+ * of entries, streams in the order of their first entry.
+ */
+export function streamMembers (entries: readonly Rendered[], maxBytes = Infinity): Buffer[] {
   const groups = new Map<string, Group>()
   let bytes = 0
   for (const e of entries) {
     const body = Buffer.from(e.body.buffer, e.body.byteOffset, e.body.length)
-    const cut = body.indexOf(LABELS_END)
     if (bytes > 0 && bytes + body.length > maxBytes) break
     bytes += body.length
+    const cut = body.indexOf(LABELS_END)
     const key = body.toString('latin1', 0, cut)
     let g = groups.get(key)
     if (g === undefined) groups.set(key, g = { labels: body.subarray(0, cut), values: [] })
     g.values.push(body.subarray(cut + 1))
   }
-  const chunks: Buffer[] = [OPEN]
-  let first = true
+  const chunks: Buffer[] = []
   for (const g of groups.values()) {
-    if (!first) chunks.push(COMMA)
-    first = false
+    if (chunks.length > 0) chunks.push(COMMA)
     chunks.push(STREAM, g.labels as Buffer, VALUES)
     for (let k = 0; k < g.values.length; k++) {
       if (k > 0) chunks.push(COMMA)
@@ -43,6 +47,12 @@ export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit:
     }
     chunks.push(CLOSE_STREAM)
   }
-  chunks.push(categorize ? CLOSE_CATEGORIZED : CLOSE)
   return chunks
+}
+
+/** A Loki log query's answer, as one buffer: up to `limit` entries merged from the parts and about `maxBytes` of them. */
+export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, categorize: boolean): Buffer[] {
+  const { entries } = mergeEntries(parts, descending, limit)
+  // One buffer: a chunk per value and separator would be thousands of socket writes per answer.
+  return [Buffer.concat([OPEN, ...streamMembers(entries, maxBytes), categorize ? CLOSE_CATEGORIZED : CLOSE])]
 }

@@ -1,5 +1,5 @@
 import type { ShardQuery } from '../shard-messages.js'
-import { LokiJsonRenderer } from './loki-json.js'
+import { DetectedFieldsRenderer } from './detected-fields.js'
 import { LokiStreamsRenderer } from './loki-streams.js'
 import { NativeJsonRenderer } from './native-json.js'
 import { TextRenderer } from './text.js'
@@ -14,7 +14,8 @@ export const RENDERERS = {
   /** GET /logs's entries as NDJSON lines. */
   ndjson: () => new NativeJsonRenderer(10),
   text: () => new TextRenderer(),
-  loki: () => new LokiJsonRenderer(),
+  /** Loki's detected_fields: the fields found in each entry. */
+  fields: () => new DetectedFieldsRenderer(),
   /** A Loki log query's answer, stream labels and value apart (the query's `loki` shape). */
   'loki-streams': (q) => new LokiStreamsRenderer(q.loki ?? { labelStages: [], categorize: false })
 } satisfies Record<string, (q: ShardQuery) => EntryRenderer>
