@@ -48,7 +48,9 @@ export interface LogQuery {
   lineFormat?: string
 }
 
-export type RangeOp = 'count_over_time' | 'rate' | 'bytes_over_time' | 'bytes_rate'
+import type { RangeOp } from './range-functions.js'
+
+export type { RangeOp }
 export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'topk'
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^'
 export interface Grouping { mode: 'by' | 'without', labels: string[] }

@@ -1,4 +1,5 @@
 import type { ArithmeticOp, Grouping, MetricExpr } from './ast.js'
+import { rangeFunction } from './range-functions.js'
 
 // Metric queries on the front thread, over what the shards counted: range
 // aggregations come back from the shards as counts per series and step
@@ -35,7 +36,7 @@ export async function evaluate (expr: MetricExpr, grid: Grid, fetch: Fetch, grou
         if (s === undefined) merged.set(k, { metric, values: Float64Array.from(part.values) })
         else for (let j = 0; j < grid.points; j++) s.values[j] = s.values[j]! + part.values[j]!
       }
-      const perSecond = expr.op === 'rate' || expr.op === 'bytes_rate' ? 1e6 / expr.rangeUs : 1
+      const perSecond = rangeFunction(expr.op).perSecond ? 1e6 / expr.rangeUs : 1
       for (const s of merged.values()) for (let j = 0; j < grid.points; j++) s.values[j] = s.values[j] === 0 ? NaN : s.values[j]! * perSecond
       return { kind: 'vector', series: [...merged.values()] }
     }

@@ -4,6 +4,7 @@ import { BadQueryError } from '../core/errors.js'
 import { durationUs } from '../core/timestamp.js'
 import { labelPredicate } from './match.js'
 import type { ArithmeticOp, Grouping, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
+import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunctionAt } from './range-functions.js'
 
 // LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
 // (@grafana/lezer-logql, what Grafana's query editor parses with). The tree
@@ -19,7 +20,6 @@ const bad = (message: string): Error => new BadQueryError(message)
 const MATCH_OPS: Record<string, MatchOp> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' }
 const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' }
 const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
-const RANGE_OPS: Record<string, RangeOp> = { CountOverTime: 'count_over_time', Rate: 'rate', BytesOverTime: 'bytes_over_time', BytesRate: 'bytes_rate' }
 const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
 
 /** What a user would call the construct a node stands for, for "not supported" errors. */
@@ -51,7 +51,7 @@ class Walker {
 
   unsupported (node: SyntaxNode): Error {
     const what = NAMES[node.name] ?? node.name
-    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, count_over_time / rate / bytes_over_time / bytes_rate, sum / count / min / max / avg / topk with by or without, and arithmetic`)
+    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, ${RANGE_FUNCTIONS.map((f) => f.name).join(' / ')}, sum / count / min / max / avg / topk with by or without, and arithmetic`)
   }
 
   kids (node: SyntaxNode): SyntaxNode[] {
@@ -250,9 +250,9 @@ class Walker {
 
   rangeAggregation (node: SyntaxNode): MetricExpr {
     const opNode = this.one(node, 'RangeOp').firstChild
-    const op = opNode === null ? undefined : RANGE_OPS[opNode.name]
+    const op = opNode === null ? undefined : rangeFunctionAt(opNode.name)?.name as RangeOp | undefined
     if (op === undefined || opNode === null) {
-      throw bad(`${opNode === null ? 'this range aggregation' : this.of(opNode)} is not supported; count_over_time, rate, bytes_over_time and bytes_rate are`)
+      throw bad(`${opNode === null ? 'this range aggregation' : this.of(opNode)} is not supported; ${RANGE_FUNCTION_NAMES} are`)
     }
     for (const c of this.kids(node)) if (c.name === 'Grouping' || c.name === 'Number') throw this.unsupported(c)
     const range = this.one(node, 'LogRangeExpr')

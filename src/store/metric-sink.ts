@@ -1,3 +1,4 @@
+import type { Sample } from '../logql/range-functions.js'
 import { keptLabel } from '../logql/stages.js'
 import { EntryLabels } from './entry-labels.js'
 import { jsonUnescape } from '../core/json-text.js'
@@ -12,15 +13,28 @@ import type { Stream } from './stream.js'
 // (t − range, t] holds it, in the series its labels name. Only the counts
 // cross back to the front thread, never the entries.
 
+/** What each entry adds to its series, per range function sample (logql/range-functions.ts). */
+const SAMPLES: Record<Sample, (v: BlockView, i: number) => number> = {
+  count: () => 1,
+  bytes: (v, i) => {
+    const from = v.msgStart[i]!
+    const to = v.msgEnd[i]!
+    // Stored escaped: an escape means the text is shorter than its bytes.
+    return v.msg.subarray(from, to).includes(92) ? Buffer.byteLength(jsonUnescape(v.msg, from, to)) : to - from
+  }
+}
+
 export class MetricSink {
   private readonly series = new Map<string, MetricSeries>()
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
   private readonly plain = new Map<Stream, MetricSeries>()
 
   private readonly labels: EntryLabels
+  private readonly sample: (v: BlockView, i: number) => number
 
   constructor (private readonly spec: MetricSpec) {
     this.labels = new EntryLabels(spec.parser)
+    this.sample = SAMPLES[spec.op]
   }
 
   add (stream: Stream, v: BlockView, i: number): void {
@@ -31,13 +45,7 @@ export class MetricSink {
       s = this.seriesOf(stream, v, i)
       if (bare) this.plain.set(stream, s)
     }
-    let amount = 1
-    if (spec.op === 'bytes') {
-      const from = v.msgStart[i]!
-      const to = v.msgEnd[i]!
-      // Stored escaped: an escape means the text is shorter than its bytes.
-      amount = v.msg.subarray(from, to).includes(92) ? Buffer.byteLength(jsonUnescape(v.msg, from, to)) : to - from
-    }
+    const amount = this.sample(v, i)
     const ts = v.ts[i]!
     const lo = Math.max(0, Math.ceil((ts - spec.first) / spec.stepUs))
     const hi = Math.min(spec.points - 1, Math.ceil((ts + spec.rangeUs - spec.first) / spec.stepUs) - 1)

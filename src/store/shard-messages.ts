@@ -6,6 +6,7 @@
 // of strings, so a batch of 1000 entries is a handful of objects to clone, not 1000.
 
 import type { Grouping, LabelMatcher, LogQuery, LogSelection } from '../logql/ast.js'
+import type { Sample } from '../logql/range-functions.js'
 import type { RenderFormat } from './render/index.js'
 import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
@@ -59,7 +60,7 @@ export interface ShardQuery {
  * attributes, after drop / keep; grouped when the query sums them anyway).
  */
 export interface MetricSpec {
-  op: 'count' | 'bytes'
+  op: Sample
   /** The first evaluation time, epoch µs; then one every stepUs, `points` in all. */
   first: number
   stepUs: number
