@@ -1,5 +1,5 @@
 import { MAX_REJECTED_LISTED } from '../ingest/batch.js'
-import type { Decoded, DecodedLines, Outcome } from '../ingest/decoded.js'
+import type { Decoded, DecodedLines, DecodedRecords, Outcome } from '../ingest/decoded.js'
 import { checkLine } from '../ingest/entry.js'
 import { linesAt } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
@@ -15,14 +15,26 @@ import type { ShardRouter } from './router.js'
 /** Stores what was decoded; settles once every shard involved has stored its part (refusals reject, as router.ingest). */
 export async function storeDecoded<P> (router: ShardRouter, protocol: Protocol, decoded: Decoded<P>): Promise<Outcome<P>> {
   if (decoded.kind === 'lines') return await storeLines(router, protocol, decoded) as Outcome<unknown> as Outcome<P>
+  meterInvalid(router, protocol, decoded)
+  return await submitDecoded(router, protocol, decoded)
+}
+
+/** Counts the entries a decoder refused (once per request: a caller that retries the rest does not count them again). */
+export function meterInvalid (router: ShardRouter, protocol: Protocol, decoded: DecodedRecords<unknown>): void {
+  if (decoded.invalidCount > 0) router.meter.rejected(protocol, 'invalid', decoded.invalidCount)
+}
+
+/**
+ * The valid records to their shards. A refusal (429, 507) is thrown at once,
+ * before anything is stored, so a caller knows before its next call whether
+ * this one was taken (the syslog listener keeps a sender's batches in order
+ * so, and retries a batch refused for a full queue).
+ */
+export function submitDecoded<P> (router: ShardRouter, protocol: Protocol, decoded: DecodedRecords<P>): Promise<Outcome<P>> {
   const { total, records, indexes, invalid, invalidCount } = decoded
-  if (invalidCount > 0) router.meter.rejected(protocol, 'invalid', invalidCount)
-  let full: number[] = []
-  if (records.length > 0) {
-    full = (await router.ingest(records, protocol)).full
-    if (indexes !== null) full = full.map((k) => indexes[k]!)
-  }
-  return { total, invalid, invalidCount, full, stored: total - invalidCount - full.length }
+  const outcome = (full: number[]): Outcome<P> => ({ total, invalid, invalidCount, full, stored: total - invalidCount - full.length })
+  if (records.length === 0) return Promise.resolve(outcome([]))
+  return router.submit(records, protocol).then(({ full }) => outcome(indexes === null ? full : full.map((k) => indexes[k]!)))
 }
 
 /** Routed lines to their shards; the lines the quick look misrouted (a nested or repeated "service" key) are parsed and stored here. */

@@ -1,7 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
+import type { Rejected } from '../ingest/batch.js'
+import { decodedRecords, type DecodedRecords } from '../ingest/decoded.js'
 import { acceptanceWindow } from '../ingest/entry.js'
+import { meterInvalid, submitDecoded } from '../shards/ingest-pipeline.js'
 import { recordProblem, type LogRecord } from '../ingest/record.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -74,31 +77,32 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   const inflight = new Set<Promise<void>>()
   let closing = false
 
-  /** The records a frame batch can store; those the router would refuse anyway are counted here. */
-  const storable = (records: LogRecord[]): LogRecord[] => {
-    const valid = records.filter((r) => recordProblem(r, -Infinity, Infinity) === null)
-    stats.dropped.refused += records.length - valid.length
-    if (records.length > valid.length) router.meter.rejected('syslog', 'invalid', records.length - valid.length)
-    return valid
+  /** A frame batch's records, checked: those the router would refuse anyway are counted here, once. */
+  const storable = (records: LogRecord[]): DecodedRecords<Rejected> => {
+    const decoded = decodedRecords(records.map((r) => recordProblem(r, -Infinity, Infinity) ?? r))
+    stats.dropped.refused += decoded.invalidCount
+    meterInvalid(router, 'syslog', decoded)
+    return decoded
   }
 
   /**
-   * Hands records to the router: 'full' when a shard's queue is full and
-   * nothing was taken (the router refuses before it stores anything, so
-   * trying again cannot duplicate); else the promise of their storage. Any
-   * other refusal is counted, as is what the shards refuse.
+   * Hands a batch's valid records to the shards (shards/ingest-pipeline.ts):
+   * 'full' when a shard's queue is full and nothing was taken (the router
+   * refuses before it stores anything, so trying again cannot duplicate);
+   * else the promise of their storage. Any other refusal is counted, as is
+   * what the shards refuse.
    */
-  const submit = (records: LogRecord[]): Promise<void> | 'full' => {
+  const submit = (decoded: DecodedRecords<Rejected>): Promise<void> | 'full' => {
     let stored
     try {
-      stored = router.submit(records, 'syslog')
+      stored = submitDecoded(router, 'syslog', decoded)
     } catch (err) {
       if ((err as { code?: string }).code === 'LOGAGG_ERR_QUEUE_FULL' && !closing) return 'full'
-      stats.dropped.refused += records.length
+      stats.dropped.refused += decoded.records.length
       return Promise.resolve()
     }
-    return stored.then(({ full }) => {
-      stats.stored += records.length - full.length
+    return stored.then(({ stored, full }) => {
+      stats.stored += stored
       stats.dropped.refused += full.length
     })
   }
@@ -155,7 +159,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     // Batches go to the router in the order their frames arrived, up to IN_FLIGHT of them before
     // the first is stored (a sender is then read while its last batch is stored, rather than in
     // turns: bench (j)); past that, and while a full queue holds them, the socket is paused.
-    const held: LogRecord[][] = []
+    const held: Array<DecodedRecords<Rejected>> = []
     let storing = 0
     let fullSince = 0
     let retry: NodeJS.Timeout | null = null
@@ -170,7 +174,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
         if (stored === 'full') {
           if (fullSince === 0) fullSince = Date.now()
           if (Date.now() - fullSince > QUEUE_FULL_WAIT_MS) {
-            for (const records of held.splice(0)) stats.dropped.refused += records.length
+            for (const decoded of held.splice(0)) stats.dropped.refused += decoded.records.length
             fullSince = 0
             delay = 10
             break
@@ -203,8 +207,8 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     const storeFrames = (frames: Frame[]): void => {
       const records = take(frames)
       if (records === null) return
-      const valid = storable(records)
-      if (valid.length > 0) held.push(valid)
+      const decoded = storable(records)
+      if (decoded.records.length > 0) held.push(decoded)
       pump()
     }
     let quiet: NodeJS.Timeout | null = null
@@ -262,12 +266,12 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
   if (settings.syslogUdpPort >= 0) {
     let batch: LogRecord[] = []
     const flush = (): void => {
-      const records = storable(batch)
+      const decoded = storable(batch)
       batch = []
-      if (records.length === 0) return
+      if (decoded.records.length === 0) return
       // Nothing waits on UDP: a full queue drops the batch.
-      const stored = submit(records)
-      if (stored === 'full') stats.dropped.refused += records.length
+      const stored = submit(decoded)
+      if (stored === 'full') stats.dropped.refused += decoded.records.length
       else track(stored)
     }
     udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
