@@ -3,8 +3,11 @@
 // (server-metrics.ts) implements it with prom-client, and code run without a
 // server (unit tests, benchmarks) passes NO_METER.
 
-/** How entries arrived: one value per ingest route or listener. */
-export type Protocol = 'logs' | 'jsonline' | 'loki' | 'otlp' | 'elasticsearch' | 'syslog'
+/**
+ * How entries arrived: an HTTP ingest protocol's name (http/ingest/registry.ts)
+ * or 'syslog'. Bounded by the registry: no value comes from a request.
+ */
+export type Protocol = string
 
 /**
  * Why entries were not stored: `invalid` (the entry broke a rule: no service,
