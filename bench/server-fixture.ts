@@ -32,7 +32,8 @@ const HEALTH_INTERVAL_MS = 100
 const STOP_GRACE_MS = 5_000
 
 /** The only variables a child inherits from the suite's environment. */
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT']
+// SHARD_NICE too: a setting an A/B run varies (bench runs the default otherwise).
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE']
 
 function baseEnv (): Record<string, string> {
   const env: Record<string, string> = {}

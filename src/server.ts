@@ -119,7 +119,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     hotWindowMs: settings.hotWindow,
     hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
     tailShardBytes: settings.tailShardBytes,
-    blockCodec: settings.blockCodec
+    blockCodec: settings.blockCodec,
+    nice: settings.shardNice
   }
   const workerOptions: WorkerShardOptions = {
     maxHeapMb: heapMb,

@@ -63,6 +63,8 @@ export interface Settings {
   readonly tailShardBytes: number
   /** Live tails (GET /logs/tail and Loki's WebSocket) open at once; more answer 429. */
   readonly maxTails: number
+  /** How much lower than the front thread the shard threads run (Linux nice, 0 to 19). */
+  readonly shardNice: number
   /** Host names accepted besides loopback ones while listening on loopback: comma list, '*' for any, '' for none. */
   readonly allowedHosts: string
   /** ms an answer may stay unread (unflushed) before its connection is cut. */
@@ -132,6 +134,10 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   // Enough for 32 tails with full buffers and distinct selections on one shard; tails of the
   // same selection share their renderings, so they count once.
   tailShardBytes: 32 * 1024 * 1024,
+  // With every core busy, the front still answers /healthz and refusals within the attack
+  // soak's 200 ms (worst 534 ms at 0, 194 ms at 5: bench/soak-attack.ts), and it is the
+  // front that decides what the shards are handed.
+  shardNice: 5,
   // Loki allows 10 tails per querier (max_concurrent_tail_requests); 100 leaves room for a team's
   // browsers and scripts while the worst case on the front, 100 × TAIL_BUFFER_BYTES, stays 100 MiB.
   maxTails: 100,
@@ -168,6 +174,7 @@ const SPECS: readonly Spec[] = [
   { key: 'port', env: 'PORT', flag: 'port', kind: 'port', help: 'TCP port to listen on, 0 to 65535 (0 picks a free one)' },
   { key: 'host', env: 'HOST', flag: 'host', kind: 'host', help: 'address to listen on' },
   { key: 'shards', env: 'SHARDS', flag: 'shards', kind: 'count', min: 1, max: 256, help: 'number of shard worker threads' },
+  { key: 'shardNice', env: 'SHARD_NICE', flag: 'shard-nice', kind: 'count', min: 0, max: 19, help: 'how much lower than the front thread the shard threads run (a Linux nice value): when the cores are short, the front keeps answering while the shards take what is left; 0 runs them alike' },
   { key: 'retention', env: 'RETENTION', flag: 'retention', kind: 'duration', help: 'how long entries are kept' },
   { key: 'purgeInterval', env: 'PURGE_INTERVAL', flag: 'purge-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'how often expired entries are dropped' },
   { key: 'maxBody', env: 'MAX_BODY', flag: 'max-body', kind: 'size', help: 'largest request body accepted' },

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { shardDir } from './disk/data-dir.js'
@@ -173,7 +174,21 @@ export interface ShardOptions {
  * Everything a shard thread runs: a store (loaded from its data folder first,
  * with DATA_DIR), its purge, sealing and checkpoint timers, and the request handler.
  */
+/**
+ * Lowers this thread's priority (on Linux, setpriority on the calling thread
+ * changes that thread alone): under a CPU shortage the front thread, which
+ * answers /healthz and refuses what it cannot take, runs first. Best effort:
+ * a system that refuses leaves the thread as it was.
+ */
+function lowerPriority (nice: number): void {
+  if (nice <= 0) return
+  try {
+    setPriority(0, nice)
+  } catch {}
+}
+
 export function startShard (init: ShardInit, options: ShardOptions = {}): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
+  lowerPriority(init.nice)
   const memory = shardStore(init)
   const store: LogStore = init.dataDir === '' ? memory : durableStore(init, memory, options.io)
   const collect = findCollector()

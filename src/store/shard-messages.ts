@@ -260,6 +260,8 @@ export interface ShardInit {
   tailShardBytes: number
   /** BLOCK_CODEC, as settings.ts checked it: the codec name new blocks are sealed with. */
   blockCodec: string
+  /** SHARD_NICE: the shard's thread lowers its own priority by this much (0: as the front). */
+  nice: number
 }
 
 /** Thrown for a message type the receiver does not know: always a bug. */

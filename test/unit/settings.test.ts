@@ -318,6 +318,16 @@ describe('loadSettings', () => {
       ['', 'maybe', 'enabled', '2'], /on or off/)
   ]
 
+  describe('SHARD_NICE', () => {
+    it('is 5 unless given, takes 0 to 19 and refuses the rest', () => {
+      expect(DEFAULTS.shardNice).toBe(5)
+      expect(loadSettings([], { SHARD_NICE: '0' }).shardNice).toBe(0)
+      expect(loadSettings(['--shard-nice', '19'], {}).shardNice).toBe(19)
+      expect(settingsError([], { SHARD_NICE: '20' }).message).toMatch(/SHARD_NICE is "20": expected a whole number from 0 to 19/)
+      expect(settingsError([], { SHARD_NICE: '-1' }).message).toMatch(/SHARD_NICE is "-1"/)
+    })
+  })
+
   describe('HEADERS_TIMEOUT and REQUEST_TIMEOUT', () => {
     it('lowers the default HEADERS_TIMEOUT to a shorter REQUEST_TIMEOUT (node:http refuses headers longer than the request)', () => {
       const s = loadSettings([], { REQUEST_TIMEOUT: '5s' })

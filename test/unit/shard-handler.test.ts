@@ -5,7 +5,7 @@ import { shardOf } from '../../src/core/hash.js'
 import { createShardHandler } from '../../src/store/shard-handler.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 
-const init = { shard: 1, owns: { partitions: 2, owned: [1] }, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1' }
+const init = { shard: 1, owns: { partitions: 2, owned: [1] }, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1', nice: 0 }
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
 const rec = (ts: number, message: string) => ({ service: 'api', ts, message, labels: null, attributes: null })
 const q = (over: Partial<ShardQuery>): ShardQuery => ({ id: 1, services: null, start: T, end: T + 3000, descending: false, limit: 10, after: null, contains: null, attrs: [], maxBytes: Infinity, ...over })

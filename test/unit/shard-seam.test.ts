@@ -120,7 +120,7 @@ describe('expectReply', () => {
 
 describe('shard messages', () => {
   it('are plain data: a copy made without transfer lists (as a network codec would) is handled and answered alike', async () => {
-    const init = { shard: 0, owns: ownershipOf(0, 1), retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1' }
+    const init = { shard: 0, owns: ownershipOf(0, 1), retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1', nice: 0 }
     const handle = createShardHandler(deserialize(serialize(init)) as typeof init)
     const over = async (req: ShardRequest): Promise<ShardReply> => deserialize(serialize(await handle(deserialize(serialize(req)) as ShardRequest))) as ShardReply
     const T = Date.parse('2026-11-27T12:00:00Z') * 1000

@@ -12,7 +12,7 @@ import { ShardStore } from '../../../src/store/shard-store.js'
 import { StoreWriteError } from '../../../src/store/store.js'
 
 const T = Date.parse('2026-11-27T12:00:00Z') * 1000
-const init = { shard: 0, owns: { partitions: 1, owned: [0] }, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1' }
+const init = { shard: 0, owns: { partitions: 1, owned: [0] }, retention: 3_600_000 * 24 * 365 * 100, purgeInterval: 60_000, maxServices: 1000, dataDir: '', fsync: 'batch', checkpointMs: 60_000, hotWindowMs: 900_000, hotBytes: Infinity, tailShardBytes: Infinity, blockCodec: 'brotli-1', nice: 0 }
 
 const dirs: string[] = []
 const stores: DurableStore[] = []
