@@ -10,7 +10,7 @@ import { ingest } from './ingest/protocol.js'
 import type { Lifecycle } from './app.js'
 import type { HttpPolicy } from './policy.js'
 import { queryLogs } from './query-route.js'
-import { parseQueryString } from './query-string.js'
+import { parseQueryString, type QueryValues } from './query-string.js'
 import { clientGone, send } from './send.js'
 
 // POST /logs and GET /logs, the two hot routes, served straight from
@@ -46,7 +46,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
   }
 
   const post = (req: IncomingMessage, res: ServerResponse, query: string | null): void => {
-    let values
+    let values: QueryValues | null
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)

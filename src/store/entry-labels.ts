@@ -44,24 +44,31 @@ export class EntryLabels {
 
   /** The entry's attributes, decoded; null when it has none. */
   attributes (v: BlockView, i: number): Record<string, string> | null {
-    if (v.attrEnd === null) return null
+    const out: Record<string, string> = {}
+    return this.addAttributes(out, v, i) ? out : null
+  }
+
+  /** Writes the entry's attributes into `labels` where it has none by that name yet; false when the entry has no attributes. */
+  private addAttributes (labels: Record<string, string>, v: BlockView, i: number): boolean {
+    if (v.attrEnd === null) return false
     const from = i === 0 ? 0 : v.attrEnd[i - 1]!
     const to = v.attrEnd[i]!
-    if (from === to) return null
+    if (from === to) return false
     if (v !== this.lastView) {
       this.lastView = v
       this.dict = v.dict.map(jsonUnescapeString)
     }
-    const out: Record<string, string> = {}
-    for (let p = from; p < to; p++) out[this.dict[v.attrKey[p]!]!] = this.dict[v.attrVal[p]!]!
-    return out
+    for (let p = from; p < to; p++) {
+      const key = this.dict[v.attrKey[p]!]!
+      if (!(key in labels)) labels[key] = this.dict[v.attrVal[p]!]!
+    }
+    return true
   }
 
   /** Stream labels, then attributes, then (with a parser) the line's fields; `line` when the caller decoded it already. */
   all (stream: Stream, v: BlockView, i: number, line?: string): Record<string, string> {
     const labels = EntryLabels.ofStream(stream)
-    const attrs = this.attributes(v, i)
-    if (attrs !== null) for (const key in attrs) if (!(key in labels)) labels[key] = attrs[key]!
+    this.addAttributes(labels, v, i)
     if (this.parser !== undefined) {
       const fields = lineFields(this.parser, line ?? jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!))
       for (const key in fields) if (!(key in labels)) labels[key] = fields[key]!

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { lokiStreamsBody } from '../../src/shards/loki-streams-page.js'
 import type { QueryPart } from '../../src/store/shard-messages.js'
+import { renderedPart } from './parts.js'
 import { applyLabelStages, formatLine, keptLabel } from '../../src/logql/stages.js'
 
 // The front's half of a Loki log query: entries the shards rendered as
@@ -11,19 +12,7 @@ interface Row { ts: number, seq: number, labels: Record<string, string>, line: s
 /** A shard's part, rendered as the 'loki-streams' renderer renders entries. */
 function part (rows: Row[], descending = false): QueryPart {
   const sorted = [...rows].sort((a, b) => descending ? b.ts - a.ts || b.seq - a.seq : a.ts - b.ts || a.seq - b.seq)
-  const pieces = sorted.map((r) => Buffer.concat([Buffer.from(JSON.stringify(r.labels)), Buffer.from([0]), Buffer.from(JSON.stringify([`${r.ts}000`, r.line]))]))
-  const ends: number[] = []
-  let offset = -1
-  for (const p of pieces) ends.push(offset += p.length + 1)
-  const body = Buffer.concat(pieces.flatMap((p, i) => i === 0 ? [p] : [Buffer.from(','), p]))
-  return {
-    ts: Float64Array.from(sorted.map((r) => r.ts)),
-    seq: Float64Array.from(sorted.map((r) => r.seq)),
-    body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
-    ends: Uint32Array.from(ends),
-    complete: true,
-    scanned: sorted.length
-  }
+  return renderedPart(sorted, sorted.map((r) => Buffer.concat([Buffer.from(JSON.stringify(r.labels)), Buffer.from([0]), Buffer.from(JSON.stringify([`${r.ts}000`, r.line]))])))
 }
 
 interface Answer { status: string, data: { resultType: string, result: Array<{ stream: Record<string, string>, values: string[][] }>, encodingFlags?: string[] } }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeCursor } from '../../src/shards/cursor.js'
 import type { QueryPart } from '../../src/store/shard-messages.js'
 import { renderPage } from '../../src/shards/page.js'
+import { renderedPart } from './parts.js'
 import { byTsSeq, seeded } from './random.js'
 
 interface Row { service: string, ts: number, seq: number, message: string }
@@ -17,19 +18,7 @@ function iso (us: number): string {
 function part (rows: Row[], descending = false): QueryPart {
   const sorted = [...rows].sort(byTsSeq)
   if (descending) sorted.reverse()
-  const pieces = sorted.map((r) => JSON.stringify({ service: r.service, timestamp: iso(r.ts), message: r.message }))
-  const ends: number[] = []
-  let offset = -1
-  for (const p of pieces) ends.push(offset += Buffer.byteLength(p) + 1)
-  const body = Buffer.from(pieces.join(','))
-  return {
-    ts: Float64Array.from(sorted.map((r) => r.ts)),
-    seq: Float64Array.from(sorted.map((r) => r.seq)),
-    body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer>,
-    ends: Uint32Array.from(ends),
-    complete: true,
-    scanned: sorted.length
-  }
+  return renderedPart(sorted, sorted.map((r) => Buffer.from(JSON.stringify({ service: r.service, timestamp: iso(r.ts), message: r.message }))))
 }
 
 const render = (parts: QueryPart[], descending: boolean, limit: number): Page => JSON.parse(Buffer.concat(renderPage(parts, descending, limit)).toString('utf8')) as Page

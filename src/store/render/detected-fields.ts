@@ -21,23 +21,25 @@ export class DetectedFieldsRenderer extends JoinedRenderer {
   private readonly labels = new EntryLabels()
 
   add (_stream: Stream, v: BlockView, i: number): void {
-    const w = this.open()
-    const field = (source: keyof typeof FIELD_SOURCE, name: string, value: string): void => {
-      w.ascii(source)
-      w.utf8(clean(name))
-      w.byte(0)
-      w.utf8(clean(value))
-      w.byte(0)
-    }
+    this.open()
     const attrs = this.labels.attributes(v, i)
-    if (attrs !== null) for (const k in attrs) field('m', k, attrs[k]!)
+    if (attrs !== null) for (const k in attrs) this.field('m', k, attrs[k]!)
     const line = jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
     const look = line.trimStart()
     const parser = look.startsWith('{') ? 'json' : look.includes('=') ? 'logfmt' : null
     if (parser !== null) {
       const fields = lineFields(parser, line)
-      if (fields.__error__ === undefined) for (const k in fields) field(parser === 'json' ? 'j' : 'l', k, fields[k]!)
+      if (fields.__error__ === undefined) for (const k in fields) this.field(parser === 'json' ? 'j' : 'l', k, fields[k]!)
     }
     this.close()
+  }
+
+  private field (source: keyof typeof FIELD_SOURCE, name: string, value: string): void {
+    const w = this.w
+    w.ascii(source)
+    w.utf8(clean(name))
+    w.byte(0)
+    w.utf8(clean(value))
+    w.byte(0)
   }
 }
