@@ -5,8 +5,8 @@ import { parseLogql } from '../logql/parse.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { durationUs } from '../core/timestamp.js'
-import { callRange, lokiQueryParts, type LokiAnswer } from './loki-query-route.js'
-import { mergeEntries } from '../shards/page.js'
+import { callRange, type LokiAnswer } from './loki-query-route.js'
+import { entriesPlan, runPlan } from '../shards/plan.js'
 import { FIELD_SOURCE } from '../store/render/detected-fields.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
@@ -119,9 +119,9 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
   // The shards find each entry's fields (store/render/detected-fields.ts); here they are only counted.
-  const parts = await lokiQueryParts(router, query, { ...callRange(raw, settings), descending: true, limit: lineLimit }, 'fields', '/loki/api/v1/detected_fields')
+  const { entries } = await runPlan(router, entriesPlan(query.selection, { ...callRange(raw, settings), descending: true, limit: lineLimit }, 'fields'), '/loki/api/v1/detected_fields')
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
-  for (const e of mergeEntries(parts, true, lineLimit).entries) {
+  for (const e of entries) {
     const t = Buffer.from(e.body.buffer, e.body.byteOffset, e.body.length).toString('utf8').split('\0')
     for (let k = 0; k + 1 < t.length; k += 2) {
       const name = t[k]!.slice(1)

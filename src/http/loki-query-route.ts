@@ -1,17 +1,11 @@
 import { BadQueryError } from '../core/errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
-import { compileSelection, singleService } from '../logql/match.js'
-import { metricLimitError, type MetricLimits } from '../logql/metric-limits.js'
 import { parseLogql } from '../logql/parse.js'
-import { rangeFunction } from '../logql/range-functions.js'
-import { lokiStreamsBody } from '../shards/loki-streams-page.js'
+import { lokiStreamsPlan, rangePlan, runPlan } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { QueryRoute } from '../shards/meter.js'
-import type { RouterQuery, ShardRouter } from '../shards/router.js'
-import type { RenderFormat } from '../store/render/index.js'
-import type { LokiShape } from '../store/render/loki-streams.js'
-import type { QueryPart } from '../store/shard-messages.js'
+import type { ShardRouter } from '../shards/router.js'
 import { durationUs, nowUs, parseTimestamp, relativeTime } from '../core/timestamp.js'
 import { metricAnswerChunks } from './loki-metric-answer.js'
 
@@ -131,54 +125,13 @@ export async function queryInstant (raw: Raw, router: ShardRouter, settings: Set
   return await metricAnswer(query.expr, grid, 'vector', router, settings, '/loki/api/v1/query', signal)
 }
 
-/** Evaluates a metric query on the shards and writes its answer, within the series, sample, byte and time limits. */
+/** Evaluates a metric query, each of its range aggregations planned onto the shards, and writes its answer within the series, sample, byte and time limits. */
 async function metricAnswer (expr: MetricExpr, grid: Grid, kind: 'vector' | 'matrix', router: ShardRouter, settings: Settings, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
   const deadline = Date.now() + settings.queryTimeout
   const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
-  const value = await evaluate(expr, grid, shardFetch(router, grid, limits, route, signal))
+  const fetch: Fetch = async (range, groupBy) => await runPlan(router, rangePlan(range, grid, groupBy, limits), route, signal)
+  const value = await evaluate(expr, grid, fetch)
   return { status: 200, body: await metricAnswerChunks(value, grid, kind, { maxBytes: settings.maxPageBytes, deadline }) }
-}
-
-/** Has the shards count one range aggregation over the grid; each shard stops at the limits, and so does their sum. */
-function shardFetch (router: ShardRouter, grid: Grid, limits: MetricLimits, route: QueryRoute, signal?: AbortSignal): Fetch {
-  return async (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy) => {
-    const { selection, labelStages } = expr.log
-    compileSelection(selection)
-    const parts = await router.query({
-      services: exactService(expr.log),
-      start: grid.first - expr.rangeUs + 1,
-      end: grid.first + (grid.points - 1) * grid.stepUs,
-      descending: false,
-      limit: 1,
-      after: null,
-      contains: null,
-      attrs: [],
-      select: selection,
-      metric: {
-        op: rangeFunction(expr.op).sample,
-        first: grid.first,
-        stepUs: grid.stepUs,
-        points: grid.points,
-        rangeUs: expr.rangeUs,
-        groupBy,
-        labelStages,
-        ...(selection.parser === undefined ? {} : { parser: selection.parser }),
-        ...limits
-      }
-    }, route, signal)
-    const series = parts.flatMap((p) => p.series ?? [])
-    // Shards hold different services, but a grouping without service meets across shards: count distinct label sets.
-    const distinct = new Set(series.map((s) => s.labels.join('\u0000'))).size
-    const refused = metricLimitError(distinct, grid.points, limits)
-    if (refused !== null) throw new BadQueryError(refused)
-    return series
-  }
-}
-
-/** A selector that names one service exactly: the query goes to that service's shard only. */
-function exactService (log: LogQuery): string[] | null {
-  const service = singleService(log.selection.selector)
-  return service === null ? null : [service]
 }
 
 /**
@@ -193,24 +146,9 @@ export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
 }
 
-/** What a Loki log query asks the shards for: its entries in range, rendered in `format`, newest first when descending. */
-export interface LogRange { start: number, end: number, descending: boolean, limit: number }
-
-/** The shards' parts for a log query; every regex is compiled here first, so a bad one is a 400 before any shard runs. */
-export async function lokiQueryParts (router: ShardRouter, query: LogQuery, range: LogRange, format: RenderFormat, route: QueryRoute, signal?: AbortSignal, loki?: LokiShape): Promise<QueryPart[]> {
-  compileSelection(query.selection)
-  const q: RouterQuery = { services: exactService(query), ...range, after: null, contains: null, attrs: [], format, select: query.selection }
-  if (loki !== undefined) q.loki = loki
-  return await router.query(q, route, signal)
-}
-
 async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
-  const descending = descendingOf(raw)
-  const limit = limitOf(raw)
-  // The shards parse, drop / keep and line_format each entry, and render it as
-  // its stream's labels and its value; the front only groups them (shards/loki-streams-page.ts).
-  const loki = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }
-  const parts = await lokiQueryParts(router, query, { start, end, descending, limit }, 'loki-streams', route, signal, loki)
-  return { status: 200, body: lokiStreamsBody(parts, descending, limit, settings.maxPageBytes, categorize) }
+  const range = { start, end, descending: descendingOf(raw), limit: limitOf(raw) }
+  const body = await runPlan(router, lokiStreamsPlan(query, range, settings.maxPageBytes, categorize), route, signal)
+  return { status: 200, body }
 }

@@ -1,12 +1,11 @@
-import { compileRegex } from '../logql/match.js'
 import { decodeCursor } from '../shards/cursor.js'
 import { BadQueryError } from '../core/errors.js'
 import { serviceProblem } from '../ingest/record.js'
 import type { AttrMatch } from '../store/shard-messages.js'
-import type { RouterQuery } from '../shards/router.js'
+import type { LogsRequest } from '../shards/plan.js'
 import { EXAMPLE_TIMESTAMP, durationUs, nowUs, parseTimestamp, relativeTime } from '../core/timestamp.js'
 
-// Validates the parameters of GET /logs into a RouterQuery. Pure: the caller
+// Validates the parameters of GET /logs into a LogsRequest (planned by shards/plan.ts). Pure: the caller
 // passes `now` and the window settings, so unit tests need no clock.
 
 export const DEFAULT_LIMIT = 1000
@@ -43,7 +42,7 @@ function time (raw: Raw, name: string, fallback: number): number {
   return us
 }
 
-export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery {
+export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): LogsRequest {
   const attrs: AttrMatch[] = []
   for (const key of Object.keys(raw)) {
     if (key.startsWith(ATTR_PREFIX) && key.length > ATTR_PREFIX.length) {
@@ -102,15 +101,11 @@ export function parseLogsQuery (raw: Raw, defaults: QueryDefaults): RouterQuery 
   if (contains === '') contains = null
   if (contains !== null && contains.length > MAX_CONTAINS) throw new BadQueryError(`contains is longer than ${MAX_CONTAINS} characters`)
 
-  const query: RouterQuery = { services, start, end, descending, limit, after, contains, attrs }
-  const regex = single(raw, 'regex') ?? ''
-  if (regex !== '') {
-    if (regex.length > MAX_CONTAINS) throw new BadQueryError(`regex is longer than ${MAX_CONTAINS} characters`)
-    // RE2 (linear time), as LogQL's |~ ; compiled here so a bad pattern is a 400 before any shard runs.
-    compileRegex(regex)
-    query.select = { selector: [], lines: [{ op: '|~', values: [regex] }], labels: [] }
-  }
-  return query
+  let regex = single(raw, 'regex') ?? null
+  if (regex === '') regex = null
+  // RE2 (linear time), as LogQL's |~ ; compiled by the planner, so a bad pattern is a 400 before any shard runs.
+  if (regex !== null && regex.length > MAX_CONTAINS) throw new BadQueryError(`regex is longer than ${MAX_CONTAINS} characters`)
+  return { services, start, end, descending, limit, after, contains, attrs, regex }
 }
 
 export const DEFAULT_SERVICES_LIMIT = 1000

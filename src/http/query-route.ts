@@ -1,17 +1,17 @@
 import { BadQueryError } from '../core/errors.js'
 import { acceptanceWindow } from '../ingest/entry.js'
 import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from './query-params.js'
-import { renderPage, renderPageAs, type PageLayout } from '../shards/page.js'
-import type { RenderFormat } from '../store/render/index.js'
+import type { PageLayout } from '../shards/page.js'
+import { logsPagePlan, runPlan } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { formatTimestamp, nowUs } from '../core/timestamp.js'
 import { json, type Answer } from './answer.js'
 
-const LAYOUTS: Record<PageLayout, { format: RenderFormat, type: string }> = {
-  json: { format: 'native', type: 'application/json; charset=utf-8' },
-  ndjson: { format: 'ndjson', type: 'application/x-ndjson; charset=utf-8' },
-  text: { format: 'text', type: 'text/plain; charset=utf-8' }
+const TYPES: Record<PageLayout, string> = {
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  text: 'text/plain; charset=utf-8'
 }
 
 /** The layout a GET /logs or /services asks for: `format=`, else the first of NDJSON or text its Accept header names, else JSON. */
@@ -40,12 +40,10 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
   const layout = pageLayout(format, accept)
   // By default, everything the store can hold: the acceptance window.
   const window = acceptanceWindow(settings, now)
-  const q = parseLogsQuery(rest, { start: window.oldest, end: window.newest })
-  q.format = LAYOUTS[layout].format
-  const parts = await router.query(q, '/logs', signal)
-  if (layout === 'json') return json(200, renderPage(parts, q.descending, q.limit, settings.maxPageBytes))
-  const { chunks, next } = renderPageAs(parts, q.descending, q.limit, settings.maxPageBytes, layout)
-  return { status: 200, body: chunks, headers: { 'content-type': LAYOUTS[layout].type, ...nextHeaders('/logs', raw, next) } }
+  const plan = logsPagePlan(parseLogsQuery(rest, { start: window.oldest, end: window.newest }), layout, settings.maxPageBytes)
+  const { chunks, next } = await runPlan(router, plan, '/logs', signal)
+  if (layout === 'json') return json(200, chunks)
+  return { status: 200, body: chunks, headers: { 'content-type': TYPES[layout], ...nextHeaders('/logs', raw, next) } }
 }
 
 /**
@@ -70,12 +68,12 @@ export async function listServices (raw: Record<string, unknown>, router: ShardR
   if (layout === 'json') return json(200, JSON.stringify({ services, next }))
   if (layout === 'ndjson') {
     const lines = services.map((s) => `${JSON.stringify(s)}\n`).join('')
-    return { status: 200, body: next === null ? lines : `${lines}${JSON.stringify({ next })}\n`, headers: { 'content-type': LAYOUTS.ndjson.type } }
+    return { status: 200, body: next === null ? lines : `${lines}${JSON.stringify({ next })}\n`, headers: { 'content-type': TYPES.ndjson } }
   }
   return {
     status: 200,
     body: services.map((s) => `${s.service} ${s.count} ${s.oldest} ${s.newest}\n`).join(''),
-    headers: { 'content-type': LAYOUTS.text.type, ...nextHeaders('/services', raw, next) }
+    headers: { 'content-type': TYPES.text, ...nextHeaders('/services', raw, next) }
   }
 }
 

@@ -4,10 +4,11 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { BadQueryError, TooManyTailsError } from '../core/errors.js'
-import type { LabelMatcher, LogSelection } from '../logql/ast.js'
+import type { LogSelection } from '../logql/ast.js'
 import { compileSelection } from '../logql/match.js'
 import { parseLogql } from '../logql/parse.js'
 import { decodeCursor, encodeCursor } from '../shards/cursor.js'
+import { logsSelection } from '../shards/plan.js'
 import { parseLogsQuery } from './query-params.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -27,9 +28,6 @@ import { runTail, type TailSink } from './tail-run.js'
 const MAX_REPLAY = 100_000
 const HEARTBEAT_MS = 15_000
 
-/** A regex matching exactly one of `names`, for a selector over several services. */
-const oneOf = (names: string[]): string => names.map((n) => n.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')).join('|')
-
 /** GET /logs/tail's parameters (GET /logs's filters) as a LogQL selection. */
 function nativeSelection (raw: Record<string, unknown>, settings: Settings): { select: LogSelection, start: number, replay: boolean } {
   const { start: _s, limit: _l, order: _o, cursor: _c, ...filters } = raw
@@ -37,15 +35,7 @@ function nativeSelection (raw: Record<string, unknown>, settings: Settings): { s
   // Without start or since, the tail begins now (no replay).
   const from = raw.start !== undefined || raw.since !== undefined
   const q = parseLogsQuery(from ? { ...filters, ...(raw.start === undefined ? {} : { start: raw.start }) } : { ...filters, start: formatTimestamp(now) }, { start: now, end: now + settings.futureSkew * 1000 })
-  const selector: LabelMatcher[] = q.services === null
-    ? [{ name: 'service', op: '=~', value: '.+' }]
-    : q.services.length === 1 ? [{ name: 'service', op: '=', value: q.services[0]! }] : [{ name: 'service', op: '=~', value: oneOf(q.services) }]
-  const select: LogSelection = {
-    selector,
-    lines: [...(q.contains === null ? [] : [{ op: '|=' as const, values: [q.contains] }]), ...(q.select?.lines ?? [])],
-    labels: q.attrs.map((a) => ({ kind: 'match' as const, matcher: { name: a.key, op: '=' as const, value: a.value } }))
-  }
-  return { select, start: from ? q.start : now, replay: from }
+  return { select: logsSelection(q), start: from ? q.start : now, replay: from }
 }
 
 const cursorOf = (ts: number, seq: number): string => encodeCursor({ after: { ts, seq }, descending: false })

@@ -1,6 +1,6 @@
 import type { LogSelection } from '../logql/ast.js'
-import { singleService } from '../logql/match.js'
-import { mergeEntries, type MergedEntry } from '../shards/page.js'
+import type { MergedEntry } from '../shards/page.js'
+import { entriesPlan, runPlan } from '../shards/plan.js'
 import type { RenderFormat } from '../store/render/index.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -92,23 +92,11 @@ export async function runTail (router: ShardRouter, select: LogSelection, from: 
   const stalled = (): boolean => (replaying ? heldBytes : sink.backlog()) >= bound
   const id = await router.tails.subscribe(select, live, (d) => { if (replaying) hold(d); else forward(d) }, stalled)
   try {
-    const service = singleService(select.selector)
     let after = from.after
     let sent = 0
     while (sent < replay.limit) {
-      const parts = await router.query({
-        services: service === null ? null : [service],
-        start: from.start,
-        end: nowUs() + settings.futureSkew * 1000,
-        descending: false,
-        limit: Math.min(REPLAY_PAGE, replay.limit - sent),
-        after,
-        contains: null,
-        attrs: [],
-        format: replay.format,
-        select
-      }, '/logs/tail')
-      const page = mergeEntries(parts, false, Math.min(REPLAY_PAGE, replay.limit - sent))
+      const range = { start: from.start, end: nowUs() + settings.futureSkew * 1000, descending: false, limit: Math.min(REPLAY_PAGE, replay.limit - sent) }
+      const page = await runPlan(router, entriesPlan(select, range, replay.format, after), '/logs/tail')
       if (page.entries.length > 0) {
         for (const e of page.entries) replayed.add(e.seq)
         sink.replay(page.entries)

@@ -43,19 +43,13 @@ const OPEN = Buffer.from('{"logs":[')
 export type PageLayout = 'json' | 'ndjson' | 'text'
 
 /**
- * The JSON body `{"logs":[...],"next":...}` for up to `limit` entries merged
- * from `parts` and about `maxBytes` of them, as chunks to write in order:
- * views into the parts' bytes, never one copied buffer per page (a 150 KB
- * allocation per query makes V8 run full collections on the front thread
- * often enough to show in p99). A page cut short by `maxBytes`, or by a part
- * a shard cut short, has a `next` cursor that continues it.
- */
-export function renderPage (parts: QueryPart[], descending: boolean, limit: number, maxBytes = Infinity): Uint8Array[] {
-  return renderPageAs(parts, descending, limit, maxBytes, 'json').chunks
-}
-
-/**
- * A page in one of the layouts. The parts' entries must be separated as the
+ * A page in one of the layouts: for json, the body `{"logs":[...],"next":...}`
+ * for up to `limit` entries merged from `parts` and about `maxBytes` of them,
+ * as chunks to write in order: views into the parts' bytes, never one copied
+ * buffer per page (a 150 KB allocation per query makes V8 run full
+ * collections on the front thread often enough to show in p99). A page cut
+ * short by `maxBytes`, or by a part a shard cut short, has a `next` cursor
+ * that continues it. The parts' entries must be separated as the
  * layout separates them (',' for json, a newline for the others: the
  * renderers of each format do so); ndjson ends with a line `{"next": ...}`
  * when there is a next page, and text leaves the cursor to the caller (a

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { decodeCursor } from '../../src/shards/cursor.js'
 import type { QueryPart } from '../../src/store/shard-messages.js'
-import { renderPage } from '../../src/shards/page.js'
+import { renderPageAs } from '../../src/shards/page.js'
 import { renderedPart } from './parts.js'
 import { byTsSeq, seeded } from './random.js'
+
+const renderPage = (parts: QueryPart[], descending: boolean, limit: number): Uint8Array[] => renderPageAs(parts, descending, limit, Infinity, 'json').chunks
 
 interface Row { service: string, ts: number, seq: number, message: string }
 interface Page { logs: Array<{ service: string, timestamp: string, message: string }>, next: string | null }

@@ -27,7 +27,8 @@ describe('parseLogsQuery', () => {
       limit: DEFAULT_LIMIT,
       after: null,
       contains: null,
-      attrs: []
+      attrs: [],
+      regex: null
     })
     expect(DEFAULT_LIMIT).toBe(1000)
     expect(MAX_LIMIT).toBe(10_000)
@@ -172,7 +173,8 @@ describe('parseLogsQuery', () => {
       limit: 50,
       after: { ts: us('2026-03-10T10:30:00Z'), seq: 3 },
       contains: 'error',
-      attrs: []
+      attrs: [],
+      regex: null
     })
   })
 })
