@@ -4,17 +4,17 @@ import { compileSelection, type CompiledSelection } from '../logql/match.js'
 import type { QueryPart, TailBatch, TailFormat, TailLimits } from './shard-messages.js'
 import type { Pairs } from './block.js'
 import type { Stream } from './stream.js'
-import { TAIL_RENDER } from './tail-render.js'
+import { EntryView, renderTailEntry } from './render/tail.js'
 
 // Live tails on a shard: each new entry is matched here, where it is stored,
 // against the tails that want it, and rendered here too, in the tail's own
-// format (tail-render.ts), so the front thread only merges the shards' bytes
+// format (render/tail.ts, by the writers queries use), so the front thread only merges the shards' bytes
 // and writes them out at its next poll.
 // Which tails a stream's entries can reach is worked out once per stream (and
 // again after a tail comes or goes), grouped by format, so an entry of a
 // stream no tail selects costs one map lookup, a shard without tails does
 // nothing at all, and an entry is rendered at most once per format however
-// many tails keep it: they all hold the same string (50 SSE tails on one
+// many tails keep it: they all hold the same bytes (50 SSE tails on one
 // service cost one rendering and 50 references per entry, not 50 copies).
 //
 // Buffers are bounded, counted in the bytes clients will be sent: past
@@ -31,7 +31,7 @@ const NAMED_DROPS = 100
 export type { TailFormat }
 
 /** One entry rendered in one format, shared by every tail of that format that keeps it. */
-interface Piece { readonly text: string, readonly bytes: number, refs: number }
+interface Piece { readonly body: Buffer, readonly bytes: number, refs: number }
 
 class Tail {
   readonly selection: CompiledSelection
@@ -88,12 +88,13 @@ class Tail {
   take (release: (p: Piece) => void): QueryPart {
     const n = this.pieces.length
     const ends = new Uint32Array(n)
+    const body = Buffer.allocUnsafe(n === 0 ? 0 : this.bytes + n - 1)
     let at = 0
     for (let i = 0; i < n; i++) {
-      at += this.pieces[i]!.bytes + (i > 0 ? 1 : 0)
+      if (i > 0) body[at++] = 44
+      at += this.pieces[i]!.body.copy(body, at)
       ends[i] = at
     }
-    const body = Buffer.from(this.pieces.map((p) => p.text).join(','), 'utf8')
     const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), body, ends, complete: true, scanned: 0 }
     this.empty(release, false)
     return part
@@ -118,6 +119,8 @@ export class TailHub {
   peak = 0
   /** Entries rendered (once per format, however many tails keep them). */
   renders = 0
+  /** The entry being offered, as the renderers read it: set once per entry, however many formats render it. */
+  private readonly view = new EntryView()
   private readonly release = (p: Piece): void => { if (--p.refs === 0) this.held -= p.bytes }
 
   /** `maxBytes`: rendered bytes this shard may hold for all its tails together (TAIL_SHARD_BYTES). */
@@ -158,6 +161,7 @@ export class TailHub {
   /** A new entry of `stream`, just stored. */
   offer (stream: Stream, ts: number, seq: number, message: string, attrs: Pairs | null): void {
     const r = this.reachOf(stream)
+    let viewSet = false
     for (const { format, tails } of r.groups) {
       let piece: Piece | null = null
       for (const t of tails) {
@@ -167,8 +171,12 @@ export class TailHub {
           continue
         }
         if (piece === null) {
-          const text = TAIL_RENDER[format](stream, ts, seq, message, attrs)
-          piece = { text, bytes: Buffer.byteLength(text), refs: 0 }
+          if (!viewSet) {
+            this.view.set(ts, seq, message, attrs)
+            viewSet = true
+          }
+          const body = renderTailEntry(format, stream, this.view)
+          piece = { body, bytes: body.length, refs: 0 }
           this.renders++
         }
         if (t.bytes + piece.bytes > t.limits.bytes || (piece.refs === 0 && this.held + piece.bytes > this.maxBytes)) {

@@ -161,3 +161,52 @@ describe('Loki tail WebSocket', () => {
     expect(status).toBe(400)
   })
 })
+
+describe('one renderer family for tails and queries', () => {
+  /** Reads a streaming GET /logs/tail as text until `done` says it has enough. */
+  async function rawTail (params: Record<string, string>): Promise<{ text: () => string, close: () => void }> {
+    const controller = new AbortController()
+    const res = await fetch(`${url}/logs/tail?${new URLSearchParams(params).toString()}`, { signal: controller.signal })
+    expect(res.status).toBe(200)
+    let text = ''
+    const decoder = new TextDecoder()
+    ;(async () => {
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true })
+      } catch {}
+    })().catch(() => {})
+    return { text: () => text, close: () => controller.abort() }
+  }
+
+  it('writes a live entry in the very bytes a query writes it: SSE data and NDJSON as GET /logs, text as its text, Loki tail streams as query_range', async () => {
+    const service = 'same-bytes'
+    const tails = { sse: await rawTail({ service }), ndjson: await rawTail({ service, format: 'ndjson' }), text: await rawTail({ service, format: 'text' }) }
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/loki/api/v1/tail?${new URLSearchParams({ query: `{service="${service}"}` }).toString()}`)
+    const loki: any[] = []
+    ws.on('message', (data) => loki.push(JSON.parse(String(data))))
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    // A stream label, an attribute the label shadows, one it does not, and a message with a quote, a newline and non-ASCII text.
+    const line = 'said "hi"\n\tthen é ☃'
+    const push = await fetch(`${url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream: { service, env: 'prod' }, values: [[`${Date.now()}000000`, line, { env: 'shadowed', trace_id: 't"1' }]] }] })
+    })
+    expect(push.status).toBe(204)
+    await eventually(async () => tails.sse.text().includes('data: ') && tails.ndjson.text().includes('\n') && tails.text.text().includes('\n') && loki.some((m) => m.streams.length > 0), 5000)
+    for (const t of Object.values(tails)) t.close()
+    ws.close()
+
+    const page = async (format: string): Promise<string> => await (await fetch(`${url}/logs?service=${service}&format=${format}`)).text()
+    const ndjson = (await page('ndjson')).trimEnd()
+    expect(JSON.parse(ndjson)).toMatchObject({ service, message: line, attributes: { env: 'prod', trace_id: 't"1' } })
+    expect(tails.ndjson.text().trimEnd()).toBe(ndjson)
+    expect(tails.sse.text().split('\n').find((l) => l.startsWith('data: '))).toBe(`data: ${ndjson}`)
+    expect(tails.text.text().trimEnd()).toBe((await page('text')).trimEnd())
+
+    const range = await (await fetch(`${url}/loki/api/v1/query_range?${new URLSearchParams({ query: `{service="${service}"}`, limit: '10' }).toString()}`)).json() as any
+    const tailed = loki.flatMap((m) => m.streams)
+    expect(tailed).toEqual(range.data.result)
+    expect(tailed[0].stream).toEqual({ service, env: 'prod', trace_id: 't"1' })
+  })
+})

@@ -2,6 +2,7 @@ import { jsonString, jsonUnescape } from '../../core/json-text.js'
 import { lineFields } from '../../logql/match.js'
 import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stages.js'
 import type { BlockView } from '../block.js'
+import type { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
 import { JoinedRenderer, writeAttrMembers } from './renderer.js'
@@ -51,33 +52,11 @@ export class LokiStreamsRenderer extends JoinedRenderer {
   /** From the stored bytes: the stream's labels (and, without categorize, the attributes that no stream label shadows), the escaped line. */
   private addPlain (stream: Stream, v: BlockView, i: number): void {
     const w = this.open()
-    w.ascii('{"service":')
-    w.utf8(stream.serviceJson)
-    if (stream.labelsJson !== '') {
-      w.byte(44)
-      w.utf8(stream.labelsJson)
-    }
     const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
     const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
-    if (!this.shape.categorize) {
-      for (let p = from; p < to; p++) {
-        const key = v.dict[v.attrKey[p]!]!
-        if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
-        w.ascii(',"')
-        w.utf8(key)
-        w.ascii('":"')
-        w.utf8(v.dict[v.attrVal[p]!]!)
-        w.byte(34)
-      }
-    }
-    w.byte(125)
+    writeStreamLabels(w, stream, v, from, this.shape.categorize ? from : to)
     w.byte(LABELS_END)
-    w.ascii('["')
-    // Microseconds, so the nanoseconds end in 000; timestamps are positive integers.
-    w.ascii(String(v.ts[i]!))
-    w.ascii('000","')
-    w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
-    w.byte(34)
+    writeValue(w, v, i)
     if (this.shape.categorize) {
       w.ascii(',{')
       if (from < to) {
@@ -113,4 +92,43 @@ export class LokiStreamsRenderer extends JoinedRenderer {
     w.byte(93)
     this.close()
   }
+}
+
+/** A stream's labels as a JSON object, then the attributes of pairs [from, to) that no stream label (nor service) shadows. */
+function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number): void {
+  w.ascii('{"service":')
+  w.utf8(stream.serviceJson)
+  if (stream.labelsJson !== '') {
+    w.byte(44)
+    w.utf8(stream.labelsJson)
+  }
+  for (let p = from; p < to; p++) {
+    const key = v.dict[v.attrKey[p]!]!
+    if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
+    w.ascii(',"')
+    w.utf8(key)
+    w.ascii('":"')
+    w.utf8(v.dict[v.attrVal[p]!]!)
+    w.byte(34)
+  }
+  w.byte(125)
+}
+
+/** `["<unix ns>","<line>"` of entry `i`, from its stored bytes (the array left open). */
+function writeValue (w: ByteWriter, v: BlockView, i: number): void {
+  w.ascii('["')
+  // Microseconds, so the nanoseconds end in 000; timestamps are positive integers.
+  w.ascii(String(v.ts[i]!))
+  w.ascii('000","')
+  w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
+  w.byte(34)
+}
+
+/** Entry `i` of `v` as a Loki tail stream of one value: `{"stream":{labels and attributes},"values":[["<ns>","<line>"]]}`. */
+export function writeLokiTailEntry (w: ByteWriter, stream: Stream, v: BlockView, i: number): void {
+  w.ascii('{"stream":')
+  writeStreamLabels(w, stream, v, v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!, v.attrEnd === null ? 0 : v.attrEnd[i]!)
+  w.ascii(',"values":[')
+  writeValue(w, v, i)
+  w.ascii(']]}')
 }

@@ -1,5 +1,6 @@
 import type { BlockView } from '../block.js'
 import type { Stream } from '../stream.js'
+import type { ByteWriter } from '../bytes.js'
 import { JoinedRenderer } from './renderer.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 
@@ -15,40 +16,44 @@ const ATTRIBUTES = Buffer.from('","attributes":{')
 
 export class NativeJsonRenderer extends JoinedRenderer {
   add (stream: Stream, v: BlockView, i: number): void {
-    const w = this.open()
-    w.bytes(SERVICE)
-    w.utf8(stream.serviceJson)
-    w.bytes(TIMESTAMP)
-    w.reserve(UTC_WIDTH)
-    writeUtc(w.buf, w.length, v.ts[i]!)
-    w.length += UTC_WIDTH
-    w.bytes(MESSAGE)
-    w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
-    const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
-    const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
-    if (stream.labelsJson === '' && from === to) {
-      w.ascii('"}')
-    } else {
-      w.bytes(ATTRIBUTES)
-      let first = true
-      if (stream.labelsJson !== '') {
-        w.utf8(stream.labelsJson)
-        first = false
-      }
-      for (let p = from; p < to; p++) {
-        const key = v.dict[v.attrKey[p]!]!
-        // An attribute named like a label of the stream: the label is shown, once.
-        if (stream.labelKeysJson?.has(key) === true) continue
-        if (!first) w.byte(44)
-        first = false
-        w.byte(34)
-        w.utf8(key)
-        w.ascii('":"')
-        w.utf8(v.dict[v.attrVal[p]!]!)
-        w.byte(34)
-      }
-      w.ascii('}}')
-    }
+    writeNativeEntry(this.open(), stream, v, i)
     this.close()
   }
+}
+
+/** Writes entry `i` of `v` (of `stream`) as a GET /logs JSON object. */
+export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i: number): void {
+  w.bytes(SERVICE)
+  w.utf8(stream.serviceJson)
+  w.bytes(TIMESTAMP)
+  w.reserve(UTC_WIDTH)
+  writeUtc(w.buf, w.length, v.ts[i]!)
+  w.length += UTC_WIDTH
+  w.bytes(MESSAGE)
+  w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
+  const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
+  const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
+  if (stream.labelsJson === '' && from === to) {
+    w.ascii('"}')
+    return
+  }
+  w.bytes(ATTRIBUTES)
+  let first = true
+  if (stream.labelsJson !== '') {
+    w.utf8(stream.labelsJson)
+    first = false
+  }
+  for (let p = from; p < to; p++) {
+    const key = v.dict[v.attrKey[p]!]!
+    // An attribute named like a label of the stream: the label is shown, once.
+    if (stream.labelKeysJson?.has(key) === true) continue
+    if (!first) w.byte(44)
+    first = false
+    w.byte(34)
+    w.utf8(key)
+    w.ascii('":"')
+    w.utf8(v.dict[v.attrVal[p]!]!)
+    w.byte(34)
+  }
+  w.ascii('}}')
 }
