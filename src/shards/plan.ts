@@ -10,7 +10,7 @@ import type { AttrMatch, QueryPart } from '../store/shard-messages.js'
 import { lokiStreamsBody } from './loki-streams-page.js'
 import { mergeEntries, renderPageAs, type MergedEntry, type PageLayout } from './page.js'
 import type { QueryRoute } from './meter.js'
-import type { RouterQuery, ShardRouter } from './router.js'
+import type { QueryTiming, RouterQuery, ShardRouter } from './router.js'
 
 // The one query planner. Every query the server runs (a GET /logs page, a
 // LogQL log query, each range aggregation of a LogQL metric query, the
@@ -37,10 +37,24 @@ export interface Plan<T> {
   readonly front: (parts: QueryPart[]) => T
 }
 
-/** Runs `plan`: its shard part on the shards involved, then its front stage over their parts. */
-export async function runPlan<T> (router: ShardRouter, plan: Plan<T>, route: QueryRoute, signal?: AbortSignal): Promise<T> {
-  return plan.front(await router.query(plan.shard, route, signal))
+/** Runs `plan`: its shard part on the shards involved, then its front stage over their parts; `timing` is told where the time went. */
+export async function runPlan<T> (router: ShardRouter, plan: Plan<T>, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<T> {
+  const parts = await router.query(plan.shard, route, signal, timing)
+  if (timing === undefined) return plan.front(parts)
+  const from = performance.now()
+  const out = plan.front(parts)
+  timing.frontMs = performance.now() - from
+  return out
 }
+
+/** A Server-Timing header value for `timing` (the browser's network panel and curl -v show it). */
+export function serverTiming (timing: QueryTiming): string {
+  const ms = (n: number): string => n.toFixed(2)
+  return `hop;dur=${ms(timing.hopMs)};desc="to the slowest shard and back", shard;dur=${ms(timing.shardMs)};desc="run ${ms(timing.runMs)} ms", merge;dur=${ms(timing.frontMs)}`
+}
+
+/** A timing to fill in. */
+export const newTiming = (): QueryTiming => ({ hopMs: 0, shardMs: 0, runMs: 0, frontMs: 0 })
 
 /** GET /logs's parameters, validated (http/query-params.ts). */
 export interface LogsRequest {

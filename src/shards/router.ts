@@ -14,6 +14,14 @@ import type { Shard, StoredLines } from './shard.js'
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
 
+/**
+ * Where one query's time went (ms), for its Server-Timing header: the round
+ * trip to the slowest shard split into the hop there and back and the
+ * shard's wall time (of which `runMs` running the query), then the front's
+ * stage over the parts.
+ */
+export interface QueryTiming { hopMs: number, shardMs: number, runMs: number, frontMs: number }
+
 /** What became of the records of one ingest call. */
 export interface IngestResult {
   /** Indexes (into the records given) refused because their shard holds its share of MAX_SERVICES. */
@@ -213,7 +221,7 @@ export class ShardRouter {
    * Runs `q` on every shard that may hold matches; each part comes back
    * sorted. When `signal` aborts (the client left), the shards stop the query.
    */
-  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal): Promise<QueryPart[]> {
+  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<QueryPart[]> {
     const started = performance.now()
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
@@ -232,8 +240,14 @@ export class ShardRouter {
         return Promise.reject(err)
       }
       // The slot is held until the shard answers, even once cancelled (it stops at its next slice).
+      const sent = performance.now()
       return this.shards[shard]!.query(query, stop.signal).then((part) => {
         admission.endQuery(shard)
+        if (timing !== undefined) {
+          const wall = part.wallMs ?? 0
+          const trip = performance.now() - sent
+          if (trip > timing.hopMs + timing.shardMs) Object.assign(timing, { hopMs: trip - wall, shardMs: wall, runMs: part.runMs ?? 0 })
+        }
         return part
       }, (err: unknown) => {
         admission.endQuery(shard)

@@ -71,15 +71,25 @@ export function createShardHandler (
 
   const runQuery = async (q: ShardQuery): Promise<ShardReply> => {
     live.add(q.id)
+    const taken = performance.now()
+    let runMs = 0
     try {
       const query = store.query(q, nowUs() - init.retention * 1000, QUERY_SLICE_MS)
       for (;;) {
         if (!live.has(q.id)) throw new QueryBudgetError(CANCELLED, 'the client went away; the query was stopped')
-        if (query.run()) break
+        const from = performance.now()
+        const finished = query.run()
+        runMs += performance.now() - from
+        if (finished) break
         await giveBack()
         query.resume()
       }
-      return { type: 'result', part: query.part(), usage: usage() }
+      const built = performance.now()
+      const part = query.part()
+      const done = performance.now()
+      part.wallMs = done - taken
+      part.runMs = runMs + done - built
+      return { type: 'result', part, usage: usage() }
     } catch (err) {
       if (err instanceof BlockFileError) {
         return { type: 'error', code: 'LOGAGG_ERR_DISK_FAILED', message: `shard ${init.shard}: a block the query needs could not be read from DATA_DIR (${err.message})`, usage: usage() }

@@ -103,6 +103,14 @@ export interface QueryPart {
   scanned: number
   /** A metric query's series (then no entries are returned). */
   series?: MetricSeries[]
+  /**
+   * ms from the shard's taking the query to its answer (wall), and of that,
+   * ms spent running it (the rest it gave the thread back to other work).
+   * Measured on the shard's own clock, so the front can tell the hop there
+   * and back (its round trip minus wall) on any transport.
+   */
+  wallMs?: number
+  runMs?: number
 }
 
 export interface ServiceStats {

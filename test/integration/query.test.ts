@@ -54,6 +54,23 @@ describe('GET /logs', () => {
     expect(new Set(body.logs.map((e: LogLine) => e.service))).toEqual(new Set(services))
   })
 
+  it('says where the time went in a Server-Timing header: the hop to the slowest shard, its wall and run time, the merge', async () => {
+    const [a, b] = servicesOnDistinctShards('timing', 2)
+    const at = new Date().toISOString()
+    expect((await postNdjson(url, [a!, b!].map((service) => JSON.stringify({ service, timestamp: at, message: 'timed' })))).status).toBe(201)
+    for (const path of [`/logs?service=${a!}`, `/logs?service=${a!}&service=${b!}&format=ndjson`]) {
+      const res = await fetch(`${url}${path}`)
+      await res.text()
+      const header = res.headers.get('server-timing') ?? ''
+      const dur = Object.fromEntries([...header.matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]))
+      expect(Object.keys(dur)).toEqual(['hop', 'shard', 'merge'])
+      for (const v of Object.values(dur)) expect(v).toBeGreaterThanOrEqual(0)
+      const run = Number(/desc="run ([\d.]+) ms"/.exec(header)?.[1])
+      expect(run).toBeGreaterThan(0)
+      expect(run).toBeLessThanOrEqual(dur.shard! + 0.01)
+    }
+  })
+
   it('keeps arrival order for equal timestamps, across shards too', async () => {
     const services = servicesOnDistinctShards('tie', 3)
     const ts = isoAt(-50, 7)
