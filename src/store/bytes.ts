@@ -3,6 +3,9 @@
 // Varints hold any whole number up to 2^53 (timestamps in µs, sequence
 // numbers), so they are built with arithmetic, not 32-bit bit operations.
 
+/** Up to this many bytes, bytes() copies in a loop (cheaper than making views to copy through). */
+const SHORT_COPY = 512
+
 export class ByteWriter {
   buf: Buffer
   length = 0
@@ -46,8 +49,16 @@ export class ByteWriter {
   bytes (src: Uint8Array, from = 0, to = src.length): void {
     const n = to - from
     this.reserve(n)
-    this.buf.set(src.subarray(from, to), this.length)
-    this.length += n
+    const buf = this.buf
+    let at = this.length
+    if (n <= SHORT_COPY) {
+      // A message or a label: copied in a loop, as set() on a subarray makes two objects per call.
+      for (let i = from; i < to; i++) buf[at++] = src[i]!
+    } else {
+      buf.set(src.subarray(from, to), at)
+      at += n
+    }
+    this.length = at
   }
 
   /** UTF-8 text; returns the number of bytes written. */

@@ -31,10 +31,13 @@ export const slotOf = (ts: number): number => Math.floor(ts / SLOT_US)
 export class Stream {
   readonly slots: StreamSlot[] = []
   entries = 0
-  /** The service name as a JSON string literal. */
+  /** The service name as UTF-8 bytes; as a JSON string literal, and that as bytes (what renderers copy). */
+  readonly serviceBytes: Buffer
   readonly serviceJson: string
-  /** The labels as JSON members (`"k":"v","k2":"v2"`), '' when there are none. */
+  readonly serviceJsonBytes: Buffer
+  /** The labels as JSON members (`"k":"v","k2":"v2"`), '' when there are none, and as UTF-8 bytes. */
   readonly labelsJson: string
+  readonly labelsJsonBytes: Buffer
   /** The label names, JSON-escaped as block dictionaries hold attribute keys; null when there are none. */
   readonly labelKeysJson: ReadonlySet<string> | null
 
@@ -44,6 +47,9 @@ export class Stream {
     const members: string[] = []
     for (let i = 0; i < labels.length; i += 2) members.push(`${jsonString(labels[i]!)}:${jsonString(labels[i + 1]!)}`)
     this.labelsJson = members.join(',')
+    this.serviceBytes = Buffer.from(service)
+    this.serviceJsonBytes = Buffer.from(this.serviceJson)
+    this.labelsJsonBytes = Buffer.from(this.labelsJson)
     this.labelKeysJson = labels.length === 0 ? null : new Set(labels.filter((_, i) => i % 2 === 0).map(jsonEscape))
   }
 

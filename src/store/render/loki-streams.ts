@@ -97,10 +97,10 @@ export class LokiStreamsRenderer extends JoinedRenderer {
 /** A stream's labels as a JSON object, then the attributes of pairs [from, to) that no stream label (nor service) shadows. */
 function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number): void {
   w.ascii('{"service":')
-  w.utf8(stream.serviceJson)
+  w.bytes(stream.serviceJsonBytes)
   if (stream.labelsJson !== '') {
     w.byte(44)
-    w.utf8(stream.labelsJson)
+    w.bytes(stream.labelsJsonBytes)
   }
   for (let p = from; p < to; p++) {
     const key = v.dict[v.attrKey[p]!]!

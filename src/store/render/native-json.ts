@@ -13,6 +13,7 @@ const SERVICE = Buffer.from('{"service":')
 const TIMESTAMP = Buffer.from(',"timestamp":"')
 const MESSAGE = Buffer.from('","message":"')
 const ATTRIBUTES = Buffer.from('","attributes":{')
+const KEY_VALUE = Buffer.from('":"')
 
 export class NativeJsonRenderer extends JoinedRenderer {
   add (stream: Stream, v: BlockView, i: number): void {
@@ -24,7 +25,7 @@ export class NativeJsonRenderer extends JoinedRenderer {
 /** Writes entry `i` of `v` (of `stream`) as a GET /logs JSON object. */
 export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i: number): void {
   w.bytes(SERVICE)
-  w.utf8(stream.serviceJson)
+  w.bytes(stream.serviceJsonBytes)
   w.bytes(TIMESTAMP)
   w.reserve(UTC_WIDTH)
   writeUtc(w.buf, w.length, v.ts[i]!)
@@ -34,13 +35,14 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
   const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
   const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
   if (stream.labelsJson === '' && from === to) {
-    w.ascii('"}')
+    w.byte(34)
+    w.byte(125)
     return
   }
   w.bytes(ATTRIBUTES)
   let first = true
   if (stream.labelsJson !== '') {
-    w.utf8(stream.labelsJson)
+    w.bytes(stream.labelsJsonBytes)
     first = false
   }
   for (let p = from; p < to; p++) {
@@ -51,9 +53,10 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
     first = false
     w.byte(34)
     w.utf8(key)
-    w.ascii('":"')
+    w.bytes(KEY_VALUE)
     w.utf8(v.dict[v.attrVal[p]!]!)
     w.byte(34)
   }
-  w.ascii('}}')
+  w.byte(125)
+  w.byte(125)
 }

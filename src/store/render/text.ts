@@ -24,7 +24,7 @@ export function writeTextEntry (w: ByteWriter, stream: Stream, v: BlockView, i: 
   writeUtc(w.buf, w.length, v.ts[i]!)
   w.length += UTC_WIDTH
   w.byte(32)
-  w.utf8(stream.service)
+  w.bytes(stream.serviceBytes)
   w.byte(32)
   const from = v.msgStart[i]!
   const to = v.msgEnd[i]!

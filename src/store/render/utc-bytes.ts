@@ -22,7 +22,7 @@ export function writeUtc (buf: Buffer, at: number, us: number): void {
     cachedDay = day
     dayPrefix.write(new Date(day * 86_400_000).toISOString().slice(0, 11), 'latin1')
   }
-  dayPrefix.copy(buf, at)
+  for (let k = 0; k < 11; k++) buf[at + k] = dayPrefix[k]!
   const inDay = us - day * US_PER_DAY
   const seconds = Math.floor(inDay / US_PER_SECOND)
   let micros = inDay - seconds * US_PER_SECOND
