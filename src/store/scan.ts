@@ -102,6 +102,17 @@ export class Cursor {
     return k < this.chain.length ? this.chain[k]! : this.tail!
   }
 
+  /** Examines entry i (at ts t) of the open block: true, with the cursor on it, when it passes the filter. */
+  private examine (v: BlockView, i: number, t: number): boolean {
+    this.i = i
+    this.budget.spend()
+    if (!this.filter.matches(this.part.stream, v, i)) return false
+    this.ts = t
+    this.seq = v.seq[i]!
+    this.exact = true
+    return true
+  }
+
   /** True while there may be entries left. */
   get live (): boolean {
     return this.bi >= 0 && this.bi < this.count
@@ -145,15 +156,7 @@ export class Cursor {
             this.bi = -1
             return false
           }
-          this.i = i
-          this.budget.spend()
-          if (this.filter.matches(this.part.stream, v, i)) {
-            this.i = i
-            this.ts = t
-            this.seq = seq[i]!
-            this.exact = true
-            return true
-          }
+          if (this.examine(v, i, t)) return true
         }
         this.bi--
       } else {
@@ -163,15 +166,7 @@ export class Cursor {
             this.bi = this.count
             return false
           }
-          this.i = i
-          this.budget.spend()
-          if (this.filter.matches(this.part.stream, v, i)) {
-            this.i = i
-            this.ts = t
-            this.seq = seq[i]!
-            this.exact = true
-            return true
-          }
+          if (this.examine(v, i, t)) return true
         }
         this.bi++
       }
