@@ -8,13 +8,16 @@
 // writing, and the socket. The naive port answers the same paths in the
 // same run, for the ratio the performance issue asks about.
 //
-//   npm run build && node dist/bench/query-phases.js [--entries=N] [--queries=N] [--corpus=bench|realistic] [--targets=logagg,naive]
+//   npm run build && node dist/bench/query-phases.js [--entries=N] [--queries=N] [--corpus=bench|realistic] [--targets=logagg,naive] [--api=logs|loki]
+//
+// BENCH_LOGAGG=<another build's dist/src/main.js> measures that build (before / after).
 //
 // BENCH_NODE_FLAGS="--trace-gc" (or --cpu-prof …) is passed to logagg as for the suite.
 
 import { Agent, request } from 'node:http'
 import { parseArgs } from 'node:util'
 import { planLayout, preload, rangePaths } from './preload.js'
+import { lokiPath } from './scenarios/query-loki.js'
 import { startTarget, type TargetName } from './server-fixture.js'
 import { ThreadCpuProbe, type ThreadCpu } from './thread-cpu.js'
 
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     corpus: { type: 'string', default: 'bench' },
     targets: { type: 'string', default: 'logagg,naive' },
     warmup: { type: 'string', default: '100' },
+    /** logs: GET /logs; loki: the same queries as Loki query_range (1000 lines, forward; logagg only). */
+    api: { type: 'string', default: 'logs' },
     /** A logagg already running (started by hand, e.g. with --trace-gc to a file): preloaded and asked, not started. */
     url: { type: 'string' }
   }
@@ -89,11 +94,12 @@ async function measure (target: TargetName, paths: string[]): Promise<{ samples:
 }
 
 const layout = layoutOf()
-const paths = rangePaths(layout, { oneService: true, expected: 1100, limit: 1000, count: queries + warmup, seed: 7 })
-console.log(`${queries} one-service GET /logs (limit 1000) after ${warmup} warm-up, one connection, ${entries} entries preloaded (${corpus} corpus); ms`)
+const logsPaths = rangePaths(layout, { oneService: true, expected: 1100, limit: 1000, count: queries + warmup, seed: 7 })
+const paths = values.api === 'loki' ? logsPaths.map(lokiPath) : logsPaths
+console.log(`${queries} one-service ${values.api === 'loki' ? 'Loki query_range' : 'GET /logs'} (limit 1000) after ${warmup} warm-up, one connection, ${entries} entries preloaded (${corpus} corpus); ms`)
 console.log('\n| phase | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |')
 const cpuLines: string[] = []
-for (const target of (values.url === undefined ? values.targets.split(',') : ['logagg']) as TargetName[]) {
+for (const target of (values.url === undefined && values.api !== 'loki' ? values.targets.split(',') : ['logagg']) as TargetName[]) {
   const { samples, cpu } = await measure(target, paths)
   console.log(row(`${target}: total at the socket`, samples.map((s) => s.total)))
   if (cpu !== null) cpuLines.push(`${target}: CPU µs per query: front ${cpu.frontUs.toFixed(0)}, shards ${cpu.shardsUs.toFixed(0)}, other ${cpu.otherUs.toFixed(0)}`)

@@ -11,7 +11,7 @@ const HEADROOM = 1.1
 const BATCH_TIMEOUT_MS = 30_000
 
 /** A GET /logs range path as the same query to Loki's query_range. */
-function lokiPath (logsPath: string): string {
+export function lokiPath (logsPath: string): string {
   const q = new URLSearchParams(logsPath.slice(logsPath.indexOf('?') + 1))
   const query = `{service="${q.get('service')!}"}`
   return `/loki/api/v1/query_range?${new URLSearchParams({ query, start: q.get('start')!, end: q.get('end')!, limit: q.get('limit')!, direction: 'forward' }).toString()}`
