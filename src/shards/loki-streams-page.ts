@@ -1,6 +1,7 @@
 import { LABELS_END } from '../store/render/loki-streams.js'
 import type { QueryPart } from '../store/shard-messages.js'
-import { mergeEntries } from './page.js'
+import { mergeRuns } from './merge.js'
+import { PartRun } from './page.js'
 
 // A Loki log query's answer from the shards' 'loki-streams' parts: entries
 // merged in order, grouped into result streams by the bytes of their labels,
@@ -50,9 +51,72 @@ export function streamMembers (entries: readonly Rendered[], maxBytes = Infinity
   return chunks
 }
 
-/** A Loki log query's answer, as one buffer: up to `limit` entries merged from the parts and about `maxBytes` of them. */
+/** A result stream being gathered: its labels, and its values as ranges of entries [from, to] of one part each, in order. */
+interface Gathered { labels: string, parts: QueryPart[], from: number[], to: number[] }
+
+/**
+ * A Loki log query's answer from the shards' 'loki-answer' parts: up to
+ * `limit` entries merged in order and about `maxBytes` of them, grouped into
+ * result streams by the index each part gives its entries' label sets.
+ * Consecutive entries of one part that land in the same stream are one byte
+ * range of its body (the values are comma-separated there as in the answer),
+ * so a page of one stream is written as a single range; no object is made
+ * per entry and nothing is parsed.
+ */
 export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, categorize: boolean): Buffer[] {
-  const { entries } = mergeEntries(parts, descending, limit)
-  // One buffer: a chunk per value and separator would be thousands of socket writes per answer.
-  return [Buffer.concat([OPEN, ...streamMembers(entries, maxBytes), categorize ? CLOSE_CATEGORIZED : CLOSE])]
+  const halt = { now: false }
+  const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p, halt))
+  const byLabels = new Map<string, Gathered>()
+  // Each part's label-set index → its result stream.
+  const local = new Map<QueryPart, Gathered[]>()
+  for (const run of runs) {
+    const table = run.part.streams?.labels ?? []
+    local.set(run.part, table.map((labels) => {
+      let g = byLabels.get(labels)
+      if (g === undefined) byLabels.set(labels, g = { labels, parts: [], from: [], to: [] })
+      return g
+    }))
+  }
+  // Streams in the order of their first entry.
+  const order: Gathered[] = []
+  const used = new Set<Gathered>()
+  let bytes = 0
+  mergeRuns(runs, descending, limit, (run) => {
+    if (halt.now) return false
+    const { part, i } = run
+    const { ends } = part
+    const size = ends[i]! - (i === 0 ? 0 : ends[i - 1]! + 1)
+    if (bytes > 0 && bytes + size > maxBytes) return false
+    bytes += size
+    const g = local.get(part)![part.streams!.of[i]!]!
+    if (!used.has(g)) {
+      used.add(g)
+      order.push(g)
+    }
+    const k = g.to.length - 1
+    if (k >= 0 && g.parts[k] === part && g.to[k] === i - 1) g.to[k] = i
+    else {
+      g.parts.push(part)
+      g.from.push(i)
+      g.to.push(i)
+    }
+    return true
+  })
+  // One buffer: a chunk per range and separator would be many socket writes per answer.
+  const chunks: Uint8Array[] = [OPEN]
+  let first = true
+  for (const g of order) {
+    if (!first) chunks.push(COMMA)
+    first = false
+    chunks.push(STREAM, Buffer.from(g.labels), VALUES)
+    for (let k = 0; k < g.from.length; k++) {
+      if (k > 0) chunks.push(COMMA)
+      const { body, ends } = g.parts[k]!
+      const from = g.from[k]!
+      chunks.push(body.subarray(from === 0 ? 0 : ends[from - 1]! + 1, ends[g.to[k]!]))
+    }
+    chunks.push(CLOSE_STREAM)
+  }
+  chunks.push(categorize ? CLOSE_CATEGORIZED : CLOSE)
+  return [Buffer.concat(chunks)]
 }

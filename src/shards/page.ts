@@ -7,7 +7,8 @@ import type { QueryPart } from '../store/shard-messages.js'
 // the same part are one contiguous byte range, so the front thread copies a
 // few ranges and never builds a string per entry.
 
-class PartRun implements Run {
+/** A part as a merge run: its current entry, and a shared flag set once an incomplete part runs out. */
+export class PartRun implements Run {
   ts: number
   seq: number
   i = 0

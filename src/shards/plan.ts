@@ -123,7 +123,7 @@ function selectionQuery (select: LogSelection, range: LogRange, after: RouterQue
  */
 export function lokiStreamsPlan (query: LogQuery, range: LogRange, maxBytes: number, categorize: boolean): Plan<Buffer[]> {
   const loki: LokiShape = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }
-  const shard: RouterQuery = { ...selectionQuery(query.selection, range), format: 'loki-streams', loki }
+  const shard: RouterQuery = { ...selectionQuery(query.selection, range), format: 'loki-answer', loki }
   return { shard, front: (parts) => lokiStreamsBody(parts, range.descending, range.limit, maxBytes, categorize) }
 }
 

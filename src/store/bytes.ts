@@ -41,6 +41,20 @@ export class ByteWriter {
     this.length = i
   }
 
+  /** A whole number from 0 to 2^53 in decimal digits (a timestamp), with no string made. */
+  decimal (n: number): void {
+    this.reserve(16)
+    let digits = 1
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++
+    const buf = this.buf
+    let at = this.length + digits
+    this.length = at
+    do {
+      buf[--at] = 48 + (n % 10)
+      n = Math.floor(n / 10)
+    } while (n > 0)
+  }
+
   /** A signed whole number, zigzag-encoded so small negatives stay short. */
   zigzag (n: number): void {
     this.varint(n >= 0 ? n * 2 : -n * 2 - 1)

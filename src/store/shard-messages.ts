@@ -41,7 +41,7 @@ export interface ShardQuery {
   maxBytes: number
   /** How entries are rendered (store/render/); absent: the native GET /logs JSON. */
   format?: RenderFormat
-  /** With format 'loki-streams': the query's parser, drop / keep, line_format and label categories. */
+  /** With format 'loki-streams' or 'loki-answer': the query's parser, drop / keep, line_format and label categories. */
   loki?: LokiShape
   /** A LogQL log query's stream selector and filters (src/logql/); absent: services, contains and attrs alone. */
   select?: LogSelection
@@ -103,6 +103,8 @@ export interface QueryPart {
   scanned: number
   /** A metric query's series (then no entries are returned). */
   series?: MetricSeries[]
+  /** Format 'loki-answer': the part's distinct label sets (JSON objects) and each entry's index into them; body holds the values. */
+  streams?: { labels: string[], of: Uint32Array<ArrayBuffer> }
   /**
    * ms from the shard's taking the query to its answer (wall), and of that,
    * ms spent running it (the rest it gave the thread back to other work).

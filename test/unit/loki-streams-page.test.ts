@@ -5,14 +5,21 @@ import { renderedPart } from './parts.js'
 import { applyLabelStages, formatLine, keptLabel } from '../../src/logql/stages.js'
 
 // The front's half of a Loki log query: entries the shards rendered as
-// labels \0 value, merged in order and grouped into result streams.
+// values with an index into the part's label sets, merged in order and
+// grouped into result streams.
 
 interface Row { ts: number, seq: number, labels: Record<string, string>, line: string }
 
-/** A shard's part, rendered as the 'loki-streams' renderer renders entries. */
+/** A shard's part, rendered as the 'loki-answer' renderer renders entries. */
 function part (rows: Row[], descending = false): QueryPart {
   const sorted = [...rows].sort((a, b) => descending ? b.ts - a.ts || b.seq - a.seq : a.ts - b.ts || a.seq - b.seq)
-  return renderedPart(sorted, sorted.map((r) => Buffer.concat([Buffer.from(JSON.stringify(r.labels)), Buffer.from([0]), Buffer.from(JSON.stringify([`${r.ts}000`, r.line]))])))
+  const labels: string[] = []
+  const of = sorted.map((r) => {
+    const text = JSON.stringify(r.labels)
+    if (!labels.includes(text)) labels.push(text)
+    return labels.indexOf(text)
+  })
+  return { ...renderedPart(sorted, sorted.map((r) => Buffer.from(JSON.stringify([`${r.ts}000`, r.line])))), streams: { labels, of: Uint32Array.from(of) } }
 }
 
 interface Answer { status: string, data: { resultType: string, result: Array<{ stream: Record<string, string>, values: string[][] }>, encodingFlags?: string[] } }
@@ -33,6 +40,15 @@ describe('lokiStreamsBody', () => {
       { stream: db, values: [['7000', 'b7 "quoted"'], ['3000', 'b3']] }
     ])
     expect(out.data.encodingFlags).toBeUndefined()
+  })
+
+  it('keeps each stream in order when one part interleaves streams and another part interleaves with it', () => {
+    const a = part([{ ts: 1, seq: 1, labels: api, line: 'a1' }, { ts: 2, seq: 2, labels: db, line: 'd2' }, { ts: 3, seq: 3, labels: api, line: 'a3' }, { ts: 6, seq: 6, labels: api, line: 'a6' }])
+    const b = part([{ ts: 4, seq: 4, labels: api, line: 'b4' }, { ts: 5, seq: 5, labels: db, line: 'e5' }])
+    expect(answer(lokiStreamsBody([a, b], false, 100, Infinity, false)).data.result).toEqual([
+      { stream: api, values: [['1000', 'a1'], ['3000', 'a3'], ['4000', 'b4'], ['6000', 'a6']] },
+      { stream: db, values: [['2000', 'd2'], ['5000', 'e5']] }
+    ])
   })
 
   it('keeps to the limit and to about maxBytes, and says categorize-labels when asked', () => {

@@ -45,7 +45,7 @@ describe('the query planner', () => {
   it('sends a LogQL query naming one service to that service alone, and any other selector to every shard', () => {
     const range = { start: 1, end: 2, descending: true, limit: 5 }
     const one = lokiStreamsPlan(logQuery('{service="api"} |= "x" | json | drop a'), range, Infinity, false)
-    expect(one.shard).toMatchObject({ services: ['api'], format: 'loki-streams', descending: true, limit: 5 })
+    expect(one.shard).toMatchObject({ services: ['api'], format: 'loki-answer', descending: true, limit: 5 })
     expect(one.shard.loki).toEqual({ parser: 'json', labelStages: [{ kind: 'drop', names: ['a'] }], lineFormat: undefined, categorize: false })
     expect(lokiStreamsPlan(logQuery('{service=~"a.*"}'), range, Infinity, false).shard.services).toBeNull()
     expect(() => lokiStreamsPlan(logQuery('{service="api"} |~ "a("'), range, Infinity, false)).toThrow(BadQueryError)

@@ -16,8 +16,10 @@ export const RENDERERS = {
   text: () => new TextRenderer(),
   /** Loki's detected_fields: the fields found in each entry. */
   fields: () => new DetectedFieldsRenderer(),
-  /** A Loki log query's answer, stream labels and value apart (the query's `loki` shape). */
-  'loki-streams': (q) => new LokiStreamsRenderer(q.loki ?? { labelStages: [], categorize: false })
+  /** A Loki log query's entries, each its stream labels and value (the query's `loki` shape), for tails' replay. */
+  'loki-streams': (q) => new LokiStreamsRenderer(q.loki ?? { labelStages: [], categorize: false }),
+  /** A Loki log query's answer: values, and each entry's labels as an index into the part's label sets. */
+  'loki-answer': (q) => new LokiStreamsRenderer(q.loki ?? { labelStages: [], categorize: false }, true)
 } satisfies Record<string, (q: ShardQuery) => EntryRenderer>
 
 export type RenderFormat = keyof typeof RENDERERS

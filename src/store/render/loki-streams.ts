@@ -2,7 +2,7 @@ import { jsonString, jsonUnescape } from '../../core/json-text.js'
 import { lineFields } from '../../logql/match.js'
 import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stages.js'
 import type { BlockView } from '../block.js'
-import type { ByteWriter } from '../bytes.js'
+import { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
 import { JoinedRenderer, writeAttrMembers } from './renderer.js'
@@ -30,15 +30,36 @@ function under (labels: Record<string, string>, more: Record<string, string> | n
   return labels
 }
 
+const SERVICE_OPEN = Buffer.from('{"service":')
+const VALUE_OPEN = Buffer.from('["')
+const KEY_VALUE = Buffer.from('":"')
+const NS_LINE = Buffer.from('000","')
+
 /** Separates an entry's labels from its value; JSON text never holds a raw 0 byte. */
 export const LABELS_END = 0
 
+/** A part's distinct label sets (JSON objects) and, per entry, the index of its own. */
+export interface StreamTable { labels: string[], of: Uint32Array<ArrayBuffer> }
+
+/**
+ * Writes a Loki log query's entries. Joined (tails' replay): each entry is
+ * its labels, a 0 byte and its value. Grouped (query answers): each entry is
+ * its value alone, and its labels an index into the part's table of label
+ * sets, so the front groups entries by a number and copies the values of
+ * consecutive entries of one stream as one byte range.
+ */
 export class LokiStreamsRenderer extends JoinedRenderer {
   private readonly labels: EntryLabels
   /** Whether entries can be written from their stored bytes alone (no parser, no stages, no line_format). */
   private readonly plain: boolean
+  /** Grouped: label sets by their text, each stream's own (entries with no attribute shown), and each entry's index. */
+  private readonly ids = new Map<string, number>()
+  private readonly table: string[] = []
+  private readonly streamIds = new Map<Stream, number>()
+  private readonly of: number[] = []
+  private readonly scratch = new ByteWriter(256)
 
-  constructor (private readonly shape: LokiShape) {
+  constructor (private readonly shape: LokiShape, private readonly grouped = false) {
     super()
     this.labels = new EntryLabels(shape.parser)
     this.plain = shape.parser === undefined && shape.labelStages.length === 0 && shape.lineFormat === undefined
@@ -49,13 +70,38 @@ export class LokiStreamsRenderer extends JoinedRenderer {
     else this.addShaped(stream, v, i)
   }
 
+  private idOf (labels: string): number {
+    let id = this.ids.get(labels)
+    if (id === undefined) {
+      id = this.table.length
+      this.table.push(labels)
+      this.ids.set(labels, id)
+    }
+    return id
+  }
+
   /** From the stored bytes: the stream's labels (and, without categorize, the attributes that no stream label shadows), the escaped line. */
   private addPlain (stream: Stream, v: BlockView, i: number): void {
-    const w = this.open()
     const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
     const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
-    writeStreamLabels(w, stream, v, from, this.shape.categorize ? from : to)
-    w.byte(LABELS_END)
+    const shownTo = this.shape.categorize ? from : to
+    let w: ByteWriter
+    if (this.grouped) {
+      let id = shownTo === from ? this.streamIds.get(stream) : undefined
+      if (id === undefined) {
+        const lw = this.scratch
+        lw.length = 0
+        writeStreamLabels(lw, stream, v, from, shownTo)
+        id = this.idOf(lw.buf.toString('utf8', 0, lw.length))
+        if (shownTo === from) this.streamIds.set(stream, id)
+      }
+      this.of.push(id)
+      w = this.open()
+    } else {
+      w = this.open()
+      writeStreamLabels(w, stream, v, from, shownTo)
+      w.byte(LABELS_END)
+    }
     writeValue(w, v, i)
     if (this.shape.categorize) {
       w.ascii(',{')
@@ -79,24 +125,32 @@ export class LokiStreamsRenderer extends JoinedRenderer {
     const fields = shape.parser === undefined ? null : lineFields(shape.parser, line)
     // An earlier source keeps its value: stream labels, then attributes, then the line's fields.
     const all = under(under({ ...own }, attrs), fields)
-    const labels = shape.categorize ? under(own, fields) : all
+    const labels = JSON.stringify(applyLabelStages(shape.categorize ? under(own, fields) : all, shape.labelStages))
     const text = shape.lineFormat === undefined ? line : formatLine(shape.lineFormat, all)
+    if (this.grouped) this.of.push(this.idOf(labels))
     const w = this.open()
-    w.utf8(JSON.stringify(applyLabelStages(labels, shape.labelStages)))
-    w.byte(LABELS_END)
-    w.ascii('["')
-    w.ascii(String(v.ts[i]!))
+    if (!this.grouped) {
+      w.utf8(labels)
+      w.byte(LABELS_END)
+    }
+    w.bytes(VALUE_OPEN)
+    w.decimal(v.ts[i]!)
     w.ascii('000",')
     w.utf8(jsonString(text))
     if (shape.categorize) w.utf8(attrs === null ? ',{}' : `,${JSON.stringify({ structuredMetadata: attrs })}`)
     w.byte(93)
     this.close()
   }
+
+  override finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer>, streams?: StreamTable } {
+    const out = super.finish()
+    return this.grouped ? { ...out, streams: { labels: this.table, of: Uint32Array.from(this.of) } } : out
+  }
 }
 
 /** A stream's labels as a JSON object, then the attributes of pairs [from, to) that no stream label (nor service) shadows. */
 function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number): void {
-  w.ascii('{"service":')
+  w.bytes(SERVICE_OPEN)
   w.bytes(stream.serviceJsonBytes)
   if (stream.labelsJson !== '') {
     w.byte(44)
@@ -105,9 +159,10 @@ function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: n
   for (let p = from; p < to; p++) {
     const key = v.dict[v.attrKey[p]!]!
     if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
-    w.ascii(',"')
+    w.byte(44)
+    w.byte(34)
     w.utf8(key)
-    w.ascii('":"')
+    w.bytes(KEY_VALUE)
     w.utf8(v.dict[v.attrVal[p]!]!)
     w.byte(34)
   }
@@ -116,10 +171,10 @@ function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: n
 
 /** `["<unix ns>","<line>"` of entry `i`, from its stored bytes (the array left open). */
 function writeValue (w: ByteWriter, v: BlockView, i: number): void {
-  w.ascii('["')
+  w.bytes(VALUE_OPEN)
   // Microseconds, so the nanoseconds end in 000; timestamps are positive integers.
-  w.ascii(String(v.ts[i]!))
-  w.ascii('000","')
+  w.decimal(v.ts[i]!)
+  w.bytes(NS_LINE)
   w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
   w.byte(34)
 }

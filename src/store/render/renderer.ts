@@ -13,8 +13,8 @@ export interface EntryRenderer {
   add (stream: Stream, view: BlockView, i: number): void
   /** Bytes rendered so far. */
   readonly bytes: number
-  /** The rendered entries, joined by ',', and where each ends. */
-  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> }
+  /** The rendered entries, joined by ',', and where each ends (and, for grouped Loki answers, each entry's label set). */
+  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer>, streams?: { labels: string[], of: Uint32Array<ArrayBuffer> } }
 }
 
 /**
