@@ -24,7 +24,7 @@ const HOUR_US = 3_600_000_000
 const MAX_POINTS = 11_000
 
 /** A Loki answer: JSON text, or byte chunks written in order (metric answers). */
-export interface LokiAnswer { status: number, body: string | Buffer[] }
+export interface LokiAnswer { status: number, body: string | Uint8Array[] }
 
 type Raw = Record<string, unknown>
 

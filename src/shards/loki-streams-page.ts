@@ -15,6 +15,9 @@ const CLOSE_STREAM = Buffer.from(']}')
 const CLOSE = Buffer.from(']}}')
 const CLOSE_CATEGORIZED = Buffer.from('],"encodingFlags":["categorize-labels"]}}')
 
+/** Chunks an answer is written as at most; more are joined into one buffer first. */
+const MAX_CHUNKS = 64
+
 interface Group { labels: Uint8Array, values: Uint8Array[] }
 
 /** One merged entry as the shards rendered it ('loki-streams': labels, a 0 byte, the value). */
@@ -63,7 +66,7 @@ interface Gathered { labels: string, parts: QueryPart[], from: number[], to: num
  * so a page of one stream is written as a single range; no object is made
  * per entry and nothing is parsed.
  */
-export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, categorize: boolean): Buffer[] {
+export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit: number, maxBytes: number, categorize: boolean): Uint8Array[] {
   const halt = { now: false }
   const runs = parts.filter((p) => p.ts.length > 0).map((p) => new PartRun(p, halt))
   const byLabels = new Map<string, Gathered>()
@@ -102,7 +105,6 @@ export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit:
     }
     return true
   })
-  // One buffer: a chunk per range and separator would be many socket writes per answer.
   const chunks: Uint8Array[] = [OPEN]
   let first = true
   for (const g of order) {
@@ -118,5 +120,6 @@ export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit:
     chunks.push(CLOSE_STREAM)
   }
   chunks.push(categorize ? CLOSE_CATEGORIZED : CLOSE)
-  return [Buffer.concat(chunks)]
+  // Views into the parts' bytes (no copy of the answer) unless they are many small ranges (many streams), which would be as many socket writes.
+  return chunks.length <= MAX_CHUNKS ? chunks : [Buffer.concat(chunks)]
 }

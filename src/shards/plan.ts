@@ -121,7 +121,7 @@ function selectionQuery (select: LogSelection, range: LogRange, after: RouterQue
  * line_format each entry and render it as its stream's labels and its value;
  * the front merges and groups them by the labels' bytes (loki-streams-page.ts).
  */
-export function lokiStreamsPlan (query: LogQuery, range: LogRange, maxBytes: number, categorize: boolean): Plan<Buffer[]> {
+export function lokiStreamsPlan (query: LogQuery, range: LogRange, maxBytes: number, categorize: boolean): Plan<Uint8Array[]> {
   const loki: LokiShape = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }
   const shard: RouterQuery = { ...selectionQuery(query.selection, range), format: 'loki-answer', loki }
   return { shard, front: (parts) => lokiStreamsBody(parts, range.descending, range.limit, maxBytes, categorize) }

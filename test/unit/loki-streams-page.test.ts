@@ -23,7 +23,7 @@ function part (rows: Row[], descending = false): QueryPart {
 }
 
 interface Answer { status: string, data: { resultType: string, result: Array<{ stream: Record<string, string>, values: string[][] }>, encodingFlags?: string[] } }
-const answer = (chunks: Buffer[]): Answer => JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer
+const answer = (chunks: Uint8Array[]): Answer => JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer
 
 const api = { service: 'api' }
 const db = { service: 'db', env: 'prod' }
