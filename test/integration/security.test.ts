@@ -64,8 +64,9 @@ describe('headers', () => {
       expect(headers.get('content-security-policy')).toMatch(/default-src 'self'/)
       expect(headers.get('access-control-allow-origin')).toBeNull()
       expect(headers.get('content-type')).toBe('application/json; charset=utf-8')
-      // logagg-error-code is on refusals only (the 400 and the 404 here).
-      seen.push([...headers.keys()].filter((k) => !['date', 'content-length', 'connection', 'keep-alive', 'logagg-error-code'].includes(k)).sort().join(','))
+      // logagg-error-code is on refusals only (the 400 and the 404 here), server-timing on answered queries only.
+      expect(headers.get('server-timing') !== null).toBe(method === 'GET' && path === '/logs')
+      seen.push([...headers.keys()].filter((k) => !['date', 'content-length', 'connection', 'keep-alive', 'logagg-error-code', 'server-timing'].includes(k)).sort().join(','))
     }
     // The fast path (GET/POST /logs) and Express (the rest) send the same set.
     expect(new Set(seen).size).toBe(1)
