@@ -4,6 +4,7 @@
 //
 // Run: npm run build && node dist/bench/codecs.js [blocks] [entries per block] [bench|realistic]
 import { brotliCompressSync, brotliDecompressSync, constants as C, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi'
 import { corpusEntry } from './corpus.js'
 import { makeMessage, prng } from './data.js'
 
@@ -30,7 +31,8 @@ const candidates: Array<[string, (b: Buffer) => Buffer, (b: Buffer) => Buffer]> 
   ['brotli q0 lgwin18', brotli(0, 18), (b) => brotliDecompressSync(b)],
   ['brotli q2 lgwin18', brotli(2, 18), (b) => brotliDecompressSync(b)],
   ['deflate (raw) level 1', (b) => deflateRawSync(b, { level: 1 }), (b) => inflateRawSync(b)],
-  ['deflate (raw) level 6', (b) => deflateRawSync(b, { level: 6 }), (b) => inflateRawSync(b)]
+  ['deflate (raw) level 6', (b) => deflateRawSync(b, { level: 6 }), (b) => inflateRawSync(b)],
+  ['lz4 (lz4-napi)', (b) => lz4Compress(b), (b) => lz4Uncompress(b)]
 ]
 
 const ROUNDS = 5

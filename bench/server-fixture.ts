@@ -32,8 +32,8 @@ const HEALTH_INTERVAL_MS = 100
 const STOP_GRACE_MS = 5_000
 
 /** The only variables a child inherits from the suite's environment. */
-// SHARD_NICE too: a setting an A/B run varies (bench runs the default otherwise).
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE']
+// SHARD_NICE and BLOCK_CODEC too: settings an A/B run varies (bench runs the defaults otherwise).
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE', 'BLOCK_CODEC']
 
 function baseEnv (): Record<string, string> {
   const env: Record<string, string> = {}

@@ -1,6 +1,7 @@
 import type { BlockCodec } from './block-codec.js'
 import { BROTLI_1 } from './brotli-1.js'
 import { DEFLATE_1 } from './deflate-1.js'
+import { LZ4 } from './lz4.js'
 import { NONE } from './none.js'
 
 // Every block codec this build can read and write. A new codec is one file
@@ -9,7 +10,8 @@ import { NONE } from './none.js'
 const CODECS: readonly BlockCodec[] = [
   NONE,
   BROTLI_1,
-  DEFLATE_1
+  DEFLATE_1,
+  LZ4
 ]
 
 /** BLOCK_CODEC's default: today's brotli settings, until a benchmark shows another one meets the memory target faster. */
