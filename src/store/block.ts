@@ -1,3 +1,4 @@
+import type { ByteWriter } from './bytes.js'
 // A stream's entries live in blocks. An open block takes appends in any
 // order (sorted when read); once full or idle it is sealed:
 // sorted by (ts, seq), laid out in columns, and compressed.
@@ -34,6 +35,16 @@ export interface BlockView {
   readonly attrVal: Uint32Array
   /** The block's distinct attribute strings, JSON-escaped. */
   readonly dict: readonly string[]
+  /** The same strings as UTF-8 bytes where the block has them (sealed blocks): string d is dictBytes[dictStart[d], dictEnd[d]). */
+  readonly dictBytes?: Buffer
+  readonly dictStart?: Uint32Array
+  readonly dictEnd?: Uint32Array
+}
+
+/** Writes dictionary string `d` of `v`: its bytes when the view holds them, else the string encoded. */
+export function writeDict (w: ByteWriter, v: BlockView, d: number): void {
+  if (v.dictBytes !== undefined) w.bytes(v.dictBytes, v.dictStart![d], v.dictEnd![d])
+  else w.utf8(v.dict[d]!)
 }
 
 export interface Block {

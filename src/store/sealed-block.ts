@@ -180,9 +180,13 @@ function decode (raw: Buffer, minTs: number): BlockView {
   const n = r.varint()
   const dictCount = r.varint()
   const dict: string[] = new Array<string>(dictCount)
+  const dictStart = new Uint32Array(dictCount)
+  const dictEnd = new Uint32Array(dictCount)
   for (let d = 0; d < dictCount; d++) {
     const len = r.varint()
     dict[d] = raw.toString('utf8', r.pos, r.pos + len)
+    dictStart[d] = r.pos
+    dictEnd[d] = r.pos + len
     r.pos += len
   }
   const ts = new Float64Array(n)
@@ -222,5 +226,5 @@ function decode (raw: Buffer, minTs: number): BlockView {
     attrVal = Uint32Array.from(vals)
   }
   const msg = raw.subarray(r.pos, r.pos + end)
-  return { n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, dict }
+  return { n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, dict, dictBytes: raw, dictStart, dictEnd }
 }

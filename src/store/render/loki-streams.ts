@@ -1,7 +1,7 @@
 import { jsonString, jsonUnescape } from '../../core/json-text.js'
 import { lineFields } from '../../logql/match.js'
 import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stages.js'
-import type { BlockView } from '../block.js'
+import { writeDict, type BlockView } from '../block.js'
 import { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
@@ -161,9 +161,9 @@ function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: n
     if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
     w.byte(44)
     w.byte(34)
-    w.utf8(key)
+    writeDict(w, v, v.attrKey[p]!)
     w.bytes(KEY_VALUE)
-    w.utf8(v.dict[v.attrVal[p]!]!)
+    writeDict(w, v, v.attrVal[p]!)
     w.byte(34)
   }
   w.byte(125)

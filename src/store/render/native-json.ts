@@ -1,4 +1,4 @@
-import type { BlockView } from '../block.js'
+import { writeDict, type BlockView } from '../block.js'
 import type { Stream } from '../stream.js'
 import type { ByteWriter } from '../bytes.js'
 import { JoinedRenderer } from './renderer.js'
@@ -52,9 +52,9 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
     if (!first) w.byte(44)
     first = false
     w.byte(34)
-    w.utf8(key)
+    writeDict(w, v, v.attrKey[p]!)
     w.bytes(KEY_VALUE)
-    w.utf8(v.dict[v.attrVal[p]!]!)
+    writeDict(w, v, v.attrVal[p]!)
     w.byte(34)
   }
   w.byte(125)

@@ -1,4 +1,4 @@
-import type { BlockView } from '../block.js'
+import { writeDict, type BlockView } from '../block.js'
 import type { ByteWriter } from '../bytes.js'
 import type { Stream } from '../stream.js'
 import { giveBack, takeScratch } from './scratch.js'
@@ -53,9 +53,9 @@ export function writeAttrMembers (w: ByteWriter, v: BlockView, from: number, to:
   for (let p = from; p < to; p++) {
     if (p > from) w.byte(44)
     w.byte(34)
-    w.utf8(v.dict[v.attrKey[p]!]!)
+    writeDict(w, v, v.attrKey[p]!)
     w.ascii('":"')
-    w.utf8(v.dict[v.attrVal[p]!]!)
+    writeDict(w, v, v.attrVal[p]!)
     w.byte(34)
   }
 }
