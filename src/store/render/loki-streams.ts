@@ -1,11 +1,11 @@
 import { jsonString, jsonUnescape } from '../../core/json-text.js'
 import { lineFields } from '../../logql/match.js'
 import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stages.js'
-import { writeDict, type BlockView } from '../block.js'
+import type { BlockView } from '../block.js'
 import { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
-import { JoinedRenderer, writeAttrMembers } from './renderer.js'
+import { JoinedRenderer, writeAttrMember, writeAttrMembers } from './renderer.js'
 
 // Entries of a Loki log query (query_range, query) rendered for the answer
 // itself: each is its result stream's labels as a JSON object, a 0 byte, and
@@ -32,7 +32,6 @@ function under (labels: Record<string, string>, more: Record<string, string> | n
 
 const SERVICE_OPEN = Buffer.from('{"service":')
 const VALUE_OPEN = Buffer.from('["')
-const KEY_VALUE = Buffer.from('":"')
 const NS_LINE = Buffer.from('000","')
 
 /** Separates an entry's labels from its value; JSON text never holds a raw 0 byte. */
@@ -160,11 +159,7 @@ function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: n
     const key = v.dict[v.attrKey[p]!]!
     if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
     w.byte(44)
-    w.byte(34)
-    writeDict(w, v, v.attrKey[p]!)
-    w.bytes(KEY_VALUE)
-    writeDict(w, v, v.attrVal[p]!)
-    w.byte(34)
+    writeAttrMember(w, v, p)
   }
   w.byte(125)
 }

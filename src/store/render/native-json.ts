@@ -1,7 +1,7 @@
-import { writeDict, type BlockView } from '../block.js'
+import type { BlockView } from '../block.js'
 import type { Stream } from '../stream.js'
 import type { ByteWriter } from '../bytes.js'
-import { JoinedRenderer } from './renderer.js'
+import { JoinedRenderer, writeAttrMember } from './renderer.js'
 import { UTC_WIDTH, writeUtc } from './utc-bytes.js'
 
 // GET /logs entries as JSON objects:
@@ -13,7 +13,6 @@ const SERVICE = Buffer.from('{"service":')
 const TIMESTAMP = Buffer.from(',"timestamp":"')
 const MESSAGE = Buffer.from('","message":"')
 const ATTRIBUTES = Buffer.from('","attributes":{')
-const KEY_VALUE = Buffer.from('":"')
 
 export class NativeJsonRenderer extends JoinedRenderer {
   add (stream: Stream, v: BlockView, i: number): void {
@@ -51,11 +50,7 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
     if (stream.labelKeysJson?.has(key) === true) continue
     if (!first) w.byte(44)
     first = false
-    w.byte(34)
-    writeDict(w, v, v.attrKey[p]!)
-    w.bytes(KEY_VALUE)
-    writeDict(w, v, v.attrVal[p]!)
-    w.byte(34)
+    writeAttrMember(w, v, p)
   }
   w.byte(125)
   w.byte(125)

@@ -48,14 +48,21 @@ export abstract class JoinedRenderer implements EntryRenderer {
   }
 }
 
-/** Attribute pairs [from, to) of `v` as JSON members (`"k":"v","k2":"v2"`): the dictionary holds them escaped already. */
+const KEY_VALUE = Buffer.from('":"')
+
+/** Attribute pair `p` of `v` as a JSON member (`"k":"v"`): the dictionary holds its strings escaped already. */
+export function writeAttrMember (w: ByteWriter, v: BlockView, p: number): void {
+  w.byte(34)
+  writeDict(w, v, v.attrKey[p]!)
+  w.bytes(KEY_VALUE)
+  writeDict(w, v, v.attrVal[p]!)
+  w.byte(34)
+}
+
+/** Attribute pairs [from, to) of `v` as JSON members (`"k":"v","k2":"v2"`). */
 export function writeAttrMembers (w: ByteWriter, v: BlockView, from: number, to: number): void {
   for (let p = from; p < to; p++) {
     if (p > from) w.byte(44)
-    w.byte(34)
-    writeDict(w, v, v.attrKey[p]!)
-    w.ascii('":"')
-    writeDict(w, v, v.attrVal[p]!)
-    w.byte(34)
+    writeAttrMember(w, v, p)
   }
 }
