@@ -22,6 +22,8 @@ export interface BlockLocation {
 export class SealedBlock implements Block {
   /** Set once the block is in a block file; until then its entries are only in the write-ahead log. */
   location: BlockLocation | null = null
+  /** The payload's length when this process sealed the block (0 when read from a file): the codec's size hint. */
+  private size = 0
 
   private constructor (
     readonly minTs: number,
@@ -119,7 +121,9 @@ export class SealedBlock implements Block {
     // zlib hands back a view of its 16 KiB output chunk when the result fits in
     // one (and `none` a view of the writer's buffer): keep a copy of just the
     // bytes, or each block would pin the whole chunk.
-    return new SealedBlock(minTs, maxTs, n, exact(used.encode(payload)), used)
+    const block = new SealedBlock(minTs, maxTs, n, exact(used.encode(payload)), used)
+    block.size = payload.length
+    return block
   }
 
   view (): BlockView {
@@ -131,7 +135,7 @@ export class SealedBlock implements Block {
       return v
     }
     const data = this.data
-    const raw = this.codec.decode(data)
+    const raw = this.codec.decode(data, this.size)
     v = decode(raw, this.minTs)
     remember(this, v)
     return v

@@ -30,6 +30,18 @@ const entry = fc.record({
   attrs: fc.option(fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 3 }).map((ks) => ks.flatMap((k, i) => [k, `v${i % 2}`])), { nil: null })
 })
 
+describe('block codecs', () => {
+  it.each(CODEC_NAMES)('%s decodes the same bytes with and without the payload size hint, across zlib\'s 16 KiB chunks', (name) => {
+    const codec = codecByName(name)!
+    for (const length of [300, 16 * 1024, 16 * 1024 + 1, 70_000]) {
+      const payload = Buffer.from(Array.from({ length }, (_, i) => (i * 7919) % 251))
+      const data = Buffer.from(codec.encode(payload))
+      expect(Buffer.compare(codec.decode(data, 0), payload)).toBe(0)
+      expect(Buffer.compare(codec.decode(data, length), payload)).toBe(0)
+    }
+  })
+})
+
 describe('blocks', () => {
   it.each(CODEC_NAMES)('give the same sorted entries open and sealed with %s, whatever the order of arrival (fast-check)', (name) => {
     const codec = codecByName(name)!

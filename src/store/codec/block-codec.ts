@@ -12,6 +12,20 @@ export interface BlockCodec {
   readonly name: string
   /** The encoded bytes of `payload`; may be a view of memory the codec shares (the caller keeps its own copy). */
   encode (payload: Uint8Array): Buffer
-  /** The payload back from what `encode` made; throws when `data` is not such bytes. */
-  decode (data: Buffer): Buffer
+  /**
+   * The payload back from what `encode` made; throws when `data` is not such
+   * bytes. `size`, when known (0 otherwise), is the payload's length: a codec
+   * may decode straight into one buffer of it instead of chunks joined after.
+   */
+  decode (data: Buffer, size: number): Buffer
+}
+
+/**
+ * zlib's options for decoding a payload of `size` bytes (0: unknown) into one
+ * output buffer: one byte more than the payload, so zlib never fills it and
+ * asks for a second (it hands back a view of the one buffer; without this it
+ * decodes in 16 KiB chunks and copies them together).
+ */
+export function outputChunk (size: number): { chunkSize: number } | undefined {
+  return size > 0 ? { chunkSize: Math.max(64, size + 1) } : undefined
 }

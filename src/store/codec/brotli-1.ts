@@ -1,5 +1,5 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib'
-import type { BlockCodec } from './block-codec.js'
+import { outputChunk, type BlockCodec } from './block-codec.js'
 
 /**
  * Brotli at quality 1 with a 64 KiB window (lgwin 16): the settings sealed
@@ -16,5 +16,5 @@ export const BROTLI_1: BlockCodec = {
       [zlib.BROTLI_PARAM_SIZE_HINT]: payload.length
     }
   }),
-  decode: (data) => brotliDecompressSync(data)
+  decode: (data, size) => brotliDecompressSync(data, outputChunk(size))
 }

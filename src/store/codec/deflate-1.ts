@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import type { BlockCodec } from './block-codec.js'
+import { outputChunk, type BlockCodec } from './block-codec.js'
 
 /**
  * Raw deflate (no zlib header or Adler-32: block files check each block with
@@ -9,5 +9,5 @@ export const DEFLATE_1: BlockCodec = {
   id: 2,
   name: 'deflate-1',
   encode: (payload) => deflateRawSync(payload, { level: 1 }),
-  decode: (data) => inflateRawSync(data)
+  decode: (data, size) => inflateRawSync(data, outputChunk(size))
 }
