@@ -183,12 +183,10 @@ function decode (raw: Buffer, minTs: number): BlockView {
   const r = new ByteReader(raw)
   const n = r.varint()
   const dictCount = r.varint()
-  const dict: string[] = new Array<string>(dictCount)
   const dictStart = new Uint32Array(dictCount)
   const dictEnd = new Uint32Array(dictCount)
   for (let d = 0; d < dictCount; d++) {
     const len = r.varint()
-    dict[d] = raw.toString('utf8', r.pos, r.pos + len)
     dictStart[d] = r.pos
     dictEnd[d] = r.pos + len
     r.pos += len
@@ -230,5 +228,37 @@ function decode (raw: Buffer, minTs: number): BlockView {
     attrVal = Uint32Array.from(vals)
   }
   const msg = raw.subarray(r.pos, r.pos + end)
-  return { n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, dict, dictBytes: raw, dictStart, dictEnd }
+  return new SealedView(n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, raw, dictStart, dictEnd)
+}
+
+/**
+ * A decoded sealed block. Its dictionary's strings are made only when asked
+ * for (a filter or a label lookup): renderers copy their bytes, so a page of
+ * entries with unique attribute values (trace ids) makes no string for them.
+ */
+class SealedView implements BlockView {
+  private strings: string[] | null = null
+
+  constructor (
+    readonly n: number,
+    readonly ts: Float64Array,
+    readonly seq: Float64Array,
+    readonly msg: Buffer,
+    readonly msgStart: Uint32Array,
+    readonly msgEnd: Uint32Array,
+    readonly attrEnd: Uint32Array | null,
+    readonly attrKey: Uint32Array,
+    readonly attrVal: Uint32Array,
+    readonly dictBytes: Buffer,
+    readonly dictStart: Uint32Array,
+    readonly dictEnd: Uint32Array
+  ) {}
+
+  get dict (): readonly string[] {
+    if (this.strings === null) {
+      const { dictBytes, dictStart, dictEnd } = this
+      this.strings = Array.from(dictStart, (from, d) => dictBytes.toString('utf8', from, dictEnd[d]))
+    }
+    return this.strings
+  }
 }

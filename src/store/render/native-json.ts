@@ -45,9 +45,8 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
     first = false
   }
   for (let p = from; p < to; p++) {
-    const key = v.dict[v.attrKey[p]!]!
     // An attribute named like a label of the stream: the label is shown, once.
-    if (stream.labelKeysJson?.has(key) === true) continue
+    if (stream.labelKeysJson !== null && stream.labelKeysJson.has(v.dict[v.attrKey[p]!]!)) continue
     if (!first) w.byte(44)
     first = false
     writeAttrMember(w, v, p)
