@@ -3,9 +3,10 @@ import type { QueryPart } from '../store/shard-messages.js'
 import { mergeRuns } from './merge.js'
 import { PartRun } from './page.js'
 
-// A Loki log query's answer from the shards' 'loki-streams' parts: entries
-// merged in order, grouped into result streams by the bytes of their labels,
-// and written as the shards rendered them. Nothing is parsed here.
+// Loki result streams from what the shards rendered, never parsed here: a
+// query's answer from 'loki-answer' parts (lokiStreamsBody, grouped by each
+// part's label-set index), and a tail's entries from 'loki-streams' ones
+// (streamMembers, grouped by the bytes of their labels).
 
 const OPEN = Buffer.from('{"status":"success","data":{"resultType":"streams","result":[')
 const STREAM = Buffer.from('{"stream":')
@@ -82,7 +83,6 @@ export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit:
   }
   // Streams in the order of their first entry.
   const order: Gathered[] = []
-  const used = new Set<Gathered>()
   let bytes = 0
   mergeRuns(runs, descending, limit, (run) => {
     if (halt.now) return false
@@ -92,11 +92,8 @@ export function lokiStreamsBody (parts: QueryPart[], descending: boolean, limit:
     if (bytes > 0 && bytes + size > maxBytes) return false
     bytes += size
     const g = local.get(part)![part.streams!.of[i]!]!
-    if (!used.has(g)) {
-      used.add(g)
-      order.push(g)
-    }
     const k = g.to.length - 1
+    if (k < 0) order.push(g)
     if (k >= 0 && g.parts[k] === part && g.to[k] === i - 1) g.to[k] = i
     else {
       g.parts.push(part)

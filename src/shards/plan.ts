@@ -118,8 +118,8 @@ function selectionQuery (select: LogSelection, range: LogRange, after: RouterQue
 
 /**
  * A Loki log query (query_range, query): the shards parse, drop / keep and
- * line_format each entry and render it as its stream's labels and its value;
- * the front merges and groups them by the labels' bytes (loki-streams-page.ts).
+ * line_format each entry and render its value and an index into the part's
+ * label sets; the front merges and groups them by that index (loki-streams-page.ts).
  */
 export function lokiStreamsPlan (query: LogQuery, range: LogRange, maxBytes: number, categorize: boolean): Plan<Uint8Array[]> {
   const loki: LokiShape = { parser: query.selection.parser, labelStages: query.labelStages, lineFormat: query.lineFormat, categorize }

@@ -31,25 +31,21 @@ export const slotOf = (ts: number): number => Math.floor(ts / SLOT_US)
 export class Stream {
   readonly slots: StreamSlot[] = []
   entries = 0
-  /** The service name as UTF-8 bytes; as a JSON string literal, and that as bytes (what renderers copy). */
+  /** The service name as UTF-8 bytes, and as a JSON string literal's bytes (what renderers copy). */
   readonly serviceBytes: Buffer
-  readonly serviceJson: string
   readonly serviceJsonBytes: Buffer
-  /** The labels as JSON members (`"k":"v","k2":"v2"`), '' when there are none, and as UTF-8 bytes. */
-  readonly labelsJson: string
+  /** The labels as JSON members' bytes (`"k":"v","k2":"v2"`), empty when there are none. */
   readonly labelsJsonBytes: Buffer
   /** The label names, JSON-escaped as block dictionaries hold attribute keys; null when there are none. */
   readonly labelKeysJson: ReadonlySet<string> | null
 
   /** `codec` seals this stream's blocks (BLOCK_CODEC). */
   constructor (readonly key: string, readonly service: string, readonly labels: Pairs, readonly codec: BlockCodec) {
-    this.serviceJson = jsonString(service)
     const members: string[] = []
     for (let i = 0; i < labels.length; i += 2) members.push(`${jsonString(labels[i]!)}:${jsonString(labels[i + 1]!)}`)
-    this.labelsJson = members.join(',')
     this.serviceBytes = Buffer.from(service)
-    this.serviceJsonBytes = Buffer.from(this.serviceJson)
-    this.labelsJsonBytes = Buffer.from(this.labelsJson)
+    this.serviceJsonBytes = Buffer.from(jsonString(service))
+    this.labelsJsonBytes = Buffer.from(members.join(','))
     this.labelKeysJson = labels.length === 0 ? null : new Set(labels.filter((_, i) => i % 2 === 0).map(jsonEscape))
   }
 

@@ -8,8 +8,8 @@ import { EntryView, renderTailEntry } from './render/tail.js'
 
 // Live tails on a shard: each new entry is matched here, where it is stored,
 // against the tails that want it, and rendered here too, in the tail's own
-// format (render/tail.ts, by the writers queries use), so the front thread only merges the shards' bytes
-// and writes them out at its next poll.
+// format (render/tail.ts, by the writers queries use), so the front thread
+// only merges the shards' bytes and writes them out at its next poll.
 // Which tails a stream's entries can reach is worked out once per stream (and
 // again after a tail comes or goes), grouped by format, so an entry of a
 // stream no tail selects costs one map lookup, a shard without tails does
@@ -31,7 +31,7 @@ const NAMED_DROPS = 100
 export type { TailFormat }
 
 /** One entry rendered in one format, shared by every tail of that format that keeps it. */
-interface Piece { readonly body: Buffer, readonly bytes: number, refs: number }
+interface Piece { readonly body: Buffer, refs: number }
 
 class Tail {
   readonly selection: CompiledSelection
@@ -68,7 +68,7 @@ class Tail {
     this.labels.push(labels)
     this.ts.push(ts)
     this.seq.push(seq)
-    this.bytes += piece.bytes
+    this.bytes += piece.body.length
   }
 
   /** Empties the tail; `release` gets each piece let go. With `asDropped`, what waited is counted as dropped. */
@@ -121,7 +121,7 @@ export class TailHub {
   renders = 0
   /** The entry being offered, as the renderers read it: set once per entry, however many formats render it. */
   private readonly view = new EntryView()
-  private readonly release = (p: Piece): void => { if (--p.refs === 0) this.held -= p.bytes }
+  private readonly release = (p: Piece): void => { if (--p.refs === 0) this.held -= p.body.length }
 
   /** `maxBytes`: rendered bytes this shard may hold for all its tails together (TAIL_SHARD_BYTES). */
   constructor (private readonly maxBytes = Infinity) {}
@@ -175,16 +175,15 @@ export class TailHub {
             this.view.set(ts, seq, message, attrs)
             viewSet = true
           }
-          const body = renderTailEntry(format, stream, this.view)
-          piece = { body, bytes: body.length, refs: 0 }
+          piece = { body: renderTailEntry(format, stream, this.view), refs: 0 }
           this.renders++
         }
-        if (t.bytes + piece.bytes > t.limits.bytes || (piece.refs === 0 && this.held + piece.bytes > this.maxBytes)) {
+        if (t.bytes + piece.body.length > t.limits.bytes || (piece.refs === 0 && this.held + piece.body.length > this.maxBytes)) {
           t.drop(r.labels, ts)
           continue
         }
         if (piece.refs === 0) {
-          this.held += piece.bytes
+          this.held += piece.body.length
           if (this.held > this.peak) this.peak = this.held
         }
         t.keep(piece, r.labels, ts, seq)

@@ -8,12 +8,13 @@ import type { Stream } from '../stream.js'
 import { JoinedRenderer, writeAttrMember, writeAttrMembers } from './renderer.js'
 
 // Entries of a Loki log query (query_range, query) rendered for the answer
-// itself: each is its result stream's labels as a JSON object, a 0 byte, and
-// its value `["<unix ns>","<line>"]` (with `{"structuredMetadata": …}` third
-// under categorize-labels). The front groups entries by the labels' bytes and
-// writes both parts as they are (http/loki-query-route.ts): nothing is parsed
-// or rendered again there. The query's parser, drop / keep and line_format
-// run here, on the shard.
+// itself: each entry's value `["<unix ns>","<line>"]` (with
+// `{"structuredMetadata": …}` third under categorize-labels) and its result
+// stream's labels as a JSON object, either as an index into the part's label
+// sets (query answers) or written before the value and a 0 byte (tails'
+// replay). The front groups and writes them as they are
+// (shards/loki-streams-page.ts): nothing is parsed or rendered again there.
+// The query's parser, drop / keep and line_format run here, on the shard.
 
 /** How the shard shapes a Loki log query's entries. */
 export interface LokiShape {
@@ -151,7 +152,7 @@ export class LokiStreamsRenderer extends JoinedRenderer {
 function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number): void {
   w.bytes(SERVICE_OPEN)
   w.bytes(stream.serviceJsonBytes)
-  if (stream.labelsJson !== '') {
+  if (stream.labelsJsonBytes.length > 0) {
     w.byte(44)
     w.bytes(stream.labelsJsonBytes)
   }

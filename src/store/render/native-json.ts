@@ -33,14 +33,14 @@ export function writeNativeEntry (w: ByteWriter, stream: Stream, v: BlockView, i
   w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
   const from = v.attrEnd === null || i === 0 ? 0 : v.attrEnd[i - 1]!
   const to = v.attrEnd === null ? 0 : v.attrEnd[i]!
-  if (stream.labelsJson === '' && from === to) {
+  if (stream.labelsJsonBytes.length === 0 && from === to) {
     w.byte(34)
     w.byte(125)
     return
   }
   w.bytes(ATTRIBUTES)
   let first = true
-  if (stream.labelsJson !== '') {
+  if (stream.labelsJsonBytes.length > 0) {
     w.bytes(stream.labelsJsonBytes)
     first = false
   }
