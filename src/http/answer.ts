@@ -9,6 +9,8 @@ export interface Answer {
   /** Text, bytes, or byte chunks written in order. */
   body: string | Buffer | Uint8Array[]
   headers?: Record<string, string>
+  /** Called once the body is written or the client left: a body of views into lent memory gives it back. */
+  done?: () => void
 }
 
 export interface HttpError extends Error {

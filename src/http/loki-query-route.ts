@@ -2,7 +2,7 @@ import { BadQueryError } from '../core/errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
 import { parseLogql } from '../logql/parse.js'
-import { lokiStreamsPlan, rangePlan, runPlan } from '../shards/plan.js'
+import { lokiStreamsPlan, rangePlan, runLentPlan, runPlan } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { QueryRoute } from '../shards/meter.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -24,7 +24,7 @@ const HOUR_US = 3_600_000_000
 const MAX_POINTS = 11_000
 
 /** A Loki answer: JSON text, or byte chunks written in order (metric answers). */
-export interface LokiAnswer { status: number, body: string | Uint8Array[] }
+export interface LokiAnswer { status: number, body: string | Uint8Array[], done?: () => void }
 
 type Raw = Record<string, unknown>
 
@@ -149,6 +149,6 @@ export function buildInfo (version: string): LokiAnswer {
 async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const range = { start, end, descending: descendingOf(raw), limit: limitOf(raw) }
-  const body = await runPlan(router, lokiStreamsPlan(query, range, settings.maxPageBytes, categorize), route, signal)
-  return { status: 200, body }
+  const { value: body, giveBack } = await runLentPlan(router, lokiStreamsPlan(query, range, settings.maxPageBytes, categorize), route, signal)
+  return { status: 200, body, done: giveBack }
 }

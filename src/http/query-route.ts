@@ -2,7 +2,7 @@ import { BadQueryError } from '../core/errors.js'
 import { acceptanceWindow } from '../ingest/entry.js'
 import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from './query-params.js'
 import type { PageLayout } from '../shards/page.js'
-import { logsPagePlan, newTiming, runPlan, serverTiming } from '../shards/plan.js'
+import { logsPagePlan, newTiming, runLentPlan, serverTiming } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { formatTimestamp, nowUs } from '../core/timestamp.js'
@@ -42,10 +42,10 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
   const window = acceptanceWindow(settings, now)
   const plan = logsPagePlan(parseLogsQuery(rest, { start: window.oldest, end: window.newest }), layout, settings.maxPageBytes)
   const timing = newTiming()
-  const { chunks, next } = await runPlan(router, plan, '/logs', signal, timing)
+  const { value: { chunks, next }, giveBack } = await runLentPlan(router, plan, '/logs', signal, timing)
   const headers = { 'server-timing': serverTiming(timing) }
-  if (layout === 'json') return json(200, chunks, headers)
-  return { status: 200, body: chunks, headers: { 'content-type': TYPES[layout], ...headers, ...nextHeaders('/logs', raw, next) } }
+  if (layout === 'json') return { ...json(200, chunks, headers), done: giveBack }
+  return { status: 200, body: chunks, headers: { 'content-type': TYPES[layout], ...headers, ...nextHeaders('/logs', raw, next) }, done: giveBack }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Answer } from './answer.js'
  * Byte chunks are written with backpressure: the next waits for 'drain'.
  */
 export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<readonly [string, string]> = []): void {
+  if (answer.done !== undefined) whenWritten(res, answer.done)
   for (const [k, v] of extra) res.setHeader(k, v)
   res.setHeader('content-type', 'application/json; charset=utf-8')
   if (answer.headers !== undefined) for (const k in answer.headers) res.setHeader(k, answer.headers[k]!)
@@ -20,6 +21,12 @@ export function send (res: ServerResponse, answer: Answer, extra: ReadonlyArray<
   for (const chunk of body) length += chunk.length
   res.setHeader('content-length', length)
   writeChunks(res, body, 0)
+}
+
+/** Calls `done` once `res` is written out or its connection closed ('close' comes after either; at once if it closed already). */
+function whenWritten (res: ServerResponse, done: () => void): void {
+  if (res.destroyed) done()
+  else res.once('close', done)
 }
 
 /** Writes chunks from `from` on, waiting for 'drain' whenever the socket says it has enough. */

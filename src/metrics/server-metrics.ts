@@ -66,6 +66,7 @@ export class ServerMetrics implements Meter {
   private readonly tails = new Gauge({ name: `${PREFIX}tail_subscribers`, help: 'Live tails (GET /logs/tail and the Loki WebSocket) open now', registers: [this.registry] })
   private readonly tailBytes = new Gauge({ name: `${PREFIX}shard_tail_bytes`, help: 'Rendered bytes a shard holds for live tails until their next delivery (each rendering shared by several tails counted once); TAIL_SHARD_BYTES bounds it', labelNames: ['shard'], registers: [this.registry] })
   private readonly tailPeakBytes = new Gauge({ name: `${PREFIX}shard_tail_peak_bytes`, help: "The most rendered bytes a shard's current worker held for live tails at once; TAIL_SHARD_BYTES bounds it", labelNames: ['shard'], registers: [this.registry] })
+  private readonly lentBytes = new Gauge({ name: `${PREFIX}shard_lent_page_bytes`, help: 'Bytes of query answers a shard made in the memory it shares with the front and the front has not written out yet (each answer is given back once on the socket)', labelNames: ['shard'], registers: [this.registry] })
   private readonly taskRun = new Gauge({ name: `${PREFIX}shard_task_run_seconds`, help: "piscina's run time of a shard's tasks since its worker started, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
   private readonly taskWait = new Gauge({ name: `${PREFIX}shard_task_wait_seconds`, help: "piscina's wait time of a shard's tasks before they ran, by percentile", labelNames: ['shard', 'percentile'], registers: [this.registry] })
 
@@ -114,6 +115,7 @@ export class ServerMetrics implements Meter {
       this.shardUp.set({ shard }, s === null ? 0 : 1)
       this.queueDepth.set({ shard }, router.admission.load[i]?.entries ?? 0)
       setTotal(this.restarts, shard, client.restarts)
+      this.lentBytes.set({ shard }, client.lentBytes)
       if (s !== null && s !== undefined) {
         this.shardEntries.set({ shard }, s.usage.entries)
         this.shardBytes.set({ shard }, s.usage.bytes)

@@ -47,6 +47,25 @@ export async function runPlan<T> (router: ShardRouter, plan: Plan<T>, route: Que
   return out
 }
 
+/**
+ * runPlan for a plan whose front stage makes views of the parts' bytes (a
+ * page to write): the shards may make the parts in memory they lend, and
+ * `giveBack` returns it once the views were written (or will never be).
+ */
+export async function runLentPlan<T> (router: ShardRouter, plan: Plan<T>, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<{ value: T, giveBack: () => void }> {
+  const parts = await router.query({ ...plan.shard, lend: true }, route, signal, timing)
+  const giveBack = (): void => router.giveBack(parts)
+  try {
+    const from = performance.now()
+    const value = plan.front(parts)
+    if (timing !== undefined) timing.frontMs = performance.now() - from
+    return { value, giveBack }
+  } catch (err) {
+    giveBack()
+    throw err
+  }
+}
+
 /** A Server-Timing header value for `timing` (the browser's network panel and curl -v show it). */
 export function serverTiming (timing: QueryTiming): string {
   const ms = (n: number): string => n.toFixed(2)

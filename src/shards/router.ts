@@ -59,6 +59,8 @@ export class ShardRouter {
   readonly admission: Admission
   private nextSeq = 1
   private nextQueryId = 1
+  /** The shard each lent part came from, until it is given back (giveBack). */
+  private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
   ready = false
 
@@ -220,6 +222,8 @@ export class ShardRouter {
   /**
    * Runs `q` on every shard that may hold matches; each part comes back
    * sorted. When `signal` aborts (the client left), the shards stop the query.
+   * With `q.lend`, parts may be in memory their shards lent: the caller gives
+   * them back (giveBack) once nothing reads them.
    */
   async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<QueryPart[]> {
     const started = performance.now()
@@ -232,6 +236,17 @@ export class ShardRouter {
     const onAbort = (): void => stop.abort()
     signal?.addEventListener('abort', onAbort, { once: true })
     const admission = this.admission
+    // A lent part is the caller's to give back once the query answers; if it
+    // fails instead (a timeout, another shard's error, the client leaving),
+    // the parts that came and any still to come are given back here.
+    let failed = false
+    const received: QueryPart[] = []
+    const lent = (from: Shard, part: QueryPart): void => {
+      if (part.lent === undefined) return
+      if (failed) return from.release(part)
+      this.lenders.set(part, from)
+      received.push(part)
+    }
     const run = (shard: number, query: ShardQuery): Promise<QueryPart> => {
       try {
         admission.startQuery(shard)
@@ -241,8 +256,10 @@ export class ShardRouter {
       }
       // The slot is held until the shard answers, even once cancelled (it stops at its next slice).
       const sent = performance.now()
-      return this.shards[shard]!.query(query, stop.signal).then((part) => {
+      const to = this.shards[shard]!
+      return to.query(query, stop.signal).then((part) => {
         admission.endQuery(shard)
+        lent(to, part)
         if (timing !== undefined) {
           const wall = part.wallMs ?? 0
           const trip = performance.now() - sent
@@ -281,10 +298,22 @@ export class ShardRouter {
       return done
     } catch (err) {
       stop.abort()
+      failed = true
+      this.giveBack(received)
       throw err
     } finally {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Gives back the memory of parts a query let the shards lend (RouterQuery.lend), once nothing reads them; twice is harmless. */
+  giveBack (parts: readonly QueryPart[]): void {
+    for (const part of parts) {
+      const from = this.lenders.get(part)
+      if (from === undefined) continue
+      this.lenders.delete(part)
+      from.release(part)
     }
   }
 

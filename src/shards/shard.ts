@@ -50,6 +50,8 @@ export interface Shard {
   readonly recovery: Recovery | null
   /** Request timings, or null while down or when the transport keeps none. */
   readonly timings: ShardTimings | null
+  /** Bytes of query parts lent (QueryPart.lent) and not given back yet; 0 for a transport that lends none. */
+  readonly lentBytes: number
 
   /** Resolves once the shard has said it is ready (again, after a restart). */
   whenReady (): Promise<void>
@@ -67,6 +69,13 @@ export interface Shard {
 
   /** Runs a query; when `signal` aborts, the shard is told to cancel it (it then answers an error). */
   query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart>
+
+  /**
+   * Gives back the memory a part of a query that let it `lend` was made in
+   * (QueryPart.lent), once nothing reads the part's arrays any more; a part
+   * in memory of its own (or given back already) is left alone.
+   */
+  release (part: QueryPart): void
 
   services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }>
 

@@ -1,4 +1,4 @@
-import type { QueryPart, ShardQuery } from './shard-messages.js'
+import type { Lent, QueryPart, ShardQuery } from './shard-messages.js'
 import { RENDERERS } from './render/index.js'
 import type { EntryRenderer } from './render/renderer.js'
 import type { Budget } from './budget.js'
@@ -14,6 +14,15 @@ export interface SlotIndex {
   slotIdsBetween (from: number, to: number, descending: boolean): number[]
   partsIn (id: number, services: string[] | null): StreamSlot[]
 }
+
+/**
+ * Where a part's arrays are made, all in one run of `bytes`: memory of its
+ * own, or memory a transport lends (the worker transport's, shared with the front).
+ */
+export type PartMemory = (bytes: number) => { buffer: ArrayBufferLike, at: number, lent: Lent | null }
+
+/** A part in a new buffer of its own. */
+export const ownMemory: PartMemory = (bytes) => ({ buffer: new ArrayBuffer(bytes), at: 0, lent: null })
 
 /** One query in progress: the slots still to read and the heap of the current one. */
 export class Query implements QueryRun {
@@ -109,9 +118,39 @@ export class Query implements QueryRun {
     this.budget.resume()
   }
 
-  part (): QueryPart {
-    const part: QueryPart = { ts: Float64Array.from(this.ts), seq: Float64Array.from(this.seq), ...this.renderer.finish(), complete: this.complete, scanned: this.budget.spent }
+  /**
+   * The answer, its arrays made in one run of `memory`: the order keys, where
+   * each entry ends, each entry's label set (grouped Loki answers) and the
+   * bytes, copied once from the renderer's scratch space.
+   */
+  part (memory: PartMemory = ownMemory): QueryPart {
+    const rendered = this.renderer.finish()
+    const n = this.ts.length
+    const of = rendered.streams?.of
+    const { body } = rendered
+    // Float64 columns first, so each array starts aligned for its type.
+    const { buffer, at, lent } = memory(n * (of === undefined ? 20 : 24) + body.length)
+    const ts = new Float64Array(buffer, at, n)
+    ts.set(this.ts)
+    const seq = new Float64Array(buffer, at + 8 * n, n)
+    seq.set(this.seq)
+    const ends = new Uint32Array(buffer, at + 16 * n, n)
+    ends.set(rendered.ends)
+    let next = at + 20 * n
+    const part: QueryPart = { ts, seq, ends, body: EMPTY, complete: this.complete, scanned: this.budget.spent }
+    if (of !== undefined) {
+      const table = new Uint32Array(buffer, next, n)
+      table.set(of)
+      next += 4 * n
+      part.streams = { labels: rendered.streams!.labels, of: table }
+    }
+    part.body = new Uint8Array(buffer, next, body.length)
+    part.body.set(body)
+    this.renderer.release()
+    if (lent !== null) part.lent = lent
     if (this.metric !== null) part.series = this.metric.finish()
     return part
   }
 }
+
+const EMPTY = new Uint8Array(0)

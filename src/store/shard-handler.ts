@@ -13,6 +13,7 @@ import { BlockFileError } from './disk/block-file.js'
 import { DurableStore } from './disk/durable-store.js'
 import { parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
+import { ownMemory, type PartMemory } from './query-run.js'
 import { StoreWriteError, type LogStore } from './store.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
@@ -30,7 +31,9 @@ const giveBack = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 export function createShardHandler (
   init: ShardInit,
   store: LogStore = shardStore(init),
-  counters: ShardCounters = newCounters()
+  counters: ShardCounters = newCounters(),
+  /** Where a query that lets its part be lent makes it (the transport's shared memory). */
+  lentMemory: PartMemory = ownMemory
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
   const usage = (): Usage => ({
@@ -85,7 +88,7 @@ export function createShardHandler (
         query.resume()
       }
       const built = performance.now()
-      const part = query.part()
+      const part = query.part(q.lend === true ? lentMemory : ownMemory)
       const done = performance.now()
       part.wallMs = done - taken
       part.runMs = runMs + done - built
@@ -178,6 +181,8 @@ function durableStore (init: ShardInit, memory: ShardStore, io: WalIo | undefine
 export interface ShardOptions {
   /** The log's system calls (tests make the disk fail through them). */
   io?: WalIo
+  /** Memory the transport lends query parts in (the worker transport's, shared with the front). */
+  lentMemory?: PartMemory
 }
 
 /**
@@ -221,5 +226,5 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
     counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS)
     store.maintain()
   }, MAINTAIN_MS)
-  return createShardHandler(init, store, counters)
+  return createShardHandler(init, store, counters, options.lentMemory)
 }

@@ -51,6 +51,12 @@ export interface ShardQuery {
   deadline?: number
   /** Most entries the shard may look at before giving up (QUERY_MAX_SCAN); absent: no cap. */
   maxScan?: number
+  /**
+   * The front gives the part back (Shard.release) once it has written it, so
+   * the shard may make it in memory the transport lends (QueryPart.lent);
+   * absent: the part is the front's to keep.
+   */
+  lend?: boolean
 }
 
 /**
@@ -77,6 +83,9 @@ export interface MetricSpec {
   maxSamples: number
 }
 
+/** A run of memory a transport lent a part in: its offset and length in the transport's shared buffer. */
+export interface Lent { at: number, bytes: number }
+
 /** One series of a metric answer: its labels as sorted pairs, and a value per evaluation time (0: no entry). */
 export interface MetricSeries {
   labels: string[]
@@ -89,11 +98,11 @@ export interface MetricSeries {
  * rendering runs on the shards in parallel and the front only merges slices.
  */
 export interface QueryPart {
-  ts: Float64Array<ArrayBuffer>
-  seq: Float64Array<ArrayBuffer>
+  ts: Float64Array
+  seq: Float64Array
   /** UTF-8 JSON objects joined by ','; entry i is body[i === 0 ? 0 : ends[i - 1] + 1, ends[i]). */
-  body: Uint8Array<ArrayBuffer>
-  ends: Uint32Array<ArrayBuffer>
+  body: Uint8Array
+  ends: Uint32Array
   /**
    * False when the shard stopped at maxBytes: entries after the last one may
    * exist, so the merge must not go past it.
@@ -104,7 +113,13 @@ export interface QueryPart {
   /** A metric query's series (then no entries are returned). */
   series?: MetricSeries[]
   /** Format 'loki-answer': the part's distinct label sets (JSON objects) and each entry's index into them; body holds the values. */
-  streams?: { labels: string[], of: Uint32Array<ArrayBuffer> }
+  streams?: { labels: string[], of: Uint32Array }
+  /**
+   * Where the transport lent the memory the arrays above live in (a query
+   * that asked to `lend`); the front gives it back with Shard.release once
+   * nothing reads them. Absent: the arrays are in memory of their own.
+   */
+  lent?: Lent
   /**
    * ms from the shard's taking the query to its answer (wall), and of that,
    * ms spent running it (the rest it gave the thread back to other work).
@@ -272,6 +287,8 @@ export interface ShardInit {
   blockCodec: string
   /** SHARD_NICE: the shard's thread lowers its own priority by this much (0: as the front). */
   nice: number
+  /** Memory shared with the front that the shard may lend query parts in (the worker transport adds it: page-memory.ts); absent: none. */
+  pageMemory?: SharedArrayBuffer
 }
 
 /** Thrown for a message type the receiver does not know: always a bug. */

@@ -5,6 +5,7 @@ import type { Pairs } from './block.js'
 import type { SealedBlock } from './sealed-block.js'
 import type { Stream, StreamSlot } from './stream.js'
 import type { TailHub } from './tail-hub.js'
+import type { PartMemory } from './query-run.js'
 
 // What a shard's request handler needs from its store, and nothing more:
 // store entries, scan with a budget, list services, seal and purge, counts.
@@ -20,7 +21,8 @@ export interface QueryRun {
   run (): boolean
   /** Starts the next slice after the thread was given back. */
   resume (): void
-  part (): QueryPart
+  /** The answer, its arrays made in `memory` (default: memory of its own). */
+  part (memory?: PartMemory): QueryPart
 }
 
 /** A write the store refused (DATA_DIR: the log could not be written or synced); nothing of it was stored. */

@@ -19,6 +19,7 @@ class FakeShard implements Shard {
   readonly restarts = 0
   readonly recovery = null
   readonly timings = null
+  get lentBytes (): number { return this.lent.size }
   usage: Usage = NO_USAGE
   readonly stored: Array<{ service: string, seq: number }> = []
   /** Settles the next ingest or query (tests decide when the shard answers). */
@@ -40,9 +41,19 @@ class FakeShard implements Shard {
 
   ingestLines (): Promise<StoredLines> { throw new Error('not used') }
 
-  async query (_q: ShardQuery): Promise<QueryPart> {
+  /** Parts this shard lent (a query that let it) and has not had back. */
+  readonly lent = new Set<QueryPart>()
+
+  async query (q: ShardQuery): Promise<QueryPart> {
     await this.answer()
-    return EMPTY
+    if (q.lend !== true) return EMPTY
+    const part = { ...EMPTY, lent: { at: 0, bytes: 1 } }
+    this.lent.add(part)
+    return part
+  }
+
+  release (part: QueryPart): void {
+    if (!this.lent.delete(part)) throw new Error('given back twice, or never lent')
   }
 
   services (): Promise<never> { throw new Error('not used') }
@@ -97,6 +108,49 @@ describe('ShardRouter over the Shard interface', () => {
       await expect(running[1]).rejects.toThrow('shard failed')
       expect(router.admission.load[0]!.queries).toBe(0)
       await flush()
+    } finally {
+      await router.close()
+    }
+  })
+})
+
+describe('lent parts', () => {
+  const lentQuery = { ...query, lend: true }
+
+  it('are the caller\'s to give back when the query answers; giving back twice is harmless', async () => {
+    const shards = [new FakeShard(0), new FakeShard(1)]
+    const router = new ShardRouter(shards, limits)
+    try {
+      const running = router.query(lentQuery, '/logs')
+      for (const s of shards) s.waiting.shift()!.resolve()
+      const parts = await running
+      expect(shards.map((s) => s.lent.size)).toEqual([1, 1])
+      router.giveBack(parts)
+      router.giveBack(parts)
+      expect(shards.map((s) => s.lent.size)).toEqual([0, 0])
+    } finally {
+      await router.close()
+    }
+  })
+
+  it('are given back by the router when the query fails, also those that arrive after it failed', async () => {
+    const shards = [new FakeShard(0), new FakeShard(1)]
+    const router = new ShardRouter(shards, limits)
+    try {
+      const running = router.query(lentQuery, '/logs')
+      shards[0]!.waiting.shift()!.resolve()
+      await flush()
+      expect(shards[0]!.lent.size).toBe(1)
+      shards[1]!.waiting.shift()!.reject(new Error('shard failed'))
+      await expect(running).rejects.toThrow('shard failed')
+      expect(shards[0]!.lent.size).toBe(0)
+      // A slow shard answers after another shard's failure failed the query.
+      const again = router.query(lentQuery, '/logs')
+      shards[1]!.waiting.shift()!.reject(new Error('shard failed'))
+      await expect(again).rejects.toThrow('shard failed')
+      shards[0]!.waiting.shift()!.resolve()
+      await flush()
+      expect(shards[0]!.lent.size).toBe(0)
     } finally {
       await router.close()
     }

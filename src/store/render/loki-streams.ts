@@ -5,7 +5,7 @@ import type { BlockView } from '../block.js'
 import { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
 import type { Stream } from '../stream.js'
-import { JoinedRenderer, writeAttrMember, writeAttrMembers } from './renderer.js'
+import { JoinedRenderer, writeAttrMember, writeAttrMembers, type Rendered } from './renderer.js'
 
 // Entries of a Loki log query (query_range, query) rendered for the answer
 // itself: each entry's value `["<unix ns>","<line>"]` (with
@@ -37,9 +37,6 @@ const NS_LINE = Buffer.from('000","')
 
 /** Separates an entry's labels from its value; JSON text never holds a raw 0 byte. */
 export const LABELS_END = 0
-
-/** A part's distinct label sets (JSON objects) and, per entry, the index of its own. */
-export interface StreamTable { labels: string[], of: Uint32Array<ArrayBuffer> }
 
 /**
  * Writes a Loki log query's entries. Joined (tails' replay): each entry is
@@ -142,9 +139,9 @@ export class LokiStreamsRenderer extends JoinedRenderer {
     this.close()
   }
 
-  override finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer>, streams?: StreamTable } {
+  override finish (): Rendered {
     const out = super.finish()
-    return this.grouped ? { ...out, streams: { labels: this.table, of: Uint32Array.from(this.of) } } : out
+    return this.grouped ? { ...out, streams: { labels: this.table, of: this.of } } : out
   }
 }
 

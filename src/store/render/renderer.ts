@@ -3,6 +3,13 @@ import type { ByteWriter } from '../bytes.js'
 import type { Stream } from '../stream.js'
 import { giveBack, takeScratch } from './scratch.js'
 
+/** What a renderer made of a page, until release(): its bytes (a view of the thread's scratch space), where each entry ends, and, for grouped Loki answers, each entry's label set. */
+export interface Rendered {
+  body: Uint8Array
+  ends: readonly number[]
+  streams?: { labels: string[], of: readonly number[] }
+}
+
 /**
  * Turns the entries a scan finds into the bytes of one output format. The
  * store hands over columns (a block view and an index) and never knows the
@@ -13,8 +20,10 @@ export interface EntryRenderer {
   add (stream: Stream, view: BlockView, i: number): void
   /** Bytes rendered so far. */
   readonly bytes: number
-  /** The rendered entries, joined by ',', and where each ends (and, for grouped Loki answers, each entry's label set). */
-  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer>, streams?: { labels: string[], of: Uint32Array<ArrayBuffer> } }
+  /** The rendered entries, joined by ',': valid until release(), so the caller copies them where the part is made. */
+  finish (): Rendered
+  /** Gives the scratch space back to the thread (the bytes finish() showed are gone). */
+  release (): void
 }
 
 /**
@@ -43,8 +52,12 @@ export abstract class JoinedRenderer implements EntryRenderer {
     this.ends.push(this.w.length)
   }
 
-  finish (): { body: Uint8Array<ArrayBuffer>, ends: Uint32Array<ArrayBuffer> } {
-    return { body: giveBack(this.w), ends: Uint32Array.from(this.ends) }
+  finish (): Rendered {
+    return { body: this.w.view(), ends: this.ends }
+  }
+
+  release (): void {
+    giveBack(this.w)
   }
 }
 

@@ -2,7 +2,7 @@ import { ByteWriter } from '../bytes.js'
 
 /**
  * Scratch space shared by the renderers of this thread, so a page is written
- * into one buffer and copied out once. It is let go after a large page, so
+ * into one buffer and copied once, where its part is made (query-run.ts). It is let go after a large page, so
  * one big answer does not pin its size for the life of the thread.
  */
 let scratch: ByteWriter | null = null
@@ -16,10 +16,7 @@ export function takeScratch (): ByteWriter {
   return w
 }
 
-/** A copy of what `w` holds; `w` is kept for the next renderer unless it grew large. */
-export function giveBack (w: ByteWriter): Uint8Array<ArrayBuffer> {
-  const body = new Uint8Array(w.length)
-  body.set(w.buf.subarray(0, w.length))
+/** Takes `w` back for the next renderer, unless it grew large. */
+export function giveBack (w: ByteWriter): void {
   if (w.buf.length <= KEEP_SCRATCH_BYTES) scratch = w
-  return body
 }

@@ -4,6 +4,7 @@ import { NO_USAGE, type IngestBatch, type LineBatch, type QueryPart, type Servic
 import type { Shard, ShardState, ShardTimings, StoredLines, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
 import { expectReply, type ReplyFor } from '../reply.js'
+import { PageMemory } from './page-memory.js'
 import { Supervisor, type SupervisorOptions } from './supervisor.js'
 
 export type WorkerShardOptions = SupervisorOptions
@@ -29,22 +30,35 @@ function transferOf (req: ShardRequest): ArrayBuffer[] | undefined {
   }
 }
 
-/** A shard in a worker thread of this process: supervision (supervisor.ts), ingest coalesced per event-loop turn. */
+/**
+ * Memory each worker shard shares with the front for query parts (about 50
+ * pages of 1000 entries at once); touched only as far as it is used. A part
+ * larger than what is free is made in memory of its own.
+ */
+const PAGE_MEMORY_BYTES = 8 * 1024 * 1024
+
+/**
+ * A shard in a worker thread of this process: supervision (supervisor.ts),
+ * ingest coalesced per event-loop turn, query parts lent in shared memory.
+ */
 export class WorkerShard implements Shard {
   readonly id: number
   usage: Usage = NO_USAGE
+  /** Kept across restarts: a part a dead worker lent is still given back here. */
+  readonly pages = new PageMemory(PageMemory.create(PAGE_MEMORY_BYTES))
   private readonly supervisor: Supervisor
   private readonly coalescer = new IngestCoalescer(async (batch: IngestBatch) => (await this.request({ type: 'ingest', batch })).full)
 
   constructor (init: ShardInit, private readonly options: WorkerShardOptions = {}) {
     this.id = init.shard
-    this.supervisor = new Supervisor(init, options, (reply) => this.sawReply(reply), () => { this.usage = NO_USAGE })
+    this.supervisor = new Supervisor({ ...init, pageMemory: this.pages.buffer }, options, (reply) => this.sawReply(reply), () => { this.usage = NO_USAGE })
   }
 
   get state (): ShardState { return this.supervisor.state }
   get restarts (): number { return this.supervisor.restarts }
   get recovery (): Supervisor['recovery'] { return this.supervisor.recovery }
   get timings (): ShardTimings | null { return this.supervisor.timings }
+  get lentBytes (): number { return this.pages.lentBytes }
 
   whenReady (): Promise<void> {
     return this.supervisor.whenReady()
@@ -79,6 +93,12 @@ export class WorkerShard implements Shard {
     } finally {
       signal?.removeEventListener('abort', cancel)
     }
+  }
+
+  release (part: QueryPart): void {
+    if (part.lent === undefined) return
+    this.pages.giveBack(part.lent)
+    part.lent = undefined
   }
 
   async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
