@@ -3,24 +3,37 @@
 // Varints hold any whole number up to 2^53 (timestamps in µs, sequence
 // numbers), so they are built with arithmetic, not 32-bit bit operations.
 
+import type { BufferPool } from './buffer-pool.js'
+
 /** Up to this many bytes, bytes() copies in a loop (cheaper than making views to copy through). */
 const SHORT_COPY = 512
+const EMPTY = Buffer.alloc(0)
 
 export class ByteWriter {
   buf: Buffer
   length = 0
 
-  constructor (initial = 4096) {
-    this.buf = Buffer.allocUnsafe(initial)
+  /** With a pool, the writer's buffers come from it and go back to it as it grows and when released. */
+  constructor (initial = 4096, private readonly pool: BufferPool | null = null) {
+    this.buf = pool === null ? Buffer.allocUnsafe(initial) : pool.take(initial)
   }
 
   /** Makes room for `n` more bytes. */
   reserve (n: number): void {
     const need = this.length + n
     if (need <= this.buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2))
+    const size = Math.max(need, this.buf.length * 2)
+    const bigger = this.pool === null ? Buffer.allocUnsafe(size) : this.pool.take(size)
     this.buf.copy(bigger, 0, 0, this.length)
+    this.pool?.give(this.buf)
     this.buf = bigger
+  }
+
+  /** Gives a pooled writer's buffer back (no view of it may be read after); the writer is then empty. */
+  release (): void {
+    this.pool?.give(this.buf)
+    this.buf = EMPTY
+    this.length = 0
   }
 
   byte (b: number): void {

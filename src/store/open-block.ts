@@ -1,5 +1,6 @@
 import { jsonEscape } from '../core/json-text.js'
 import { BLOCK_BYTES, BLOCK_ENTRIES, EMPTY_U32, type Block, type BlockView, type Pairs } from './block.js'
+import { openBlockPool } from './buffer-pool.js'
 import { ByteWriter } from './bytes.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { SealedBlock } from './sealed-block.js'
@@ -13,13 +14,16 @@ const OPEN_BLOCK_BYTES = 400
  * An open block holds no string per entry: messages and attribute strings
  * are JSON-escaped and written as bytes when they arrive, and the numbers
  * sit in unboxed arrays. So the strings a request parsed die young, and the
- * garbage collector has almost nothing to trace in an open block.
+ * garbage collector has almost nothing to trace in an open block. Its
+ * buffers come from the thread's pool (buffer-pool.ts) and go back to it when
+ * the block is sealed or dropped (release()), so nothing reads them but the
+ * block itself: view() copies the message bytes.
  */
 export class OpenBlock implements Block {
   private readonly ts: number[] = []
   private readonly seq: number[] = []
   /** Escaped messages in arrival order; entry i ends at msgEnd[i] and starts where entry i - 1 ended. */
-  private readonly text = new ByteWriter(1024)
+  private readonly text = new ByteWriter(1024, openBlockPool)
   private readonly msgEnd: number[] = []
   /** Escaped attribute strings; string j ends at strEnd[j]. Entry i owns pairs [pairEnd[i - 1], pairEnd[i]). */
   private attrText: ByteWriter | null = null
@@ -58,7 +62,7 @@ export class OpenBlock implements Block {
     this.msgEnd.push(this.text.length)
     let bytes = (this.ts.length === 1 ? OPEN_BLOCK_BYTES : 0) + OPEN_ENTRY_BYTES + msgBytes
     if (escapedAttrs !== null) {
-      const w = this.attrText ??= new ByteWriter(1024)
+      const w = this.attrText ??= new ByteWriter(1024, openBlockPool)
       for (const s of escapedAttrs) {
         bytes += 4 + w.utf8(s)
         this.strEnd.push(w.length)
@@ -99,7 +103,8 @@ export class OpenBlock implements Block {
       start[k] = i === 0 ? 0 : msgEnd[i - 1]!
       end[k] = msgEnd[i]!
     }
-    const msg = this.text.view()
+    // A copy: the block's own buffer goes back to the pool when it grows or is sealed, while a scan may still read this view.
+    const msg = this.text.copy()
     const base = { n, ts: tsOut, seq: seqOut, msg, msgStart: start, msgEnd: end }
     const w = this.attrText
     if (w === null) return { ...base, attrEnd: null, attrKey: EMPTY_U32, attrVal: EMPTY_U32, dict: [] }
@@ -131,8 +136,18 @@ export class OpenBlock implements Block {
     return { ...base, attrEnd, attrKey: Uint32Array.from(keys), attrVal: Uint32Array.from(vals), dict }
   }
 
+  /** The sealed block of every entry; this block is then released. */
   seal (codec: BlockCodec): SealedBlock {
-    return SealedBlock.encode(this.view(), codec)
+    const sealed = SealedBlock.encode(this.view(), codec)
+    this.release()
+    return sealed
+  }
+
+  /** Gives the block's buffers back to the pool; the block must not be used after. */
+  release (): void {
+    this.text.release()
+    this.attrText?.release()
+    this.cached = null
   }
 
   /**
@@ -157,6 +172,7 @@ export class OpenBlock implements Block {
 
   /** Takes over the state of `other` (a block built from this one's newest entries). */
   private adopt (other: OpenBlock): void {
+    this.release()
     Object.assign(this, other)
   }
 }

@@ -1,4 +1,5 @@
 import { EMPTY_U32, type Block, type BlockView } from './block.js'
+import { blockArena, type Placed } from './block-arena.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { RAW_CODEC } from './codec/registry.js'
@@ -29,24 +30,24 @@ export class SealedBlock implements Block {
     readonly minTs: number,
     readonly maxTs: number,
     readonly n: number,
-    /** The payload as `codec` encoded it; null while it stays on disk (cold). */
-    private hot: Buffer | null,
+    /** The payload as `codec` encoded it, placed in the thread's block arena; null while it stays on disk (cold). */
+    private hot: Placed | null,
     /** The codec that encoded the data, and so the one that decodes it. */
     readonly codec: BlockCodec
   ) {}
 
   /** A block read back from a block file: its data in memory, or null to leave it on disk until read. */
   static stored (minTs: number, maxTs: number, n: number, data: Buffer | null, codec: BlockCodec, location: BlockLocation): SealedBlock {
-    const block = new SealedBlock(minTs, maxTs, n, data, codec)
+    const block = new SealedBlock(minTs, maxTs, n, data === null ? null : blockArena.place(data), codec)
     block.location = location
     return block
   }
 
   /** Bytes this block holds in memory: its data, or only its location once cold. */
-  get bytes (): number { return this.hot === null ? COLD_BYTES : this.hot.length + SEALED_OVERHEAD_BYTES }
+  get bytes (): number { return this.hot === null ? COLD_BYTES : this.hot.bytes.length + SEALED_OVERHEAD_BYTES }
 
   /** The payload, read from its file when the block is cold. */
-  get data (): Buffer { return this.hot ?? this.location!.read() }
+  get data (): Buffer { return this.hot?.bytes ?? this.location!.read() }
 
   get cold (): boolean { return this.hot === null }
 
@@ -57,9 +58,19 @@ export class SealedBlock implements Block {
   evict (): number {
     if (this.hot === null || this.location === null) return 0
     const before = this.bytes
+    blockArena.free(this.hot)
     this.hot = null
     recentDrop(this)
     return this.bytes - before
+  }
+
+  /**
+   * The block was purged: its bytes leave the arena's count and are never
+   * moved again, but stay readable for a scan that still holds the block.
+   */
+  drop (): void {
+    if (this.hot !== null) blockArena.free(this.hot)
+    recentDrop(this)
   }
 
   /** Seals entries [from, to) of a sorted view with `codec` (payloads under 256 bytes are kept raw). */
@@ -69,7 +80,9 @@ export class SealedBlock implements Block {
     const maxTs = v.ts[to - 1]!
     let text = 0
     for (let i = from; i < to; i++) text += v.msgEnd[i]! - v.msgStart[i]!
-    const w = new ByteWriter(text + n * 8 + 64)
+    const w = payloadScratch
+    w.length = 0
+    w.reserve(text + n * 8 + 64)
     w.varint(n)
     // The dictionary of the strings these entries use, renumbered.
     const ids = new Map<number, number>()
@@ -118,10 +131,8 @@ export class SealedBlock implements Block {
     for (let i = from; i < to; i++) w.bytes(v.msg, v.msgStart[i], v.msgEnd[i])
     const payload = w.view()
     const used = payload.length < COMPRESS_FROM ? RAW_CODEC : codec
-    // zlib hands back a view of its 16 KiB output chunk when the result fits in
-    // one (and `none` a view of the writer's buffer): keep a copy of just the
-    // bytes, or each block would pin the whole chunk.
-    const block = new SealedBlock(minTs, maxTs, n, exact(used.encode(payload)), used)
+    // The arena keeps a copy: zlib hands back a view of its output chunk, and `none` a view of the scratch writer.
+    const block = new SealedBlock(minTs, maxTs, n, blockArena.place(used.encode(payload)), used)
     block.size = payload.length
     return block
   }
@@ -171,13 +182,8 @@ function recentDrop (block: SealedBlock): void {
   recentBytes -= viewBytes(v)
 }
 
-/** `b` in memory of its own, exactly its size. */
-function exact (b: Buffer): Buffer {
-  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b
-  const out = Buffer.allocUnsafeSlow(b.length)
-  b.copy(out)
-  return out
-}
+/** Where every block this thread seals lays out its payload before compressing it (encode is synchronous). */
+const payloadScratch = new ByteWriter(64 * 1024)
 
 function decode (raw: Buffer, minTs: number): BlockView {
   const r = new ByteReader(raw)

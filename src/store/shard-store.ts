@@ -30,6 +30,9 @@ export interface StoreLimits {
   codec?: BlockCodec
 }
 
+/** How long the open blocks of a slot that its stream has moved past wait for late entries before they are sealed. */
+const MOVED_ON_IDLE_MS = 1000
+
 export class ShardStore implements MemoryStore, SlotIndex {
   readonly streams = new Map<string, Stream>()
   readonly tail: TailHub
@@ -275,15 +278,22 @@ export class ShardStore implements MemoryStore, SlotIndex {
   /** Nothing to do in memory only besides sealing (sealIdle). */
   maintain (): void {}
 
-  /** Seals open blocks that took no entry for `idleMs`; returns how many were sealed. */
-  sealIdle (now: number, idleMs: number): number {
+  /**
+   * Seals open blocks that took no entry for `idleMs`, or for `movedOnMs` when
+   * their stream has entries in a later slot already (a backfill or a replay
+   * moves through slots in seconds: their blocks would stay open, uncompressed,
+   * for as long as the idle wait); returns how many were sealed.
+   */
+  sealIdle (now: number, idleMs: number, movedOnMs = Math.min(idleMs, MOVED_ON_IDLE_MS)): number {
     let sealed = 0
     for (const part of this.open) {
-      if (part.head !== null && now - part.head.touched >= idleMs) {
+      const slots = part.stream.slots
+      const wait = slots[slots.length - 1] !== part ? movedOnMs : idleMs
+      if (part.head !== null && now - part.head.touched >= wait) {
         this.bytes += part.sealHead()
         sealed++
       }
-      if (part.lateOpen !== null && now - part.lateOpen.touched >= idleMs) {
+      if (part.lateOpen !== null && now - part.lateOpen.touched >= wait) {
         this.bytes += part.sealLate()
         sealed++
       }

@@ -192,8 +192,10 @@ export class StreamSlot {
     let bytes = 0
     let k = 0
     while (k < this.chain.length && this.chain[k]!.maxTs < cutoff) {
-      entries += this.chain[k]!.n
-      bytes += this.chain[k]!.bytes
+      const b = this.chain[k]!
+      entries += b.n
+      bytes += b.bytes
+      b.drop()
       k++
     }
     if (k > 0) this.chain = this.chain.slice(k)
@@ -203,6 +205,7 @@ export class StreamSlot {
         if (b.maxTs < cutoff) {
           entries += b.n
           bytes += b.bytes
+          b.drop()
         } else {
           keep.push(b)
         }
@@ -212,11 +215,13 @@ export class StreamSlot {
     if (this.head !== null && this.head.maxTs < cutoff) {
       entries += this.head.n
       bytes += this.head.bytes
+      this.head.release()
       this.head = null
     }
     if (this.lateOpen !== null && this.lateOpen.maxTs < cutoff) {
       entries += this.lateOpen.n
       bytes += this.lateOpen.bytes
+      this.lateOpen.release()
       this.lateOpen = null
     }
     this.entries -= entries

@@ -79,4 +79,21 @@ describe('blocks', () => {
     const sealed = block.seal(DEFAULT_CODEC)
     expect(sealed.bytes).toBeLessThan(raw / 4)
   })
+
+  it('an open block\'s view keeps its bytes while the block grows and is sealed, and its buffers serve another block', () => {
+    const a = new OpenBlock()
+    const first: In[] = []
+    for (let i = 0; i < 20; i++) {
+      first.push({ ts: i, seq: i + 1, msg: `first ${i} ${'a'.repeat(40)}`, attrs: ['k', `v${i}`] })
+      a.add(i, i + 1, first[i]!.msg, first[i]!.attrs, 0)
+    }
+    const held = a.view()
+    // a's buffers grow (the smaller ones go back to the pool), then all go back when it is sealed...
+    for (let i = 20; i < 400; i++) a.add(i, i + 1, `more ${i} ${'b'.repeat(200)}`, ['k', 'w'], 0)
+    a.seal(DEFAULT_CODEC)
+    // ...and b takes them and writes over them.
+    const b = new OpenBlock()
+    for (let i = 0; i < 400; i++) b.add(i, i + 1, 'z'.repeat(300), ['x', 'y'], 0)
+    expect(read(held)).toEqual(first)
+  })
 })

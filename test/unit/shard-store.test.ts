@@ -4,6 +4,7 @@ import { putBatch, putLines } from '../../src/ingest/shard-ingest.js'
 import { BatchBuilder } from '../../src/shards/batch-builder.js'
 import { BLOCK_ENTRIES } from '../../src/store/block.js'
 import { SealedBlock } from '../../src/store/sealed-block.js'
+import { blockArena } from '../../src/store/block-arena.js'
 import { QueryBudgetError } from '../../src/store/budget.js'
 import { ShardStore } from '../../src/store/shard-store.js'
 import { byTsSeq, seeded } from './random.js'
@@ -359,6 +360,32 @@ describe('ShardStore', () => {
     store.purge(Infinity)
     expect(store.bytes).toBe(0)
     expect(store.entries).toBe(0)
+  })
+
+  it('seals a slot\'s open blocks soon after their stream moved on to a later slot, the others after the idle wait', () => {
+    const store = new ShardStore()
+    const slot = 5 * 60 * 1_000_000
+    put(store, handBatch([
+      { service: 'a', ts: 10, seq: 1, message: 'old slot' },
+      { service: 'a', ts: slot + 10, seq: 2, message: 'new slot' },
+      { service: 'b', ts: 20, seq: 3, message: 'only slot' }
+    ]))
+    const now = Date.now()
+    // a's first slot is past: sealed after a second; a's newest slot and b's only one wait the whole 5 s.
+    expect(store.sealIdle(now + 1500, 5000)).toBe(1)
+    expect(store.sealIdle(now + 1500, 5000)).toBe(0)
+    expect(store.sealIdle(now + 6000, 5000)).toBe(2)
+    expect(rows(store.queryAll(query({}))).map((r) => r.message)).toEqual(['old slot', 'only slot', 'new slot'])
+  })
+
+  it('lets go of its blocks\' bytes in the block arena when it purges them', () => {
+    const before = blockArena.liveBytes
+    const store = new ShardStore()
+    put(store, builtBatch(randomRows(21, 5000, ['p', 'q', 'r'])))
+    store.sealIdle(Date.now() + 1e9, 0)
+    expect(blockArena.liveBytes - before).toBeGreaterThan(10_000)
+    store.purge(Infinity)
+    expect(blockArena.liveBytes).toBe(before)
   })
 
   describe('query budget', () => {
