@@ -132,7 +132,7 @@ export class SealedBlock implements Block {
     const payload = w.view()
     const used = payload.length < COMPRESS_FROM ? RAW_CODEC : codec
     // The arena keeps a copy: zlib hands back a view of its output chunk, and `none` a view of the scratch writer.
-    const block = new SealedBlock(minTs, maxTs, n, blockArena.place(used.encode(payload)), used)
+    const block = new SealedBlock(minTs, maxTs, n, blockArena.place(used.encode(payload, payload.length - text)), used)
     block.size = payload.length
     return block
   }
@@ -146,8 +146,14 @@ export class SealedBlock implements Block {
       return v
     }
     const data = this.data
-    const raw = this.codec.decode(data, this.size)
-    v = decode(raw, this.minTs)
+    const codec = this.codec
+    if (codec.decodeSides !== undefined) {
+      const [columns, messages] = codec.decodeSides(data, this.size)
+      v = decode(columns, this.minTs, messages)
+    } else {
+      const raw = codec.decode(data, this.size)
+      v = decode(raw, this.minTs, raw)
+    }
     remember(this, v)
     return v
   }
@@ -185,7 +191,12 @@ function recentDrop (block: SealedBlock): void {
 /** Where every block this thread seals lays out its payload before compressing it (encode is synchronous). */
 const payloadScratch = new ByteWriter(64 * 1024)
 
-function decode (raw: Buffer, minTs: number): BlockView {
+/**
+ * The view of a payload: its columns are read from `raw`, its messages from
+ * `text` (the same buffer after the columns, or the messages side of a codec
+ * that keeps the two apart).
+ */
+function decode (raw: Buffer, minTs: number, text: Buffer): BlockView {
   const r = new ByteReader(raw)
   const n = r.varint()
   const dictCount = r.varint()
@@ -233,7 +244,8 @@ function decode (raw: Buffer, minTs: number): BlockView {
     attrKey = Uint32Array.from(keys)
     attrVal = Uint32Array.from(vals)
   }
-  const msg = raw.subarray(r.pos, r.pos + end)
+  const at = text === raw ? r.pos : 0
+  const msg = text.subarray(at, at + end)
   return new SealedView(n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, raw, dictStart, dictEnd)
 }
 

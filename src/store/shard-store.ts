@@ -153,6 +153,16 @@ export class ShardStore implements MemoryStore, SlotIndex {
     return out
   }
 
+  /** Every sealed block held, slot by slot (bench/codecs.ts measures codecs on them). */
+  * sealedBlocks (): Generator<SealedBlock> {
+    for (const id of this.slotIds) {
+      for (const part of this.slots.get(id)!) {
+        yield * part.chain
+        yield * part.late
+      }
+    }
+  }
+
   /** Marks stream-slots as holding blocks not yet in a block file again (a checkpoint failed). */
   markUnpersisted (parts: Iterable<StreamSlot>): void {
     if (this.dirty === null) return

@@ -63,7 +63,7 @@ describe('block codecs', () => {
     expect((await readAll(server.url, 'service=big&since=1h&limit=1000')).map((e) => e.message)).toEqual(fresh.map((_, i) => text('new', i)))
   })
 
-  it('keep the codec each block was written with: brotli-1 blocks read back after a restart with BLOCK_CODEC=deflate-1, and new blocks are deflate-1', async () => {
+  it('keep the codec each block was written with: brotli-1s (the default) blocks read back after a restart with BLOCK_CODEC=deflate-1, and new blocks are deflate-1', async () => {
     dir = mkdtempSync(join(tmpdir(), 'logagg-codec-'))
     // HOT_WINDOW 1s: the blocks leave memory, so queries decode them from their files too.
     const settings = { shards: 2, dataDir: dir, checkpointInterval: 200, hotWindow: 1000 }
@@ -72,7 +72,7 @@ describe('block codecs', () => {
     expect((await postNdjson(server.url, batch('first'))).status).toBe(201)
     expect(await eventually(() => total(entriesByCodec(dir)) === 2000, 10_000)).toBe(true)
     const before = entriesByCodec(dir)
-    expect(Object.keys(before).filter((c) => c !== 'none')).toEqual(['brotli-1'])
+    expect(Object.keys(before).filter((c) => c !== 'none')).toEqual(['brotli-1s'])
     const first = await readAll(server.url, 'limit=1000')
     expect(first).toHaveLength(2000)
     await server.close()
@@ -82,7 +82,7 @@ describe('block codecs', () => {
     expect((await postNdjson(server.url, batch('second'))).status).toBe(201)
     expect(await eventually(() => total(entriesByCodec(dir)) === 4000, 10_000)).toBe(true)
     const after = entriesByCodec(dir)
-    expect(after['brotli-1']).toBe(before['brotli-1'])
+    expect(after['brotli-1s']).toBe(before['brotli-1s'])
     expect(after['deflate-1']).toBeGreaterThan(1900)
     const both = await readAll(server.url, 'limit=1000')
     expect(both).toHaveLength(4000)

@@ -40,6 +40,18 @@ describe('block codecs', () => {
       expect(Buffer.compare(codec.decode(data, length), payload)).toBe(0)
     }
   })
+  it.each(CODEC_NAMES)('%s decodes a payload cut between its columns and its messages, joined and (where it can) as its two sides', (name) => {
+    const codec = codecByName(name)!
+    const payload = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i < 7000 ? i % 7 : 97 + (i * 31) % 26))
+    for (const size of [0, payload.length]) {
+      const data = Buffer.from(codec.encode(payload, 7000))
+      expect(Buffer.compare(codec.decode(data, size), payload)).toBe(0)
+      if (codec.decodeSides === undefined) continue
+      const [columns, messages] = codec.decodeSides(data, size)
+      expect(Buffer.compare(columns, payload.subarray(0, 7000))).toBe(0)
+      expect(Buffer.compare(messages, payload.subarray(7000))).toBe(0)
+    }
+  })
 })
 
 describe('blocks', () => {

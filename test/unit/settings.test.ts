@@ -102,9 +102,10 @@ describe('loadSettings', () => {
     expect(usage()).toMatch(/--max-disk +MAX_DISK .*80% of the free space at start.*\(default unset\)/)
   })
 
-  it('seals blocks with brotli-1 unless BLOCK_CODEC says otherwise', () => {
-    expect(loadSettings([], {}).blockCodec).toBe('brotli-1')
-    expect(usage()).toMatch(/--block-codec +BLOCK_CODEC .*none, brotli-1, deflate-1.*\(default brotli-1\)/)
+  it('seals blocks with brotli-1s unless BLOCK_CODEC says otherwise', () => {
+    expect(loadSettings([], {}).blockCodec).toBe('brotli-1s')
+    expect(loadSettings([], { BLOCK_CODEC: 'brotli-4s' }).blockCodec).toBe('brotli-4s')
+    expect(usage()).toMatch(/--block-codec +BLOCK_CODEC .*none, brotli-1, deflate-1, lz4, brotli-1s, brotli-4s.*\(default brotli-1s\)/)
   })
 
   it('returns a frozen object', () => {

@@ -10,14 +10,24 @@ export interface BlockCodec {
   readonly id: number
   /** The name BLOCK_CODEC takes, e.g. `brotli-1`. */
   readonly name: string
-  /** The encoded bytes of `payload`; may be a view of memory the codec shares (the caller keeps its own copy). */
-  encode (payload: Uint8Array): Buffer
+  /**
+   * The encoded bytes of `payload`; may be a view of memory the codec shares
+   * (the caller keeps its own copy). `cut`, when given, is where the payload's
+   * message bytes start (the columns before it are numbers and attribute
+   * strings): a codec may compress the two sides apart.
+   */
+  encode (payload: Uint8Array, cut?: number): Buffer
   /**
    * The payload back from what `encode` made; throws when `data` is not such
    * bytes. `size`, when known (0 otherwise), is the payload's length: a codec
    * may decode straight into one buffer of it instead of chunks joined after.
    */
   decode (data: Buffer, size: number): Buffer
+  /**
+   * A codec that compressed the two sides of the cut apart may hand them back
+   * apart, columns then messages, rather than join them (a copy) for decode().
+   */
+  decodeSides? (data: Buffer, size: number): readonly [Buffer, Buffer]
 }
 
 /**
