@@ -17,6 +17,7 @@ export interface LatencyStats {
   count: number
   mean: number
   p50: number
+  p90: number
   p99: number
   max: number
 }
@@ -89,7 +90,7 @@ class Samples {
   stats (): LatencyStats {
     const sorted = this.values.slice(0, this.n).sort()
     const at = (p: number): number => (this.n === 0 ? NaN : sorted[Math.max(0, Math.ceil(p * this.n) - 1)]!)
-    return { count: this.seen, mean: this.seen === 0 ? NaN : this.sum / this.seen, p50: at(0.5), p99: at(0.99), max: this.max }
+    return { count: this.seen, mean: this.seen === 0 ? NaN : this.sum / this.seen, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: this.max }
   }
 }
 

@@ -89,6 +89,8 @@ export function renderMarkdown (report: Report, chartDir: string): string {
     '- **vs raw / vs naive**: logagg\'s entries/s divided by the peer\'s; above 1× logagg is faster. n/a: the peer',
     '  has no such endpoint (raw answers POST only).',
     '- **non-2xx / errors** must be 0; anything else is listed under Problems.',
+    '',
+    `![(c1) latency percentiles](${chartDir}/query-latency-c1.svg) ![(c2) latency percentiles](${chartDir}/query-latency-c2.svg)`,
     ''
   ]
   out.push('## Growth', '')

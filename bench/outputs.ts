@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { diskSection } from './disk-section.js'
 import { renderMarkdown } from './markdown.js'
 import { DIST } from './server-fixture.js'
-import { barChart } from './svg.js'
+import { barChart, groupedBarChart } from './svg.js'
 import type { Report } from './types.js'
 import { int, ms } from './report.js'
 
@@ -15,7 +15,7 @@ import { int, ms } from './report.js'
 export const BENCH_DIR = join(DIST, '..', 'bench')
 export const RESULTS_DIR = join(BENCH_DIR, 'results')
 const CHARTS_DIR = join(BENCH_DIR, 'charts')
-const CHARTS = ['ingest-by-shards.svg', 'query-p99-by-size.svg'] as const
+const CHARTS = ['ingest-by-shards.svg', 'query-p99-by-size.svg', 'query-latency-c1.svg', 'query-latency-c2.svg'] as const
 
 function charts (report: Report): Record<(typeof CHARTS)[number], string> {
   return {
@@ -30,8 +30,27 @@ function charts (report: Report): Record<(typeof CHARTS)[number], string> {
       unit: 'ms, all services merged, limit 1000 (lower is better)',
       bars: report.growth.queryP99BySize.map((p) => ({ label: `${p.label} entries`, value: p.value })),
       format: ms
-    })
+    }),
+    'query-latency-c1.svg': latencyChart(report, 'c1'),
+    'query-latency-c2.svg': latencyChart(report, 'c2')
   }
+}
+
+/** p50 / p90 / p99 / max of one query scenario, logagg and naive side by side. */
+function latencyChart (report: Report, scenario: 'c1' | 'c2'): string {
+  const rows = report.rows.filter((r) => r.scenario === scenario)
+  const title = rows[0]?.title ?? `(${scenario})`
+  const of = (target: string): Array<number | null> => {
+    const l = rows.find((r) => r.target === target)?.latency ?? null
+    return l === null ? [null, null, null, null] : [l.p50, l.p90 ?? null, l.p99, l.max]
+  }
+  return groupedBarChart({
+    title: `(${scenario}) ${title}`.slice(0, 80),
+    unit: 'response latency, ms (lower is better)',
+    groups: ['p50', 'p90', 'p99', 'max'],
+    series: [{ name: 'logagg', values: of('logagg') }, { name: 'naive', values: of('naive') }],
+    format: ms
+  })
 }
 
 /** Writes every output of the run; returns the paths written. */
