@@ -83,9 +83,67 @@ export function quickServiceBytes (buf: Buffer, start = 0, end = buf.length): st
   return null
 }
 
-/** The service of the line body[start, end), by a quick look. */
-const serviceOf = (body: Body, start: number, end: number): string | null =>
-  typeof body === 'string' ? quickService(body, start, end) : quickServiceBytes(body, start, end)
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+/** quickShardBytes: not certain (the shard must be found from the parsed line). */
+const UNSURE = -1
+/** quickShardBytes: a value with bytes beyond ASCII, whose hash is over UTF-16 code units (the string's). */
+const NOT_ASCII = -2
+
+/**
+ * FNV-1a of the string value whose opening quote is at buf[i], a byte at a
+ * time (the same as fnv1a() of the string while every byte is ASCII), or
+ * UNSURE (an escape, no closing quote before `end`) or NOT_ASCII.
+ */
+function valueHash (buf: Buffer, i: number, end: number): number {
+  let h = FNV_OFFSET
+  for (let k = i + 1; k < end; k++) {
+    const c = buf[k]!
+    if (c === QUOTE) return h >>> 0
+    if (c === BACKSLASH) return UNSURE
+    if (c >= 0x80) return NOT_ASCII
+    h ^= c
+    h = Math.imul(h, FNV_PRIME)
+  }
+  return UNSURE
+}
+
+/** True when buf[at, …) is `"service"` and the line goes on after it. */
+function keyAt (buf: Buffer, at: number, end: number): boolean {
+  if (at + KEY_BYTES.length >= end) return false
+  for (let k = 0; k < KEY_BYTES.length; k++) if (buf[at + k] !== KEY_BYTES[k]) return false
+  return true
+}
+
+/**
+ * The shard of the line buf[start, end) by a quick look at its service, as
+ * quickServiceBytes() finds it but with no string made: the service's bytes
+ * are hashed in place when the line opens with its "service" key (the usual
+ * line). UNSURE when the look is not certain, as for quickServiceBytes.
+ */
+export function quickShardBytes (buf: Buffer, start: number, end: number, shards: number): number {
+  let i = start
+  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
+  if (buf[i] === 123) { // {
+    i++
+    while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+    if (keyAt(buf, i, end)) {
+      i += KEY_BYTES.length
+      while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+      if (buf[i] === COLON) {
+        i++
+        while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+        if (buf[i] !== QUOTE) return UNSURE
+        const h = valueHash(buf, i, end)
+        if (h >= 0) return h % shards
+        if (h === UNSURE) return UNSURE
+      }
+    }
+  }
+  // Elsewhere in the line, or beyond ASCII: as quickServiceBytes.
+  const service = quickServiceBytes(buf, start, end)
+  return service === null ? UNSURE : shardOf(service, shards)
+}
 
 /** The text of body[start, end). */
 export const lineOf = (body: Body, start: number, end: number): string =>
@@ -135,16 +193,23 @@ export class RangeRouter {
   add (start: number, end: number): void {
     const { body, routed } = this
     const index = routed.entries++
-    let service = serviceOf(body, start, end)
-    if (service === null) {
+    const shards = routed.perShard.length
+    let shard: number
+    if (typeof body === 'string') {
+      const service = quickService(body, start, end)
+      shard = service === null ? UNSURE : shardOf(service, shards)
+    } else {
+      shard = quickShardBytes(body, start, end, shards)
+    }
+    if (shard === UNSURE) {
       const entry = checkLine(lineOf(body, start, end), this.window)
       if (typeof entry === 'string') {
         if (routed.rejectedCount++ < MAX_REJECTED_LISTED) routed.rejected.push({ index, error: entry })
         return
       }
-      service = entry.service
+      shard = shardOf(entry.service, shards)
     }
-    const share = routed.perShard[shardOf(service, routed.perShard.length)]!
+    const share = routed.perShard[shard]!
     share.starts.push(start)
     share.ends.push(end)
     share.indexes.push(index)
@@ -206,7 +271,7 @@ function shardBytes (buf: Buffer, share: ShardLines): ShardText {
   for (let i = 0; i < n; i++) {
     const from = share.starts[i]!
     const to = share.ends[i]!
-    out.set(buf.subarray(from, to), at)
+    buf.copy(out, at, from, to)
     starts[i] = at
     at += to - from
     ends[i] = at

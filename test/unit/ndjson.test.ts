@@ -1,6 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkLine } from '../../src/ingest/entry.js'
-import { linesAt, quickService, quickServiceBytes, routeLines, shardText, type RoutedLines } from '../../src/ingest/ndjson.js'
+import { linesAt, quickService, quickServiceBytes, quickShardBytes, routeLines, shardText, type RoutedLines } from '../../src/ingest/ndjson.js'
 import { shardOf } from '../../src/core/hash.js'
 
 const NOW = Date.parse('2026-11-27T12:00:00Z') * 1000
@@ -45,6 +46,36 @@ describe('quickService', () => {
 /** Each shard's lines as text, read back through the offsets. */
 const linesOf = (text: string, routed: RoutedLines): string[][] =>
   routed.perShard.map((share) => share.starts.map((start, k) => text.slice(start, share.ends[k])))
+
+describe('quickShardBytes', () => {
+  const shardOfLine = (buf: Buffer, start: number, end: number, shards: number): number => {
+    const service = quickServiceBytes(buf, start, end)
+    return service === null ? -1 : shardOf(service, shards)
+  }
+
+  it('finds the shard quickServiceBytes would, hashing the service in place (fast-check)', () => {
+    const service = fc.oneof(fc.constantFrom('api', 'svc-07', 'db-1', '日本', 'a"b', 'back\\slash', ''), fc.string({ maxLength: 12 }))
+    const line = fc.tuple(service, fc.constantFrom('', ' ', '\t'), fc.boolean(), fc.string({ maxLength: 20 })).map(([s, space, first, msg]) =>
+      first ? `{${space}"service"${space}:${space}${JSON.stringify(s)},"message":${JSON.stringify(msg)}}` : JSON.stringify({ message: msg, service: s }))
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 7 }), (lines, shards) => {
+      const buf = Buffer.from(lines.join('\n'))
+      let start = 0
+      for (const l of lines) {
+        const end = start + Buffer.byteLength(l)
+        expect(quickShardBytes(buf, start, end, shards)).toBe(shardOfLine(buf, start, end, shards))
+        // Cut short, the line is never read past its end.
+        expect(quickShardBytes(buf, start, end - 1, shards)).toBe(shardOfLine(buf, start, end - 1, shards))
+        start = end + 1
+      }
+    }), { numRuns: 500 })
+  })
+
+  it('is not certain of a value with an escape, an unterminated one or one that is not a string', () => {
+    for (const l of ['{"service":"a\\"b"}', '{"service":"open', '{"service":5}', '{"service"']) {
+      expect(quickShardBytes(Buffer.from(l), 0, l.length, 4)).toBe(-1)
+    }
+  })
+})
 
 describe('quickService within a range', () => {
   it('looks only between start and end', () => {
