@@ -268,16 +268,27 @@ function shardBytes (buf: Buffer, share: ShardLines): ShardText {
   for (let i = 0; i < n; i++) size += share.ends[i]! - share.starts[i]! + 1
   const out = new Uint8Array(Math.max(0, size - 1))
   let at = 0
+  // Lines next to each other in the body (one newline apart) are copied as one run, newline and all.
+  let runFrom = 0
+  let runTo = -1
+  let runAt = 0
   for (let i = 0; i < n; i++) {
     const from = share.starts[i]!
     const to = share.ends[i]!
-    buf.copy(out, at, from, to)
+    if (from !== runTo + 1) {
+      if (runTo >= 0) buf.copy(out, runAt, runFrom, runTo)
+      runFrom = from
+      runAt = at
+    }
+    runTo = to
     starts[i] = at
     at += to - from
     ends[i] = at
-    if (at < out.length) out[at] = 10
     at++
   }
+  if (runTo >= 0) buf.copy(out, runAt, runFrom, runTo)
+  // The newlines between runs (those inside a run were copied with it).
+  for (let i = 0; i < n - 1; i++) out[ends[i]!] = 10
   return { text: out, starts, ends }
 }
 

@@ -143,6 +143,22 @@ describe('shardText', () => {
   })
 })
 
+describe('shardText of bytes', () => {
+  it('is each shard\'s lines joined by newlines, however they sit in the body (fast-check)', () => {
+    const entryLine = fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.string({ maxLength: 10 })).map(([s, m]) => line(s, m))
+    const bodyLine = fc.oneof({ weight: 5, arbitrary: entryLine }, { weight: 1, arbitrary: fc.constantFrom('', '  ') })
+    fc.assert(fc.property(fc.array(bodyLine, { maxLength: 30 }), fc.integer({ min: 1, max: 4 }), (lines, shards) => {
+      const bytes = Buffer.from(lines.join('\n'))
+      for (const share of routeLines(bytes, shards, WINDOW).perShard) {
+        const own = shardText(bytes, share)
+        const want = share.starts.map((start, i) => bytes.toString('utf8', start, share.ends[i]))
+        expect(Buffer.from(own.text as Uint8Array).toString('utf8')).toBe(want.join('\n'))
+        expect(Array.from(own.starts, (start, i) => Buffer.from(own.text as Uint8Array).toString('utf8', start, own.ends[i]))).toEqual(want)
+      }
+    }), { numRuns: 300 })
+  })
+})
+
 describe('routeLines', () => {
   it('routes each non-blank line to the shard of its service, with its index among the entries', () => {
     const services = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
