@@ -82,11 +82,16 @@ export class OpenBlock implements Block {
   }
 
   view (): BlockView {
-    this.cached ??= this.build()
+    this.cached ??= this.build(true)
     return this.cached
   }
 
-  private build (): BlockView {
+  /** The view to seal from: no copy of the messages is needed, as sealing reads them at once. */
+  private sealView (): BlockView {
+    return this.cached ?? this.build(false)
+  }
+
+  private build (copy: boolean): BlockView {
     const { ts, seq, msgEnd } = this
     const n = ts.length
     const order = Array.from({ length: n }, (_, i) => i)
@@ -103,8 +108,8 @@ export class OpenBlock implements Block {
       start[k] = i === 0 ? 0 : msgEnd[i - 1]!
       end[k] = msgEnd[i]!
     }
-    // A copy: the block's own buffer goes back to the pool when it grows or is sealed, while a scan may still read this view.
-    const msg = this.text.copy()
+    // For a scan, a copy: the block's own buffer goes back to the pool when it grows or is sealed, while a scan may still read this view.
+    const msg = copy ? this.text.copy() : this.text.view()
     const base = { n, ts: tsOut, seq: seqOut, msg, msgStart: start, msgEnd: end }
     const w = this.attrText
     if (w === null) return { ...base, attrEnd: null, attrKey: EMPTY_U32, attrVal: EMPTY_U32, dict: [] }
@@ -138,7 +143,7 @@ export class OpenBlock implements Block {
 
   /** The sealed block of every entry; this block is then released. */
   seal (codec: BlockCodec): SealedBlock {
-    const sealed = SealedBlock.encode(this.view(), codec)
+    const sealed = SealedBlock.encode(this.sealView(), codec)
     this.release()
     return sealed
   }
@@ -156,7 +161,7 @@ export class OpenBlock implements Block {
    * Returns the sealed block; `bytes` is recounted.
    */
   sealOldest (k: number, codec: BlockCodec): SealedBlock {
-    const v = this.view()
+    const v = this.sealView()
     const sealed = SealedBlock.encode(v, codec, 0, k)
     const keep = new OpenBlock()
     for (let i = k; i < v.n; i++) {
