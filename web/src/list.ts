@@ -1,0 +1,207 @@
+import { append, clear, h, visible } from './dom.js'
+import { rowLevel, type Row } from './rows.js'
+import { formatTs } from './time.js'
+
+// The results: a virtualized list. Only the rows in view (plus a few) exist
+// as elements, a pool reused as the list scrolls, placed over a spacer as
+// tall as every row together; 100,000 rows cost 100,000 objects and ~60
+// elements. Rows have one fixed height (taller with wrap, which shows up
+// to four lines of each; the detail pane shows all of it).
+
+const ROW_PX = 20
+const WRAP_LINES = 4
+const OVERSCAN = 10
+
+export interface ListEvents {
+  open: (row: Row) => void
+  nearEnd: () => void
+}
+
+export class LogList {
+  private rows: Row[] = []
+  private desc = true
+  private wrap = false
+  private utc = false
+  private mark: RegExp | null = null
+  private selected = -1
+  private readonly spacer: HTMLElement
+  private readonly layer: HTMLElement
+  private pool: HTMLElement[] = []
+  private scheduled = false
+
+  constructor (readonly el: HTMLElement, private readonly events: ListEvents) {
+    this.spacer = h('div', { class: 'spacer' })
+    this.layer = h('div', { class: 'layer' })
+    el.append(this.spacer, this.layer)
+    el.addEventListener('scroll', () => this.schedule(), { passive: true })
+    new ResizeObserver(() => this.schedule()).observe(el)
+    el.addEventListener('click', (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>('.row')
+      if (row === null) return
+      this.select(Number(row.dataset.index), true)
+    })
+    el.addEventListener('keydown', (e) => this.key(e))
+  }
+
+  get size (): number { return this.rows.length }
+  get all (): readonly Row[] { return this.rows }
+  private get rowPx (): number { return this.wrap ? ROW_PX * WRAP_LINES : ROW_PX }
+
+  /** The row shown at position i (rows are kept oldest first). */
+  at (i: number): Row | undefined {
+    return this.desc ? this.rows[this.rows.length - 1 - i] : this.rows[i]
+  }
+
+  set (rows: Row[]): void {
+    this.rows = rows
+    this.selected = -1
+    this.el.scrollTop = 0
+    this.schedule()
+  }
+
+  /** More rows, oldest first: older ones (a next page) or newer ones (live). */
+  add (rows: Row[], newer: boolean): void {
+    if (rows.length === 0) return
+    const keepView = newer === this.desc && this.el.scrollTop > 0
+    if (newer) this.rows.push(...rows)
+    else this.rows.unshift(...rows)
+    if (newer === this.desc && this.selected >= 0) this.selected += rows.length
+    if (keepView) this.el.scrollTop += rows.length * this.rowPx
+    this.schedule()
+  }
+
+  /** Drops the oldest rows past `max` (live); returns how many went. */
+  trim (max: number): number {
+    const over = this.rows.length - max
+    if (over <= 0) return 0
+    this.rows.splice(0, over)
+    this.schedule()
+    return over
+  }
+
+  setOrder (desc: boolean): void { this.desc = desc; this.selected = -1; this.schedule() }
+  setWrap (wrap: boolean): void {
+    const first = Math.floor(this.el.scrollTop / this.rowPx)
+    this.wrap = wrap
+    this.el.classList.toggle('wrap', wrap)
+    this.el.scrollTop = first * this.rowPx
+    this.schedule()
+  }
+
+  setUtc (utc: boolean): void { this.utc = utc; this.schedule() }
+  setHighlight (re: RegExp | null): void { this.mark = re; this.schedule() }
+
+  /** Selects position i, scrolls it into view and focuses it; `open` shows its details. */
+  select (i: number, open: boolean): void {
+    if (i < 0 || i >= this.rows.length) return
+    this.selected = i
+    const top = i * this.rowPx
+    if (top < this.el.scrollTop) this.el.scrollTop = top
+    else if (top + this.rowPx > this.el.scrollTop + this.el.clientHeight) this.el.scrollTop = top + this.rowPx - this.el.clientHeight
+    this.render()
+    if (open) this.events.open(this.at(i)!)
+  }
+
+  /** Selects the row with this ns time (a copied link); true when found. */
+  selectNs (ns: string): boolean {
+    for (let i = 0; i < this.rows.length; i++) {
+      if (this.at(i)!.ns === ns) {
+        this.select(i, true)
+        return true
+      }
+    }
+    return false
+  }
+
+  private key (e: KeyboardEvent): void {
+    const page = Math.max(1, Math.floor(this.el.clientHeight / this.rowPx) - 1)
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, j: 1, k: -1 }
+    if (e.key in moves) {
+      e.preventDefault()
+      const from = this.selected < 0 ? Math.floor(this.el.scrollTop / this.rowPx) - (moves[e.key]! > 0 ? 1 : 0) : this.selected
+      this.select(Math.min(this.rows.length - 1, Math.max(0, from + moves[e.key]!)), false)
+    } else if (e.key === 'Home' || e.key === 'End') {
+      e.preventDefault()
+      this.select(e.key === 'Home' ? 0 : this.rows.length - 1, false)
+    } else if (e.key === 'Enter' && this.selected >= 0) {
+      e.preventDefault()
+      this.events.open(this.at(this.selected)!)
+    }
+  }
+
+  private schedule (): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    requestAnimationFrame(() => {
+      this.scheduled = false
+      this.render()
+    })
+  }
+
+  private render (): void {
+    const px = this.rowPx
+    this.spacer.style.height = `${this.rows.length * px}px`
+    const first = Math.max(0, Math.floor(this.el.scrollTop / px) - OVERSCAN)
+    const last = Math.min(this.rows.length, Math.ceil((this.el.scrollTop + this.el.clientHeight) / px) + OVERSCAN)
+    const need = last - first
+    while (this.pool.length < need) {
+      const el = h('div', { class: 'row', role: 'listitem' })
+      this.layer.append(el)
+      this.pool.push(el)
+    }
+    for (let k = 0; k < this.pool.length; k++) {
+      const el = this.pool[k]!
+      if (k >= need) {
+        el.hidden = true
+        continue
+      }
+      const i = first + k
+      const row = this.at(i)!
+      el.hidden = false
+      el.style.transform = `translateY(${i * px}px)`
+      if (el.dataset.index !== String(i) || el.dataset.ns !== row.ns || el.dataset.v !== this.version()) this.fill(el, row, i)
+      el.classList.toggle('selected', i === this.selected)
+      el.setAttribute('aria-selected', String(i === this.selected))
+    }
+    if (last >= this.rows.length - OVERSCAN && this.rows.length > 0) this.events.nearEnd()
+  }
+
+  private version (): string {
+    return `${this.utc ? 'u' : 'l'}${this.desc ? 'd' : 'a'}${this.mark?.source ?? ''}`
+  }
+
+  private fill (el: HTMLElement, row: Row, i: number): void {
+    el.dataset.index = String(i)
+    el.dataset.ns = row.ns
+    el.dataset.v = this.version()
+    const level = rowLevel(row)
+    clear(el)
+    append(el, [
+      h('span', { class: 'ts' }, formatTs(row.ns, this.utc)),
+      h('span', { class: `lvl lvl-${level}` }, level),
+      h('span', { class: 'svc' }, row.stream.service ?? ''),
+      this.message(row.line)
+    ])
+  }
+
+  /** The line as text, matches of the line filters in <mark> elements. */
+  private message (line: string): HTMLElement {
+    const el = h('span', { class: 'msg' })
+    const text = visible(line)
+    const re = this.mark
+    if (re === null) {
+      el.textContent = text
+      return el
+    }
+    let at = 0
+    re.lastIndex = 0
+    for (const m of text.matchAll(re)) {
+      if (m[0] === '') continue
+      if (m.index > at) el.append(text.slice(at, m.index))
+      el.append(h('mark', {}, m[0]))
+      at = m.index + m[0].length
+    }
+    if (at < text.length) el.append(text.slice(at))
+    return el
+  }
+}
