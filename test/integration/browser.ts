@@ -37,6 +37,8 @@ export async function launch (): Promise<Session> {
         colorScheme: options.dark === true ? 'dark' : 'light',
         acceptDownloads: true
       })
+      // Fail in seconds, naming the step, rather than at the test's time-out.
+      context.setDefaultTimeout(5000)
       const page = await context.newPage()
       page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`) })
       page.on('pageerror', (e) => { problems.push(`page error: ${e.message}`) })

@@ -168,7 +168,7 @@ export class QueryBar {
           items = names.filter((n) => n.startsWith(typed)).map((n) => ({ label: n, insert: `${n}="`, replace: typed.length }))
         }
       }
-    } else if (open >= 0 && /(^|[\s}])([|!]?[=~]?)$/.test(before)) {
+    } else if (open >= 0 && /(^|\s)([|!]?[=~]?)$/.test(before)) {
       const typed = /([|!]?[=~]?)$/.exec(before)![1]!
       items = PIPELINE.filter(([, insert]) => insert.startsWith(typed)).map(([label, insert, caret]) => ({ label, insert, replace: typed.length, caret }))
     }

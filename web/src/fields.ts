@@ -40,8 +40,10 @@ export class Fields {
     const hasParser = /\|\s*(json|logfmt)\b/.test(query)
     const fields: Field[] = labels.data.map((name) => ({ name, parser: null, kind: 'label' as const }))
     const known = new Set(labels.data)
-    for (const f of detected.fields.sort((a, b) => a.cardinality - b.cardinality)) {
-      if (known.has(f.label) || f.label.startsWith('__')) continue
+    // Attributes first, then parsed fields, fewest values first; only names a LogQL grouping can take.
+    const rank = (f: DetectedField): number => (f.parsers === null ? 0 : 1e9) + f.cardinality
+    for (const f of detected.fields.sort((a, b) => rank(a) - rank(b))) {
+      if (known.has(f.label) || f.label.startsWith('__') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.label)) continue
       known.add(f.label)
       // A field only a parser reads needs that parser in the counting query.
       const parser = f.parsers === null || hasParser ? null : f.parsers[0] ?? null

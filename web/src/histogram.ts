@@ -19,7 +19,9 @@ export class Histogram {
   }
 
   private size (): { width: number, height: number } {
-    return { width: Math.max(200, this.el.clientWidth), height: 120 }
+    const style = getComputedStyle(this.el)
+    const inner = this.el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+    return { width: Math.max(200, Math.floor(inner)), height: 120 }
   }
 
   setUtc (utc: boolean): void {
@@ -78,6 +80,7 @@ export class Histogram {
 
   show (v: Volume): void {
     this.plot?.destroy()
+    this.dragged = false
     this.volume = v
     const xs = v.times.map((t) => t / 1000)
     // Stacked: series k is the sum of levels 0..k; drawn from the tallest down so each shows its own band.
@@ -125,14 +128,16 @@ export class Histogram {
     // eslint-disable-next-line new-cap
     this.plot = new uPlot(opts, data, this.el)
     this.el.dataset.total = String(run.reduce((a, b) => a + b, 0))
-    this.plot.over.addEventListener('click', () => {
+    const over = this.plot.over
+    over.addEventListener('click', (e) => {
       if (this.dragged) {
         this.dragged = false
         return
       }
-      const idx = this.plot?.cursor.idx
-      if (idx === null || idx === undefined || this.volume === null) return
-      const t = this.volume.times[idx]
+      if (this.plot === null || this.volume === null) return
+      // Bars start at their bucket's time: the bucket is the one whose span holds the click.
+      const ms = this.plot.posToVal(e.clientX - over.getBoundingClientRect().left, 'x') * 1000
+      const t = this.volume.times[Math.floor((ms - this.volume.start) / this.volume.step)]
       if (t === undefined) return
       this.onRange(t, Math.min(t + this.volume.step, this.volume.end))
     })

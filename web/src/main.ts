@@ -51,6 +51,8 @@ let controller = new AbortController()
 let nextAt: string | null = null
 let loadingMore = false
 let current = { query: '', fromMs: 0, toMs: 0 }
+/** The line a copied link names (`at`), selected once its rows are in. */
+let pendingAt: string | null = null
 
 const bar = new QueryBar(el.q, el.suggest, () => { run(true) })
 const list = new LogList(byId('list'), { open: (row) => detail.show(row), nearEnd: () => { more() } })
@@ -118,6 +120,7 @@ function readUrl (): void {
   bar.value = p.get('q') ?? DEFAULT_QUERY
   setRange(p.get('from') ?? 'now-1h', p.get('to') ?? 'now')
   state.live = p.get('live') === '1'
+  pendingAt = p.get('at')
 }
 
 function writeUrl (push: boolean): void {
@@ -126,6 +129,7 @@ function writeUrl (push: boolean): void {
   p.set('from', el.from.value)
   p.set('to', el.to.value)
   if (state.live) p.set('live', '1')
+  if (pendingAt !== null) p.set('at', pendingAt)
   const url = `/?${p.toString()}`
   if (url === `${location.pathname}${location.search}`) return
   if (push) history.pushState(null, '', url)
@@ -201,8 +205,8 @@ async function run (push: boolean): Promise<void> {
   const rows = loadPage(query, startNs, endNs, FIRST_PAGE, signal).then((page) => {
     list.set(page)
     status(`${page.length.toLocaleString('en')} lines${nextAt === null ? '' : ' (scroll for more)'}`)
-    const at = new URLSearchParams(location.search).get('at')
-    if (at !== null) list.selectNs(at)
+    if (pendingAt !== null) list.selectNs(pendingAt)
+    pendingAt = null
   })
   const volume = getJson<Volume>('/logs/volume', { query, start: startNs, end: endNs }, {}, signal).then((v) => histogram.show(v))
   const seconds = Math.max(1, Math.ceil((toMs - fromMs) / 1000))

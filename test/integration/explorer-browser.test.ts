@@ -1,0 +1,416 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import type { Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ARTIFACTS, launch, type Session } from './browser.js'
+import { isoAt, startTestServer, type RunningServer } from './helpers.js'
+
+// The browser's globals, used only inside page.evaluate callbacks (they run in the page).
+declare const window: any, document: any, localStorage: any, sessionStorage: any, getComputedStyle: any, requestAnimationFrame: any
+
+// Issue 21: the explorer in a real browser (Debian's chromium, headless)
+// against the real sharded server, driven as a person would. Every test
+// ends with no console error, page error or CSP violation.
+
+let server: RunningServer
+let session: Session
+
+beforeAll(async () => {
+  ;[server, session] = await Promise.all([startTestServer({ shards: 2 }), launch()])
+}, 60_000)
+afterAll(async () => {
+  await session?.close()
+  await server?.close()
+})
+afterEach(() => {
+  const seen = session.problems.splice(0)
+  expect(seen).toEqual([])
+})
+
+interface Line { service: string, message: string, ago: number, attributes?: Record<string, string> }
+
+async function post (lines: Line[]): Promise<void> {
+  const body = lines.map((l) => JSON.stringify({ service: l.service, timestamp: isoAt(-l.ago), message: l.message, ...(l.attributes === undefined ? {} : { attributes: l.attributes }) })).join('\n')
+  const res = await fetch(`${server.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+  expect(res.status).toBe(201)
+}
+
+const open = (page: Page, params: Record<string, string>): Promise<unknown> => page.goto(`${server.url}/?${new URLSearchParams(params).toString()}`)
+const messages = (page: Page): Promise<string[]> => page.locator('#list .row:not([hidden]) .msg').allTextContents()
+const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
+/** Network refusals the page shows itself; Chrome also logs each as a console error, which these tests expect. */
+const dropRefusals = (status: number): void => {
+  const left = session.problems.filter((p) => !p.includes(`status of ${status}`))
+  session.problems.splice(0, session.problems.length, ...left)
+}
+
+describe('explorer in the browser', () => {
+  it('opens a shared URL and shows its rows, volume and fields without a click, within the size budget', async () => {
+    await post([
+      ...Array.from({ length: 30 }, (_, i) => ({ service: 'shared-api', message: `request ${i} ok`, ago: 60_000 - i * 1000, attributes: { region: i % 3 === 0 ? 'eu' : 'us' } })),
+      ...Array.from({ length: 5 }, (_, i) => ({ service: 'shared-api', message: `request ${i} error: timeout`, ago: 30_000 - i * 1000 })),
+      { service: 'shared-web', message: 'not this one', ago: 1000 }
+    ])
+    const { context, page } = await session.page()
+    const files: string[] = []
+    page.on('response', (r) => { if (r.url().startsWith(server.url)) files.push(new URL(r.url()).pathname) })
+    const started = Date.now()
+    await open(page, { q: '{service="shared-api"}', from: 'now-15m', to: 'now' })
+    await page.locator('#list .row:not([hidden])').first().waitFor()
+    const firstRowsMs = Date.now() - started
+    await expect.poll(() => page.locator('#status').textContent()).toBe('35 lines')
+    const shown = await messages(page)
+    expect(shown[0]).toBe('request 4 error: timeout')
+    expect(shown).not.toContain('not this one')
+    // The volume, from GET /logs/volume: 5 errors (words in the line), 30 unknown.
+    await expect.poll(() => page.locator('#histogram').getAttribute('data-total')).toBe('35')
+    expect(await page.locator('#histogram canvas').count()).toBeGreaterThan(0)
+    // Fields: region's top values with their counts.
+    const region = page.locator('#field-list [data-field="region"]')
+    await expect.poll(() => region.locator('.value').allTextContents()).toEqual(['us20', 'eu10'])
+    await shot(page, 'shared-url')
+    // First load: the page, its scripts and styles, gzip-compressed (what a compressing proxy would send).
+    const bytes = [...new Set(files.filter((f) => f === '/' || f.startsWith('/ui/')))]
+      .map((f) => gzipSync(readFileSync(join(process.cwd(), 'dist', 'web', f === '/' ? 'index.html' : f.slice(4)))).length)
+      .reduce((a, b) => a + b, 0)
+    expect(bytes).toBeLessThan(150 * 1024)
+    expect(firstRowsMs).toBeLessThan(3000)
+    console.log(`explorer first load: ${(bytes / 1024).toFixed(1)} KiB gzip, first rows after ${firstRowsMs} ms (cold browser context)`)
+    await context.close()
+  })
+
+  it('runs a typed query on Enter, adds a line on Shift+Enter, highlights line-filter matches and shows the server\'s error', async () => {
+    await post([
+      { service: 'typed', message: 'alpha needle one', ago: 5000 },
+      { service: 'typed', message: 'beta haystack', ago: 4000 },
+      { service: 'typed', message: 'gamma needle two', ago: 3000 }
+    ])
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="typed"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('3 lines')
+    const q = page.locator('#q')
+    await q.fill('{service="typed"}')
+    await q.press('End')
+    await q.press('Shift+Enter')
+    await q.pressSequentially('|= "needle"')
+    expect(await q.inputValue()).toBe('{service="typed"}\n|= "needle"')
+    await q.press('Escape')
+    await q.press('Enter')
+    await expect.poll(() => messages(page)).toEqual(['gamma needle two', 'alpha needle one'])
+    expect(await page.locator('#list .row mark').allTextContents()).toEqual(['needle', 'needle'])
+    expect(new URL(page.url()).searchParams.get('q')).toBe('{service="typed"}\n|= "needle"')
+    // A refused query: the server's own message, shown as it says it.
+    const bad = '{service="typed"} |= "x" | unpack'
+    const answer = await (await fetch(`${server.url}/loki/api/v1/query_range?${new URLSearchParams({ query: bad }).toString()}`)).json() as { error: string }
+    await q.fill(bad)
+    await q.press('Escape')
+    await q.press('Enter')
+    await expect.poll(() => page.locator('#error-text').textContent()).toBe(answer.error)
+    expect(await page.locator('#error-where').textContent()).toContain('^')
+    await shot(page, 'query-error')
+    dropRefusals(400)
+    await context.close()
+  })
+
+  it('shows log lines as text: <script>, <img onerror>, javascript: links and ANSI escapes never run or become markup', async () => {
+    const evil = [
+      '<script>window.__pwned = "script"</script>',
+      '<img src=x onerror="window.__pwned = \'img\'">',
+      '<a href="javascript:window.__pwned=\'link\'">click me</a>',
+      '\u001b[31mred alert\u001b[0m <svg onload="window.__pwned=\'svg\'">',
+      '{"msg": "<iframe srcdoc=\\"<script>parent.__pwned=1</script>\\">"}'
+    ]
+    await post(evil.map((message, i) => ({ service: 'xss', message, ago: 10_000 - i * 1000, attributes: { note: '<b onmouseover="window.__pwned=1">x</b>' } })))
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="xss"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('5 lines')
+    const shown = await messages(page)
+    expect(shown).toEqual([...evil].reverse().map((m) => m.replaceAll('\u001b', '\u241b')))
+    for (let i = 0; i < evil.length; i++) {
+      await page.locator('#list .row:not([hidden])').nth(i).click()
+      await page.locator('#detail .show-context').click()
+      await page.locator('#detail .context-lines li').first().waitFor()
+      await page.locator('#list .row:not([hidden])').nth(i).hover()
+    }
+    for (const tag of ['script', 'img', 'a', 'svg', 'iframe', 'b']) {
+      expect(await page.locator(`#list ${tag}, #detail ${tag}, #field-list ${tag}`).count(), tag).toBe(0)
+    }
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined()
+    // Even a script of the page cannot turn a string into markup: Trusted Types has no policy.
+    const refused = await page.evaluate(() => {
+      try {
+        document.body.insertAdjacentHTML('beforeend', '<img src=x onerror="window.__pwned=1">')
+        return 'inserted'
+      } catch (err) {
+        return (err as Error).name
+      }
+    })
+    expect(refused).toBe('TypeError')
+    await shot(page, 'xss-as-text')
+    session.problems.splice(0, session.problems.length, ...session.problems.filter((p) => !/TrustedHTML|Trusted ?Type/i.test(p)))
+    await context.close()
+  })
+
+  it('zooms the range by dragging on the histogram and narrows it to a bar by a click; rows follow', async () => {
+    await post(Array.from({ length: 60 }, (_, i) => ({ service: 'zoom', message: `tick ${i}`, ago: 600_000 - i * 10_000 })))
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="zoom"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('60 lines')
+    const over = page.locator('#histogram .u-over')
+    const box = (await over.boundingBox())!
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2, { steps: 5 })
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 5 })
+    await page.mouse.up()
+    await expect.poll(() => page.locator('#from').inputValue()).toMatch(/^\d{4}-\d\d-\d\dT/)
+    const from = Date.parse(await page.locator('#from').inputValue())
+    const to = Date.parse(await page.locator('#to').inputValue())
+    expect(to - from).toBeGreaterThan(60_000)
+    expect(to - from).toBeLessThan(300_000)
+    expect(new URL(page.url()).searchParams.get('from')).toBe(new Date(from).toISOString())
+    await expect.poll(async () => Number((await page.locator('#status').textContent())!.split(' ')[0])).toBeLessThan(60)
+    const ticks = await messages(page)
+    expect(ticks.length).toBeGreaterThan(3)
+    // The rows are the server's for the zoomed range, no more and no fewer.
+    const ns = (ms: number): string => `${ms}000000`
+    const direct = await (await fetch(`${server.url}/loki/api/v1/query_range?${new URLSearchParams({ query: '{service="zoom"}', start: ns(from), end: ns(to), limit: '1000' }).toString()}`)).json() as { data: { result: Array<{ values: Array<[string, string]> }> } }
+    expect(direct.data.result.flatMap((r) => r.values.map((v) => v[1])).sort()).toEqual([...ticks].sort())
+    await shot(page, 'zoomed')
+    // A click on a bar: the range becomes that bar's bucket.
+    const zoomed = (await over.boundingBox())!
+    await page.mouse.click(zoomed.x + zoomed.width * 0.5, zoomed.y + zoomed.height - 3)
+    await expect.poll(async () => Date.parse(await page.locator('#to').inputValue()) - Date.parse(await page.locator('#from').inputValue())).toBeLessThanOrEqual(10_000)
+    await expect.poll(async () => Number((await page.locator('#status').textContent())!.split(' ')[0])).toBeLessThan(ticks.length)
+    await context.close()
+  })
+
+  it('filters from the sidebar and from an expanded row (for and out), and shows a line\'s context in its stream', async () => {
+    await post([
+      ...Array.from({ length: 20 }, (_, i) => ({ service: 'fields', message: `level=info user=u${i % 2} step ${i}`, ago: 100_000 - i * 1000, attributes: { region: i % 4 === 0 ? 'eu' : 'us' } })),
+      { service: 'fields-other', message: 'other stream', ago: 89_500 }
+    ])
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="fields"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('20 lines')
+    await page.locator('#field-list [data-field="region"] .value', { hasText: 'eu' }).click()
+    await expect.poll(() => page.locator('#q').inputValue()).toBe('{service="fields"} | region="eu"')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('5 lines')
+    // From an expanded row: a parsed logfmt field, filter out (the newest line, step 19, has user=u1).
+    await page.locator('#q').fill('{service="fields"}')
+    await page.locator('#q').press('Enter')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('20 lines')
+    await page.locator('#list .row:not([hidden])').first().click()
+    expect(await page.locator('#detail .line').textContent()).toBe('level=info user=u1 step 19')
+    await page.locator('#detail table.parsed tr[data-name="user"] .filter-out').click()
+    await expect.poll(() => page.locator('#q').inputValue()).toBe('{service="fields"} | logfmt | user!="u1"')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('10 lines')
+    expect((await messages(page)).every((m) => m.includes('user=u0'))).toBe(true)
+    // Filter for, on an attribute of an expanded row.
+    await page.locator('#q').fill('{service="fields"}')
+    await page.locator('#q').press('Enter')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('20 lines')
+    await page.locator('#list .row:not([hidden])').nth(10).click()
+    const middle = await page.locator('#detail .line').textContent()
+    expect(middle).toBe('level=info user=u1 step 9')
+    await page.locator('#detail table.attributes tr[data-name="region"] .filter-for').click()
+    await expect.poll(() => page.locator('#q').inputValue()).toBe('{service="fields"} | region="us"')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('15 lines')
+    // Context: the 10 lines before and after step 9 in its own stream, whatever the query filtered.
+    await page.locator('#list .row:not([hidden])', { hasText: 'step 9' }).click()
+    await page.locator('#detail .show-context').click()
+    const context9 = page.locator('#detail .context-lines li .msg')
+    await expect.poll(() => context9.count()).toBe(20)
+    const lines = await context9.allTextContents()
+    expect(lines[0]).toBe('level=info user=u0 step 0')
+    expect(lines).toContain('level=info user=u0 step 8')
+    expect(lines).not.toContain('other stream')
+    expect(await page.locator('#detail .context-lines li.self .msg').textContent()).toBe('level=info user=u1 step 9')
+    await shot(page, 'context')
+    await context.close()
+  })
+
+  it('goes live: a line posted afterwards appears within 2 s; pause holds lines until resume', async () => {
+    await post([{ service: 'live', message: 'before', ago: 2000 }])
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="live"}', from: 'now-5m', to: 'now', live: '1' })
+    await expect.poll(() => messages(page)).toEqual(['before'])
+    expect(await page.locator('#live').getAttribute('aria-pressed')).toBe('true')
+    await post([{ service: 'live', message: 'after 1', ago: 0 }])
+    const posted = Date.now()
+    await page.locator('#list .row .msg', { hasText: 'after 1' }).waitFor({ timeout: 2000 })
+    expect(Date.now() - posted).toBeLessThan(2000)
+    await page.locator('#pause').click()
+    await post([{ service: 'live', message: 'while paused', ago: 0 }])
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    expect(await messages(page)).toEqual(['after 1', 'before'])
+    await page.locator('#pause').click()
+    await expect.poll(() => messages(page), { timeout: 2000 }).toEqual(['while paused', 'after 1', 'before'])
+    expect(await page.locator('#dropped').isHidden()).toBe(true)
+    await shot(page, 'live')
+    await context.close()
+  })
+
+  it('completes label names, values and operators; walks query history with ↑/↓; downloads NDJSON and CSV', async () => {
+    await post([{ service: 'complete-me', message: 'one "quoted", line', ago: 3000 }, { service: 'complete-me', message: 'two', ago: 2000 }])
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="complete-me"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('2 lines')
+    const q = page.locator('#q')
+    await q.fill('')
+    await q.pressSequentially('{ser')
+    await expect.poll(() => page.locator('#suggest li').allTextContents()).toEqual(['service'])
+    await q.press('Enter')
+    expect(await q.inputValue()).toBe('{service="')
+    await q.pressSequentially('complete')
+    await expect.poll(() => page.locator('#suggest li').allTextContents()).toEqual(['complete-me'])
+    await q.press('Tab')
+    await q.pressSequentially('} ')
+    await expect.poll(() => page.locator('#suggest li').count()).toBeGreaterThan(4)
+    expect(await page.locator('#suggest li').first().textContent()).toContain('|=')
+    await q.press('ArrowDown')
+    await q.press('Enter')
+    expect(await q.inputValue()).toBe('{service="complete-me"} != ""')
+    await q.fill('{service="complete-me"} |= "two"')
+    await q.press('Enter')
+    await expect.poll(() => messages(page)).toEqual(['two'])
+    await q.fill('{service="complete-me"}')
+    await q.press('Enter')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('2 lines')
+    await q.press('Home')
+    await q.press('ArrowUp')
+    expect(await q.inputValue()).toBe('{service="complete-me"}')
+    await q.press('ArrowUp')
+    expect(await q.inputValue()).toBe('{service="complete-me"} |= "two"')
+    await q.press('ArrowDown')
+    expect(await q.inputValue()).toBe('{service="complete-me"}')
+    expect(JSON.parse(await page.evaluate(() => localStorage.getItem('logagg.history') ?? '[]')).slice(0, 2)).toEqual(['{service="complete-me"}', '{service="complete-me"} |= "two"'])
+    const [ndjson] = await Promise.all([page.waitForEvent('download'), page.locator('#dl-ndjson').click()])
+    const lines = readFileSync((await ndjson.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string, service: string })
+    expect(lines.map((l) => l.message)).toEqual(['one "quoted", line', 'two'])
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('#dl-csv').click()])
+    const text = readFileSync((await csv.path())!, 'utf8')
+    expect(text.split('\n')[0]).toBe('timestamp,service,message,labels,attributes')
+    expect(text).toContain(',complete-me,"one ""quoted"", line",')
+    await context.close()
+  })
+
+  it('copies a link to a line that opens on that line; works by keyboard alone, dark, and at a narrow width', async () => {
+    await post(Array.from({ length: 12 }, (_, i) => ({ service: 'keys', message: `key line ${i}`, ago: 20_000 - i * 1000 })))
+    const { context, page } = await session.page({ dark: true })
+    await open(page, { q: '{service="keys"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('12 lines')
+    // Keyboard only: focus the list, move down three lines, open, then context with Enter.
+    await page.locator('#q').focus()
+    await page.keyboard.press('Escape')
+    await page.locator('#list').focus()
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    expect(await page.locator('#detail .line').textContent()).toBe('key line 9')
+    await page.locator('#detail .show-context').focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('#detail .context-lines li').count()).toBeGreaterThan(10)
+    await page.locator('#detail .copy-link').focus()
+    await page.keyboard.press('Enter')
+    const link = await page.locator('#detail .link').inputValue()
+    expect(link).toContain('at=')
+    expect(link).not.toContain('token')
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(bg).toBe('rgb(21, 24, 28)')
+    await shot(page, 'dark-keyboard')
+    const narrow = await session.page({ width: 420, height: 800 })
+    await narrow.page.goto(link)
+    await expect.poll(() => narrow.page.locator('#detail .line').textContent()).toBe('key line 9')
+    expect(await narrow.page.locator('#list .row.selected .msg').textContent()).toBe('key line 9')
+    expect(await narrow.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+    expect(await narrow.page.locator('#list').isVisible()).toBe(true)
+    await shot(narrow.page, 'narrow-link')
+    await narrow.context.close()
+    await context.close()
+  })
+})
+
+describe('explorer with a token', () => {
+  let guarded: RunningServer
+  beforeAll(async () => { guarded = await startTestServer({ shards: 1, authToken: 'explorer-token-0123456789' }) })
+  afterAll(async () => { await guarded.close() })
+
+  it('asks once for the token on 401, keeps it in sessionStorage only, never in the URL', async () => {
+    const res = await fetch(`${guarded.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer explorer-token-0123456789' }, body: JSON.stringify({ service: 'secret', timestamp: isoAt(-1000), message: 'behind a token' }) })
+    expect(res.status).toBe(201)
+    const { context, page } = await session.page()
+    await page.goto(`${guarded.url}/?${new URLSearchParams({ q: '{service="secret"}', from: 'now-15m', to: 'now' }).toString()}`)
+    const dialog = page.locator('#token-dialog')
+    await dialog.waitFor({ state: 'visible' })
+    expect(await page.locator('#token-reason').textContent()).toMatch(/token/i)
+    await shot(page, 'token-dialog')
+    await page.locator('#token').fill('explorer-token-0123456789')
+    await page.locator('#token').press('Enter')
+    await expect.poll(() => messages(page)).toEqual(['behind a token'])
+    expect(await dialog.isVisible()).toBe(false)
+    expect(await page.evaluate(() => sessionStorage.getItem('logagg.token'))).toBe('explorer-token-0123456789')
+    expect(await page.evaluate(() => localStorage.getItem('logagg.token'))).toBeNull()
+    expect(page.url()).not.toContain('explorer-token')
+    // A reload in the same tab keeps the token: no question.
+    await page.reload()
+    await expect.poll(() => messages(page)).toEqual(['behind a token'])
+    expect(await dialog.isVisible()).toBe(false)
+    dropRefusals(401)
+    await context.close()
+  })
+})
+
+describe('explorer with 100,000 rows', () => {
+  it('loads 100,000 rows page by page as one scrolls and scrolls through them with short frames', async () => {
+    const batch = 20_000
+    for (let b = 0; b < 5; b++) {
+      const body = Array.from({ length: batch }, (_, i) => {
+        const n = b * batch + i
+        return JSON.stringify({ service: 'bulk', timestamp: isoAt(-600_000 + n * 5, n % 1000), message: `bulk line ${n} GET /api/items/${n % 977} 200 ${n % 13}ms` })
+      }).join('\n')
+      const res = await fetch(`${server.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+      expect(res.status).toBe(201)
+    }
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="bulk"} |= "line"', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^1,000 lines/)
+    // Scrolling to the end loads the next page (5,000 lines) until 100,000 are in the list.
+    for (let i = 0; i < 40; i++) {
+      const text = (await page.locator('#status').textContent())!
+      if (text.startsWith('100,000 lines')) break
+      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
+      await expect.poll(() => page.locator('#status').textContent()).not.toBe(text)
+    }
+    expect(await page.locator('#status').textContent()).toBe('100,000 lines')
+    expect(await page.locator('#list .row').count()).toBeLessThan(200)
+    // Two seconds of scrolling, 60 rows a frame, from the top: how long each frame took.
+    const frames = await page.locator('#list').evaluate((el) => new Promise<number[]>((resolve) => {
+      el.scrollTop = 0
+      const gaps: number[] = []
+      let last = performance.now()
+      const until = last + 2000
+      const step = (now: number): void => {
+        gaps.push(now - last)
+        last = now
+        el.scrollTop += 1200
+        if (now < until) requestAnimationFrame(step)
+        else resolve(gaps.slice(1))
+      }
+      requestAnimationFrame(step)
+    }))
+    const sorted = [...frames].sort((a, b) => a - b)
+    const p95 = sorted[Math.floor(sorted.length * 0.95)]!
+    const median = sorted[Math.floor(sorted.length / 2)]!
+    console.log(`explorer scroll over 100,000 rows: ${frames.length} frames, median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`)
+    expect(frames.length).toBeGreaterThan(60)
+    expect(median).toBeLessThan(20)
+    expect(p95).toBeLessThan(34)
+    // The rows in view are the right ones: row 1,000 of the newest-first list.
+    await page.locator('#list').evaluate((el) => { el.scrollTop = 1000 * 20 })
+    await expect.poll(async () => (await page.locator('#list .row:not([hidden])').evaluateAll((rows) => rows
+      .filter((r) => r.getAttribute('data-index') === '1000').map((r) => r.querySelector('.msg')!.textContent)))).toEqual(['bulk line 98999 GET /api/items/' + (98999 % 977) + ' 200 ' + (98999 % 13) + 'ms'])
+    await shot(page, 'bulk-100k')
+    await context.close()
+  }, 60_000)
+})
