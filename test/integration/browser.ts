@@ -15,7 +15,7 @@ export interface Session {
   /** Console errors, page errors and CSP violations seen so far; every test expects none. */
   problems: string[]
   /** A fresh context (its own storage) and page at 1280×720, or the size given. */
-  page (options?: { width?: number, height?: number, dark?: boolean }): Promise<{ context: BrowserContext, page: Page }>
+  page (options?: { width?: number, height?: number, dark?: boolean, timezoneId?: string }): Promise<{ context: BrowserContext, page: Page }>
   close (): Promise<void>
 }
 
@@ -35,7 +35,8 @@ export async function launch (): Promise<Session> {
       const context = await browser.newContext({
         viewport: { width: options.width ?? 1280, height: options.height ?? 720 },
         colorScheme: options.dark === true ? 'dark' : 'light',
-        acceptDownloads: true
+        acceptDownloads: true,
+        ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId })
       })
       // Fail in seconds, naming the step, rather than at the test's time-out.
       context.setDefaultTimeout(5000)

@@ -331,6 +331,69 @@ describe('explorer in the browser', () => {
   })
 })
 
+describe('explorer controls', () => {
+  it('switches local / UTC times, newest / oldest first and wrap; picks a service; charts a metric query', async () => {
+    const stamps = [isoAt(-9000, 123), isoAt(-8000, 456), isoAt(-7000, 789)]
+    const body = [...stamps.map((timestamp, i) => ({ service: 'opts-a', timestamp, message: `opts line ${i} ${'long words '.repeat(40)}` })), { service: 'opts-b', timestamp: isoAt(-6000), message: 'the b line' }]
+    const res = await fetch(`${server.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: body.map((b) => JSON.stringify(b)).join('\n') })
+    expect(res.status).toBe(201)
+    const { context, page } = await session.page({ timezoneId: 'America/New_York' })
+    await open(page, { q: '{service="opts-a"}', from: 'now-15m', to: 'now' })
+    await expect.poll(() => page.locator('#status').textContent()).toBe('3 lines')
+    const firstTs = (): Promise<string | null> => page.locator('#list .row:not([hidden]) .ts').first().textContent()
+    const utc = stamps[2]!.replace('T', ' ').replace('Z', '')
+    // New York is 5 hours behind UTC in winter (and 4 in summer).
+    const local = await firstTs()
+    expect(local).not.toBe(utc)
+    expect([4, 5]).toContain(Math.round((Date.parse(utc.replace(' ', 'T') + 'Z') - Date.parse(local!.replace(' ', 'T') + 'Z')) / 3_600_000))
+    await page.locator('#tz').click()
+    await expect.poll(firstTs).toBe(utc)
+    expect(await page.locator('#tz').textContent()).toBe('UTC')
+    // Oldest first: runs the query forward.
+    await page.locator('#order').click()
+    await expect.poll(() => page.locator('#order').textContent()).toBe('Oldest first')
+    await expect.poll(firstTs).toBe(stamps[0]!.replace('T', ' ').replace('Z', ''))
+    // Wrap: rows four lines tall.
+    expect((await page.locator('#list .row:not([hidden])').first().boundingBox())!.height).toBe(20)
+    await page.locator('#wrap').check()
+    await expect.poll(async () => (await page.locator('#list .row:not([hidden])').first().boundingBox())!.height).toBe(80)
+    await shot(page, 'utc-oldest-wrap')
+    // The service picker replaces the selector.
+    await page.locator('#service').selectOption('opts-b')
+    await expect.poll(() => page.locator('#q').inputValue()).toBe('{service="opts-b"}')
+    await expect.poll(() => messages(page)).toEqual(['the b line'])
+    // A metric query: its series charted, no rows.
+    await page.locator('#q').fill('sum by (service) (count_over_time({service=~"opts-.*"}[1m]))')
+    await page.locator('#q').press('Escape')
+    await page.locator('#q').press('Enter')
+    await expect.poll(() => page.locator('#status').textContent()).toBe('2 series')
+    expect(await page.locator('#histogram .u-legend .u-series').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('service=opts-a'), expect.stringContaining('service=opts-b')]))
+    expect(await messages(page)).toEqual([])
+    await shot(page, 'metric')
+    await context.close()
+  })
+
+  it('counts the lines it drops when more arrive than it keeps waiting while paused', async () => {
+    await post([{ service: 'flood', message: 'first', ago: 1000 }])
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="flood"}', from: 'now-5m', to: 'now', live: '1' })
+    await expect.poll(() => messages(page)).toEqual(['first'])
+    await page.locator('#pause').click()
+    // 25,000 lines in five deliveries (each within the server's per-tail buffers): the page keeps 20,000 waiting.
+    for (let b = 0; b < 5; b++) {
+      await post(Array.from({ length: 5000 }, (_, i) => ({ service: 'flood', message: `flood ${b * 5000 + i}`, ago: 0 })))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    await expect.poll(() => page.locator('#dropped').textContent(), { timeout: 5000 }).toBe('5,000 lines dropped')
+    await page.locator('#pause').click()
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 5000 }).toBe('20,001 lines (live)')
+    // The oldest waiting lines went; the newest are shown first.
+    await expect.poll(async () => (await messages(page))[0]).toBe('flood 24999')
+    await shot(page, 'dropped')
+    await context.close()
+  })
+})
+
 describe('explorer with a token', () => {
   let guarded: RunningServer
   beforeAll(async () => { guarded = await startTestServer({ shards: 1, authToken: 'explorer-token-0123456789' }) })
