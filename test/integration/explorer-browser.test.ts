@@ -419,6 +419,13 @@ describe('explorer with a token', () => {
     await page.reload()
     await expect.poll(() => messages(page)).toEqual(['behind a token'])
     expect(await dialog.isVisible()).toBe(false)
+    // Live with the token: the WebSocket carries it as a subprotocol.
+    await page.locator('#live').click()
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/live/)
+    const later = await fetch(`${guarded.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer explorer-token-0123456789' }, body: JSON.stringify({ service: 'secret', timestamp: isoAt(0), message: 'live behind a token' }) })
+    expect(later.status).toBe(201)
+    await expect.poll(() => messages(page), { timeout: 2000 }).toEqual(['live behind a token', 'behind a token'])
+    expect(page.url()).not.toContain('explorer-token')
     dropRefusals(401)
     await context.close()
   })

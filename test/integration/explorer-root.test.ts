@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isoAt, startTestServer, type RunningServer } from './helpers.js'
 
@@ -111,5 +112,26 @@ describe('GET /logs/volume', () => {
     const bad = await fetch(`${server.url}/logs/volume?query=${encodeURIComponent('sum(count_over_time({service="vol"}[1m]))')}`)
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: string }).error).toMatch(/log query/)
+  })
+})
+
+describe('the tail WebSocket with a token as a subprotocol (what the explorer sends)', () => {
+  it('takes logagg.bearer.<base64url token> when there is no Authorization header, answers logagg.v1 and never the token', async () => {
+    const guarded = await startTestServer({ shards: 1, authToken: 'tail-token-0123456789abcdef' })
+    try {
+      const url = `${guarded.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{service="ws-token"}')}`
+      const opened = (protocols: string[]): Promise<{ protocol: string } | { status: number }> => new Promise((resolve) => {
+        const ws = new WebSocket(url, protocols)
+        ws.once('open', () => { resolve({ protocol: ws.protocol }); ws.close() })
+        ws.once('unexpected-response', (_req, res) => { resolve({ status: res.statusCode! }); res.resume() })
+        ws.once('error', () => {})
+      })
+      const token = Buffer.from('tail-token-0123456789abcdef').toString('base64url')
+      expect(await opened(['logagg.v1', `logagg.bearer.${token}`])).toEqual({ protocol: 'logagg.v1' })
+      expect(await opened(['logagg.v1', `logagg.bearer.${Buffer.from('wrong-token-0123456789').toString('base64url')}`])).toEqual({ status: 401 })
+      expect(await opened(['logagg.v1'])).toEqual({ status: 401 })
+    } finally {
+      await guarded.close()
+    }
   })
 })

@@ -23,6 +23,9 @@ export function onTokenNeeded (ask: AskToken): void {
 
 const token = (): string | null => sessionStorage.getItem(TOKEN_KEY)
 
+/** The token the person gave, if any (the live tail sends it its own way). */
+export const bearerToken = token
+
 export function authHeaders (): Record<string, string> {
   const t = token()
   return t === null ? {} : { authorization: `Bearer ${t}` }

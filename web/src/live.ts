@@ -1,4 +1,4 @@
-import { type LokiStream } from './api.js'
+import { bearerToken, type LokiStream } from './api.js'
 import { rowsOf, type Row } from './rows.js'
 import { toNs } from './time.js'
 
@@ -9,6 +9,8 @@ import { toNs } from './time.js'
 // (dropped_entries: it could not send to this page fast enough) count too.
 
 const FRAME_ROWS = 2000
+
+const base64url = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 const MAX_QUEUE = 20_000
 
 export interface LiveEvents {
@@ -35,7 +37,10 @@ export class Live {
     this.events.dropped(0)
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
     const params = new URLSearchParams({ query, start: toNs(fromMs), limit: '100' })
-    const ws = new WebSocket(`${scheme}://${location.host}/loki/api/v1/tail?${params.toString()}`)
+    // A browser's WebSocket sends no Authorization header: the token, if any, travels as a subprotocol.
+    const token = bearerToken()
+    const protocols = token === null ? [] : ['logagg.v1', `logagg.bearer.${base64url(token)}`]
+    const ws = new WebSocket(`${scheme}://${location.host}/loki/api/v1/tail?${params.toString()}`, protocols)
     this.ws = ws
     ws.addEventListener('open', () => this.events.status('live', false))
     ws.addEventListener('message', (e) => {

@@ -180,6 +180,14 @@ async function run (push: boolean): Promise<void> {
     histogram.clear()
     fields.clear()
     status('connecting…')
+    try {
+      // Asks for a token first if the server wants one (the WebSocket alone could only fail).
+      await getJson('/loki/api/v1/status/buildinfo', {}, {}, signal)
+    } catch (err) {
+      if (!signal.aborted) showError((err as Error).message, query)
+      return
+    }
+    if (signal.aborted) return
     live.start(query, fromMs)
     return
   }
