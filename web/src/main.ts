@@ -80,6 +80,11 @@ const live = new Live({
   status: (text, failed) => failed ? showError(text, '') : status(text)
 })
 
+/** Marks the first time the page reaches a state (navigation to first rows, to histogram), for the browser tests and DevTools. */
+function mark (name: string): void {
+  if (performance.getEntriesByName(name).length === 0) performance.mark(name)
+}
+
 function showDropped (n: number): void {
   el.dropped.hidden = n === 0
   el.dropped.textContent = `${n.toLocaleString('en')} lines dropped`
@@ -212,11 +217,15 @@ async function run (push: boolean): Promise<void> {
   }
   const rows = loadPage(query, startNs, endNs, FIRST_PAGE, signal).then((page) => {
     list.set(page)
+    mark('logagg:first-rows')
     status(`${page.length.toLocaleString('en')} lines${nextAt === null ? '' : ' (scroll for more)'}`)
     if (pendingAt !== null) list.selectNs(pendingAt)
     pendingAt = null
   })
-  const volume = getJson<Volume>('/logs/volume', { query, start: startNs, end: endNs }, {}, signal).then((v) => histogram.show(v))
+  const volume = getJson<Volume>('/logs/volume', { query, start: startNs, end: endNs }, {}, signal).then((v) => {
+    histogram.show(v)
+    mark('logagg:histogram')
+  })
   const seconds = Math.max(1, Math.ceil((toMs - fromMs) / 1000))
   const sidebar = fields.load(query, { startNs, endNs, seconds }, signal)
   const results = await Promise.allSettled([rows, volume, sidebar])
