@@ -101,7 +101,7 @@ export class Histogram {
       scales: { x: { time: true, range: [v.start / 1000, v.end / 1000] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       axes: [{ stroke: 'currentColor', grid: { show: false } }, { stroke: 'currentColor', size: 44, grid: { stroke: 'rgba(128,128,128,0.2)' } }],
       series: [
-        { value: (_u, ts) => ts === null ? '' : new Date(ts * 1000).toISOString().replace('T', ' ').slice(0, 19) },
+        { label: 'Bucket', value: (_u, ts) => ts === null ? '' : this.utc ? `${new Date(ts * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC` : new Date(ts * 1000).toLocaleString('sv') },
         ...order.map((k): uPlot.Series => ({
           label: LEVELS[k],
           fill: COLORS[LEVELS[k]!],

@@ -145,7 +145,7 @@ export class LogList {
     const last = Math.min(this.rows.length, Math.ceil((this.el.scrollTop + this.el.clientHeight) / px) + OVERSCAN)
     const need = last - first
     while (this.pool.length < need) {
-      const el = h('div', { class: 'row', role: 'listitem' })
+      const el = h('div', { class: 'row', role: 'option' })
       this.layer.append(el)
       this.pool.push(el)
     }

@@ -302,6 +302,8 @@ for (const input of [el.from, el.to]) {
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') run(true)
   })
+  // The preset shown follows what is typed (a preset only when `to` is now).
+  input.addEventListener('change', () => setRange(el.from.value.trim(), el.to.value.trim()))
 }
 el.service.addEventListener('change', () => {
   if (el.service.value === '') return
