@@ -314,6 +314,11 @@ describe('explorer in the browser', () => {
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     expect(await page.locator('#detail .line').textContent()).toBe('key line 9')
+    // The row expands in place: its details sit under it, the next lines below them.
+    const box = async (text: string): Promise<{ y: number, height: number }> => (await page.locator('#list .row:not([hidden])', { hasText: text }).boundingBox())!
+    const details = (await page.locator('#detail').boundingBox())!
+    expect(Math.round(details.y)).toBe(Math.round((await box('key line 9')).y + 20))
+    expect((await box('key line 8')).y).toBeGreaterThanOrEqual(details.y + details.height - 1)
     await page.locator('#detail .show-context').focus()
     await page.keyboard.press('Enter')
     await expect.poll(() => page.locator('#detail .context-lines li').count()).toBeGreaterThan(10)
@@ -322,6 +327,9 @@ describe('explorer in the browser', () => {
     const link = await page.locator('#detail .link').inputValue()
     expect(link).toContain('at=')
     expect(link).not.toContain('token')
+    await page.keyboard.press('Escape')
+    await expect.poll(() => page.locator('#detail').isHidden()).toBe(true)
+    await expect.poll(async () => Math.round((await box('key line 8')).y - (await box('key line 9')).y)).toBe(20)
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
     expect(bg).toBe('rgb(21, 24, 28)')
     await shot(page, 'dark-keyboard')

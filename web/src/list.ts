@@ -6,7 +6,9 @@ import { formatTs } from './time.js'
 // as elements, a pool reused as the list scrolls, placed over a spacer as
 // tall as every row together; 100,000 rows cost 100,000 objects and ~60
 // elements. Rows have one fixed height (taller with wrap, which shows up
-// to four lines of each; the detail pane shows all of it).
+// to four lines of each); an opened row expands: its details (detail.ts)
+// sit under it inside the list, and the rows after it move down by their
+// measured height.
 
 const ROW_PX = 20
 const WRAP_LINES = 4
@@ -28,6 +30,10 @@ export class LogList {
   private readonly layer: HTMLElement
   private pool: HTMLElement[] = []
   private scheduled = false
+  /** The expanded row's position, or -1; its details' element and measured height. */
+  private expanded = -1
+  private expandPx = 0
+  private detail: HTMLElement | null = null
 
   constructor (readonly el: HTMLElement, private readonly events: ListEvents) {
     this.spacer = h('div', { class: 'spacer' })
@@ -47,6 +53,47 @@ export class LogList {
   get all (): readonly Row[] { return this.rows }
   private get rowPx (): number { return this.wrap ? ROW_PX * WRAP_LINES : ROW_PX }
 
+  /** Where row i starts: below the expanded row's details when it comes after it. */
+  private top (i: number): number {
+    return i * this.rowPx + (this.expanded >= 0 && i > this.expanded ? this.expandPx : 0)
+  }
+
+  /** The row at height y (the expanded row for a y within its details). */
+  private indexAt (y: number): number {
+    const px = this.rowPx
+    if (this.expanded < 0 || y < (this.expanded + 1) * px) return Math.floor(y / px)
+    if (y < (this.expanded + 1) * px + this.expandPx) return this.expanded
+    return Math.floor((y - this.expandPx) / px)
+  }
+
+  /** The element that shows an opened row's details, placed under that row. */
+  attachDetail (el: HTMLElement): void {
+    this.detail = el
+    this.layer.append(el)
+    new ResizeObserver(() => {
+      const px = el.hidden ? 0 : el.offsetHeight
+      if (px !== this.expandPx) {
+        this.expandPx = px
+        this.schedule()
+      }
+    }).observe(el)
+  }
+
+  /** Closes the expanded row. */
+  collapse (): void {
+    if (this.detail !== null) this.detail.hidden = true
+    this.expanded = -1
+    this.expandPx = 0
+    this.schedule()
+  }
+
+  private open (i: number): void {
+    this.expanded = i
+    this.events.open(this.at(i)!)
+    this.expandPx = this.detail?.offsetHeight ?? 0
+    this.render()
+  }
+
   /** The row shown at position i (rows are kept oldest first). */
   at (i: number): Row | undefined {
     return this.desc ? this.rows[this.rows.length - 1 - i] : this.rows[i]
@@ -55,6 +102,7 @@ export class LogList {
   set (rows: Row[]): void {
     this.rows = rows
     this.selected = -1
+    this.collapse()
     this.el.scrollTop = 0
     this.schedule()
   }
@@ -66,6 +114,7 @@ export class LogList {
     if (newer) this.rows.push(...rows)
     else this.rows.unshift(...rows)
     if (newer === this.desc && this.selected >= 0) this.selected += rows.length
+    if (newer === this.desc && this.expanded >= 0) this.expanded += rows.length
     if (keepView) this.el.scrollTop += rows.length * this.rowPx
     this.schedule()
   }
@@ -75,16 +124,18 @@ export class LogList {
     const over = this.rows.length - max
     if (over <= 0) return 0
     this.rows.splice(0, over)
+    if (this.expanded >= 0) this.expanded = this.desc ? this.expanded : this.expanded - over
+    if (this.expanded >= this.rows.length || this.expanded < 0) this.collapse()
     this.schedule()
     return over
   }
 
   setOrder (desc: boolean): void { this.desc = desc; this.selected = -1; this.schedule() }
   setWrap (wrap: boolean): void {
-    const first = Math.floor(this.el.scrollTop / this.rowPx)
+    const first = this.indexAt(this.el.scrollTop)
     this.wrap = wrap
     this.el.classList.toggle('wrap', wrap)
-    this.el.scrollTop = first * this.rowPx
+    this.el.scrollTop = this.top(first)
     this.schedule()
   }
 
@@ -95,11 +146,11 @@ export class LogList {
   select (i: number, open: boolean): void {
     if (i < 0 || i >= this.rows.length) return
     this.selected = i
-    const top = i * this.rowPx
+    const top = this.top(i)
     if (top < this.el.scrollTop) this.el.scrollTop = top
     else if (top + this.rowPx > this.el.scrollTop + this.el.clientHeight) this.el.scrollTop = top + this.rowPx - this.el.clientHeight
-    this.render()
-    if (open) this.events.open(this.at(i)!)
+    if (open) this.open(i)
+    else this.render()
   }
 
   /** Selects the row with this ns time (a copied link); true when found. */
@@ -114,18 +165,20 @@ export class LogList {
   }
 
   private key (e: KeyboardEvent): void {
+    // Keys pressed in an expanded row's details are theirs (buttons, the link box).
+    if (this.detail !== null && this.detail.contains(e.target as Node)) return
     const page = Math.max(1, Math.floor(this.el.clientHeight / this.rowPx) - 1)
     const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, j: 1, k: -1 }
     if (e.key in moves) {
       e.preventDefault()
-      const from = this.selected < 0 ? Math.floor(this.el.scrollTop / this.rowPx) - (moves[e.key]! > 0 ? 1 : 0) : this.selected
+      const from = this.selected < 0 ? this.indexAt(this.el.scrollTop) - (moves[e.key]! > 0 ? 1 : 0) : this.selected
       this.select(Math.min(this.rows.length - 1, Math.max(0, from + moves[e.key]!)), false)
     } else if (e.key === 'Home' || e.key === 'End') {
       e.preventDefault()
       this.select(e.key === 'Home' ? 0 : this.rows.length - 1, false)
     } else if (e.key === 'Enter' && this.selected >= 0) {
       e.preventDefault()
-      this.events.open(this.at(this.selected)!)
+      this.open(this.selected)
     }
   }
 
@@ -140,9 +193,11 @@ export class LogList {
 
   private render (): void {
     const px = this.rowPx
-    this.spacer.style.height = `${this.rows.length * px}px`
-    const first = Math.max(0, Math.floor(this.el.scrollTop / px) - OVERSCAN)
-    const last = Math.min(this.rows.length, Math.ceil((this.el.scrollTop + this.el.clientHeight) / px) + OVERSCAN)
+    const extra = this.expanded >= 0 ? this.expandPx : 0
+    this.spacer.style.height = `${this.rows.length * px + extra}px`
+    if (this.detail !== null && this.expanded >= 0) this.detail.style.transform = `translateY(${(this.expanded + 1) * px}px)`
+    const first = Math.max(0, this.indexAt(this.el.scrollTop) - OVERSCAN)
+    const last = Math.min(this.rows.length, this.indexAt(this.el.scrollTop + this.el.clientHeight) + 1 + OVERSCAN)
     const need = last - first
     while (this.pool.length < need) {
       const el = h('div', { class: 'row', role: 'option' })
@@ -158,9 +213,11 @@ export class LogList {
       const i = first + k
       const row = this.at(i)!
       el.hidden = false
-      el.style.transform = `translateY(${i * px}px)`
+      el.style.transform = `translateY(${this.top(i)}px)`
       if (el.dataset.index !== String(i) || el.dataset.ns !== row.ns || el.dataset.v !== this.version()) this.fill(el, row, i)
       el.classList.toggle('selected', i === this.selected)
+      el.classList.toggle('expanded', i === this.expanded)
+      el.setAttribute('aria-expanded', String(i === this.expanded))
       el.setAttribute('aria-selected', String(i === this.selected))
     }
     if (last >= this.rows.length - OVERSCAN && this.rows.length > 0) this.events.nearEnd()

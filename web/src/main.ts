@@ -61,9 +61,11 @@ const detail = new Detail(byId('detail'), {
   link: (row) => lineLink(row),
   close: () => {
     detail.hide()
+    list.collapse()
     list.el.focus()
   }
 }, () => state.utc)
+list.attachDetail(byId('detail'))
 const histogram = new Histogram(byId('histogram'), (fromMs, toMs) => {
   setRange(rfc3339(fromMs), rfc3339(toMs))
   run(true)
@@ -161,6 +163,7 @@ async function run (push: boolean): Promise<void> {
   live.stop()
   hideError()
   detail.hide()
+  list.collapse()
   const query = bar.value.trim()
   const now = Date.now()
   const fromMs = resolveTime(el.from.value, now)
