@@ -387,6 +387,33 @@ describe('explorer controls', () => {
     await context.close()
   })
 
+  it('pages on past lines that share the microsecond a page stopped at, without repeating any, in both orders', async () => {
+    const at = isoAt(-30_000, 321)
+    const body = Array.from({ length: 1500 }, (_, i) => JSON.stringify({ service: 'same-time', timestamp: at, message: `same time ${i}` }))
+    body.push(JSON.stringify({ service: 'same-time', timestamp: isoAt(-40_000), message: 'older' }), JSON.stringify({ service: 'same-time', timestamp: isoAt(-20_000), message: 'newer' }))
+    const res = await fetch(`${server.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: body.join('\n') })
+    expect(res.status).toBe(201)
+    const { context, page } = await session.page()
+    await open(page, { q: '{service="same-time"}', from: 'now-15m', to: 'now' })
+    for (const order of ['Newest first', 'Oldest first']) {
+      await expect.poll(() => page.locator('#status').textContent()).toBe('1,000 lines (scroll for more)')
+      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
+      await expect.poll(() => page.locator('#status').textContent()).toBe('1,502 lines')
+      // The list's last line (the row elements in view, by position).
+      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
+      await expect.poll(() => page.locator('#list .row:not([hidden])').evaluateAll((rows) => rows
+        .sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index'))).map((r) => r.querySelector('.msg')!.textContent).at(-1)))
+        .toBe(order === 'Newest first' ? 'older' : 'newer')
+      if (order === 'Newest first') await page.locator('#order').click()
+    }
+    // Every line once: the download holds what the list holds.
+    const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#dl-ndjson').click()])
+    const messagesDownloaded = readFileSync((await file.path())!, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message)
+    expect(messagesDownloaded).toHaveLength(1502)
+    expect(new Set(messagesDownloaded).size).toBe(1502)
+    await context.close()
+  })
+
   it('counts the lines it drops when more arrive than it keeps waiting while paused', async () => {
     await post([{ service: 'flood', message: 'first', ago: 1000 }])
     const { context, page } = await session.page()

@@ -202,6 +202,7 @@ async function run (push: boolean): Promise<void> {
   status('loading…')
   list.set([])
   nextAt = null
+  edgeSeen = null
   const startNs = toNs(fromMs)
   const endNs = toNs(toMs)
   const failed = (err: unknown): void => {
@@ -236,14 +237,51 @@ async function run (push: boolean): Promise<void> {
   if (refused !== undefined) failed(refused.reason)
 }
 
+/**
+ * The lines already shown at the time the next page starts from (inclusive:
+ * the last page may have stopped among lines of one microsecond), counted
+ * by stream and line, so that page drops them instead of repeating them.
+ */
+let edgeSeen: { ns: string, keys: Map<string, number> } | null = null
+const rowKey = (r: Row): string => `${JSON.stringify(r.stream)}\0${r.line}`
+
 /** One page of rows from where the last stopped; sets nextAt. */
-async function loadPage (query: string, startNs: string, endNs: string, limit: number, signal: AbortSignal): Promise<Row[]> {
+async function loadPage (query: string, startNs: string, endNs: string, wanted: number, signal: AbortSignal): Promise<Row[]> {
+  const seen = edgeSeen
+  // The lines seen at the edge come again first: ask for that many more (at most Loki's 5000).
+  let again = 0
+  for (const n of seen?.keys.values() ?? []) again += n
+  const limit = Math.min(5000, wanted + again)
   const params = { query, start: startNs, end: endNs, limit: String(limit), direction: state.desc ? 'backward' : 'forward' }
   const answer = await getJson<LokiData<LokiStream>>('/loki/api/v1/query_range', params, CATEGORIZE, signal)
-  const rows = rowsOf(answer.data.result)
-  // The next page starts a microsecond past this one's last line (the server keeps µs).
-  const edge = state.desc ? rows[0] : rows[rows.length - 1]
-  nextAt = rows.length < limit || edge === undefined ? null : String((BigInt(edge.ns) / 1000n + (state.desc ? -1n : 1n)) * 1000n)
+  const raw = rowsOf(answer.data.result)
+  let rows = raw
+  if (seen !== null) {
+    const left = new Map(seen.keys)
+    rows = raw.filter((r) => {
+      if (r.ns !== seen.ns) return true
+      const n = left.get(rowKey(r)) ?? 0
+      if (n === 0) return true
+      left.set(rowKey(r), n - 1)
+      return false
+    })
+  }
+  const edge = state.desc ? raw[0] : raw[raw.length - 1]
+  if (raw.length < limit || edge === undefined) {
+    nextAt = null
+    edgeSeen = null
+    return rows
+  }
+  if (seen?.ns === edge.ns && rows.length === 0) {
+    // A whole page of one microsecond, all shown already: step past it (the rest of it is skipped).
+    nextAt = String((BigInt(edge.ns) / 1000n + (state.desc ? -1n : 1n)) * 1000n)
+    edgeSeen = null
+    return rows
+  }
+  const keys = new Map(seen?.ns === edge.ns ? seen.keys : [])
+  for (const r of rows) if (r.ns === edge.ns) keys.set(rowKey(r), (keys.get(rowKey(r)) ?? 0) + 1)
+  nextAt = edge.ns
+  edgeSeen = { ns: edge.ns, keys }
   return rows
 }
 
@@ -253,11 +291,15 @@ async function more (): Promise<void> {
   const signal = controller.signal
   const { query, fromMs, toMs } = current
   try {
-    const from = state.desc ? toNs(fromMs) : nextAt
-    const to = state.desc ? nextAt : toNs(toMs)
-    const page = await loadPage(query, from, to, Math.min(PAGE, MAX_ROWS - list.size), signal)
-    if (signal.aborted) return
-    list.add(page, !state.desc)
+    // A page can hold only lines shown already (one microsecond's worth): then the next one, at most a few.
+    for (let tries = 0; tries < 4 && nextAt !== null; tries++) {
+      const from = state.desc ? toNs(fromMs) : nextAt
+      const to = state.desc ? nextAt : toNs(toMs)
+      const page = await loadPage(query, from, to, Math.min(PAGE, MAX_ROWS - list.size), signal)
+      if (signal.aborted) return
+      list.add(page, !state.desc)
+      if (page.length > 0) break
+    }
     status(`${list.size.toLocaleString('en')} lines${nextAt === null || list.size >= MAX_ROWS ? '' : ' (scroll for more)'}`)
   } catch (err) {
     if (!signal.aborted) showError((err as Error).message, query)
