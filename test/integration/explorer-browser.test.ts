@@ -189,6 +189,13 @@ describe('explorer in the browser', () => {
     await page.mouse.click(zoomed.x + zoomed.width * 0.5, zoomed.y + zoomed.height - 3)
     await expect.poll(async () => Date.parse(await page.locator('#to').inputValue()) - Date.parse(await page.locator('#from').inputValue())).toBeLessThanOrEqual(10_000)
     await expect.poll(async () => Number((await page.locator('#status').textContent())!.split(' ')[0])).toBeLessThan(ticks.length)
+    // Zoom out, by keyboard: twice the range around its middle.
+    const narrowFrom = Date.parse(await page.locator('#from').inputValue())
+    const narrowTo = Date.parse(await page.locator('#to').inputValue())
+    await page.locator('#zoom-out').focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(async () => Date.parse(await page.locator('#to').inputValue()) - Date.parse(await page.locator('#from').inputValue())).toBe(2 * (narrowTo - narrowFrom))
+    expect(Date.parse(await page.locator('#from').inputValue())).toBe(narrowFrom - (narrowTo - narrowFrom) / 2)
     await context.close()
   })
 

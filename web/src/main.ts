@@ -385,6 +385,15 @@ el.pause.addEventListener('click', () => {
   el.pause.textContent = state.paused ? 'Resume' : 'Pause'
   el.pause.setAttribute('aria-pressed', String(state.paused))
 })
+byId('zoom-out').addEventListener('click', () => {
+  const now = Date.now()
+  const from = resolveTime(el.from.value, now)
+  const to = resolveTime(el.to.value, now)
+  if (Number.isNaN(from) || Number.isNaN(to) || from >= to) return
+  const half = to - from
+  setRange(rfc3339(from - half / 2), rfc3339(Math.min(now, to + half / 2)))
+  run(true)
+})
 el.fieldsToggle.addEventListener('click', () => {
   const hidden = !el.fields.classList.toggle('hidden')
   el.fieldsToggle.setAttribute('aria-expanded', String(hidden))
