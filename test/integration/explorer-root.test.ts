@@ -73,6 +73,14 @@ describe('GET /', () => {
     const css = await call('GET', '/ui/style.css', {})
     expect(css.headers['content-type']).toMatch(/^text\/css/)
     expect((await call('GET', '/ui/nothing.js', {})).status).toBe(404)
+    // Compressed for a browser, and revalidated by its tag.
+    const gz = await call('GET', '/ui/vendor/uPlot.esm.js', { 'accept-encoding': 'gzip, deflate, br' })
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(Number(gz.headers['content-length'])).toBeLessThan(60_000)
+    expect(String(gz.headers.vary)).toMatch(/Accept-Encoding/)
+    const again = await call('GET', '/ui/main.js', { 'if-none-match': String(js.headers.etag) })
+    expect(again.status).toBe(304)
+    expect(js.headers['content-security-policy']).toContain("script-src 'self'")
   })
 
   it('lets the page\'s own same-origin requests through the Origin check, and no other origin', async () => {
