@@ -269,7 +269,7 @@ describe('explorer in the browser', () => {
   })
 
   it('completes label names, values and operators; walks query history with ↑/↓; downloads NDJSON and CSV', async () => {
-    await post([{ service: 'complete-me', message: 'one "quoted", line', ago: 3000 }, { service: 'complete-me', message: 'two', ago: 2000 }])
+    await post([{ service: 'complete-me', message: 'one "quoted", line', ago: 3000, attributes: { tier: 'gold' } }, { service: 'complete-me', message: 'two', ago: 2000 }])
     const { context, page } = await session.page()
     await open(page, { q: '{service="complete-me"}', from: 'now-15m', to: 'now' })
     await expect.poll(() => page.locator('#status').textContent()).toBe('2 lines')
@@ -288,6 +288,16 @@ describe('explorer in the browser', () => {
     await q.press('ArrowDown')
     await q.press('Enter')
     expect(await q.inputValue()).toBe('{service="complete-me"} != ""')
+    // After a pipe: stages and the names to filter on (a stream label, an attribute).
+    await q.fill('{service="complete-me"} | ')
+    await q.press('End')
+    await q.pressSequentially('j')
+    await expect.poll(() => page.locator('#suggest li').allTextContents()).toEqual(['json'])
+    await q.press('Backspace')
+    await expect.poll(() => page.locator('#suggest li').allTextContents()).toEqual(expect.arrayContaining(['json', 'logfmt', 'service (filter)', 'tier (filter)']))
+    await q.pressSequentially('ti')
+    await q.press('Enter')
+    expect(await q.inputValue()).toBe('{service="complete-me"} | tier="')
     await q.fill('{service="complete-me"} |= "two"')
     await q.press('Enter')
     await expect.poll(() => messages(page)).toEqual(['two'])

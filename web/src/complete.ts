@@ -1,4 +1,5 @@
-import { getJson } from './api.js'
+import { getJson, type DetectedField } from './api.js'
+import { selectorEnd } from './query-text.js'
 import { clear, h } from './dom.js'
 
 // The query bar: Enter runs, Shift+Enter adds a line; suggestions of label
@@ -13,6 +14,10 @@ const HISTORY_MAX = 50
 interface Suggestion { label: string, insert: string, replace: number, caret?: number }
 
 const OPERATORS_IN: Array<[string, string]> = [['=', '="'], ['!=', '!="'], ['=~', '=~"'], ['!~', '!~"']]
+/** Stages after `| `: what is typed, what is inserted, where the caret goes from the end. */
+const STAGES: Array<[string, string, number]> = [
+  ['json', 'json', 0], ['logfmt', 'logfmt', 0], ['line_format', 'line_format "{{.}}"', -3], ['drop', 'drop ', 0], ['keep', 'keep ', 0]
+]
 const PIPELINE: Array<[string, string, number]> = [
   ['|= "…"  line contains', '|= ""', -1], ['!= "…"  line does not contain', '!= ""', -1],
   ['|~ "…"  line matches regex', '|~ ""', -1], ['!~ "…"  line does not match regex', '!~ ""', -1],
@@ -41,6 +46,7 @@ export class QueryBar {
   private historyAt = -1
   private draft = ''
   private names: Promise<string[]> | null = null
+  private fields: Promise<string[]> | null = null
   private readonly values = new Map<string, Promise<string[]>>()
   private seq = 0
   range: () => { start: string, end: string } = () => ({ start: '', end: '' })
@@ -70,6 +76,7 @@ export class QueryBar {
   /** Forgets cached label names and values (a new range or query). */
   refresh (): void {
     this.names = null
+    this.fields = null
     this.values.clear()
   }
 
@@ -135,6 +142,17 @@ export class QueryBar {
     return this.names
   }
 
+  /** Labels and fields (attributes, parsed) of the query's selector, for label filters after a pipe. */
+  private fieldNames (): Promise<string[]> {
+    const query = this.input.value.slice(0, selectorEnd(this.input.value))
+    if (query === '') return Promise.resolve([])
+    this.fields ??= Promise.all([
+      this.labelNames(),
+      getJson<{ fields: DetectedField[] }>('/loki/api/v1/detected_fields', { query, ...this.range() }).then((r) => r.fields.map((f) => f.label), () => [])
+    ]).then(([a, b]) => [...new Set([...a, ...b])].filter((n) => /^[A-Za-z_]\w*$/.test(n) && !n.startsWith('__')).sort())
+    return this.fields
+  }
+
   private labelValues (name: string): Promise<string[]> {
     let p = this.values.get(name)
     if (p === undefined) {
@@ -168,6 +186,13 @@ export class QueryBar {
           items = names.filter((n) => n.startsWith(typed)).map((n) => ({ label: n, insert: `${n}="`, replace: typed.length }))
         }
       }
+    } else if (open >= 0 && /\|\s*([A-Za-z_]\w*)?$/.test(before) && !/[|!][=~]\s*$/.test(before)) {
+      // After a pipe: a stage, or a label / field name to filter on.
+      const typed = /\|\s*([A-Za-z_]\w*)?$/.exec(before)![1] ?? ''
+      const pad = /\|$/.test(before) ? ' ' : ''
+      const stages: Suggestion[] = STAGES.filter(([word]) => word.startsWith(typed)).map(([word, insert, caret]) => ({ label: word, insert: pad + insert, replace: typed.length, caret }))
+      const names = (await this.fieldNames()).filter((n) => n.startsWith(typed)).map((n) => ({ label: `${n} (filter)`, insert: `${pad}${n}="`, replace: typed.length }))
+      items = [...stages, ...names]
     } else if (open >= 0 && /(^|\s)([|!]?[=~]?)$/.test(before)) {
       const typed = /([|!]?[=~]?)$/.exec(before)![1]!
       items = PIPELINE.filter(([, insert]) => insert.startsWith(typed)).map(([label, insert, caret]) => ({ label, insert, replace: typed.length, caret }))
