@@ -1,4 +1,4 @@
-import { ApiError, CATEGORIZE, getJson, onTokenNeeded, type LokiData, type LokiMatrix, type LokiStream, type Volume } from './api.js'
+import { ApiError, getJson, onTokenNeeded, type LokiData, type LokiMatrix, type Volume } from './api.js'
 import { QueryBar, remember } from './complete.js'
 import { Detail } from './detail.js'
 import { byId, h } from './dom.js'
@@ -6,9 +6,11 @@ import { download } from './download.js'
 import { Fields } from './fields.js'
 import { Histogram } from './histogram.js'
 import { LogList } from './list.js'
+import { Pager } from './pager.js'
+import { askToken } from './token-dialog.js'
 import { Live } from './live.js'
 import { highlighter, isMetric, lineMatches, replaceSelector, withLabelFilter } from './query-text.js'
-import { rowsOf, type Row } from './rows.js'
+import type { Row } from './rows.js'
 import { rfc3339, resolveTime, toNs } from './time.js'
 
 // The explorer: the state lives in the URL (q, from, to, live=1; `at` names
@@ -41,14 +43,12 @@ const el = {
   order: byId<HTMLButtonElement>('order'),
   wrap: byId<HTMLInputElement>('wrap'),
   fieldsToggle: byId<HTMLButtonElement>('fields-toggle'),
-  fields: byId('fields'),
-  dialog: byId<HTMLDialogElement>('token-dialog')
+  fields: byId('fields')
 }
 
 const state = { desc: true, utc: false, live: false, paused: false }
 let controller = new AbortController()
-/** Where the next page continues (ns text), or null when the range is read to its end. */
-let nextAt: string | null = null
+const pager = new Pager(() => state.desc)
 let loadingMore = false
 let current = { query: '', fromMs: 0, toMs: 0 }
 /** The line a copied link names (`at`), selected once its rows are in. */
@@ -201,8 +201,7 @@ async function run (push: boolean): Promise<void> {
   }
   status('loading…')
   list.set([])
-  nextAt = null
-  edgeSeen = null
+  pager.reset()
   const startNs = toNs(fromMs)
   const endNs = toNs(toMs)
   const failed = (err: unknown): void => {
@@ -219,10 +218,10 @@ async function run (push: boolean): Promise<void> {
     } catch (err) { failed(err) }
     return
   }
-  const rows = loadPage(query, startNs, endNs, FIRST_PAGE, signal).then((page) => {
+  const rows = pager.page(query, startNs, endNs, FIRST_PAGE, signal).then((page) => {
     list.set(page)
     mark('logagg:first-rows')
-    status(`${page.length.toLocaleString('en')} lines${nextAt === null ? '' : ' (scroll for more)'}`)
+    status(`${page.length.toLocaleString('en')} lines${pager.nextAt === null ? '' : ' (scroll for more)'}`)
     if (pendingAt !== null) list.selectNs(pendingAt)
     pendingAt = null
   })
@@ -237,70 +236,22 @@ async function run (push: boolean): Promise<void> {
   if (refused !== undefined) failed(refused.reason)
 }
 
-/**
- * The lines already shown at the time the next page starts from (inclusive:
- * the last page may have stopped among lines of one microsecond), counted
- * by stream and line, so that page drops them instead of repeating them.
- */
-let edgeSeen: { ns: string, keys: Map<string, number> } | null = null
-const rowKey = (r: Row): string => `${JSON.stringify(r.stream)}\0${r.line}`
-
-/** One page of rows from where the last stopped; sets nextAt. */
-async function loadPage (query: string, startNs: string, endNs: string, wanted: number, signal: AbortSignal): Promise<Row[]> {
-  const seen = edgeSeen
-  // The lines seen at the edge come again first: ask for that many more (at most Loki's 5000).
-  let again = 0
-  for (const n of seen?.keys.values() ?? []) again += n
-  const limit = Math.min(5000, wanted + again)
-  const params = { query, start: startNs, end: endNs, limit: String(limit), direction: state.desc ? 'backward' : 'forward' }
-  const answer = await getJson<LokiData<LokiStream>>('/loki/api/v1/query_range', params, CATEGORIZE, signal)
-  const raw = rowsOf(answer.data.result)
-  let rows = raw
-  if (seen !== null) {
-    const left = new Map(seen.keys)
-    rows = raw.filter((r) => {
-      if (r.ns !== seen.ns) return true
-      const n = left.get(rowKey(r)) ?? 0
-      if (n === 0) return true
-      left.set(rowKey(r), n - 1)
-      return false
-    })
-  }
-  const edge = state.desc ? raw[0] : raw[raw.length - 1]
-  if (raw.length < limit || edge === undefined) {
-    nextAt = null
-    edgeSeen = null
-    return rows
-  }
-  if (seen?.ns === edge.ns && rows.length === 0) {
-    // A whole page of one microsecond, all shown already: step past it (the rest of it is skipped).
-    nextAt = String((BigInt(edge.ns) / 1000n + (state.desc ? -1n : 1n)) * 1000n)
-    edgeSeen = null
-    return rows
-  }
-  const keys = new Map(seen?.ns === edge.ns ? seen.keys : [])
-  for (const r of rows) if (r.ns === edge.ns) keys.set(rowKey(r), (keys.get(rowKey(r)) ?? 0) + 1)
-  nextAt = edge.ns
-  edgeSeen = { ns: edge.ns, keys }
-  return rows
-}
-
 async function more (): Promise<void> {
-  if (loadingMore || nextAt === null || state.live || list.size >= MAX_ROWS) return
+  if (loadingMore || pager.nextAt === null || state.live || list.size >= MAX_ROWS) return
   loadingMore = true
   const signal = controller.signal
   const { query, fromMs, toMs } = current
   try {
     // A page can hold only lines shown already (one microsecond's worth): then the next one, at most a few.
-    for (let tries = 0; tries < 4 && nextAt !== null; tries++) {
-      const from = state.desc ? toNs(fromMs) : nextAt
-      const to = state.desc ? nextAt : toNs(toMs)
-      const page = await loadPage(query, from, to, Math.min(PAGE, MAX_ROWS - list.size), signal)
+    for (let tries = 0; tries < 4 && pager.nextAt !== null; tries++) {
+      const from = state.desc ? toNs(fromMs) : pager.nextAt
+      const to = state.desc ? pager.nextAt : toNs(toMs)
+      const page = await pager.page(query, from, to, Math.min(PAGE, MAX_ROWS - list.size), signal)
       if (signal.aborted) return
       list.add(page, !state.desc)
       if (page.length > 0) break
     }
-    status(`${list.size.toLocaleString('en')} lines${nextAt === null || list.size >= MAX_ROWS ? '' : ' (scroll for more)'}`)
+    status(`${list.size.toLocaleString('en')} lines${pager.nextAt === null || list.size >= MAX_ROWS ? '' : ' (scroll for more)'}`)
   } catch (err) {
     if (!signal.aborted) showError((err as Error).message, query)
   } finally {
@@ -315,22 +266,7 @@ async function loadServices (): Promise<void> {
   } catch {}
 }
 
-onTokenNeeded((reason) => new Promise((resolve) => {
-  byId('token-reason').textContent = reason
-  const input = byId<HTMLInputElement>('token')
-  input.value = ''
-  const done = (value: string | null): void => {
-    el.dialog.close()
-    resolve(value)
-  }
-  byId('token-form').onsubmit = (e) => {
-    e.preventDefault()
-    done(input.value.trim())
-  }
-  byId('token-cancel').onclick = () => done(null)
-  el.dialog.showModal()
-  input.focus()
-}))
+onTokenNeeded(askToken)
 
 el.run.addEventListener('click', () => { run(true) })
 el.range.addEventListener('change', () => {
