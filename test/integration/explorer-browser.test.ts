@@ -37,6 +37,11 @@ async function post (lines: Line[]): Promise<void> {
 
 const open = (page: Page, params: Record<string, string>): Promise<unknown> => page.goto(`${server.url}/?${new URLSearchParams(params).toString()}`)
 const messages = (page: Page): Promise<string[]> => page.locator('#list .row:not([hidden]) .msg').allTextContents()
+/** Scrolls the list to its end and returns the status; polled, since the list grows a frame after the status says so. */
+const toEnd = async (page: Page): Promise<string | null> => {
+  await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
+  return await page.locator('#status').textContent()
+}
 const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
 /** Network refusals the page shows itself; Chrome also logs each as a console error, which these tests expect. */
 const dropRefusals = (status: number): void => {
@@ -204,12 +209,18 @@ describe('explorer in the browser', () => {
 
   it('filters from the sidebar and from an expanded row (for and out), and shows a line\'s context in its stream', async () => {
     await post([
-      ...Array.from({ length: 20 }, (_, i) => ({ service: 'fields', message: `level=info user=u${i % 2} step ${i}`, ago: 100_000 - i * 1000, attributes: { region: i % 4 === 0 ? 'eu' : 'us' } })),
+      ...Array.from({ length: 20 }, (_, i) => ({ service: 'fields', message: `level=info user=u${i % 2} step ${i}`, ago: 100_000 - i * 1000, attributes: { region: i % 4 === 0 ? 'eu' : 'us', zone: `z${i % 2}`, rack: `r${i % 3}` } })),
       { service: 'fields-other', message: 'other stream', ago: 89_500 }
     ])
     const { context, page } = await session.page()
     await open(page, { q: '{service="fields"}', from: 'now-15m', to: 'now' })
     await expect.poll(() => page.locator('#status').textContent()).toBe('20 lines')
+    // Counted at once: the first six; a later one when opened.
+    await expect.poll(() => page.locator('#field-list details.field').count()).toBeGreaterThan(6)
+    const seventh = page.locator('#field-list details.field').nth(6)
+    expect(await seventh.getAttribute('open')).toBeNull()
+    await seventh.locator('summary').click()
+    await expect.poll(() => seventh.locator('.value').count()).toBeGreaterThan(0)
     await page.locator('#field-list [data-field="region"] .value', { hasText: 'eu' }).click()
     await expect.poll(() => page.locator('#q').inputValue()).toBe('{service="fields"} | region="eu"')
     await expect.poll(() => page.locator('#status').textContent()).toBe('5 lines')
@@ -417,11 +428,9 @@ describe('explorer controls', () => {
     await open(page, { q: '{service="same-time"}', from: 'now-15m', to: 'now' })
     for (const order of ['Newest first', 'Oldest first']) {
       await expect.poll(() => page.locator('#status').textContent()).toBe('1,000 lines (scroll for more)')
-      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
-      await expect.poll(() => page.locator('#status').textContent()).toBe('1,502 lines')
+      await expect.poll(() => toEnd(page)).toBe('1,502 lines')
       // The list's last line (the row elements in view, by position).
-      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
-      await expect.poll(() => page.locator('#list .row:not([hidden])').evaluateAll((rows) => rows
+      await expect.poll(async () => (await toEnd(page)) !== '' && await page.locator('#list .row:not([hidden])').evaluateAll((rows) => rows
         .sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index'))).map((r) => r.querySelector('.msg')!.textContent).at(-1)))
         .toBe(order === 'Newest first' ? 'older' : 'newer')
       if (order === 'Newest first') await page.locator('#order').click()
@@ -558,8 +567,7 @@ describe('explorer with 100,000 rows', () => {
     for (let i = 0; i < 40; i++) {
       const text = (await page.locator('#status').textContent())!
       if (text.startsWith('100,000 lines')) break
-      await page.locator('#list').evaluate((el) => { el.scrollTop = el.scrollHeight })
-      await expect.poll(() => page.locator('#status').textContent()).not.toBe(text)
+      await expect.poll(() => toEnd(page)).not.toBe(text)
     }
     expect(await page.locator('#status').textContent()).toBe('100,000 lines')
     expect(await page.locator('#list .row').count()).toBeLessThan(200)

@@ -8,7 +8,9 @@ import { quote, selectorEnd } from './query-text.js'
 // range have them, counted by the shards:
 //   topk(5, sum by (name) (count_over_time(Q [range])))   at the range's end
 
-const MAX_FIELDS = 12
+/** Fields listed, and of them counted at once (the others when opened). */
+const MAX_FIELDS = 40
+const AUTO = 6
 const TOP = 5
 const PARALLEL = 3
 
@@ -50,37 +52,42 @@ export class Fields {
       fields.push({ name: f.label, parser, kind: 'field' })
     }
     const shown = fields.slice(0, MAX_FIELDS)
-    const boxes = shown.map((f) => this.box(f))
+    const boxes = shown.map((f, i) => this.box(f, i < AUTO))
     this.el.append(...boxes.map((b) => b.el))
-    if (fields.length > shown.length) this.el.append(h('p', { class: 'more' }, `${fields.length - shown.length} more fields not counted`))
+    if (fields.length > shown.length) this.el.append(h('p', { class: 'more' }, `${fields.length - shown.length} more fields not listed`))
     if (fields.length === 0) this.el.append(h('p', { class: 'more' }, 'No fields in this range'))
+    const counted = new Set<number>()
+    const count = async (i: number): Promise<void> => {
+      if (counted.has(i) || gen !== this.generation) return
+      counted.add(i)
+      const f = shown[i]!
+      const base = f.parser === null ? query.trim() : `${query.trim()} | ${f.parser}`
+      try {
+        const answer = await getJson<LokiData<LokiVector>>('/loki/api/v1/query', {
+          query: `topk(${TOP}, sum by (${f.name}) (count_over_time(${base} [${range.seconds}s])))`,
+          time: range.endNs
+        }, {}, signal)
+        if (gen !== this.generation) return
+        boxes[i]!.fill(answer.data.result
+          .filter((r) => r.metric[f.name] !== undefined)
+          .map((r) => ({ value: r.metric[f.name]!, count: Number(r.value[1]) }))
+          .sort((a, b) => b.count - a.count))
+      } catch (err) {
+        if (!signal.aborted) boxes[i]!.failed((err as Error).message)
+      }
+    }
+    // The first few are counted at once; the others when opened (each count is a scan of the range).
+    boxes.forEach((b, i) => b.el.addEventListener('toggle', () => { if (b.el.open) count(i) }))
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < shown.length && gen === this.generation) {
-        const i = next++
-        const f = shown[i]!
-        const base = f.parser === null ? query.trim() : `${query.trim()} | ${f.parser}`
-        try {
-          const answer = await getJson<LokiData<LokiVector>>('/loki/api/v1/query', {
-            query: `topk(${TOP}, sum by (${f.name}) (count_over_time(${base} [${range.seconds}s])))`,
-            time: range.endNs
-          }, {}, signal)
-          if (gen !== this.generation) return
-          boxes[i]!.fill(answer.data.result
-            .filter((r) => r.metric[f.name] !== undefined)
-            .map((r) => ({ value: r.metric[f.name]!, count: Number(r.value[1]) }))
-            .sort((a, b) => b.count - a.count))
-        } catch (err) {
-          boxes[i]!.failed((err as Error).message)
-        }
-      }
+      while (next < Math.min(AUTO, shown.length) && gen === this.generation) await count(next++)
     }
     await Promise.all(Array.from({ length: PARALLEL }, worker))
   }
 
-  private box (f: Field): { el: HTMLElement, fill: (values: Array<{ value: string, count: number }>) => void, failed: (message: string) => void } {
+  private box (f: Field, open: boolean): { el: HTMLDetailsElement, fill: (values: Array<{ value: string, count: number }>) => void, failed: (message: string) => void } {
     const list = h('ul', { class: 'values' }, h('li', { class: 'loading' }, '…'))
-    const el = h('details', { class: `field ${f.kind}`, open: true, 'data-field': f.name }, h('summary', {}, f.name), list)
+    const el = h('details', { class: `field ${f.kind}`, open, 'data-field': f.name }, h('summary', {}, f.name), list)
     return {
       el,
       fill: (values) => {
