@@ -16,6 +16,7 @@ need=(
   "jq                                       jq"                     # readme: the README's examples
   "javac                                    openjdk-17-jdk-headless" # upgrade: java.net.http.HttpClient (java File.java needs the JDK)
   "python3                                  python3"                # python-clients, lingering-close: logging.handlers, urllib
+  "chromium                                 chromium"               # explorer: the browser tests (playwright-core drives /usr/bin/chromium)
 )
 
 missing=()

@@ -18,6 +18,8 @@ import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, 
 import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString, type QueryValues } from './query-string.js'
 import { logsTail } from './tail-route.js'
+import { explorerRoutes } from './explorer-route.js'
+import { logsVolume } from './volume-route.js'
 import { clientGone, send } from './send.js'
 
 /** Whether the server has begun shutting down; requests that still arrive get a 503. */
@@ -78,6 +80,10 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     }
   })
   app.all('/logs/tail', methodNotAllowed('GET'))
+  app.get('/logs/volume', ...guard(policy.checkQuery), async (req, res) => {
+    send(res, await logsVolume(req.query as Record<string, unknown>, router, settings, clientGone(res)))
+  })
+  app.all('/logs/volume', methodNotAllowed('GET, HEAD'))
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
     send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res), req.headers.accept))
   })
@@ -134,6 +140,8 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/metrics', methodNotAllowed('GET, HEAD'))
 
+  // The explorer's page at / for browsers (Accept prefers text/html) and its files under /ui/.
+  app.use(explorerRoutes())
   // Elasticsearch's bulk API and the handshakes its clients make first, at / and under /insert/elasticsearch/.
   const es = esRoutes(router, settings, log, policy)
   app.use('/insert/elasticsearch', es)
@@ -144,7 +152,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
 
   const ingestRoutes = INGEST_PROTOCOLS.map((p) => `${p.methods[0]} ${p.paths[0]}`).join(', ')
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /logs/volume, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the explorer (GET / from a browser, /ui/), the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
   })
 
   // Errors raised before a route's own handler (token, Origin, shutdown, method, no route)

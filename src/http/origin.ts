@@ -25,6 +25,20 @@ export function isLoopbackHost (name: string): boolean {
   return LOOPBACK.test(name)
 }
 
+/**
+ * Whether Origin is the origin of the request itself (the explorer's page
+ * served by this server; browsers send Origin on its POSTs and WebSockets):
+ * http(s):// and exactly the Host it was sent to. A page of another origin
+ * names its own origin, which then differs from Host; on loopback a
+ * rebinding name is refused by the Host check below anyway.
+ */
+export function isSameOrigin (origin: string, host: string | undefined): boolean {
+  if (host === undefined || host === '') return false
+  const h = host.trim().toLowerCase()
+  const o = origin.trim().toLowerCase()
+  return o === `http://${h}` || o === `https://${h}`
+}
+
 export interface SourceSettings {
   host: string
   corsOrigin: string
@@ -40,7 +54,7 @@ export function sourceCheck (settings: SourceSettings): ((headers: IncomingHttpH
 
   return function checkSource (headers) {
     const origin = headers.origin
-    if (origin !== undefined && !anyOrigin && origin !== settings.corsOrigin) {
+    if (origin !== undefined && !anyOrigin && origin !== settings.corsOrigin && !isSameOrigin(origin, headers.host)) {
       throw new ForbiddenOriginError(settings.corsOrigin === ''
         ? `requests from web pages (Origin ${JSON.stringify(origin.slice(0, 100))}) are refused; to allow one, set CORS_ORIGIN to its origin`
         : `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed; CORS_ORIGIN allows ${settings.corsOrigin} only`)

@@ -160,9 +160,28 @@ function lokiDroppedMessage (dropped: TailDelivery['droppedNamed']): string {
   return JSON.stringify({ streams: [], dropped_entries: droppedEntries })
 }
 
+/**
+ * A browser's WebSocket cannot send an Authorization header, so the
+ * explorer offers its token as a subprotocol (Kubernetes' idea):
+ * `Sec-WebSocket-Protocol: logagg.v1, logagg.bearer.<token in base64url>`.
+ * The server answers `logagg.v1`, never the token; a client that sends
+ * Authorization (Grafana, logcli) is not affected.
+ */
+export const TAIL_PROTOCOL = 'logagg.v1'
+const BEARER_PROTOCOL = 'logagg.bearer.'
+
+/** The request's Authorization header, or `Bearer <token>` from a logagg.bearer.* subprotocol. */
+export function tailAuthorization (headers: IncomingMessage['headers']): string | undefined {
+  if (headers.authorization !== undefined) return headers.authorization
+  const offered = String(headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
+  const bearer = offered.find((p) => p.startsWith(BEARER_PROTOCOL))
+  return bearer === undefined ? undefined : `Bearer ${Buffer.from(bearer.slice(BEARER_PROTOCOL.length), 'base64url').toString('utf8')}`
+}
+
 /** Serves Loki's tail WebSocket at /loki/api/v1/tail on `server`'s upgrade requests. */
 export function lokiTailSockets (router: ShardRouter, settings: Settings, policy: HttpPolicy, log: Logger): { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void, close: () => void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  // Of the subprotocols offered, only logagg.v1 is ever chosen (never a token); none offered, none answered.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (offered) => offered.has(TAIL_PROTOCOL) ? TAIL_PROTOCOL : false })
   const refuse = (socket: Duplex, err: unknown): void => {
     const e = describeError(err as HttpError, settings.maxBody, log, { method: 'GET', url: '/loki/api/v1/tail' })
     const body = JSON.stringify({ status: 'error', error: e.message })
@@ -179,7 +198,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     let limit: number
     try {
       policy.checkSource?.(req.headers)
-      policy.checkQuery?.(req.headers.authorization)
+      policy.checkQuery?.(tailAuthorization(req.headers))
       const raw = Object.fromEntries(url.searchParams)
       const query = parseLogql(raw.query ?? '')
       if (query.kind !== 'log') throw new BadQueryError('a tail takes a log query such as {service="api"} |= "error", not a metric query')

@@ -20,7 +20,7 @@ export type RejectReason = 'invalid' | 'max_services' | 'queue_full' | 'store_fu
 export type RefusalReason = 'queue_full' | 'max_entries' | 'max_memory' | 'shard_heap'
 
 /** Where a query came from, as a bounded label. */
-export type QueryRoute = '/logs' | '/logs/tail' | '/loki/api/v1/query_range' | '/loki/api/v1/query' | '/loki/api/v1/detected_fields'
+export type QueryRoute = '/logs' | '/logs/tail' | '/logs/volume' | '/loki/api/v1/query_range' | '/loki/api/v1/query' | '/loki/api/v1/detected_fields'
 
 export interface Meter {
   stored (protocol: Protocol, n: number): void

@@ -339,6 +339,22 @@ describe('Elasticsearch', () => {
     }
   })
 
+  it('the explorer: its page at / for a browser, its files under /ui/, GET /logs/volume and its errors', async () => {
+    await expectDocumented(200, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
+    await expectDocumented(200, '/ui/main.js')
+    await expectDocumented(200, '/ui/style.css')
+    await expectDocumented(404, '/ui/nothing.js')
+    expect((await call('/logs', json(entry('volume-doc', 'an error line')))).status).toBe(201)
+    const volume = await expectDocumented(200, `/logs/volume?query=${encodeURIComponent('{service="volume-doc"}')}&start=now-5m&step=1m`)
+    expect(JSON.parse(volume.body.toString('utf8')).levels.error.reduce((a: number, b: number) => a + b, 0)).toBe(1)
+    await expectDocumented(200, `/logs/volume?query=${encodeURIComponent('{service="volume-doc"}')}`, { method: 'HEAD' })
+    await expectDocumented(400, `/logs/volume?query=${encodeURIComponent('count_over_time({service="x"}[1m])')}`)
+    await expectDocumented(400, '/logs/volume')
+    await expectDocumented(400, `/logs/volume?query=${encodeURIComponent('{service="x"}')}&start=now-1d&step=1s`)
+    await expectDocumented(401, `/logs/volume?query=${encodeURIComponent('{service="x"}')}`, { on: guarded })
+    await expectDocumented(403, `/logs/volume?query=${encodeURIComponent('{service="x"}')}`, { headers: { origin: 'https://evil.example' } })
+  })
+
   it('templates, ILM policies, pipelines, data streams: exist, acknowledged; 401 in Elasticsearch shape', async () => {
     for (const prefix of PREFIXES) {
       for (const kind of ['_index_template', '_template', '_component_template', '_ilm/policy', '_ingest/pipeline', '_data_stream']) {

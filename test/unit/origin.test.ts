@@ -39,6 +39,18 @@ describe('sourceCheck', () => {
     expect(refusal(() => check({ corsOrigin: '*' })!({ origin: 'https://any.example', host: 'localhost' }))).toBeUndefined()
   })
 
+  it('lets a page of the server itself through (Origin is the request\'s own scheme and Host) and nothing like it', () => {
+    const c = check({})!
+    expect(refusal(() => c({ host: '127.0.0.1:8000', origin: 'http://127.0.0.1:8000' }))).toBeUndefined()
+    expect(refusal(() => c({ host: 'localhost:8000', origin: 'http://localhost:8000' }))).toBeUndefined()
+    expect(refusal(() => c({ host: '127.0.0.1:8000', origin: 'http://127.0.0.1:8001' }))).toBe('LOGAGG_ERR_FORBIDDEN_ORIGIN')
+    expect(refusal(() => c({ host: '127.0.0.1:8000', origin: 'http://localhost:8000' }))).toBe('LOGAGG_ERR_FORBIDDEN_ORIGIN')
+    expect(refusal(() => c({ host: '127.0.0.1:8000', origin: 'http://127.0.0.1:8000.evil.example' }))).toBe('LOGAGG_ERR_FORBIDDEN_ORIGIN')
+    expect(refusal(() => c({ origin: 'http://127.0.0.1:8000' }))).toBe('LOGAGG_ERR_FORBIDDEN_ORIGIN')
+    // A rebinding page is same-origin with its own name, which the loopback Host check refuses.
+    expect(refusal(() => c({ host: 'rebind.evil.example:8000', origin: 'http://rebind.evil.example:8000' }))).toBe('LOGAGG_ERR_FORBIDDEN_HOST')
+  })
+
   it('on loopback accepts only loopback Host values or those ALLOWED_HOSTS names', () => {
     const c = check({})!
     for (const host of ['localhost', '127.0.0.1:9', '[::1]:8000']) expect(refusal(() => c({ host })), host).toBeUndefined()
