@@ -1,7 +1,8 @@
 import { BadQueryError } from '../core/errors.js'
 import { durationUs, nowUs } from '../core/timestamp.js'
-import type { LabelExpr, LineFilter, LogQuery, MetricExpr } from '../logql/ast.js'
+import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { parseLogql } from '../logql/parse.js'
+import { DETECTED_LEVEL, LEVELS, type Level } from '../logql/detected-level.js'
 import type { Settings } from '../settings/settings.js'
 import { rangePlan, runPlan } from '../shards/plan.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -10,38 +11,13 @@ import { lokiTime } from './loki-query-route.js'
 
 // GET /logs/volume: how many entries a log query matches per time bucket,
 // by detected level (error, warn, info, debug, unknown), for the explorer's
-// histogram. Every number is counted by the shards, as count_over_time
-// metric queries with the grouping pushed down to them; the front only adds
-// the series up. The level is Loki's detected_level idea: a level-like label
-// or attribute (level, lvl, severity, detected_level; parsed fields too with
-// `| json` / `| logfmt`) when the entry has one, else a word in the line.
+// histogram. Every number is counted by the shards, as one count_over_time
+// metric query grouped by detected_level (logql/detected-level.ts: a
+// level-like label or attribute, or a parsed field with `| json` /
+// `| logfmt`, when the entry has one, else the most severe level word in its
+// line); the front only lays the series out.
 //
-//   1 query : sum by (level, lvl, severity, detected_level) (count_over_time(Q [step]))
-//   4 queries, entries without such a label: Q |~ <error words>, Q |~ <warn> !~ <error>, …
-//   unknown = entries without a label − the four
-
-export const LEVELS = ['error', 'warn', 'info', 'debug', 'unknown'] as const
-export type Level = typeof LEVELS[number]
-
-const LEVEL_LABELS = ['level', 'lvl', 'severity', 'detected_level']
-
-/** Words that name a level in a line's text, most severe first (RE2, case-insensitive, whole words). */
-const LINE_WORDS: ReadonlyArray<readonly [Exclude<Level, 'unknown'>, string]> = [
-  ['error', '(?i)\\b(error|err|fatal|critical|crit|panic|emerg|emergency|alert|exception)\\b'],
-  ['warn', '(?i)\\b(warn|warning)\\b'],
-  ['info', '(?i)\\b(info|notice|information)\\b'],
-  ['debug', '(?i)\\b(debug|trace|dbg)\\b']
-]
-
-/** A label or attribute value as a level (syslog and OTLP names included). */
-export function levelOf (value: string): Level {
-  const v = value.trim().toLowerCase()
-  if (/^(e|err|error|fatal|f|critical|crit|panic|emerg|emergency|alert|severe|[0-3])$/.test(v)) return 'error'
-  if (/^(w|warn|warning|4)$/.test(v)) return 'warn'
-  if (/^(i|info|information|informational|notice|[56])$/.test(v)) return 'info'
-  if (/^(d|debug|dbg|trace|t|verbose|7)$/.test(v)) return 'debug'
-  return 'unknown'
-}
+//   sum by (detected_level) (count_over_time(Q [step]))
 
 /** Most buckets one answer may have. */
 const MAX_BUCKETS = 2000
@@ -72,16 +48,6 @@ function stepOf (raw: Raw, start: number, end: number): number {
   return Math.round(us)
 }
 
-const withStages = (q: LogQuery, lines: LineFilter[], labels: LabelExpr[]): LogQuery => ({
-  ...q,
-  selection: { ...q.selection, lines: [...q.selection.lines, ...lines], labels: [...q.selection.labels, ...labels] }
-})
-
-/** `a="" and b="" and …`: the entry has none of the level labels. */
-const noLevelLabel: LabelExpr = LEVEL_LABELS
-  .map((name): LabelExpr => ({ kind: 'match', matcher: { name, op: '=', value: '' } }))
-  .reduce((left, right) => ({ kind: 'and', left, right }))
-
 /** GET /logs/volume?query=&start=&end=&step= */
 export async function logsVolume (raw: Raw, router: ShardRouter, settings: Settings, signal?: AbortSignal): Promise<Answer> {
   for (const name in raw) if (!KNOWN.has(name)) throw new BadQueryError(`unknown parameter ${JSON.stringify(name.slice(0, 40))}; GET /logs/volume takes query, start, end and step`)
@@ -98,34 +64,16 @@ export async function logsVolume (raw: Raw, router: ShardRouter, settings: Setti
   // Bucket i holds (start + i·step, start + (i+1)·step]: count_over_time over [step] evaluated at its end.
   const grid = { first: start + stepUs, stepUs, points }
   const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
-  const count = async (log: LogQuery, by: string[] | null): Promise<Array<{ labels: string[], values: Float64Array }>> => {
+  const count = async (log: LogQuery, by: string[]): Promise<Array<{ labels: string[], values: Float64Array }>> => {
     const expr: Extract<MetricExpr, { kind: 'range' }> = { kind: 'range', op: 'count_over_time', log, rangeUs: stepUs }
-    return await runPlan(router, rangePlan(expr, grid, by === null ? { mode: 'by', labels: [] } : { mode: 'by', labels: by }, limits), '/logs/volume', signal)
+    return await runPlan(router, rangePlan(expr, grid, { mode: 'by', labels: by }, limits), '/logs/volume', signal)
   }
   const levels = Object.fromEntries(LEVELS.map((l) => [l, new Array<number>(points).fill(0)])) as Record<Level, number[]>
-  const add = (level: Level, values: Float64Array, sign = 1): void => {
-    const into = levels[level]
-    for (let i = 0; i < points; i++) into[i]! += sign * (values[i] ?? 0)
-  }
-  const exclude: LineFilter[] = []
-  const byWords = LINE_WORDS.map(([level, pattern]) => {
-    const lines: LineFilter[] = [{ op: '|~', values: [pattern] }, ...exclude]
-    exclude.push({ op: '!~', values: [pattern] })
-    return count(withStages(query, lines, [noLevelLabel]), null).then((series) => ({ level, series }))
-  })
-  const [labelled, ...worded] = await Promise.all([count(query, LEVEL_LABELS), ...byWords])
-  for (const { labels, values } of labelled!) {
-    const named = new Map<string, string>()
-    for (let i = 0; i + 1 < labels.length; i += 2) named.set(labels[i]!, labels[i + 1]!)
-    const value = LEVEL_LABELS.map((n) => named.get(n)).find((v) => v !== undefined)
-    // Without a level label: counted by its words below; what none of them names is unknown.
-    add(value === undefined ? 'unknown' : levelOf(value), values)
-  }
-  for (const { level, series } of worded) {
-    for (const { values } of series) {
-      add(level, values)
-      add('unknown', values, -1)
-    }
+  for (const { labels, values } of await count(query, [DETECTED_LEVEL])) {
+    const at = labels.indexOf(DETECTED_LEVEL)
+    const level = (at >= 0 && at % 2 === 0 ? labels[at + 1] : 'unknown') as Level
+    const into = levels[level] ?? levels.unknown
+    for (let i = 0; i < points; i++) into[i]! += values[i] ?? 0
   }
   const times = Array.from({ length: points }, (_, i) => Math.round((start + i * stepUs) / 1000))
   return json(200, JSON.stringify({ start: Math.round(start / 1000), end: Math.round(end / 1000), step: stepUs / 1000, times, levels }))

@@ -1,5 +1,6 @@
 import type { Sample } from '../logql/range-functions.js'
 import { keptLabel } from '../logql/stages.js'
+import { DETECTED_LEVEL, detectLevel, type Level } from '../logql/detected-level.js'
 import { EntryLabels } from './entry-labels.js'
 import { jsonUnescape } from '../core/json-text.js'
 import { metricLimitError } from '../logql/metric-limits.js'
@@ -29,21 +30,40 @@ export class MetricSink {
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
   private readonly plain = new Map<Stream, MetricSeries>()
 
+  /** With a grouping by detected_level: the series of each stream's entries without attributes, by the level their line names. */
+  private readonly plainByLevel = new Map<Stream, Map<Level, MetricSeries>>()
+
   private readonly labels: EntryLabels
   private readonly sample: (v: BlockView, i: number) => number
+  /** The query groups by detected_level, which each entry gets from its level-like label or its line. */
+  private readonly levels: boolean
 
   constructor (private readonly spec: MetricSpec) {
     this.labels = new EntryLabels(spec.parser)
     this.sample = SAMPLES[spec.op]
+    this.levels = spec.groupBy !== null && spec.groupBy.mode === 'by' && spec.groupBy.labels.includes(DETECTED_LEVEL)
   }
 
   add (stream: Stream, v: BlockView, i: number): void {
     const { spec } = this
     const bare = spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))
-    let s = bare ? this.plain.get(stream) : undefined
-    if (s === undefined) {
+    let s: MetricSeries | undefined
+    if (!this.levels) {
+      s = bare ? this.plain.get(stream) : undefined
+      if (s === undefined) {
+        s = this.seriesOf(stream, v, i)
+        if (bare) this.plain.set(stream, s)
+      }
+    } else if (bare) {
+      // Its labels are the stream's: only the line's level tells its entries apart.
+      const own = EntryLabels.ofStream(stream)
+      const level = detectLevel(own, v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+      let byLevel = this.plainByLevel.get(stream)
+      if (byLevel === undefined) this.plainByLevel.set(stream, byLevel = new Map())
+      s = byLevel.get(level)
+      if (s === undefined) byLevel.set(level, s = this.seriesOf(stream, v, i, level))
+    } else {
       s = this.seriesOf(stream, v, i)
-      if (bare) this.plain.set(stream, s)
     }
     const amount = this.sample(v, i)
     const ts = v.ts[i]!
@@ -53,9 +73,10 @@ export class MetricSink {
   }
 
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
-  private seriesOf (stream: Stream, v: BlockView, i: number): MetricSeries {
+  private seriesOf (stream: Stream, v: BlockView, i: number, level?: Level): MetricSeries {
     const { spec } = this
     const labels = this.labels.all(stream, v, i)
+    if (this.levels) labels[DETECTED_LEVEL] = level ?? detectLevel(labels, v.msg, v.msgStart[i]!, v.msgEnd[i]!)
     const pairs = this.pairs(labels)
     const key = pairs.join('\u0000')
     let s = this.series.get(key)

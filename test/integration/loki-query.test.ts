@@ -198,9 +198,16 @@ describe('Loki query API', () => {
     })
     const top = await metric('topk(1, sum by (service) (count_over_time({env=~".+"}[10ms])))', { step: '0.01' })
     expect(top).toEqual([{ metric: { service: 'api' }, values: [[at(10), '4']] }])
-    // Grafana's log-volume query, as its data source builds it.
+    // Grafana's log-volume query, as its data source builds it: detected_level is each entry's
+    // level-like label or, without one, the level word in its line ("unknown" when none), as Loki answers it.
     const volume = await get('/loki/api/v1/query_range', { query: 'sum by (level, detected_level) (count_over_time({service="api"} |= "GET" | drop __error__ [5ms]))', start: ns(0), end: ns(10), step: '0.005' })
-    expect(byMetric(volume.body.data.result)).toEqual({ '{}': [[at(5), '1']], '{"level":"warn"}': [[at(5), '1']], '{"level":"error"}': [[at(5), '1']] })
+    expect(byMetric(volume.body.data.result)).toEqual({
+      '{"detected_level":"unknown"}': [[at(5), '1']],
+      '{"detected_level":"warn","level":"warn"}': [[at(5), '1']],
+      '{"detected_level":"error","level":"error"}': [[at(5), '1']]
+    })
+    const byLine = await get('/loki/api/v1/query_range', { query: 'sum by (detected_level) (count_over_time({service="api"} |= "500" [5ms]))', start: ns(0), end: ns(10), step: '0.005' })
+    expect(byMetric(byLine.body.data.result)).toEqual({ '{"detected_level":"error"}': [[at(5), '1']] })
     // An instant metric query answers a vector.
     const instant = await get('/loki/api/v1/query', { query: 'sum(count_over_time({service="api"}[1h]))', time: ns(100) })
     expect(instant.body.data).toEqual({ resultType: 'vector', result: [{ metric: {}, value: [at(100), '4'] }] })
