@@ -1,23 +1,36 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
-// bench:disk's figures live in bench/RESULTS.md between two markers, so the
-// main suite (which rewrites that file) keeps them, and bench:disk replaces
-// only its own part.
+// The figures of the benchmarks that run on their own (bench:disk, the
+// explorer's load time) live in bench/RESULTS.md between markers of their
+// own, so the main suite (which rewrites that file) keeps them, and each of
+// those benchmarks replaces only its own part.
 
-const START = '<!-- bench:disk start: written by `npm run bench:disk`; rerun it rather than editing -->'
-const END = '<!-- bench:disk end -->'
+/** The separate benchmarks and the command each names in its markers. */
+const COMMANDS = { disk: 'npm run bench:disk', explorer: 'node dist/bench/explorer.js' } as const
+export type SectionName = keyof typeof COMMANDS
 
-/** The bench:disk section of `text`, markers included, or '' when there is none. */
-export function diskSection (text: string): string {
-  const from = text.indexOf(START)
-  const to = text.indexOf(END)
-  return from === -1 || to < from ? '' : text.slice(from, to + END.length)
+const start = (name: SectionName): string => `<!-- bench:${name} start: written by \`${COMMANDS[name]}\`; rerun it rather than editing -->`
+const end = (name: SectionName): string => `<!-- bench:${name} end -->`
+
+/** The `name` section of `text`, markers included, or '' when there is none. */
+export function section (text: string, name: SectionName): string {
+  const from = text.indexOf(start(name))
+  const to = text.indexOf(end(name))
+  return from === -1 || to < from ? '' : text.slice(from, to + end(name).length)
 }
 
-/** Puts `body` in `path` as its bench:disk section: in place of the old one, or at the end. */
-export function writeDiskSection (path: string, body: string): void {
-  const section = `${START}\n${body.trim()}\n${END}`
+/** Every separate benchmark's section of `text`, in a fixed order, joined by blank lines ('' when none). */
+export function separateSections (text: string): string {
+  return (Object.keys(COMMANDS) as SectionName[]).map((n) => section(text, n)).filter((s) => s !== '').join('\n\n')
+}
+
+/** Puts `body` in `path` as its `name` section: in place of the old one, or at the end. */
+export function writeSection (path: string, name: SectionName, body: string): void {
+  const wrapped = `${start(name)}\n${body.trim()}\n${end(name)}`
   const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const old = diskSection(text)
-  writeFileSync(path, old === '' ? `${text.trimEnd()}\n\n${section}\n` : text.replace(old, section))
+  const old = section(text, name)
+  writeFileSync(path, old === '' ? `${text.trimEnd()}\n\n${wrapped}\n` : text.replace(old, wrapped))
 }
+
+/** bench:disk's section (bench/disk.ts). */
+export const writeDiskSection = (path: string, body: string): void => writeSection(path, 'disk', body)
