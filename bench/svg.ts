@@ -36,6 +36,23 @@ export function compactNumber (v: number): string {
   return `${+v.toFixed(2)}`
 }
 
+/** The svg element, title, unit line and four gridlines up to `max`, for a plot of `top`..`top + plotH`. */
+function frame (width: number, height: number, title: string, unit: string, left: number, right: number, max: number, y: (v: number) => number): string[] {
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${width / 2}" y="33" text-anchor="middle" fill="#555">${escapeXml(unit)}</text>`
+  ]
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4
+    const gy = y(v).toFixed(1)
+    out.push(`<line x1="${left}" y1="${gy}" x2="${width - right}" y2="${gy}" stroke="${i === 0 ? '#333' : '#ddd'}"/>`)
+    out.push(`<text x="${left - 6}" y="${gy}" dy="4" text-anchor="end" fill="#555">${escapeXml(compactNumber(v))}</text>`)
+  }
+  return out
+}
+
 export function barChart (opts: BarChartOptions): string {
   const width = opts.width ?? 420
   const height = opts.height ?? 240
@@ -50,18 +67,7 @@ export function barChart (opts: BarChartOptions): string {
   const max = 4 * niceStep((Math.max(0, ...values) * 1.1) / 4)
   const y = (v: number): number => top + plotH - (v / max) * plotH
 
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(opts.title)}</text>`,
-    `<text x="${width / 2}" y="33" text-anchor="middle" fill="#555">${escapeXml(opts.unit)}</text>`
-  ]
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4
-    const gy = y(v).toFixed(1)
-    out.push(`<line x1="${left}" y1="${gy}" x2="${width - right}" y2="${gy}" stroke="${i === 0 ? '#333' : '#ddd'}"/>`)
-    out.push(`<text x="${left - 6}" y="${gy}" dy="4" text-anchor="end" fill="#555">${escapeXml(compactNumber(v))}</text>`)
-  }
+  const out = frame(width, height, opts.title, opts.unit, left, right, max, y)
   const slot = plotW / Math.max(1, opts.bars.length)
   const barW = Math.min(64, slot * 0.6)
   opts.bars.forEach((bar, i) => {
@@ -106,23 +112,12 @@ export function groupedBarChart (opts: GroupedBarChartOptions): string {
   const values = opts.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v))
   const max = 4 * niceStep((Math.max(0, ...values) * 1.1) / 4)
   const y = (v: number): number => top + plotH - (v / max) * plotH
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(opts.title)}</text>`,
-    `<text x="${width / 2}" y="33" text-anchor="middle" fill="#555">${escapeXml(opts.unit)}</text>`
-  ]
+  const out = frame(width, height, opts.title, opts.unit, left, right, max, y)
   opts.series.forEach((s, k) => {
     const lx = left + k * 110
     out.push(`<rect x="${lx}" y="40" width="10" height="10" fill="${SERIES_COLOURS[k % SERIES_COLOURS.length]!}"/>`)
     out.push(`<text x="${lx + 14}" y="49">${escapeXml(s.name)}</text>`)
   })
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4
-    const gy = y(v).toFixed(1)
-    out.push(`<line x1="${left}" y1="${gy}" x2="${width - right}" y2="${gy}" stroke="${i === 0 ? '#333' : '#ddd'}"/>`)
-    out.push(`<text x="${left - 6}" y="${gy}" dy="4" text-anchor="end" fill="#555">${escapeXml(compactNumber(v))}</text>`)
-  }
   const slot = plotW / Math.max(1, opts.groups.length)
   const barW = Math.min(40, (slot * 0.8) / Math.max(1, opts.series.length))
   opts.groups.forEach((label, g) => {

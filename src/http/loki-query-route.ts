@@ -26,9 +26,10 @@ const MAX_POINTS = 11_000
 /** A Loki answer: JSON text, or byte chunks written in order (metric answers). */
 export interface LokiAnswer { status: number, body: string | Uint8Array[], done?: () => void }
 
-type Raw = Record<string, unknown>
+export type Raw = Record<string, unknown>
 
-const param = (raw: Raw, name: string): string | undefined => {
+/** A query-string parameter given at most once (an array means it was repeated: 400). */
+export const param = (raw: Raw, name: string): string | undefined => {
   const v = raw[name]
   if (v === undefined) return undefined
   if (Array.isArray(v)) throw new BadQueryError(`${name} was given more than once; give it once`)

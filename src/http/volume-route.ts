@@ -7,7 +7,7 @@ import type { Settings } from '../settings/settings.js'
 import { rangePlan, runPlan } from '../shards/plan.js'
 import type { ShardRouter } from '../shards/router.js'
 import { json, type Answer } from './answer.js'
-import { lokiTime } from './loki-query-route.js'
+import { lokiTime, param, type Raw } from './loki-query-route.js'
 
 // GET /logs/volume: how many entries a log query matches per time bucket,
 // by detected level (error, warn, info, debug, unknown), for the explorer's
@@ -23,15 +23,6 @@ import { lokiTime } from './loki-query-route.js'
 const MAX_BUCKETS = 2000
 const DEFAULT_BUCKETS = 100
 const HOUR_US = 3_600_000_000
-
-type Raw = Record<string, unknown>
-
-const param = (raw: Raw, name: string): string | undefined => {
-  const v = raw[name]
-  if (v === undefined) return undefined
-  if (Array.isArray(v)) throw new BadQueryError(`${name} was given more than once; give it once`)
-  return String(v)
-}
 
 const KNOWN = new Set(['query', 'start', 'end', 'step'])
 
