@@ -31,18 +31,38 @@ export const LINE_WORDS: ReadonlyArray<readonly [Exclude<Level, 'unknown'>, read
   ['debug', ['debug', 'trace', 'dbg']]
 ]
 
-/** Rank of each level word (0 = error … 3 = debug). */
-const RANK = new Map<string, number>(LINE_WORDS.flatMap(([, words], rank) => words.map((w) => [w, rank] as const)))
-const LONGEST = Math.max(...[...RANK.keys()].map((w) => w.length))
+/** The level words as bytes, by their first letter: [rank, bytes] pairs. */
+const BY_FIRST = new Map<number, Array<readonly [number, Buffer]>>()
+for (const [rank, [, words]] of LINE_WORDS.entries()) {
+  for (const w of words) {
+    const first = w.charCodeAt(0)
+    let list = BY_FIRST.get(first)
+    if (list === undefined) BY_FIRST.set(first, list = [])
+    list.push([rank, Buffer.from(w)])
+  }
+}
 
 /** True for the bytes of a word as RE2's \b sees one: ASCII letters, digits and _. */
 const wordByte = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95
 
+/** The rank of the level word bytes[start, end) spells in any case, or -1. */
+function rankOf (bytes: Uint8Array, start: number, end: number): number {
+  const list = BY_FIRST.get(bytes[start]! | 0x20)
+  if (list === undefined) return -1
+  for (const [rank, word] of list) {
+    if (word.length !== end - start) continue
+    let k = 1
+    while (k < word.length && (bytes[start + k]! | 0x20) === word[k]) k++
+    if (k === word.length) return rank
+  }
+  return -1
+}
+
 /**
  * The most severe level word in bytes[from, to) (a line, UTF-8 or JSON-escaped:
- * an escape's letter joins the word after it, as `\n` then "error" does not
- * spell a word "nerror" in the line itself, so escapes are skipped), or
- * 'unknown'. A byte scan: no string is made for words too long to be one.
+ * an escape such as `\n` is skipped whole, so its letter never joins the word
+ * after it, as the line itself has a newline there), or 'unknown'. A byte
+ * scan: no string is made.
  */
 export function lineLevel (bytes: Uint8Array, from: number, to: number): Level {
   let best = LINE_WORDS.length
@@ -59,22 +79,22 @@ export function lineLevel (bytes: Uint8Array, from: number, to: number): Level {
     }
     const start = i
     while (i < to && wordByte(bytes[i]!)) i++
-    const length = i - start
-    if (length <= LONGEST && length >= 3) {
-      let word = ''
-      for (let k = start; k < i; k++) word += String.fromCharCode(bytes[k]! | 0x20)
-      const rank = RANK.get(word)
-      if (rank !== undefined && rank < best) best = rank
-    }
+    const rank = rankOf(bytes, start, i)
+    if (rank >= 0 && rank < best) best = rank
   }
   return best === LINE_WORDS.length ? 'unknown' : LINE_WORDS[best]![0]
 }
 
-/** The detected level of an entry whose labels are `labels` and whose line is bytes[from, to). */
-export function detectLevel (labels: Readonly<Record<string, string>>, bytes: Uint8Array, from: number, to: number): Level {
+/** The level the first level-like label of `labels` names, or null when it has none. */
+export function labelledLevel (labels: Readonly<Record<string, string>>): Level | null {
   for (const name of LEVEL_LABELS) {
     const v = labels[name]
     if (v !== undefined && v !== '') return levelOf(v)
   }
-  return lineLevel(bytes, from, to)
+  return null
+}
+
+/** The detected level of an entry whose labels are `labels` and whose line is bytes[from, to). */
+export function detectLevel (labels: Readonly<Record<string, string>>, bytes: Uint8Array, from: number, to: number): Level {
+  return labelledLevel(labels) ?? lineLevel(bytes, from, to)
 }

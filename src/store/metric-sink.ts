@@ -1,6 +1,6 @@
 import type { Sample } from '../logql/range-functions.js'
 import { keptLabel } from '../logql/stages.js'
-import { DETECTED_LEVEL, detectLevel, type Level } from '../logql/detected-level.js'
+import { DETECTED_LEVEL, detectLevel, labelledLevel, lineLevel, type Level } from '../logql/detected-level.js'
 import { EntryLabels } from './entry-labels.js'
 import { jsonUnescape } from '../core/json-text.js'
 import { metricLimitError } from '../logql/metric-limits.js'
@@ -30,8 +30,11 @@ export class MetricSink {
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
   private readonly plain = new Map<Stream, MetricSeries>()
 
-  /** With a grouping by detected_level: the series of each stream's entries without attributes, by the level their line names. */
-  private readonly plainByLevel = new Map<Stream, Map<Level, MetricSeries>>()
+  /**
+   * With a grouping by detected_level: for each stream, the level its own labels name (null: none),
+   * and the series of its entries without attributes, by level.
+   */
+  private readonly plainByLevel = new Map<Stream, { own: Level | null, series: Map<Level, MetricSeries> }>()
 
   private readonly labels: EntryLabels
   private readonly sample: (v: BlockView, i: number) => number
@@ -56,12 +59,11 @@ export class MetricSink {
       }
     } else if (bare) {
       // Its labels are the stream's: only the line's level tells its entries apart.
-      const own = EntryLabels.ofStream(stream)
-      const level = detectLevel(own, v.msg, v.msgStart[i]!, v.msgEnd[i]!)
-      let byLevel = this.plainByLevel.get(stream)
-      if (byLevel === undefined) this.plainByLevel.set(stream, byLevel = new Map())
-      s = byLevel.get(level)
-      if (s === undefined) byLevel.set(level, s = this.seriesOf(stream, v, i, level))
+      let plain = this.plainByLevel.get(stream)
+      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream)), series: new Map() })
+      const level = plain.own ?? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+      s = plain.series.get(level)
+      if (s === undefined) plain.series.set(level, s = this.seriesOf(stream, v, i, level))
     } else {
       s = this.seriesOf(stream, v, i)
     }
