@@ -40,6 +40,9 @@ export class Query implements QueryRun {
   private readonly streamTest: ((stream: Stream) => boolean) | null = null
   /** Counts entries instead of returning them, for a metric query. */
   private readonly metric: MetricSink | null
+  /** For a metric query: counts the entry a cursor is on, and asks whether to yield. */
+  private readonly count: (c: Cursor) => void
+  private readonly yieldNow: () => boolean
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
@@ -55,6 +58,9 @@ export class Query implements QueryRun {
     }
     this.renderer = RENDERERS[q.format ?? 'native'](q)
     this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
+    const metric = this.metric
+    this.count = (c) => metric!.add(c.part.stream, c.view!, c.i)
+    this.yieldNow = () => this.budget.yieldNow
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
     this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
@@ -96,8 +102,7 @@ export class Query implements QueryRun {
         continue
       }
       if (metric !== null) {
-        metric.add(c.part.stream, c.view!, c.i)
-        this.heap.pop()
+        this.heap.drainTop(this.count, this.yieldNow)
         if (budget.yieldNow) return false
         continue
       }

@@ -233,4 +233,22 @@ export class CursorHeap {
     if (heap.top!.advance()) heap.settleTop()
     else heap.dropTop()
   }
+
+  /**
+   * Hands over the top cursor's entry and those after it in its block, one
+   * after another, until its block ends or `stop()`; then places it again.
+   * The order across cursors is not kept: for counting (a metric query), it
+   * spares a heap step per entry.
+   */
+  drainTop (each: (c: Cursor) => void, stop: () => boolean): void {
+    const heap = this.heap
+    const c = heap.top!
+    let more: boolean
+    do {
+      each(c)
+      more = c.advance()
+    } while (more && c.exact && !stop())
+    if (more) heap.settleTop()
+    else heap.dropTop()
+  }
 }

@@ -388,6 +388,39 @@ describe('ShardStore', () => {
     expect(blockArena.liveBytes).toBe(before)
   })
 
+  it('counts a metric query\'s entries like the reference, each once, also when it yields between slices', () => {
+    const all = randomRows(23, 4000, ['a', 'b', 'c'])
+    const store = new ShardStore()
+    put(store, builtBatch(all.slice(0, 2500)))
+    store.sealIdle(Date.now() + 1e9, 0) // sealed blocks, late blocks and open heads all take part
+    put(store, builtBatch(all.slice(2500)))
+    const stepUs = 700
+    const first = 0
+    const points = Math.ceil(10_000 / stepUs) + 1
+    const metric = { op: 'count' as const, first, stepUs, points, rangeUs: stepUs, groupBy: { mode: 'by' as const, labels: ['service'] }, labelStages: [], maxSeries: 100, maxSamples: 1e6 }
+    const q = query({ start: 1000, end: 8000, metric })
+    const want = new Map<string, number[]>()
+    for (const r of all) {
+      if (r.ts < q.start || r.ts > q.end) continue
+      const j = Math.ceil((r.ts - first) / stepUs)
+      if (j < 0 || j >= points) continue
+      const row = want.get(r.service) ?? new Array<number>(points).fill(0)
+      row[j]!++
+      want.set(r.service, row)
+    }
+    for (const sliceMs of [Infinity, 0]) {
+      const run = store.query(q, -Infinity, sliceMs)
+      let turns = 0
+      while (!run.run()) {
+        run.resume()
+        turns++
+      }
+      if (sliceMs === 0) expect(turns).toBeGreaterThan(1)
+      const got = new Map(run.part().series!.map((s) => [s.labels[1]!, [...s.values]]))
+      expect(got).toEqual(want)
+    }
+  })
+
   describe('query budget', () => {
     const all = randomRows(16, 3000, ['a', 'b', 'c'])
     const store = new ShardStore()
