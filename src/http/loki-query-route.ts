@@ -93,14 +93,18 @@ export function lokiQueryError (status: number, message: string): LokiAnswer {
   return { status, body: JSON.stringify({ status: 'error', errorType: status === 400 ? 'bad_data' : 'internal', error: message }) }
 }
 
-/** The step of a range query, in µs: a duration (`15s`) or seconds; Loki's default aims at about 250 points. */
-function stepOf (raw: Raw, start: number, end: number): number {
+/** The `step` parameter in µs: a duration (`15s`) or seconds, at least 1 ms; null when it is not given. */
+export function givenStepUs (raw: Raw): number | null {
   const v = param(raw, 'step')
-  if (v === undefined || v === '') return Math.max(Math.floor((end - start) / 250 / 1e6), 1) * 1e6
+  if (v === undefined || v === '') return null
   const us = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1e6 : durationUs(v)
-  if (!(us >= 1000)) throw new BadQueryError(`step must be a duration such as 15s or a number of seconds, at least 1ms; got ${JSON.stringify(v)}`)
+  if (!(us >= 1000)) throw new BadQueryError(`step must be a duration such as 15s or a number of seconds, at least 1ms; got ${JSON.stringify(v.slice(0, 40))}`)
   return Math.round(us)
 }
+
+/** The step of a range query, in µs: as given, or Loki's default, which aims at about 250 points. */
+const stepOf = (raw: Raw, start: number, end: number): number =>
+  givenStepUs(raw) ?? Math.max(Math.floor((end - start) / 250 / 1e6), 1) * 1e6
 
 /** GET /loki/api/v1/query_range */
 export async function queryRange (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {

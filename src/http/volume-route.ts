@@ -1,13 +1,13 @@
 import { BadQueryError } from '../core/errors.js'
-import { durationUs, nowUs } from '../core/timestamp.js'
-import type { LogQuery, MetricExpr } from '../logql/ast.js'
+import { nowUs } from '../core/timestamp.js'
+import type { MetricExpr } from '../logql/ast.js'
 import { parseLogql } from '../logql/parse.js'
 import { DETECTED_LEVEL, LEVELS, type Level } from '../logql/detected-level.js'
 import type { Settings } from '../settings/settings.js'
 import { rangePlan, runPlan } from '../shards/plan.js'
 import type { ShardRouter } from '../shards/router.js'
 import { json, type Answer } from './answer.js'
-import { lokiTime, param, type Raw } from './loki-query-route.js'
+import { givenStepUs, lokiTime, param, type Raw } from './loki-query-route.js'
 
 // GET /logs/volume: how many entries a log query matches per time bucket,
 // by detected level (error, warn, info, debug, unknown), for the explorer's
@@ -26,17 +26,14 @@ const HOUR_US = 3_600_000_000
 
 const KNOWN = new Set(['query', 'start', 'end', 'step'])
 
+const NICE_STEPS_US = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1e6)
+
 /** The step in µs: given (a duration or seconds), or the range cut into about 100 round buckets. */
 function stepOf (raw: Raw, start: number, end: number): number {
-  const v = param(raw, 'step')
-  if (v === undefined || v === '') {
-    const nice = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((s) => s * 1e6)
-    const want = (end - start) / DEFAULT_BUCKETS
-    return nice.find((s) => s >= want) ?? Math.ceil(want / 86_400e6) * 86_400e6
-  }
-  const us = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1e6 : durationUs(v)
-  if (!(us >= 1000)) throw new BadQueryError(`step must be a duration such as 15s or a number of seconds, at least 1ms; got ${JSON.stringify(v.slice(0, 40))}`)
-  return Math.round(us)
+  const given = givenStepUs(raw)
+  if (given !== null) return given
+  const want = (end - start) / DEFAULT_BUCKETS
+  return NICE_STEPS_US.find((s) => s >= want) ?? Math.ceil(want / 86_400e6) * 86_400e6
 }
 
 /** GET /logs/volume?query=&start=&end=&step= */
@@ -55,12 +52,10 @@ export async function logsVolume (raw: Raw, router: ShardRouter, settings: Setti
   // Bucket i holds (start + i·step, start + (i+1)·step]: count_over_time over [step] evaluated at its end.
   const grid = { first: start + stepUs, stepUs, points }
   const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
-  const count = async (log: LogQuery, by: string[]): Promise<Array<{ labels: string[], values: Float64Array }>> => {
-    const expr: Extract<MetricExpr, { kind: 'range' }> = { kind: 'range', op: 'count_over_time', log, rangeUs: stepUs }
-    return await runPlan(router, rangePlan(expr, grid, { mode: 'by', labels: by }, limits), '/logs/volume', signal)
-  }
+  const expr: Extract<MetricExpr, { kind: 'range' }> = { kind: 'range', op: 'count_over_time', log: query, rangeUs: stepUs }
+  const series = await runPlan(router, rangePlan(expr, grid, { mode: 'by', labels: [DETECTED_LEVEL] }, limits), '/logs/volume', signal)
   const levels = Object.fromEntries(LEVELS.map((l) => [l, new Array<number>(points).fill(0)])) as Record<Level, number[]>
-  for (const { labels, values } of await count(query, [DETECTED_LEVEL])) {
+  for (const { labels, values } of series) {
     const at = labels.indexOf(DETECTED_LEVEL)
     const level = (at >= 0 && at % 2 === 0 ? labels[at + 1] : 'unknown') as Level
     const into = levels[level] ?? levels.unknown
