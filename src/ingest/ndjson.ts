@@ -108,6 +108,16 @@ function valueHash (buf: Buffer, i: number, end: number): number {
   return UNSURE
 }
 
+/** The first index from `i` (before `end`) that is not JSON whitespace, or `end`. */
+function skipSpaceBytes (buf: Buffer, i: number, end: number): number {
+  while (i < end) {
+    const c = buf[i]
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return i
+    i++
+  }
+  return end
+}
+
 /** True when buf[at, …) is `"service"` and the line goes on after it. */
 function keyAt (buf: Buffer, at: number, end: number): boolean {
   if (at + KEY_BYTES.length >= end) return false
@@ -122,17 +132,13 @@ function keyAt (buf: Buffer, at: number, end: number): boolean {
  * line). UNSURE when the look is not certain, as for quickServiceBytes.
  */
 export function quickShardBytes (buf: Buffer, start: number, end: number, shards: number): number {
-  let i = start
-  while (i < end && (buf[i] === 32 || buf[i] === 9)) i++
+  let i = skipSpaceBytes(buf, start, end)
   if (buf[i] === 123) { // {
-    i++
-    while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+    i = skipSpaceBytes(buf, i + 1, end)
     if (keyAt(buf, i, end)) {
-      i += KEY_BYTES.length
-      while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+      i = skipSpaceBytes(buf, i + KEY_BYTES.length, end)
       if (buf[i] === COLON) {
-        i++
-        while (i < end && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13 || buf[i] === 10)) i++
+        i = skipSpaceBytes(buf, i + 1, end)
         if (buf[i] !== QUOTE) return UNSURE
         const h = valueHash(buf, i, end)
         if (h >= 0) return h % shards
@@ -276,7 +282,10 @@ function shardBytes (buf: Buffer, share: ShardLines): ShardText {
     const from = share.starts[i]!
     const to = share.ends[i]!
     if (from !== runTo + 1) {
-      if (runTo >= 0) buf.copy(out, runAt, runFrom, runTo)
+      if (runTo >= 0) {
+        buf.copy(out, runAt, runFrom, runTo)
+        out[at - 1] = 10 // the newline after that run (those inside a run come with it)
+      }
       runFrom = from
       runAt = at
     }
@@ -287,8 +296,6 @@ function shardBytes (buf: Buffer, share: ShardLines): ShardText {
     at++
   }
   if (runTo >= 0) buf.copy(out, runAt, runFrom, runTo)
-  // The newlines between runs (those inside a run were copied with it).
-  for (let i = 0; i < n - 1; i++) out[ends[i]!] = 10
   return { text: out, starts, ends }
 }
 
