@@ -40,9 +40,8 @@ export class Query implements QueryRun {
   private readonly streamTest: ((stream: Stream) => boolean) | null = null
   /** Counts entries instead of returning them, for a metric query. */
   private readonly metric: MetricSink | null
-  /** For a metric query: counts the entry a cursor is on, and asks whether to yield. */
-  private readonly count: (c: Cursor) => void
-  private readonly yieldNow: () => boolean
+  /** For a metric query: counts the entry a cursor is on. */
+  private readonly count: ((c: Cursor) => void) | null
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
@@ -57,10 +56,8 @@ export class Query implements QueryRun {
       }
     }
     this.renderer = RENDERERS[q.format ?? 'native'](q)
-    this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
-    const metric = this.metric
-    this.count = (c) => metric!.add(c.part.stream, c.view!, c.i)
-    this.yieldNow = () => this.budget.yieldNow
+    const metric = this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
+    this.count = metric === null ? null : (c) => metric.add(c.part.stream, c.view!, c.i)
     const start = Math.max(q.start, cutoff)
     this.lo = q.after !== null && !q.descending && q.after.ts >= start ? q.after : { ts: start, seq: -Infinity }
     this.hi = q.after !== null && q.descending && q.after.ts <= q.end ? q.after : { ts: q.end, seq: Infinity }
@@ -86,9 +83,9 @@ export class Query implements QueryRun {
 
   private step (): boolean {
     const { q, budget, renderer } = this
-    const { metric } = this
+    const { count } = this
     // A metric query has no page to fill: it runs until the range is done.
-    const limit = metric === null ? q.limit : Infinity
+    const limit = count === null ? q.limit : Infinity
     while (this.ts.length < limit) {
       if (this.heap === null) {
         const id = this.slotIds[this.slotAt++]
@@ -101,8 +98,8 @@ export class Query implements QueryRun {
         this.heap = null
         continue
       }
-      if (metric !== null) {
-        this.heap.drainTop(this.count, this.yieldNow)
+      if (count !== null) {
+        this.heap.drainTop(count, budget)
         if (budget.yieldNow) return false
         continue
       }

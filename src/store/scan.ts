@@ -236,18 +236,18 @@ export class CursorHeap {
 
   /**
    * Hands over the top cursor's entry and those after it in its block, one
-   * after another, until its block ends or `stop()`; then places it again.
-   * The order across cursors is not kept: for counting (a metric query), it
-   * spares a heap step per entry.
+   * after another, until its block ends or the budget asks to yield; then
+   * places it again. The order across cursors is not kept: for counting (a
+   * metric query), it spares a heap step per entry.
    */
-  drainTop (each: (c: Cursor) => void, stop: () => boolean): void {
+  drainTop (each: (c: Cursor) => void, budget: { readonly yieldNow: boolean }): void {
     const heap = this.heap
     const c = heap.top!
     let more: boolean
     do {
       each(c)
       more = c.advance()
-    } while (more && c.exact && !stop())
+    } while (more && c.exact && !budget.yieldNow)
     if (more) heap.settleTop()
     else heap.dropTop()
   }

@@ -3,6 +3,9 @@ import { ByteReader, ByteWriter } from '../bytes.js'
 import { outputChunk, type BlockCodec } from './block-codec.js'
 
 type Compress = (bytes: Uint8Array) => Buffer
+
+/** Where encode() lays out a block's data; the caller keeps a copy (BlockCodec.encode), so one per thread is enough. */
+const scratch = new ByteWriter(64 * 1024)
 type Decompress = (data: Buffer, options: { chunkSize: number } | undefined) => Buffer
 
 /**
@@ -32,7 +35,9 @@ function twoSides (id: number, name: string, compress: Compress, decompress: Dec
     encode (payload, cut = payload.length) {
       const columns = compress(payload.subarray(0, cut))
       const messages = compress(payload.subarray(cut))
-      const w = new ByteWriter(16 + columns.length + messages.length)
+      const w = scratch
+      w.length = 0
+      w.reserve(16 + columns.length + messages.length)
       w.varint(cut)
       w.varint(columns.length)
       w.bytes(columns)
