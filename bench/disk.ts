@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FULL, QUICK, type BenchConfig } from './config.js'
-import { writeDiskSection } from './disk-section.js'
+import { writeSection } from './sections.js'
 import { BENCH_DIR } from './outputs.js'
 import { planLayout, preload, type StoreLayout } from './preload.js'
 import { int, machineInfo, ms } from './report.js'
@@ -168,7 +168,7 @@ async function main (): Promise<void> {
   // A full run is the record (bench/RESULTS.md); a quick one goes next to the other quick results.
   const heading = `## DATA_DIR (bench:disk, ${quick ? 'quick' : 'full'} run, ${out.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores, Node ${m.node})`
   const notes = 'The OS page cache was warm for the cold reads (the files had just been written or read); a cache dropped by memory pressure adds a disk read per block.'
-  writeDiskSection(quick ? join(dir, 'RESULTS-disk-quick.md') : join(BENCH_DIR, 'RESULTS.md'), `${heading}\n\n${table}\n\n${notes}`)
+  writeSection(quick ? join(dir, 'RESULTS-disk-quick.md') : join(BENCH_DIR, 'RESULTS.md'), 'disk', `${heading}\n\n${table}\n\n${notes}`)
   console.log(table)
   console.log(`\nbench:disk: done in ${out.elapsedS.toFixed(0)} s; wrote ${file}`)
   const bad = ingest.filter((r) => r.non2xx > 0)

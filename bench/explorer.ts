@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core'
 import { BENCH_DIR } from './outputs.js'
 import { planLayout, preload } from './preload.js'
 import { startTarget } from './server-fixture.js'
-import { writeSection } from './disk-section.js'
+import { writeSection } from './sections.js'
 
 const ENTRIES = Number(process.argv[2] ?? 1_000_000)
 const ROUNDS = Number(process.env.ROUNDS ?? 7)

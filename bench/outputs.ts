@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { separateSections } from './disk-section.js'
+import { separateSections } from './sections.js'
 import { renderMarkdown } from './markdown.js'
 import { DIST } from './server-fixture.js'
 import { barChart, groupedBarChart } from './svg.js'

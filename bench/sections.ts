@@ -31,6 +31,3 @@ export function writeSection (path: string, name: SectionName, body: string): vo
   const old = section(text, name)
   writeFileSync(path, old === '' ? `${text.trimEnd()}\n\n${wrapped}\n` : text.replace(old, wrapped))
 }
-
-/** bench:disk's section (bench/disk.ts). */
-export const writeDiskSection = (path: string, body: string): void => writeSection(path, 'disk', body)
