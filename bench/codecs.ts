@@ -106,7 +106,8 @@ for (const corpus of ['bench', 'realistic'] as const) {
   for (let round = 0; round < ROUNDS; round++) {
     candidates.forEach((codec, c) => {
       let packed: Buffer[] = []
-      pack[c]!.push(cpuMs(() => { packed = payloads.map((p) => codec.encode(p.raw, p.cut)) }))
+      // A copy of each, as the store keeps one (BlockCodec.encode may hand back memory it reuses).
+      pack[c]!.push(cpuMs(() => { packed = payloads.map((p) => Buffer.from(codec.encode(p.raw, p.cut))) }))
       unpack[c]!.push(cpuMs(() => {
         packed.forEach((d, i) => codec.decodeSides !== undefined ? codec.decodeSides(d, payloads[i]!.raw.length) : codec.decode(d, payloads[i]!.raw.length))
       }))
