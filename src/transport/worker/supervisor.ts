@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import type { Worker } from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { ShardUnavailableError, retryAfter } from '../../core/errors.js'
 import type { Recovery, ShardInit, ShardReply, ShardRequest } from '../../store/shard-messages.js'
@@ -35,6 +35,8 @@ export interface SupervisorOptions extends ShardEvents {
   workerFile?: string
   /** Heap limit for the worker, MiB. */
   maxHeapMb?: number
+  /** A worker said it is ready: at start and after each restart (other front threads are then given ports to it: attach). */
+  onReady?: (shard: number) => void
 }
 
 /**
@@ -101,6 +103,7 @@ export class Supervisor {
           this.options.onRecovered?.(this.init.shard, reply.recovery)
         }
         this.state = 'ready'
+        this.options.onReady?.(this.init.shard)
       },
       (err: Error) => this.onDeath(pool, err.message)
     )
@@ -161,6 +164,17 @@ export class Supervisor {
   get timings (): ShardTimings | null {
     const pool = this.pool
     return pool === null ? null : { runTime: pool.histogram.runTime, waitTime: pool.histogram.waitTime }
+  }
+
+  /**
+   * Hands the current worker one end of a channel it then answers requests
+   * on, as it does this thread's (workers/shard.ts); the channel closes when
+   * the worker dies. Outside the shard protocol: a port is no plain data.
+   */
+  async attach (port: MessagePort): Promise<void> {
+    const pool = this.pool
+    if (pool === null || this.state !== 'ready') throw this.unavailable('is not running')
+    await pool.run({ type: 'attach', port } as unknown as ShardRequest, { transferList: [port] as never })
   }
 
   /** The worker thread, for tests that need to kill it. */
