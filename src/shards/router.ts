@@ -10,6 +10,7 @@ import { singleService } from '../logql/match.js'
 import { NO_METER, type Meter, type Protocol, type QueryRoute } from './meter.js'
 import { Admission, type AdmissionLimits } from './admission.js'
 import type { Shard, StoredLines } from './shard.js'
+import { LocalSeqs, type SeqSource } from './seqs.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
@@ -43,6 +44,20 @@ export interface RouterLimits extends AdmissionLimits {
   maxTails: number
 }
 
+export interface RouterOptions {
+  /** Where sequence numbers come from (default: this router alone counts them). */
+  seqs?: SeqSource
+  /**
+   * This router's front thread (FRONTS), 0 for the first: the ids of its
+   * queries and tails are its own on every shard, which other fronts' routers
+   * reach too.
+   */
+  front?: number
+}
+
+/** Ids of one front's queries and tails start at front × this (2^40: a trillion per front, and 8,192 fronts below 2^53). */
+const ID_SPACE = 2 ** 40
+
 /** How often the front asks idle shards what they hold, so room freed by purge is seen. */
 const USAGE_POLL_MS = 1000
 
@@ -57,8 +72,8 @@ export class ShardRouter {
   readonly tails: TailManager
   /** What each shard was handed and has not answered; the queue, store and query limits. */
   readonly admission: Admission
-  private nextSeq = 1
-  private nextQueryId = 1
+  private readonly seqs: SeqSource
+  private nextQueryId: number
   /** The shard each lent part came from, until it is given back (giveBack). */
   private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
@@ -69,17 +84,21 @@ export class ShardRouter {
     readonly shards: readonly Shard[],
     private readonly limits: RouterLimits,
     /** Counts what is stored, rejected and refused, and each query (for /metrics). */
-    readonly meter: Meter = NO_METER
+    readonly meter: Meter = NO_METER,
+    options: RouterOptions = {}
   ) {
+    this.seqs = options.seqs ?? new LocalSeqs()
+    const ids = (options.front ?? 0) * ID_SPACE + 1
+    this.nextQueryId = ids
     this.admission = new Admission(shards, limits, meter)
-    this.tails = new TailManager(this.shards, { entries: limits.tailBuffer, bytes: limits.tailBufferBytes }, limits.maxTails)
+    this.tails = new TailManager(this.shards, { entries: limits.tailBuffer, bytes: limits.tailBufferBytes }, limits.maxTails, ids)
     this.poll = setInterval(() => { for (const s of this.shards) s.stats().catch(() => {}) }, USAGE_POLL_MS).unref()
   }
 
   async start (): Promise<void> {
     await Promise.all(this.shards.map((s) => s.whenReady()))
     // Number on above every entry the shards brought back from DATA_DIR, so cursors keep their order.
-    for (const s of this.shards) this.nextSeq = Math.max(this.nextSeq, (s.recovery?.maxSeq ?? 0) + 1)
+    for (const s of this.shards) this.seqs.atLeast((s.recovery?.maxSeq ?? 0) + 1)
     this.ready = true
   }
 
@@ -111,7 +130,6 @@ export class ShardRouter {
   submit (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
-    const seqs: number[][] = shards.map(() => [])
     const where: number[][] = shards.map(() => [])
     const charsOf: number[] = shards.map(() => 0)
     let chars = 0
@@ -119,7 +137,6 @@ export class ShardRouter {
       const r = records[i]!
       const shard = shardOf(r.service, shards.length)
       perShard[shard]!.push(r)
-      seqs[shard]!.push(this.nextSeq + i)
       where[shard]!.push(i)
       let c = r.message.length
       if (r.attributes !== null) for (const a of r.attributes) c += a.length
@@ -128,7 +145,7 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((list) => list.length), records.length, chars, protocol)
-    this.nextSeq += records.length
+    const base = this.seqs.take(records.length)
     const sends: Array<Promise<number[]>> = []
     perShard.forEach((list, shard) => {
       if (list.length === 0) return
@@ -136,7 +153,7 @@ export class ShardRouter {
       const n = list.length
       const c = charsOf[shard]!
       admission.sent(shard, n, c)
-      sends.push(shards[shard]!.ingest(list, seqs[shard]!).then(
+      sends.push(shards[shard]!.ingest(list, at.map((i) => base + i)).then(
         (full) => {
           admission.done(shard, n, c)
           return full.map((k) => at[k]!)
@@ -170,15 +187,16 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
-    const base = this.nextSeq
+    // A line's number is base + its index in the body, so numbers go as far as the last line routed.
     let top = 0
+    for (const share of perShard) if (share.indexes.length > 0) top = Math.max(top, share.indexes[share.indexes.length - 1]! + 1)
+    const base = this.seqs.take(top)
     const sends: Array<Promise<StoredLines>> = []
     perShard.forEach((share, shard) => {
       const n = share.indexes.length
       if (n === 0) return
       const seq = new Float64Array(n)
       for (let i = 0; i < n; i++) seq[i] = base + share.indexes[i]!
-      top = Math.max(top, share.indexes[n - 1]! + 1)
       const own = shardText(body, share)
       admission.sent(shard, n, share.chars)
       const done = (): void => admission.done(shard, n, share.chars)
@@ -198,7 +216,6 @@ export class ShardRouter {
         throw err
       }))
     })
-    this.nextSeq = base + top
     const replies = await Promise.all(sends)
     let stored = 0
     let invalid = 0

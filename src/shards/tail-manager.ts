@@ -40,11 +40,19 @@ interface Registered {
 
 export class TailManager {
   private readonly tails = new Map<number, Registered>()
-  private nextId = 1
+  private nextId: number
   private timer: NodeJS.Timeout | null = null
   private polling = false
 
-  constructor (private readonly shards: readonly Shard[], private readonly limits: TailLimits, private readonly maxTails = Infinity) {}
+  constructor (
+    private readonly shards: readonly Shard[],
+    private readonly limits: TailLimits,
+    private readonly maxTails = Infinity,
+    /** The first tail id; fronts that share shards count from ids of their own (RouterOptions.front). */
+    firstId = 1
+  ) {
+    this.nextId = firstId
+  }
 
   get count (): number { return this.tails.size }
 
