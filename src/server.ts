@@ -6,29 +6,23 @@
 //   syslog senders ──► syslog/listener.ts ──► the same router                          (transport/worker/):
 //                                                                                     one thread per shard,
 //                                                                                     store/ shard-handler.ts
+//   FRONTS > 1: more front threads on the same port (fronts/), each with a port to every shard worker
 //
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { lokiTailSockets } from './http/tail-route.js'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { accessLogged } from './http/access-log.js'
-import { buildApp, type Lifecycle } from './http/app.js'
-import { connectionQueue } from './http/connection-queue.js'
-import { expectContinue } from './http/expect-continue.js'
-import { createFastPath } from './http/fast-path.js'
-import { lingerOnClose, trackRequest } from './http/linger.js'
-import { httpPolicy } from './http/policy.js'
-import { upgradeOnlyWebSockets } from './http/upgrade.js'
+import { serveHttp } from './http/front.js'
 import type { Settings } from './settings/settings.js'
-import { listenError } from './start-error.js'
 import { ShardRouter } from './shards/router.js'
+import { SharedSeqs } from './shards/seqs.js'
 import { ownershipOf } from './core/hash.js'
 import type { ShardInit } from './store/shard-messages.js'
 import { WorkerShard, type WorkerShardOptions } from './transport/worker/worker-shard.js'
 import { ServerMetrics } from './metrics/server-metrics.js'
 import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
+import { FrontPool, reusePortWorks } from './fronts/front-pool.js'
+import { listenError } from './start-error.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -48,9 +42,6 @@ export interface RunningServer {
   readonly [kTestInternals]: { readonly requestsStarted: number, readonly workers: readonly WorkerShard[] }
 }
 
-/** How long close() waits for requests in flight before cutting their connections. */
-const CLOSE_GRACE_MS = 10_000
-
 /**
  * A shard's heap limit is its share of MAX_MEMORY times this, plus 256 MiB:
  * the store's byte estimate is below what V8 really uses, and a shard that
@@ -61,22 +52,6 @@ const HEAP_HEADROOM = 2
 export interface ServerOptions {
   /** A different shard worker module (tests use a fixture that can crash on purpose). */
   shardWorkerFile?: string
-}
-
-/** Node's own answers to broken or slow HTTP, as JSON like every other error. */
-function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) {
-    socket.destroy()
-    return
-  }
-  const [status, reason, message] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', 'the request was not received in time (HEADERS_TIMEOUT / REQUEST_TIMEOUT); send it faster or in one piece']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
-        : [400, 'Bad Request', 'the request is not valid HTTP/1.1']
-  const body = JSON.stringify({ error: message, code: status === 408 ? 'LOGAGG_ERR_REQUEST_TIMEOUT' : 'LOGAGG_ERR_BAD_REQUEST' })
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
 /**
@@ -122,13 +97,19 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     blockCodec: settings.blockCodec,
     nice: settings.shardNice
   }
+  // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
+  const fronts = settings.fronts > 1 && reusePortWorks() ? settings.fronts : 1
+  let pool: FrontPool | null = null
   const workerOptions: WorkerShardOptions = {
     maxHeapMb: heapMb,
     ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
     onEvent: (event, detail) => {
-      if (event === 'crashed') log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
-      else log.warn(detail, 'shard worker restarted')
+      if (event === 'crashed') {
+        log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
+        pool?.shardDown(detail.shard)
+      } else log.warn(detail, 'shard worker restarted')
     },
+    onReady: (shard) => pool?.shardReady(shard),
     onDiskError: (shard, error) => {
       if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
       else log.error({ shard, error }, 'DATA_DIR write failed')
@@ -139,53 +120,23 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     }
   }
   const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
-  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics)
+  const seqs = SharedSeqs.create()
+  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0 })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
-  const lifecycle: Lifecycle = { closing: false }
-  const policy = httpPolicy(settings)
-  const app = buildApp(router, settings, log, lifecycle, policy, metrics)
-  const fastPath = createFastPath({ router, settings, log, lifecycle, policy })
-  const http = createServer({
-    headersTimeout: settings.headersTimeout,
-    requestTimeout: settings.requestTimeout,
-    keepAliveTimeout: settings.keepAliveTimeout,
-    // How often Node looks for requests past those timeouts (its default is 30 s).
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, settings.headersTimeout / 2))
-  })
-  lingerOnClose(http, settings.maxBody)
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now()
-    trackRequest(req)
-    const fast = fastPath(req, res)
-    metrics.watch(req, res, fast ? '/logs' : null, started)
-    if (!fast) app(req, res)
-  }
-  const queue = connectionQueue(settings.accessLog ? accessLogged(handle, log) : handle, settings.writeTimeout)
-  http.on('request', queue.listener)
-  const checkContinue = expectContinue({ settings, log, lifecycle, policy }, queue.listener)
-  http.on('checkContinue', (req, res) => {
-    trackRequest(req)
-    checkContinue(req, res)
-  })
+  if (settings.fronts > 1 && fronts === 1) log.warn({ fronts: settings.fronts, node: process.versions.node }, 'FRONTS needs Node 22.12 or later (server.listen reusePort): running one front thread')
 
-  http.on('clientError', answerClientError)
-  const tails = lokiTailSockets(router, settings, policy, log)
-  http.on('upgrade', upgradeOnlyWebSockets(http, tails.upgrade))
-
+  let front
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject)
-      http.listen(settings.port, settings.host, () => {
-        http.off('error', reject)
-        resolve()
-      })
-    })
+    front = await serveHttp(router, settings, log, metrics, { front: 0, reusePort: fronts > 1 })
   } catch (err) {
     data?.lock.release()
+    await router.close()
     throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
   }
+  const { http } = front
+  const { port } = http.address() as AddressInfo
   // Listening first lets /healthz answer 503 while the shards start.
   let syslog: SyslogListener | null
   try {
@@ -199,30 +150,31 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       }
       log.info({ dataDir: settings.dataDir, ms: Math.round(performance.now() - startedAt), entries, bytes, maxDisk: data.maxDisk, fsync: settings.fsync }, 'loaded DATA_DIR')
     }
+    if (fronts > 1) {
+      // The shared counter is above every reloaded entry (router.start) before another front takes from it.
+      const started = new FrontPool(settings, workers, seqs, log, () => metrics.render(router), fronts - 1)
+      pool = started
+      metrics.otherFronts = () => started.metrics()
+      await started.start(port)
+      log.info({ fronts }, 'front threads listening')
+    }
     syslog = await startSyslog(settings, router, log)
   } catch (err) {
-    http.close()
+    await front.close()
+    await pool?.close()
     await router.close()
     data?.lock.release()
     throw err
   }
 
-  const { port } = http.address() as AddressInfo
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
   let closing: Promise<void> | null = null
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      lifecycle.closing = true
       // Syslog stops accepting too; frames already read are stored before the shards stop.
       const syslogStopped = syslog?.close()
-      queue.close()
-      tails.close()
-      const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
-      http.closeIdleConnections()
-      const grace = setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref()
-      await stopped
-      clearTimeout(grace)
+      await Promise.all([front.close(), pool?.close()])
       await syslogStopped
       const entries = router.storedEntries
       await router.close()
@@ -232,5 +184,5 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return queue.started }, workers } }
+  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return front.requestsStarted }, workers } }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import { CounterCells, HistogramCells } from './cells.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from '../shards/meter.js'
@@ -30,6 +30,9 @@ const PERCENTILES = [['50', 'p50'], ['90', 'p90'], ['99', 'p99']] as const
  */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
 
+/** One registry's metrics as data (getMetricsAsJSON), as a front thread sends them to the first. */
+export type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>
+
 /** The route label of a request Express routed: its route pattern, never the raw path. */
 function routeOf (req: IncomingMessage): string {
   const r = req as IncomingMessage & { route?: { path?: unknown }, baseUrl?: string }
@@ -47,6 +50,15 @@ export class ServerMetrics implements Meter {
   private readonly httpDuration = new HistogramCells(`${PREFIX}http_request_duration_seconds`, 'HTTP requests answered, by route pattern, method and status class', DURATION_BUCKETS, this.registry)
   private readonly queryDuration = new HistogramCells(`${PREFIX}query_duration_seconds`, 'Queries fanned out to the shards, from sending to the last part, by route', DURATION_BUCKETS, this.registry)
   private readonly queryScanned = new HistogramCells(`${PREFIX}query_scanned_entries`, 'Entries the shards examined for one query, by route', SCANNED_BUCKETS, this.registry)
+  private readonly connections = new CounterCells(`${PREFIX}front_connections_total`, 'TCP connections accepted, by the front thread that accepted them (FRONTS)', this.registry)
+
+  /**
+   * With FRONTS > 1, in the first front: the other fronts' own counters
+   * (their getMetricsAsJSON), summed into every scrape.
+   */
+  otherFronts: (() => Promise<MetricsJson[]>) | null = null
+  /** In a front thread other than the first: a scrape is the first front's, which sums every front's. */
+  scrapeElsewhere: (() => Promise<string>) | null = null
 
   // Asked of the shards (or read from their handles) at scrape time.
   private readonly shardEntries = new Gauge({ name: `${PREFIX}shard_entries`, help: 'Entries a shard holds', labelNames: ['shard'], registers: [this.registry] })
@@ -82,6 +94,17 @@ export class ServerMetrics implements Meter {
     this.refusals.inc(`${status} ${reason}`, () => ({ status: String(status), reason }))
   }
 
+  accepted (front: number): void {
+    this.connections.inc(String(front), () => ({ front: String(front) }))
+  }
+
+  /** A front thread's own figures (what it counts and what it has handed the shards), for the first front's scrape. */
+  async frontJson (router: ShardRouter): Promise<MetricsJson> {
+    router.shards.forEach((_, i) => this.queueDepth.set({ shard: String(i) }, router.admission.load[i]?.entries ?? 0))
+    this.tails.set(router.tails.count)
+    return await this.registry.getMetricsAsJSON()
+  }
+
   queried (route: QueryRoute, seconds: number, scanned: number): void {
     this.queryDuration.observe(route, () => ({ route }), seconds)
     this.queryScanned.observe(route, () => ({ route }), scanned)
@@ -102,6 +125,7 @@ export class ServerMetrics implements Meter {
 
   /** The Prometheus text of every metric, the shards asked first. */
   async render (router: ShardRouter): Promise<string> {
+    if (this.scrapeElsewhere !== null) return await this.scrapeElsewhere()
     if (!this.defaultsOn) {
       // Started at the first scrape, so servers nobody scrapes (tests) pay nothing for them.
       collectDefaultMetrics({ register: this.registry })
@@ -142,7 +166,10 @@ export class ServerMetrics implements Meter {
       }
     })
     this.tails.set(router.tails.count)
-    return await this.registry.metrics()
+    if (this.otherFronts === null) return await this.registry.metrics()
+    // Counters and queue depths add up across fronts; only this front sets the shards' own figures.
+    const all = [await this.registry.getMetricsAsJSON(), ...await this.otherFronts()]
+    return await AggregatorRegistry.aggregate(all).metrics()
   }
 
   get contentType (): string {

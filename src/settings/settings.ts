@@ -12,6 +12,11 @@ export interface Settings {
   readonly port: number
   readonly host: string
   readonly shards: number
+  /**
+   * Front threads that accept connections on the port (server.listen's
+   * reusePort, Node ≥ 22.12); on an older Node one, whatever this says.
+   */
+  readonly fronts: number
   /** How long entries are kept, in ms. */
   readonly retention: number
   /** How often each shard drops expired entries, in ms. */
@@ -101,6 +106,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   port: 8000,
   host: '127.0.0.1',
   shards: availableParallelism(),
+  fronts: Math.max(1, Math.floor(availableParallelism() / 2)),
   retention: 3_600_000,
   purgeInterval: 60_000,
   maxBody: 16 * 1024 * 1024,
@@ -174,6 +180,7 @@ const SPECS: readonly Spec[] = [
   { key: 'port', env: 'PORT', flag: 'port', kind: 'port', help: 'TCP port to listen on, 0 to 65535 (0 picks a free one)' },
   { key: 'host', env: 'HOST', flag: 'host', kind: 'host', help: 'address to listen on' },
   { key: 'shards', env: 'SHARDS', flag: 'shards', kind: 'count', min: 1, max: 256, help: 'number of shard worker threads' },
+  { key: 'fronts', env: 'FRONTS', flag: 'fronts', kind: 'count', min: 1, max: 64, help: 'front threads accepting connections on the port, each with its own channel to every shard (needs Node 22.12 or later for reusePort; on an older Node there is one)' },
   { key: 'shardNice', env: 'SHARD_NICE', flag: 'shard-nice', kind: 'count', min: 0, max: 19, help: 'how much lower than the front thread the shard threads run (a Linux nice value): when the cores are short, the front keeps answering while the shards take what is left; 0 runs them alike' },
   { key: 'retention', env: 'RETENTION', flag: 'retention', kind: 'duration', help: 'how long entries are kept' },
   { key: 'purgeInterval', env: 'PURGE_INTERVAL', flag: 'purge-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'how often expired entries are dropped' },

