@@ -85,19 +85,20 @@ export function cpuTable (report: Report): Table {
 export function projectionTable (report: Report): Table {
   const row = cpuRows(report).find((r) => r.scenario === 'b' && r.target === 'logagg')
   return {
-    header: ['cores', 'front-bound entries/s', 'shard-bound entries/s', 'projected entries/s', 'bound by'],
+    header: ['cores', 'fronts', 'front-bound entries/s', 'shard-bound entries/s', 'projected entries/s', 'bound by'],
     rows: row === undefined
       ? []
       : PROJECTED_CORES.map((cores) => {
         const p = project(row.cpu, cores)
-        return [String(cores), n0(p.frontBound), n0(p.shardBound), n0(p.projected), p.frontBound <= p.shardBound ? 'front thread' : 'shards']
+        return [String(cores), String(p.fronts), n0(p.frontBound), n0(p.shardBound), n0(p.projected), p.frontBound <= p.shardBound ? 'front threads' : 'shards']
       }),
-    right: new Set([0, 1, 2, 3])
+    right: new Set([0, 1, 2, 3, 4])
   }
 }
 
-export const PROJECTION_NOTE = 'PROJECTION, not a measurement: front-bound = 1 / front µs per entry (the front thread alone on a core); ' +
-  'shard-bound = (cores − 1) / (shards + other µs per entry); projected = the lower. It assumes perfect shard scaling, ' +
+export const PROJECTION_NOTE = 'PROJECTION, not a measurement: fronts = the front threads (FRONTS, Node 22.12 and later) of the best split of the cores; ' +
+  'front-bound = fronts / front µs per entry (each front alone on a core, the measured front cost per entry split evenly over them); ' +
+  'shard-bound = (cores − fronts) / (shards + other µs per entry); projected = the lower. It assumes perfect scaling of fronts and shards, ' +
   'no load generator on the machine and no memory-bandwidth limit.'
 
 export function plainTable (t: Table): string {

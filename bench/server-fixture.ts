@@ -33,7 +33,9 @@ const STOP_GRACE_MS = 5_000
 
 /** The only variables a child inherits from the suite's environment. */
 // SHARD_NICE and BLOCK_CODEC too: settings an A/B run varies (bench runs the defaults otherwise).
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE', 'BLOCK_CODEC']
+// FRONTS as well: run the suite itself on Node 24 (tools/node24/node_modules/.bin/node dist/bench/run.js)
+// and every target runs on it, logagg with that many front threads.
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE', 'BLOCK_CODEC', 'FRONTS']
 
 function baseEnv (): Record<string, string> {
   const env: Record<string, string> = {}

@@ -7,10 +7,12 @@ import { readFileSync, readdirSync } from 'node:fs'
 // entry, and from those a projection of the throughput with more cores.
 //
 // Threads are told apart by what can be known from outside: the main thread
-// (tid == pid) is the front; the `shards` busiest of the others are the shard
-// workers (Node names every worker thread alike); the rest (V8 GC helpers, the
-// libuv pool, piscina's own threads) are "other". Linux only; elsewhere the
-// probe reports null.
+// (tid == pid) is the first front, and threads named logagg-front-<n> are the
+// other fronts (FRONTS; Node 22 and later name a thread after its Worker's
+// name); the `shards` busiest of the rest are the shard workers (Node names
+// every piscina worker alike); the rest (V8 GC helpers, the libuv pool,
+// piscina's own threads) are "other". Linux only; elsewhere the probe reports
+// null.
 
 export interface ThreadTime {
   tid: number
@@ -22,20 +24,13 @@ export interface ThreadTime {
 export interface ThreadCpu {
   entries: number
   wallSeconds: number
-  /** CPU µs per stored entry. */
+  /** Front threads seen (FRONTS). */
+  fronts: number
+  /** CPU µs per stored entry, of all fronts together. */
   frontUs: number
   shardsUs: number
   otherUs: number
   threads: ThreadTime[]
-}
-
-export interface Projection {
-  cores: number
-  /** 1 / front cost: the front thread alone on a core. */
-  frontBound: number
-  /** (cores − 1) / (shards + other cost): the rest of the cores shared by the shards and helpers. */
-  shardBound: number
-  projected: number
 }
 
 const TICK_MS = (() => {
@@ -83,14 +78,16 @@ export class ThreadCpuProbe {
     const after = snapshot(this.pid)
     if (this.before === null || after === null || entries <= 0) return null
     const times = [...after].map(([tid, t]) => ({ tid, comm: t.comm, cpuMs: (t.ticks - (this.before!.get(tid)?.ticks ?? 0)) * TICK_MS }))
-    const others = times.filter((t) => t.tid !== this.pid).sort((a, b) => b.cpuMs - a.cpuMs)
+    const isFront = (t: { tid: number, comm: string }): boolean => t.tid === this.pid || t.comm.startsWith('logagg-front')
+    const others = times.filter((t) => !isFront(t)).sort((a, b) => b.cpuMs - a.cpuMs)
     const threads: ThreadTime[] = [
-      ...times.filter((t) => t.tid === this.pid).map((t) => ({ ...t, role: 'front' as const })),
+      ...times.filter(isFront).map((t) => ({ ...t, role: 'front' as const })),
       ...others.map((t, i) => ({ ...t, role: i < this.shards ? 'shard' as const : 'other' as const }))
     ]
     const us = (role: ThreadTime['role']): number => threads.filter((t) => t.role === role).reduce((s, t) => s + t.cpuMs, 0) * 1000 / entries
     return {
       entries,
+      fronts: times.filter(isFront).length,
       wallSeconds: (performance.now() - this.started) / 1000,
       frontUs: us('front'),
       shardsUs: us('shard'),
@@ -100,16 +97,34 @@ export class ThreadCpuProbe {
   }
 }
 
-export const PROJECTED_CORES = [4, 8, 16] as const
+export const PROJECTED_CORES = [4, 8, 16, 64] as const
+
+export interface Projection {
+  cores: number
+  /** Front threads in the best split of the cores (FRONTS: Node 22.12 and later run more than one). */
+  fronts: number
+  /** fronts / front cost: each front thread alone on a core. */
+  frontBound: number
+  /** (cores − fronts) / (shards + other cost): the rest of the cores shared by the shards and helpers. */
+  shardBound: number
+  projected: number
+}
 
 /**
- * Entries/s the measured costs would allow on more cores: the front thread on
- * a core of its own, the shards and helper threads sharing the others, no load
- * generator on the machine and perfect shard scaling. A projection, not a measurement.
+ * Entries/s the measured costs would allow on more cores: front threads on
+ * cores of their own, as many as gives the most (the front cost per entry
+ * split evenly over them), the shards and helper threads sharing the rest,
+ * no load generator on the machine and perfect scaling. A projection, not a
+ * measurement.
  */
 export function project (cpu: ThreadCpu, cores: number): Projection {
-  const frontBound = cpu.frontUs > 0 ? 1e6 / cpu.frontUs : Infinity
   const rest = cpu.shardsUs + cpu.otherUs
-  const shardBound = rest > 0 ? (cores - 1) * 1e6 / rest : Infinity
-  return { cores, frontBound, shardBound, projected: Math.min(frontBound, shardBound) }
+  let best: Projection | null = null
+  for (let fronts = 1; fronts < cores; fronts++) {
+    const frontBound = cpu.frontUs > 0 ? fronts * 1e6 / cpu.frontUs : Infinity
+    const shardBound = rest > 0 ? (cores - fronts) * 1e6 / rest : Infinity
+    const projected = Math.min(frontBound, shardBound)
+    if (best === null || projected > best.projected) best = { cores, fronts, frontBound, shardBound, projected }
+  }
+  return best ?? { cores, fronts: 1, frontBound: Infinity, shardBound: Infinity, projected: Infinity }
 }

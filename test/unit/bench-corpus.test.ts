@@ -49,10 +49,13 @@ describe('realistic corpus', () => {
 })
 
 describe('scaling projection', () => {
-  const cpu: ThreadCpu = { entries: 1e6, wallSeconds: 3, frontUs: 2, shardsUs: 4, otherUs: 1, threads: [] }
+  const cpu: ThreadCpu = { entries: 1e6, wallSeconds: 3, fronts: 1, frontUs: 2, shardsUs: 4, otherUs: 1, threads: [] }
 
-  it('is bound by the front thread or by the other cores, whichever is lower', () => {
-    expect(project(cpu, 4)).toEqual({ cores: 4, frontBound: 500_000, shardBound: 600_000, projected: 500_000 })
+  it('splits the cores between front threads and shards where the lower bound is highest', () => {
+    // 4 cores: 1 front → min(500k, 3 × 200k) = 500k; 2 fronts → min(1M, 400k) = 400k.
+    expect(project(cpu, 4)).toEqual({ cores: 4, fronts: 1, frontBound: 500_000, shardBound: 600_000, projected: 500_000 })
+    // 16 cores: 3 fronts → min(1.5M, 13 × 200k = 2.6M) = 1.5M; 5 → min(2.5M, 2.2M) = 2.2M; 4 → min(2M, 2.4M) = 2M.
+    expect(project(cpu, 16)).toEqual({ cores: 16, fronts: 5, frontBound: 2_500_000, shardBound: 2_200_000, projected: 2_200_000 })
     expect(project({ ...cpu, frontUs: 1 }, 4).projected).toBe(600_000)
   })
 })
