@@ -44,6 +44,23 @@ describe('Loki push decoding', () => {
     expect(() => decodeLokiProto(Buffer.from(badLabels))).toThrow(/are not a label set/)
   })
 
+  it('reads a stream whose entries come before its labels, skips unknown fields, and refuses one that runs past its length', () => {
+    const { Writer } = protobuf
+    const entry = Writer.create()
+    entry.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 0).int64(1_800_000_001).uint32((2 << 3) | 0).int32(5000).ldelim()
+    entry.uint32((2 << 3) | 2).string('late labels')
+    entry.uint32((9 << 3) | 0).uint32(7) // unknown varint field
+    const stream = Writer.create()
+    stream.uint32((2 << 3) | 2).bytes(entry.finish())
+    stream.uint32((3 << 3) | 0).uint64(42) // hash, unused
+    stream.uint32((1 << 3) | 2).string('{app="x"}')
+    const body = Writer.create().uint32((1 << 3) | 2).bytes(stream.finish()).uint32((2 << 3) | 2).string('format').finish()
+    expect(decodeLokiProto(Buffer.from(body))).toEqual([{ labels: ['app', 'x'], entries: [{ ts: 1_800_000_001_000_005, line: 'late labels', metadata: null }] }])
+    // A stream that claims more bytes than the body has.
+    const cut = Buffer.from(body.subarray(0, body.length - 9))
+    expect(() => decodeLokiProto(cut)).toThrow(/does not decode as logproto.PushRequest/)
+  })
+
   it('snappy: the header length is read before anything is inflated', () => {
     const raw = Buffer.from('hello hello hello hello')
     const packed = Buffer.from(SnappyJS.compress(raw))
@@ -52,6 +69,7 @@ describe('Loki push decoding', () => {
     expect(() => unsnappy(packed, 10)).toThrow(/larger than the 10 byte limit/)
     expect(snappyLength(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04]))).toBe(2 ** 30)
     expect(() => unsnappy(Buffer.from([]), 10)).toThrow(/no block header/)
+    expect(() => unsnappy(Buffer.from([10, 1, 2, 3, 4, 5, 6, 7]), 1024)).toThrow(/is not valid snappy/)
     expect(() => unsnappy(Buffer.from([5, 0xff, 0xff]), 10)).toThrow(/not valid snappy/)
   })
 

@@ -1,7 +1,11 @@
 import { MalformedBodyError } from '../../core/errors.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { parseLabelString } from './label-string.js'
-import { PushRequest, int64, nanosToMicros, type Int64 } from './protos.js'
+import protobuf from 'protobufjs'
+import { int64, nanosToMicros, type Int64 } from './protos.js'
+
+const { Reader } = protobuf
+type Reader = protobuf.Reader
 
 // Loki's push API, both encodings, decoded into one shape and then into
 // records. A body that cannot be read at all throws MalformedBodyError (400,
@@ -57,27 +61,102 @@ export function decodeLokiJson (body: Buffer): LokiStream[] {
   })
 }
 
-interface ProtoEntry { timestamp?: { seconds?: Int64, nanos?: number } | null, line?: string, structuredMetadata?: Array<{ name?: string, value?: string }> }
-interface ProtoStream { labels?: string, entries?: ProtoEntry[] }
+/** A protobuf wire type: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32. */
+const LEN = 2
+const VARINT = 0
 
-/** logproto.PushRequest, already snappy-decoded. */
+/**
+ * logproto.PushRequest, already snappy-decoded, read field by field with
+ * protobufjs's Reader, as pbjs's static code reads it, but into LokiStreams
+ * straight away: no message object, Timestamp or Long per entry on the way
+ * (they were most of what the front thread collected per pushed entry).
+ * Fields of another number or wire type are skipped, as unknown fields.
+ */
 export function decodeLokiProto (body: Buffer): LokiStream[] {
-  let req: { streams?: ProtoStream[] }
+  const streams: LokiStream[] = []
   try {
-    req = PushRequest.decode(body) as unknown as { streams?: ProtoStream[] }
+    const r = Reader.create(body)
+    while (r.pos < r.len) {
+      const tag = r.uint32()
+      if (tag >>> 3 === 1 && (tag & 7) === LEN) {
+        const end = r.uint32() + r.pos
+        streams.push(readStream(r, end))
+      } else {
+        r.skipType(tag & 7)
+      }
+    }
   } catch (err) {
+    if (err instanceof MalformedBodyError) throw err
     throw malformed(`the protobuf does not decode as logproto.PushRequest (${(err as Error).message})`)
   }
-  return (req.streams ?? []).map((s) => {
-    const labels = parseLabelString(s.labels ?? '')
-    if (typeof labels === 'string') throw malformed(labels)
-    const entries = (s.entries ?? []).map((e): LokiEntry => {
-      const ts = int64(e.timestamp?.seconds) * 1e6 + Math.floor((e.timestamp?.nanos ?? 0) / 1000)
-      const meta = e.structuredMetadata ?? []
-      return { ts, line: e.line ?? '', metadata: meta.length === 0 ? null : meta.flatMap((p) => [p.name ?? '', p.value ?? '']) }
-    })
-    return { labels, entries }
-  })
+  return streams
+}
+
+/** A StreamAdapter ending at `end`: its label string wherever it is among the fields, then its entries. */
+function readStream (r: Reader, end: number): LokiStream {
+  if (end > r.len) throw new RangeError(`a stream runs past the end of the body (${end} > ${r.len})`)
+  const start = r.pos
+  let text = ''
+  while (r.pos < end) {
+    const tag = r.uint32()
+    if (tag >>> 3 === 1 && (tag & 7) === LEN) text = r.string()
+    else r.skipType(tag & 7)
+  }
+  if (r.pos !== end) throw new RangeError('a stream\'s fields run past its length')
+  const labels = parseLabelString(text)
+  if (typeof labels === 'string') throw malformed(labels)
+  const entries: LokiEntry[] = []
+  r.pos = start
+  while (r.pos < end) {
+    const tag = r.uint32()
+    if (tag >>> 3 === 2 && (tag & 7) === LEN) {
+      const at = r.uint32() + r.pos
+      entries.push(readEntry(r, at))
+    } else {
+      r.skipType(tag & 7)
+    }
+  }
+  return { labels, entries }
+}
+
+/** An EntryAdapter ending at `end`: Timestamp (seconds, nanos), line, structuredMetadata pairs. */
+function readEntry (r: Reader, end: number): LokiEntry {
+  if (end > r.len) throw new RangeError('an entry runs past the end of the body')
+  let seconds = 0
+  let nanos = 0
+  let line = ''
+  let metadata: Pairs | null = null
+  while (r.pos < end) {
+    const tag = r.uint32()
+    const field = tag >>> 3
+    const type = tag & 7
+    if (field === 1 && type === LEN) {
+      const stop = r.uint32() + r.pos
+      while (r.pos < stop) {
+        const t = r.uint32()
+        if (t >>> 3 === 1 && (t & 7) === VARINT) seconds = int64(r.int64() as Int64)
+        else if (t >>> 3 === 2 && (t & 7) === VARINT) nanos = r.int32()
+        else r.skipType(t & 7)
+      }
+    } else if (field === 2 && type === LEN) {
+      line = r.string()
+    } else if (field === 3 && type === LEN) {
+      const stop = r.uint32() + r.pos
+      let name = ''
+      let value = ''
+      while (r.pos < stop) {
+        const t = r.uint32()
+        if (t >>> 3 === 1 && (t & 7) === LEN) name = r.string()
+        else if (t >>> 3 === 2 && (t & 7) === LEN) value = r.string()
+        else r.skipType(t & 7)
+      }
+      ;(metadata ??= []).push(name, value)
+    } else {
+      r.skipType(type)
+    }
+  }
+  if (r.pos !== end) throw new RangeError('an entry\'s fields run past its length')
+  return { ts: seconds * 1e6 + Math.floor(nanos / 1000), line, metadata }
 }
 
 /** The first of `serviceLabels` present (non-empty) among `labels`, else unknown_service. */
