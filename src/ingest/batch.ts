@@ -48,6 +48,31 @@ export interface LineBatch {
   newest: number
 }
 
+/**
+ * Pushed streams bound for one shard, decoded there rather than on the front
+ * thread (Loki push, protobuf): the front checked the whole body's wire
+ * format, read each stream's labels and sent the stream's bytes to the shard
+ * of its service (ingest/formats/loki-push.ts lokiSpans), so nothing left can
+ * fail to decode.
+ */
+export interface StreamBatch {
+  /** The decoder: logproto.StreamAdapter messages. */
+  format: 'loki'
+  /** This shard's streams, one after another; stream i is bytes[starts[i], ends[i]). */
+  bytes: Uint8Array<ArrayBuffer>
+  starts: Uint32Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
+  /** The request index of stream i's first entry; its others follow it. */
+  first: Uint32Array<ArrayBuffer>
+  /** The arrival sequence number of the request's entry 0: entry k has seq + k. */
+  seq: number
+  /** Accepted timestamp window, epoch microseconds, inclusive. */
+  oldest: number
+  newest: number
+  /** SERVICE_LABELS: the labels a stream's service is read from, in order. */
+  serviceLabels: string[]
+}
+
 /** A line a shard refused, by its index in the request. */
 export interface Rejected { index: number, error: string }
 

@@ -1,6 +1,7 @@
 import { MAX_REJECTED_LISTED, type Rejected } from './batch.js'
 import type { Window } from './entry.js'
 import type { Body, RoutedLines } from './ndjson.js'
+import type { StreamShare } from './formats/loki-push.js'
 import type { LogRecord } from './record.js'
 
 // What a protocol's decoder makes of a request body, and what became of its
@@ -29,7 +30,18 @@ export interface DecodedLines {
   window: Window
 }
 
-export type Decoded<P = Rejected> = DecodedRecords<P> | DecodedLines
+/** Pushed streams (Loki protobuf) whose wire format the front checked, routed by service, decoded by the shards. */
+export interface DecodedStreams {
+  kind: 'streams'
+  total: number
+  /** The decoded (unsnappied) push body. */
+  body: Uint8Array
+  perShard: StreamShare[]
+  window: Window
+  serviceLabels: string[]
+}
+
+export type Decoded<P = Rejected> = DecodedRecords<P> | DecodedLines | DecodedStreams
 
 /** What became of a request's entries. */
 export interface Outcome<P = Rejected> {

@@ -1,13 +1,15 @@
-import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from './batch.js'
+import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from './batch.js'
 import { checkLine } from './entry.js'
+import { entryRecord, problemText, readLokiStream, streamIdentity } from './formats/loki-push.js'
 
 // The ingest code that runs on a shard thread, before its store: it turns
 // what the shard was sent (a columnar batch, or NDJSON lines still to parse)
 // into entries put into the store's sink, one call per entry and no copy of
 // it. The store only stores; a durable store's sink logs before it stores.
 //
-//   IngestBatch ─► putBatch ─┐
-//   LineBatch   ─► putLines ─┴─► EntrySink.put ─► store (memory, or staged → WAL → memory)
+//   IngestBatch ─► putBatch ───┐
+//   LineBatch   ─► putLines ───┼─► EntrySink.put ─► store (memory, or staged → WAL → memory)
+//   StreamBatch ─► putStreams ─┘
 
 /** Where ingest code puts entries; `S` is the store's own stream handle, opaque here. */
 export interface EntrySink<S> {
@@ -80,4 +82,43 @@ export function putLines<S> (batch: LineBatch, owns: (service: string) => boolea
     count++
   }
   return { count, rejected, rejectedCount, misrouted, full }
+}
+
+export interface PutStreams {
+  count: number
+  rejected: Rejected[]
+  rejectedCount: number
+  full: number[]
+}
+
+/**
+ * Decodes pushed streams (see StreamBatch) and puts their valid entries;
+ * refused ones are named by their request index, as Loki's answer words them.
+ * A stream of a service this shard does not own is a routing bug: thrown.
+ */
+export function putStreams<S> (batch: StreamBatch, owns: (service: string) => boolean, sink: EntrySink<S>): PutStreams {
+  const { bytes, starts, ends, first, seq, oldest, newest, serviceLabels } = batch
+  const rejected: Rejected[] = []
+  const full: number[] = []
+  let rejectedCount = 0
+  let count = 0
+  for (let i = 0; i < starts.length; i++) {
+    const labelsAndEntries = readLokiStream(bytes, starts[i]!, ends[i]!)
+    const identity = streamIdentity(labelsAndEntries.labels, serviceLabels)
+    if (!owns(identity.service)) throw new Error(`a stream of service ${JSON.stringify(identity.service)} was sent to the wrong shard`)
+    const stream = sink.streamFor(identity.service, identity.labels ?? [])
+    labelsAndEntries.entries.forEach((e, k) => {
+      const index = first[i]! + k
+      const record = entryRecord(e, identity, oldest, newest)
+      if (typeof record === 'string') {
+        if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: problemText(e, labelsAndEntries.labels, record) })
+      } else if (stream === null) {
+        full.push(index)
+      } else {
+        sink.put(stream, record.ts, seq + index, record.message, record.attributes)
+        count++
+      }
+    })
+  }
+  return { count, rejected, rejectedCount, full }
 }

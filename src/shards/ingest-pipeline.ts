@@ -1,5 +1,5 @@
 import { MAX_REJECTED_LISTED } from '../ingest/batch.js'
-import type { Decoded, DecodedLines, DecodedRecords, Outcome } from '../ingest/decoded.js'
+import type { Decoded, DecodedLines, DecodedRecords, DecodedStreams, Outcome } from '../ingest/decoded.js'
 import { checkLine } from '../ingest/entry.js'
 import { linesAt } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
@@ -15,6 +15,7 @@ import type { ShardRouter } from './router.js'
 /** Stores what was decoded; settles once every shard involved has stored its part (refusals reject, as router.ingest). */
 export async function storeDecoded<P> (router: ShardRouter, protocol: Protocol, decoded: Decoded<P>): Promise<Outcome<P>> {
   if (decoded.kind === 'lines') return await storeLines(router, protocol, decoded) as Outcome<unknown> as Outcome<P>
+  if (decoded.kind === 'streams') return await storeStreams(router, protocol, decoded) as Outcome<unknown> as Outcome<P>
   meterInvalid(router, protocol, decoded)
   return await submitDecoded(router, protocol, decoded)
 }
@@ -65,4 +66,13 @@ async function storeLines (router: ShardRouter, protocol: Protocol, decoded: Dec
   invalid.sort((a, b) => a.index - b.index)
   full.sort((a, b) => a - b)
   return { total, invalid: invalid.slice(0, MAX_REJECTED_LISTED), invalidCount, full, stored: total - invalidCount - full.length }
+}
+
+/** Pushed streams to the shards that decode them; refused entries are listed as the shards worded them, in request order. */
+async function storeStreams (router: ShardRouter, protocol: Protocol, decoded: DecodedStreams): Promise<Outcome<string>> {
+  const { total } = decoded
+  const { rejected, rejectedCount, full } = await router.ingestStreams(decoded, protocol)
+  rejected.sort((a, b) => a.index - b.index)
+  full.sort((a, b) => a - b)
+  return { total, invalid: rejected.slice(0, MAX_REJECTED_LISTED).map((r) => r.error), invalidCount: rejectedCount, full, stored: total - rejectedCount - full.length }
 }

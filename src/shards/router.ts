@@ -9,7 +9,8 @@ import { TailManager } from './tail-manager.js'
 import { singleService } from '../logql/match.js'
 import { NO_METER, type Meter, type Protocol, type QueryRoute } from './meter.js'
 import { Admission, type AdmissionLimits } from './admission.js'
-import type { Shard, StoredLines } from './shard.js'
+import type { Shard, StoredLines, StoredStreams } from './shard.js'
+import type { DecodedStreams } from '../ingest/decoded.js'
 import { LocalSeqs, type SeqSource } from './seqs.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
@@ -234,6 +235,60 @@ export class ShardRouter {
       misrouted: replies.flatMap((r) => r.misrouted),
       full: replies.flatMap((r) => r.full)
     }
+  }
+
+  /**
+   * Sends pushed streams (already checked and routed: DecodedStreams) for
+   * the shards to decode and store; admitted all or none like ingest(). Entry
+   * k of the request gets sequence number base + k, so order holds across shards.
+   */
+  async ingestStreams (decoded: DecodedStreams, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
+    const { body, perShard, window, serviceLabels, total } = decoded
+    let bytes = 0
+    for (const share of perShard) bytes += share.bytes
+    const admission = this.admission
+    admission.admit(perShard.map((share) => share.entries), total, bytes, protocol)
+    const seq = this.seqs.take(total)
+    const sends: Array<Promise<StoredStreams>> = []
+    perShard.forEach((share, shard) => {
+      const n = share.entries
+      if (n === 0) return
+      // This shard's streams, copied out of the body into memory the message can move.
+      const own = new Uint8Array(share.bytes)
+      const starts = new Uint32Array(share.starts.length)
+      const ends = new Uint32Array(share.starts.length)
+      let at = 0
+      for (let i = 0; i < share.starts.length; i++) {
+        own.set(body.subarray(share.starts[i]!, share.ends[i]!), at)
+        starts[i] = at
+        at += share.ends[i]! - share.starts[i]!
+        ends[i] = at
+      }
+      admission.sent(shard, n, share.bytes)
+      const done = (): void => admission.done(shard, n, share.bytes)
+      sends.push(this.shards[shard]!.ingestStreams({
+        format: 'loki', bytes: own, starts, ends, first: Uint32Array.from(share.first), seq, oldest: window.oldest, newest: window.newest, serviceLabels
+      }).then((stored) => {
+        done()
+        return stored
+      }, (err: unknown) => {
+        done()
+        throw err
+      }))
+    })
+    const replies = await Promise.all(sends)
+    let stored = 0
+    let invalid = 0
+    let full = 0
+    for (const r of replies) {
+      stored += r.count
+      invalid += r.rejectedCount
+      full += r.full.length
+    }
+    this.meter.stored(protocol, stored)
+    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    if (full > 0) this.meter.rejected(protocol, 'max_services', full)
+    return { rejected: replies.flatMap((r) => r.rejected), rejectedCount: invalid, full: replies.flatMap((r) => r.full) }
   }
 
   /**

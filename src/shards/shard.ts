@@ -1,6 +1,6 @@
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
-import type { LineBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
+import type { LineBatch, StreamBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
 
 // The front thread's view of one shard, whatever carries its messages. The
 // router, the live tails and /metrics talk to this and nothing else; today's
@@ -17,6 +17,9 @@ export type ShardState = 'starting' | 'ready' | 'down' | 'closed'
 
 /** What a shard answered to lines it was sent (ingestLines). */
 export type StoredLines = Omit<Extract<ShardReply, { type: 'stored-lines' }>, 'type' | 'usage'>
+
+/** What a shard answered to pushed streams it was sent (ingestStreams). */
+export type StoredStreams = Omit<Extract<ShardReply, { type: 'stored-streams' }>, 'type' | 'usage'>
 
 /** The tail requests (subscribe, unsubscribe, poll), all answered with what the shard's tails got. */
 export type TailRequest = Extract<ShardRequest, { type: 'tail-subscribe' | 'tail-unsubscribe' | 'tail-poll' }>
@@ -66,6 +69,9 @@ export interface Shard {
 
   /** Sends NDJSON lines for the shard to parse and store, after every entry queued before them. */
   ingestLines (batch: LineBatch): Promise<StoredLines>
+
+  /** Sends pushed streams for the shard to decode and store, after every entry queued before them. */
+  ingestStreams (batch: StreamBatch): Promise<StoredStreams>
 
   /** Runs a query; when `signal` aborts, the shard is told to cancel it (it then answers an error). */
   query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart>

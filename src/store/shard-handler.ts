@@ -2,7 +2,7 @@ import { setPriority } from 'node:os'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { shardDir } from './disk/data-dir.js'
-import { putBatch, putLines, type EntrySink } from '../ingest/shard-ingest.js'
+import { putBatch, putLines, putStreams, type EntrySink } from '../ingest/shard-ingest.js'
 import { parseDuration } from '../core/durations.js'
 import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from './shard-messages.js'
 import { ownerTest } from '../core/hash.js'
@@ -114,6 +114,8 @@ export function createShardHandler (
         const hint = (typeof text === 'string' ? text.length * 1.1 : text.byteLength) + 16 * starts.length
         return ingest((sink) => putLines(req.batch, owns, sink), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
       }
+      case 'ingest-streams':
+        return ingest((sink) => putStreams(req.batch, owns, sink), (r) => ({ type: 'stored-streams', ...r, usage: usage() }), req.batch.bytes.byteLength * 1.1)
       case 'query':
         return runQuery(req.query)
       case 'cancel':

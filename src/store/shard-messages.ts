@@ -10,10 +10,10 @@ import type { Sample } from '../logql/range-functions.js'
 import type { RenderFormat } from './render/index.js'
 import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
-import type { IngestBatch, LineBatch, Rejected } from '../ingest/batch.js'
+import type { IngestBatch, LineBatch, Rejected, StreamBatch } from '../ingest/batch.js'
 
 export type { ServiceOwnership } from '../core/hash.js'
-export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamRef } from '../ingest/batch.js'
+export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from '../ingest/batch.js'
 
 /** Where the previous page stopped: results continue strictly after it. */
 export interface After { ts: number, seq: number }
@@ -224,6 +224,7 @@ export type ShardRequest =
   | { type: 'hello' }
   | { type: 'ingest', batch: IngestBatch }
   | { type: 'ingest-lines', batch: LineBatch }
+  | { type: 'ingest-streams', batch: StreamBatch }
   | { type: 'query', query: ShardQuery }
   /** Stops query `id` if it is queued or running; it then answers an error. */
   | { type: 'cancel', id: number }
@@ -248,6 +249,8 @@ export type ShardReply =
    * full are indexes of lines refused because the shard holds its share of MAX_SERVICES.
    */
   | { type: 'stored-lines', count: number, rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[], usage: Usage }
+  /** rejected (at most MAX_REJECTED_LISTED of rejectedCount) and full are request indexes of entries, as for lines. */
+  | { type: 'stored-streams', count: number, rejected: Rejected[], rejectedCount: number, full: number[], usage: Usage }
   | { type: 'cancelled', usage: Usage }
   | { type: 'result', part: QueryPart, usage: Usage }
   /** complete: the shard has no services after the last one listed. */

@@ -10,6 +10,7 @@ export const REPLY_TYPE = {
   hello: 'ready',
   ingest: 'stored',
   'ingest-lines': 'stored-lines',
+  'ingest-streams': 'stored-streams',
   query: 'result',
   cancel: 'cancelled',
   services: 'services',

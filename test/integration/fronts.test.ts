@@ -183,15 +183,18 @@ describe('FRONTS=2 when a shard worker dies', () => {
   })
 })
 
-describe('FRONTS on Node 20', () => {
-  it('runs one front and says why', async () => {
+describe('FRONTS on the Node that runs the tests', () => {
+  // npm test runs on Node 20, which has no reusePort: one front, and the start says why. (On Node 22.12
+  // and later, as when the suite itself runs on tools/node24, the same settings start three fronts.)
+  it('runs as many fronts as this Node can, and says so when it cannot', async () => {
+    const { reusePortWorks } = await import('../../src/fronts/front-pool.js')
     const { child, url, lines } = await spawnServer({ SHARDS: '2', FRONTS: '3' })
     try {
-      expect(lines.some((l) => l.includes('FRONTS needs Node 22.12 or later'))).toBe(true)
-      expect((await fresh(url, 'POST', '/logs', JSON.stringify({ service: 's', timestamp: isoAt(0), message: 'one' }))).status).toBe(201)
+      expect(lines.some((l) => l.includes('FRONTS needs Node 22.12 or later'))).toBe(!reusePortWorks())
+      for (let c = 0; c < 30; c++) expect((await fresh(url, 'POST', '/logs', JSON.stringify({ service: 's', timestamp: isoAt(0), message: `one ${c}` }))).status).toBe(201)
       const metrics = (await fresh(url, 'GET', '/metrics')).text
-      expect(sample(metrics, 'logagg_front_connections_total{front="0"}')).toBeGreaterThan(0)
-      expect(metrics).not.toContain('front="1"')
+      const fronts = [0, 1, 2].filter((f) => sample(metrics, `logagg_front_connections_total{front="${f}"}`) > 0)
+      expect(fronts).toEqual(reusePortWorks() ? [0, 1, 2] : [0])
     } finally {
       child.kill('SIGKILL')
     }

@@ -123,6 +123,38 @@ describe('Loki push answers', () => {
     expect((await readAll(url, 'service=half-app')).map((l) => l.message)).toEqual(['good'])
   })
 
+  it('protobuf, decoded on the shards: 400 naming the invalid entries of every shard in request order, the valid ones stored', async () => {
+    const t = usAgo(1000)
+    const ts = (us: number): { seconds: number, nanos: number } => ({ seconds: Math.floor(us / 1e6), nanos: (us % 1e6) * 1000 })
+    // Services on both shards of this server (shard = FNV-1a of the service mod 2): p-a and p-b differ in their last byte.
+    const res = await push(protoBody([
+      { labels: '{app="proto-half-a"}', entries: [{ timestamp: ts(t), line: 'a good' }, { timestamp: ts(1_000_000), line: 'a too old' }] },
+      { labels: '{app="proto-half-b"}', entries: [{ timestamp: ts(t + 3600e6), line: 'b in an hour' }, { timestamp: ts(t + 1), line: 'b good' }] }
+    ]), { 'content-type': 'application/x-protobuf' })
+    expect(res.status).toBe(400)
+    expect(res.text).toMatch(/^2 of 4 entries were rejected and not stored; the other 2 were stored:\n/)
+    const lines = res.text.split('\n')
+    expect(lines[1]).toMatch(/^entry for stream \{app="proto-half-a"\} at 1000000000 ns: .*older than the retention window/)
+    expect(lines[2]).toMatch(/^entry for stream \{app="proto-half-b"\} at \d+ ns: .*too far in the future/)
+    expect((await readAll(url, 'service=proto-half-a')).map((l) => l.message)).toEqual(['a good'])
+    expect((await readAll(url, 'service=proto-half-b')).map((l) => l.message)).toEqual(['b good'])
+  })
+
+  it('protobuf with a broken entry in its last stream: 400 and nothing stored of any stream', async () => {
+    const t = usAgo(1000)
+    const { Writer } = (await import('protobufjs')).default
+    const good = PushRequest.encode(PushRequest.fromObject({ streams: [{ labels: '{app="broken-a"}', entries: [{ timestamp: { seconds: Math.floor(t / 1e6), nanos: 0 }, line: 'would be stored' }] }] })).finish()
+    // A stream whose entry claims a Timestamp longer than the entry itself.
+    const entry = Writer.create().uint32((1 << 3) | 2).uint32(40).uint32((1 << 3) | 0).int64(1).finish()
+    const stream = Writer.create().uint32((1 << 3) | 2).string('{app="broken-b"}').uint32((2 << 3) | 2).bytes(entry).finish()
+    const body = Buffer.concat([good, Writer.create().uint32((1 << 3) | 2).bytes(stream).finish()])
+    const res = await push(Buffer.from(SnappyJS.compress(body)), { 'content-type': 'application/x-protobuf' })
+    expect(res.status).toBe(400)
+    expect(res.text).toMatch(/does not decode as logproto.PushRequest/)
+    expect(await readAll(url, 'service=broken-a')).toEqual([])
+    expect(await readAll(url, 'service=broken-b')).toEqual([])
+  })
+
   it('400 in plain text for a label name longer than attribute keys may be (128 characters), storing nothing of its stream', async () => {
     const t = usAgo(1000)
     const long = 'l'.repeat(10 * 1024)

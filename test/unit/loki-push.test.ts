@@ -2,7 +2,9 @@ import fc from 'fast-check'
 import protobuf from 'protobufjs'
 import SnappyJS from 'snappyjs'
 import { describe, expect, it } from 'vitest'
-import { decodeLokiJson, decodeLokiProto, lokiRecords, serviceOf } from '../../src/ingest/formats/loki-push.js'
+import { decodeLokiJson, decodeLokiProto, lokiRecords, lokiSpans, routeSpans, serviceOf } from '../../src/ingest/formats/loki-push.js'
+import { putStreams, type EntrySink } from '../../src/ingest/shard-ingest.js'
+import { shardOf } from '../../src/core/hash.js'
 import { PushRequest, int64, nanosToMicros } from '../../src/ingest/formats/protos.js'
 import { snappyLength, unsnappy } from '../../src/http/snappy.js'
 
@@ -124,5 +126,55 @@ describe('Loki streams to records', () => {
     expect(problems[0]).toMatch(/^entry for stream \{app="a"\} at 1000 ns: timestamp is older than the retention window$/)
     expect(problems[1]).toMatch(/an invalid time: timestamp is not a number/)
     expect(problems[2]).toMatch(/label name "bad-name" is not valid/)
+  })
+})
+
+describe('Loki push decoded on the shards', () => {
+  const ts = (us: number): { seconds: number, nanos: number } => ({ seconds: Math.floor(us / 1e6), nanos: (us % 1e6) * 1000 })
+  const body = Buffer.from(PushRequest.encode(PushRequest.fromObject({
+    streams: [
+      { labels: '{app="one", pod="p"}', entries: [{ timestamp: ts(NOW), line: 'a' }, { timestamp: ts(1), line: 'old' }] },
+      { labels: '{app="two"}', entries: [] },
+      { labels: '{service="three"}', entries: [{ timestamp: ts(NOW + 1), line: 'b', structuredMetadata: [{ name: 'k', value: 'v' }] }] }
+    ]
+  })).finish())
+
+  it('routes each stream with entries to the shard of its service, numbering entries in request order', () => {
+    const spans = lokiSpans(body)
+    expect(spans.map((s) => [s.labels, s.entries])).toEqual([[['app', 'one', 'pod', 'p'], 2], [['app', 'two'], 0], [['service', 'three'], 1]])
+    const { perShard, total } = routeSpans(spans, SERVICE_LABELS, 4)
+    expect(total).toBe(3)
+    expect(perShard[shardOf('one', 4)]!.first).toContain(0)
+    expect(perShard[shardOf('three', 4)]!.first).toContain(2)
+    expect(perShard.reduce((n, s) => n + s.starts.length, 0)).toBe(2) // the stream without entries goes nowhere
+  })
+
+  it('a shard puts the valid entries with seq + request index and names the refused ones; a stream it does not own is a bug', () => {
+    const put: unknown[] = []
+    const sink: EntrySink<string> = {
+      streamFor: (service, labels) => service === 'three' ? null : `${service}${JSON.stringify(labels)}`,
+      put: (stream, t, seq, message, attrs) => { put.push([stream, t, seq, message, attrs]) }
+    }
+    const spans = lokiSpans(body).filter((s) => s.entries > 0)
+    const batch = {
+      format: 'loki' as const,
+      bytes: new Uint8Array(body),
+      starts: Uint32Array.from(spans.map((s) => s.start)),
+      ends: Uint32Array.from(spans.map((s) => s.end)),
+      first: Uint32Array.from([0, 2]),
+      seq: 100,
+      oldest: NOW - 3600e6,
+      newest: NOW + 600e6,
+      serviceLabels: SERVICE_LABELS
+    }
+    const out = putStreams(batch, () => true, sink)
+    // Every label but one named service stays a stream label (app too), as on the front.
+    expect(put).toEqual([['one["app","one","pod","p"]', NOW, 100, 'a', null]])
+    expect(out.count).toBe(1)
+    expect(out.rejectedCount).toBe(1)
+    expect(out.rejected[0]!.index).toBe(1)
+    expect(out.rejected[0]!.error).toMatch(/^entry for stream \{app="one", pod="p"\} at 1000 ns: /)
+    expect(out.full).toEqual([2]) // three: the store holds its share of MAX_SERVICES
+    expect(() => putStreams(batch, (service) => service !== 'one', sink)).toThrow(/sent to the wrong shard/)
   })
 })

@@ -40,6 +40,7 @@ class FakeShard implements Shard {
   }
 
   ingestLines (): Promise<StoredLines> { throw new Error('not used') }
+  ingestStreams (): Promise<never> { throw new Error('not used') }
 
   /** Parts this shard lent (a query that let it) and has not had back. */
   readonly lent = new Set<QueryPart>()

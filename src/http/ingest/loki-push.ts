@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import { NoStreamsError } from '../../core/errors.js'
 import { mediaType } from '../../core/media-type.js'
-import type { DecodedRecords } from '../../ingest/decoded.js'
-import { decodeLokiJson, decodeLokiProto, lokiRecords } from '../../ingest/formats/loki-push.js'
+import type { DecodedRecords, DecodedStreams } from '../../ingest/decoded.js'
+import { decodeLokiJson, lokiRecords, lokiSpans, routeSpans } from '../../ingest/formats/loki-push.js'
 import { bodyEncoding } from '../body.js'
 import { unsnappy } from '../snappy.js'
 import type { IngestProtocol } from './protocol.js'
@@ -33,7 +33,12 @@ export function sendPlain (res: ServerResponse, answer: PlainAnswer): void {
   res.end(answer.text)
 }
 
-export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string>, PlainAnswer> = {
+/** Refused entries named one by one in a 400 answer; the rest are counted. */
+const LISTED = 10
+
+const noStreams = (): Error => new NoStreamsError('the push request has no streams; send at least one stream with its values')
+
+export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string> | DecodedStreams, PlainAnswer> = {
   name: 'loki',
   paths: ['/loki/api/v1/push'],
   methods: ['POST'],
@@ -42,12 +47,20 @@ export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string>,
     json: mediaType(req.headers['content-type']) === 'application/json',
     snappy: bodyEncoding(req.headers['content-encoding'], SNAPPY) === 'snappy'
   }),
-  decode (body, form, { window, settings }) {
+  decode (body, form, { window, settings, shards }) {
     // Protobuf is always snappy-compressed (Loki reads it so, with or without the header).
     if (!form.json || form.snappy) body = unsnappy(body, settings.maxBody)
-    const streams = form.json ? decodeLokiJson(body) : decodeLokiProto(body)
-    if (streams.length === 0) throw new NoStreamsError('the push request has no streams; send at least one stream with its values')
-    const { records, problems, problemCount } = lokiRecords(streams, settings.serviceLabels.split(','), window.oldest, window.newest)
+    const serviceLabels = settings.serviceLabels.split(',')
+    if (!form.json) {
+      // Checked here down to every field, each stream's labels read; the entries are read by the shards.
+      const spans = lokiSpans(body)
+      if (spans.length === 0) throw noStreams()
+      const { perShard, total } = routeSpans(spans, serviceLabels, shards)
+      return { kind: 'streams', total, body, perShard, window, serviceLabels }
+    }
+    const streams = decodeLokiJson(body)
+    if (streams.length === 0) throw noStreams()
+    const { records, problems, problemCount } = lokiRecords(streams, serviceLabels, window.oldest, window.newest)
     return { kind: 'records', total: records.length + problemCount, records, indexes: null, invalid: problems, invalidCount: problemCount }
   },
   answer ({ total, full, invalid, invalidCount, stored }) {
@@ -55,8 +68,9 @@ export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string>,
       return plain(507, `${full.length} of ${total} entries were refused because the store holds MAX_SERVICES services; ${stored} were stored. Room comes back as old services pass the retention window`, 'LOGAGG_ERR_STORE_FULL', { 'retry-after': '60' })
     }
     if (invalidCount > 0) {
-      const more = invalidCount > invalid.length ? `\n(and ${invalidCount - invalid.length} more)` : ''
-      return plain(400, `${invalidCount} of ${total} entries were rejected and not stored; the other ${stored} were stored:\n${invalid.join('\n')}${more}`, 'LOGAGG_ERR_INVALID_ENTRY')
+      const listed = invalid.slice(0, LISTED)
+      const more = invalidCount > listed.length ? `\n(and ${invalidCount - listed.length} more)` : ''
+      return plain(400, `${invalidCount} of ${total} entries were rejected and not stored; the other ${stored} were stored:\n${listed.join('\n')}${more}`, 'LOGAGG_ERR_INVALID_ENTRY')
     }
     return { status: 204, text: '' }
   },

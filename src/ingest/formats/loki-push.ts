@@ -1,11 +1,12 @@
 import { MalformedBodyError } from '../../core/errors.js'
+import { shardOf } from '../../core/hash.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { parseLabelString } from './label-string.js'
 import protobuf from 'protobufjs'
 import { int64, nanosToMicros, type Int64 } from './protos.js'
 
 const { Reader } = protobuf
-type Reader = protobuf.Reader
+type WireReader = protobuf.Reader
 
 // Loki's push API, both encodings, decoded into one shape and then into
 // records. A body that cannot be read at all throws MalformedBodyError (400,
@@ -73,14 +74,38 @@ const VARINT = 0
  * Fields of another number or wire type are skipped, as unknown fields.
  */
 export function decodeLokiProto (body: Buffer): LokiStream[] {
-  const streams: LokiStream[] = []
+  const r = Reader.create(body)
+  return lokiSpans(body).map((span) => {
+    r.pos = span.start
+    return { labels: span.labels, entries: readEntries(r, span.end, true) }
+  })
+}
+
+/** One StreamAdapter of a push body: where its bytes are, its labels, how many entries it holds. */
+export interface StreamSpan { start: number, end: number, labels: Pairs, entries: number }
+
+/**
+ * Every stream of a PushRequest with its labels and entry count, the whole
+ * wire format checked down to each entry's fields without reading a line:
+ * what the front thread needs to send each stream's bytes to the shard of its
+ * service, for the shard to read (readLokiStream) with nothing left that can
+ * fail to decode. Throws MalformedBodyError for a body that does not decode.
+ */
+export function lokiSpans (body: Uint8Array): StreamSpan[] {
+  const spans: StreamSpan[] = []
   try {
     const r = Reader.create(body)
     while (r.pos < r.len) {
       const tag = r.uint32()
       if (tag >>> 3 === 1 && (tag & 7) === LEN) {
-        const end = r.uint32() + r.pos
-        streams.push(readStream(r, end))
+        const length = r.uint32()
+        const start = r.pos
+        const end = start + length
+        if (end > r.len) throw new RangeError(`a stream runs past the end of the body (${end} > ${r.len})`)
+        const labels = streamLabels(r, end)
+        r.pos = start
+        const entries = readEntries(r, end, false)
+        spans.push({ start, end, labels, entries })
       } else {
         r.skipType(tag & 7)
       }
@@ -89,13 +114,40 @@ export function decodeLokiProto (body: Buffer): LokiStream[] {
     if (err instanceof MalformedBodyError) throw err
     throw malformed(`the protobuf does not decode as logproto.PushRequest (${(err as Error).message})`)
   }
-  return streams
+  return spans
 }
 
-/** A StreamAdapter ending at `end`: its label string wherever it is among the fields, then its entries. */
-function readStream (r: Reader, end: number): LokiStream {
-  if (end > r.len) throw new RangeError(`a stream runs past the end of the body (${end} > ${r.len})`)
-  const start = r.pos
+/** The streams of a push body bound for one shard: their byte ranges in the body and the request index of each one's first entry. */
+export interface StreamShare { starts: number[], ends: number[], first: number[], entries: number, bytes: number }
+
+/** Sends each stream to the shard of its service; streams without entries go nowhere. */
+export function routeSpans (spans: readonly StreamSpan[], serviceLabels: readonly string[], shards: number): { perShard: StreamShare[], total: number } {
+  const perShard: StreamShare[] = Array.from({ length: shards }, () => ({ starts: [], ends: [], first: [], entries: 0, bytes: 0 }))
+  let total = 0
+  for (const span of spans) {
+    if (span.entries === 0) continue
+    const share = perShard[shardOf(serviceOf(span.labels, serviceLabels), shards)]!
+    share.starts.push(span.start)
+    share.ends.push(span.end)
+    share.first.push(total)
+    share.entries += span.entries
+    share.bytes += span.end - span.start
+    total += span.entries
+  }
+  return { perShard, total }
+}
+
+/** The StreamAdapter at bytes[start, end), which lokiSpans() checked (a shard reads its streams so). */
+export function readLokiStream (bytes: Uint8Array, start: number, end: number): LokiStream {
+  const r = Reader.create(bytes)
+  r.pos = start
+  const labels = streamLabels(r, end)
+  r.pos = start
+  return { labels, entries: readEntries(r, end, true) }
+}
+
+/** A stream's label string, wherever it is among its fields, parsed. */
+function streamLabels (r: WireReader, end: number): Pairs {
   let text = ''
   while (r.pos < end) {
     const tag = r.uint32()
@@ -105,22 +157,32 @@ function readStream (r: Reader, end: number): LokiStream {
   if (r.pos !== end) throw new RangeError('a stream\'s fields run past its length')
   const labels = parseLabelString(text)
   if (typeof labels === 'string') throw malformed(labels)
+  return labels
+}
+
+/** The entries of a stream ending at `end` (read: `keep`), or only checked and counted (a count of nulls). */
+function readEntries (r: WireReader, end: number, keep: true): LokiEntry[]
+function readEntries (r: WireReader, end: number, keep: false): number
+function readEntries (r: WireReader, end: number, keep: boolean): LokiEntry[] | number {
   const entries: LokiEntry[] = []
-  r.pos = start
+  let count = 0
   while (r.pos < end) {
     const tag = r.uint32()
     if (tag >>> 3 === 2 && (tag & 7) === LEN) {
       const at = r.uint32() + r.pos
-      entries.push(readEntry(r, at))
+      const entry = readEntry(r, at, keep)
+      if (entry !== null) entries.push(entry)
+      count++
     } else {
       r.skipType(tag & 7)
     }
   }
-  return { labels, entries }
+  if (r.pos !== end) throw new RangeError('a stream\'s fields run past its length')
+  return keep ? entries : count
 }
 
-/** An EntryAdapter ending at `end`: Timestamp (seconds, nanos), line, structuredMetadata pairs. */
-function readEntry (r: Reader, end: number): LokiEntry {
+/** An EntryAdapter ending at `end`: Timestamp (seconds, nanos), line, structuredMetadata pairs; null when only checked. */
+function readEntry (r: WireReader, end: number, keep: boolean): LokiEntry | null {
   if (end > r.len) throw new RangeError('an entry runs past the end of the body')
   let seconds = 0
   let nanos = 0
@@ -139,24 +201,25 @@ function readEntry (r: Reader, end: number): LokiEntry {
         else r.skipType(t & 7)
       }
     } else if (field === 2 && type === LEN) {
-      line = r.string()
+      if (keep) line = r.string()
+      else r.skip(r.uint32())
     } else if (field === 3 && type === LEN) {
       const stop = r.uint32() + r.pos
       let name = ''
       let value = ''
       while (r.pos < stop) {
         const t = r.uint32()
-        if (t >>> 3 === 1 && (t & 7) === LEN) name = r.string()
-        else if (t >>> 3 === 2 && (t & 7) === LEN) value = r.string()
+        if (t >>> 3 === 1 && (t & 7) === LEN && keep) name = r.string()
+        else if (t >>> 3 === 2 && (t & 7) === LEN && keep) value = r.string()
         else r.skipType(t & 7)
       }
-      ;(metadata ??= []).push(name, value)
+      if (keep) (metadata ??= []).push(name, value)
     } else {
       r.skipType(type)
     }
   }
   if (r.pos !== end) throw new RangeError('an entry\'s fields run past its length')
-  return { ts: seconds * 1e6 + Math.floor(nanos / 1000), line, metadata }
+  return keep ? { ts: seconds * 1e6 + Math.floor(nanos / 1000), line, metadata } : null
 }
 
 /** The first of `serviceLabels` present (non-empty) among `labels`, else unknown_service. */
@@ -174,27 +237,35 @@ export interface Mapped {
   problemCount: number
 }
 
-/**
- * Streams to records: service from SERVICE_LABELS; every label except one
- * named `service` (that is the record's service already) stays a stream label.
- */
+/** A stream's service (SERVICE_LABELS) and its stream labels: every label but one named `service` (that is the service already), sorted. */
+export function streamIdentity (labels: Pairs, serviceLabels: readonly string[]): { service: string, labels: Pairs | null } {
+  const rest: Pairs = []
+  for (let i = 0; i < labels.length; i += 2) if (labels[i] !== 'service') rest.push(labels[i]!, labels[i + 1]!)
+  return { service: serviceOf(labels, serviceLabels), labels: rest.length === 0 ? null : sortPairs(rest) }
+}
+
+/** An entry of a stream as a record, or why it is refused (problemText() words it for the answer). */
+export function entryRecord (e: LokiEntry, identity: { service: string, labels: Pairs | null }, oldest: number, newest: number): LogRecord | string {
+  const record: LogRecord = { service: identity.service, ts: e.ts, message: e.line, labels: identity.labels, attributes: e.metadata }
+  return recordProblem(record, oldest, newest) ?? record
+}
+
+/** A refused entry of the stream `labels`, as the 400 answer lists it. */
+export function problemText (e: LokiEntry, labels: Pairs, problem: string): string {
+  return `entry for stream ${labelText(labels)} at ${Number.isFinite(e.ts) ? `${e.ts}000 ns` : 'an invalid time'}: ${problem}`
+}
+
+/** Streams to records: service from SERVICE_LABELS, the other labels as stream labels. */
 export function lokiRecords (streams: readonly LokiStream[], serviceLabels: readonly string[], oldest: number, newest: number, maxListed = 10): Mapped {
   const records: LogRecord[] = []
   const problems: string[] = []
   let problemCount = 0
   for (const s of streams) {
-    const service = serviceOf(s.labels, serviceLabels)
-    const rest: Pairs = []
-    for (let i = 0; i < s.labels.length; i += 2) if (s.labels[i] !== 'service') rest.push(s.labels[i]!, s.labels[i + 1]!)
-    const labels = rest.length === 0 ? null : sortPairs(rest)
+    const identity = streamIdentity(s.labels, serviceLabels)
     for (const e of s.entries) {
-      const record: LogRecord = { service, ts: e.ts, message: e.line, labels, attributes: e.metadata }
-      const problem = recordProblem(record, oldest, newest)
-      if (problem === null) {
-        records.push(record)
-      } else if (problemCount++ < maxListed) {
-        problems.push(`entry for stream ${labelText(s.labels)} at ${Number.isFinite(e.ts) ? `${e.ts}000 ns` : 'an invalid time'}: ${problem}`)
-      }
+      const record = entryRecord(e, identity, oldest, newest)
+      if (typeof record !== 'string') records.push(record)
+      else if (problemCount++ < maxListed) problems.push(problemText(e, s.labels, record))
     }
   }
   return { records, problems, problemCount }

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../../ingest/record.js'
 import type { LabelMatcher } from '../../logql/ast.js'
-import { NO_USAGE, type IngestBatch, type LineBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
-import type { Shard, ShardEvents, ShardState, ShardTimings, StoredLines, TailRequest } from '../../shards/shard.js'
+import { NO_USAGE, type IngestBatch, type LineBatch, type StreamBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
+import type { Shard, ShardEvents, ShardState, ShardTimings, StoredLines, StoredStreams, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
 import { expectReply, type ReplyFor } from '../reply.js'
 import { PageMemory } from './page-memory.js'
@@ -39,6 +39,10 @@ function transferOf (req: ShardRequest): ArrayBuffer[] | undefined {
       const list = [batch.starts.buffer, batch.ends.buffer, batch.index.buffer, batch.seq.buffer]
       if (typeof batch.text !== 'string') list.push(batch.text.buffer)
       return list
+    }
+    case 'ingest-streams': {
+      const { batch } = req
+      return [batch.bytes.buffer, batch.starts.buffer, batch.ends.buffer, batch.first.buffer]
     }
     default:
       return undefined
@@ -100,6 +104,11 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
     // Entries queued before these lines go out first: a shard must receive entries in seq order.
     this.coalescer.flush()
     return await this.request({ type: 'ingest-lines', batch })
+  }
+
+  async ingestStreams (batch: StreamBatch): Promise<StoredStreams> {
+    this.coalescer.flush()
+    return await this.request({ type: 'ingest-streams', batch })
   }
 
   async query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart> {
