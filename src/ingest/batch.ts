@@ -56,14 +56,18 @@ export interface LineBatch {
  * fail to decode.
  */
 export interface StreamBatch {
-  /** The decoder: logproto.StreamAdapter messages. */
-  format: 'loki'
+  /** The decoder: logproto.StreamAdapter messages (loki) or OTLP ResourceLogs (otlp). */
+  format: 'loki' | 'otlp'
   /** This shard's streams, one after another; stream i is bytes[starts[i], ends[i]). */
   bytes: Uint8Array<ArrayBuffer>
   starts: Uint32Array<ArrayBuffer>
   ends: Uint32Array<ArrayBuffer>
   /** The request index of stream i's first entry; its others follow it. */
   first: Uint32Array<ArrayBuffer>
+  /** Stream i's position among the request's streams (named in refusals). */
+  ordinals: Uint32Array<ArrayBuffer>
+  /** Epoch µs when the body was read: the time of entries that carry none (OTLP). */
+  arrival: number
   /** The arrival sequence number of the request's entry 0: entry k has seq + k. */
   seq: number
   /** Accepted timestamp window, epoch microseconds, inclusive. */

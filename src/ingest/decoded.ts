@@ -1,7 +1,7 @@
-import { MAX_REJECTED_LISTED, type Rejected } from './batch.js'
+import { MAX_REJECTED_LISTED, type Rejected, type StreamBatch } from './batch.js'
 import type { Window } from './entry.js'
 import type { Body, RoutedLines } from './ndjson.js'
-import type { StreamShare } from './formats/loki-push.js'
+import type { StreamShare } from './spans.js'
 import type { LogRecord } from './record.js'
 
 // What a protocol's decoder makes of a request body, and what became of its
@@ -30,14 +30,17 @@ export interface DecodedLines {
   window: Window
 }
 
-/** Pushed streams (Loki protobuf) whose wire format the front checked, routed by service, decoded by the shards. */
+/** Pushed streams (Loki or OTLP protobuf) whose wire format the front checked, routed by service, decoded by the shards. */
 export interface DecodedStreams {
   kind: 'streams'
+  format: StreamBatch['format']
   total: number
   /** The decoded (unsnappied) push body. */
   body: Uint8Array
   perShard: StreamShare[]
   window: Window
+  /** Epoch µs when the body was read: the time of entries that carry none (OTLP). */
+  arrival: number
   serviceLabels: string[]
 }
 

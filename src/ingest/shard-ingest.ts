@@ -1,6 +1,8 @@
 import { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from './batch.js'
 import { checkLine } from './entry.js'
 import { entryRecord, problemText, readLokiStream, streamIdentity } from './formats/loki-push.js'
+import { decodeResourceLogs, resourceRecords } from './formats/otlp-logs.js'
+import type { LogRecord, Pairs } from './record.js'
 
 // The ingest code that runs on a shard thread, before its store: it turns
 // what the shard was sent (a columnar batch, or NDJSON lines still to parse)
@@ -93,32 +95,50 @@ export interface PutStreams {
 
 /**
  * Decodes pushed streams (see StreamBatch) and puts their valid entries;
- * refused ones are named by their request index, as Loki's answer words them.
- * A stream of a service this shard does not own is a routing bug: thrown.
+ * refused ones are named by their request index, in the protocol's words. A
+ * stream of a service this shard does not own is a routing bug: thrown.
  */
 export function putStreams<S> (batch: StreamBatch, owns: (service: string) => boolean, sink: EntrySink<S>): PutStreams {
-  const { bytes, starts, ends, first, seq, oldest, newest, serviceLabels } = batch
-  const rejected: Rejected[] = []
-  const full: number[] = []
-  let rejectedCount = 0
-  let count = 0
+  const { bytes, starts, ends, first, seq, oldest, newest } = batch
+  const out: PutStreams = { count: 0, rejected: [], rejectedCount: 0, full: [] }
+  // The store's stream of the last service and labels seen, looked up once per run of them.
+  let key: string | null = null
+  let labelsOf: Pairs | null = null
+  let stream: S | null = null
+  const put = (index: number, record: LogRecord): void => {
+    if (!owns(record.service)) throw new Error(`an entry of service ${JSON.stringify(record.service)} was sent to the wrong shard`)
+    if (key !== record.service || labelsOf !== record.labels) {
+      key = record.service
+      labelsOf = record.labels
+      stream = sink.streamFor(record.service, record.labels ?? [])
+    }
+    if (stream === null) {
+      out.full.push(index)
+      return
+    }
+    sink.put(stream, record.ts, seq + index, record.message, record.attributes)
+    out.count++
+  }
+  const refuse = (index: number, error: () => string): void => {
+    if (out.rejectedCount++ < MAX_REJECTED_LISTED) out.rejected.push({ index, error: error() })
+  }
   for (let i = 0; i < starts.length; i++) {
-    const labelsAndEntries = readLokiStream(bytes, starts[i]!, ends[i]!)
-    const identity = streamIdentity(labelsAndEntries.labels, serviceLabels)
-    if (!owns(identity.service)) throw new Error(`a stream of service ${JSON.stringify(identity.service)} was sent to the wrong shard`)
-    const stream = sink.streamFor(identity.service, identity.labels ?? [])
-    labelsAndEntries.entries.forEach((e, k) => {
-      const index = first[i]! + k
+    if (batch.format === 'otlp') {
+      let k = first[i]!
+      resourceRecords(decodeResourceLogs(bytes, starts[i]!, ends[i]!), batch.ordinals[i]!, batch.arrival, oldest, newest, (record, problem) => {
+        const index = k++
+        if (record === null) refuse(index, problem)
+        else put(index, record)
+      })
+      continue
+    }
+    const { labels, entries } = readLokiStream(bytes, starts[i]!, ends[i]!)
+    const identity = streamIdentity(labels, batch.serviceLabels)
+    entries.forEach((e, k) => {
       const record = entryRecord(e, identity, oldest, newest)
-      if (typeof record === 'string') {
-        if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index, error: problemText(e, labelsAndEntries.labels, record) })
-      } else if (stream === null) {
-        full.push(index)
-      } else {
-        sink.put(stream, record.ts, seq + index, record.message, record.attributes)
-        count++
-      }
+      if (typeof record === 'string') refuse(first[i]! + k, () => problemText(e, labels, record))
+      else put(first[i]! + k, record)
     })
   }
-  return { count, rejected, rejectedCount, full }
+  return out
 }

@@ -243,7 +243,7 @@ export class ShardRouter {
    * k of the request gets sequence number base + k, so order holds across shards.
    */
   async ingestStreams (decoded: DecodedStreams, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
-    const { body, perShard, window, serviceLabels, total } = decoded
+    const { body, perShard, window, serviceLabels, total, format, arrival } = decoded
     let bytes = 0
     for (const share of perShard) bytes += share.bytes
     const admission = this.admission
@@ -267,7 +267,7 @@ export class ShardRouter {
       admission.sent(shard, n, share.bytes)
       const done = (): void => admission.done(shard, n, share.bytes)
       sends.push(this.shards[shard]!.ingestStreams({
-        format: 'loki', bytes: own, starts, ends, first: Uint32Array.from(share.first), seq, oldest: window.oldest, newest: window.newest, serviceLabels
+        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels
       }).then((stored) => {
         done()
         return stored

@@ -113,6 +113,46 @@ describe('OTLP answers', () => {
     expect((await readAll(url, 'service=otlp-partial')).map((l) => l.message)).toEqual(['kept', 'kept'])
   })
 
+  it('protobuf, decoded on the shards: the refused records of every shard named in request order, the others stored', async () => {
+    // otlp-a and otlp-b are on the two shards of this server.
+    const both = { resourceLogs: [...request('otlp-a', [{ timeUnixNano: '1000', body: { stringValue: 'a old' } }, { timeUnixNano: nowNs(300), body: { stringValue: 'a kept' } }]).resourceLogs as unknown[], ...request('otlp-b', [{ timeUnixNano: nowNs(200), body: { stringValue: 'b kept' } }, { timeUnixNano: `${BigInt(Date.now() + 3_600_000) * 1_000_000n}`, body: { stringValue: 'b later' } }]).resourceLogs as unknown[]] }
+    const res = await post(Buffer.from(ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(both)).finish()), { 'content-type': 'application/x-protobuf' })
+    expect(res.status).toBe(200)
+    const decoded = ExportLogsServiceResponse.toObject(ExportLogsServiceResponse.decode(res.bytes), { longs: Number }) as { partialSuccess: { rejectedLogRecords: number, errorMessage: string } }
+    expect(decoded.partialSuccess.rejectedLogRecords).toBe(2)
+    expect(decoded.partialSuccess.errorMessage).toMatch(/^2 log records were rejected: resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[0\]: .*older than the retention window; resourceLogs\[1\]\.scopeLogs\[0\]\.logRecords\[1\]: .*too far in the future/)
+    expect((await readAll(url, 'service=otlp-a')).map((l) => l.message)).toEqual(['a kept'])
+    expect((await readAll(url, 'service=otlp-b')).map((l) => l.message)).toEqual(['b kept'])
+  })
+
+  it('protobuf whose last resource does not decode (a field of the wrong wire type, messages nested too deep): 400, nothing stored', async () => {
+    const { Writer } = (await import('protobufjs')).default
+    const good = ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(request('otlp-c', [{ timeUnixNano: nowNs(100), body: { stringValue: 'would be kept' } }]))).finish()
+    // A ResourceLogs for otlp-d whose one LogRecord has its body (field 5, an AnyValue) as a varint.
+    const badRecord = Writer.create().uint32((5 << 3) | 0).uint32(1).finish()
+    const scope = Writer.create().uint32((2 << 3) | 2).bytes(badRecord).finish()
+    const resource = ExportLogsServiceRequest.encode(ExportLogsServiceRequest.fromObject(request('otlp-d', []))).finish()
+    const wrongType = Buffer.concat([good, resource, Writer.create().uint32((1 << 3) | 2).fork().uint32((2 << 3) | 2).bytes(scope).ldelim().finish()])
+    const res = await post(wrongType, { 'content-type': 'application/x-protobuf' })
+    expect(res.status).toBe(400)
+    expect(RpcStatus.toObject(RpcStatus.decode(res.bytes))).toEqual({ code: 3, message: expect.stringMatching(/does not decode as ExportLogsServiceRequest \(LogRecord\.body is a message but came with wire type 0\)/) })
+    // A body of AnyValues in ArrayValues 60 deep: 120 messages, past the 100 protobuf decoders nest (protoc's limit, and protobufjs's).
+    let inner = Writer.create().uint32((1 << 3) | 2).string('leaf').finish()
+    for (let i = 0; i < 60; i++) inner = Writer.create().uint32((5 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).bytes(inner).finish()).finish()
+    const deepRecord = Writer.create().uint32((5 << 3) | 2).bytes(inner).finish()
+    const name = Writer.create().uint32((1 << 3) | 2).string('service.name').uint32((2 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).string('otlp-d').finish()).finish()
+    const deepResource = Writer.create()
+      .uint32((1 << 3) | 2).bytes(Writer.create().uint32((1 << 3) | 2).bytes(name).finish())
+      .uint32((2 << 3) | 2).bytes(Writer.create().uint32((2 << 3) | 2).bytes(deepRecord).finish())
+      .finish()
+    const deep = Buffer.concat([good, Writer.create().uint32((1 << 3) | 2).bytes(deepResource).finish()])
+    const refused = await post(deep, { 'content-type': 'application/x-protobuf' })
+    expect(refused.status).toBe(400)
+    expect(RpcStatus.toObject(RpcStatus.decode(refused.bytes))).toEqual({ code: 3, message: expect.stringMatching(/does not decode as ExportLogsServiceRequest \(messages nested more than 99 deep/) })
+    expect(await readAll(url, 'service=otlp-c')).toEqual([])
+    expect(await readAll(url, 'service=otlp-d')).toEqual([])
+  })
+
   it('400 with a google.rpc.Status for a malformed request, in the request\'s encoding', async () => {
     const json = await post('{"resourceLogs": 5}', { 'content-type': 'application/json' })
     expect(json.status).toBe(400)

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import protobuf from 'protobufjs'
 import SnappyJS from 'snappyjs'
 import { describe, expect, it } from 'vitest'
-import { decodeLokiJson, decodeLokiProto, lokiRecords, lokiSpans, routeSpans, serviceOf } from '../../src/ingest/formats/loki-push.js'
+import { decodeLokiJson, decodeLokiProto, lokiRecords, lokiSpans, serviceOf } from '../../src/ingest/formats/loki-push.js'
+import { routeSpans } from '../../src/ingest/spans.js'
 import { putStreams, type EntrySink } from '../../src/ingest/shard-ingest.js'
 import { shardOf } from '../../src/core/hash.js'
 import { PushRequest, int64, nanosToMicros } from '../../src/ingest/formats/protos.js'
@@ -142,7 +143,7 @@ describe('Loki push decoded on the shards', () => {
   it('routes each stream with entries to the shard of its service, numbering entries in request order', () => {
     const spans = lokiSpans(body)
     expect(spans.map((s) => [s.labels, s.entries])).toEqual([[['app', 'one', 'pod', 'p'], 2], [['app', 'two'], 0], [['service', 'three'], 1]])
-    const { perShard, total } = routeSpans(spans, SERVICE_LABELS, 4)
+    const { perShard, total } = routeSpans(spans.map((span, ordinal) => ({ ...span, service: serviceOf(span.labels, SERVICE_LABELS), ordinal })), 4)
     expect(total).toBe(3)
     expect(perShard[shardOf('one', 4)]!.first).toContain(0)
     expect(perShard[shardOf('three', 4)]!.first).toContain(2)
@@ -162,6 +163,8 @@ describe('Loki push decoded on the shards', () => {
       starts: Uint32Array.from(spans.map((s) => s.start)),
       ends: Uint32Array.from(spans.map((s) => s.end)),
       first: Uint32Array.from([0, 2]),
+      ordinals: Uint32Array.from([0, 2]),
+      arrival: NOW,
       seq: 100,
       oldest: NOW - 3600e6,
       newest: NOW + 600e6,

@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http'
 import { NoStreamsError } from '../../core/errors.js'
 import { mediaType } from '../../core/media-type.js'
 import type { DecodedRecords, DecodedStreams } from '../../ingest/decoded.js'
-import { decodeLokiJson, lokiRecords, lokiSpans, routeSpans } from '../../ingest/formats/loki-push.js'
+import { decodeLokiJson, lokiRecords, lokiSpans, serviceOf } from '../../ingest/formats/loki-push.js'
+import { routeSpans } from '../../ingest/spans.js'
 import { bodyEncoding } from '../body.js'
 import { unsnappy } from '../snappy.js'
 import type { IngestProtocol } from './protocol.js'
@@ -47,7 +48,7 @@ export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string> 
     json: mediaType(req.headers['content-type']) === 'application/json',
     snappy: bodyEncoding(req.headers['content-encoding'], SNAPPY) === 'snappy'
   }),
-  decode (body, form, { window, settings, shards }) {
+  decode (body, form, { now, window, settings, shards }) {
     // Protobuf is always snappy-compressed (Loki reads it so, with or without the header).
     if (!form.json || form.snappy) body = unsnappy(body, settings.maxBody)
     const serviceLabels = settings.serviceLabels.split(',')
@@ -55,8 +56,8 @@ export const LOKI_PUSH: IngestProtocol<LokiForm, string, DecodedRecords<string> 
       // Checked here down to every field, each stream's labels read; the entries are read by the shards.
       const spans = lokiSpans(body)
       if (spans.length === 0) throw noStreams()
-      const { perShard, total } = routeSpans(spans, serviceLabels, shards)
-      return { kind: 'streams', total, body, perShard, window, serviceLabels }
+      const { perShard, total } = routeSpans(spans.map((span, ordinal) => ({ ...span, service: serviceOf(span.labels, serviceLabels), ordinal })), shards)
+      return { kind: 'streams', format: 'loki', total, body, perShard, window, arrival: now, serviceLabels }
     }
     const streams = decodeLokiJson(body)
     if (streams.length === 0) throw noStreams()

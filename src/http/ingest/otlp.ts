@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { UnsupportedMediaTypeError } from '../../core/errors.js'
 import { mediaType } from '../../core/media-type.js'
-import type { DecodedRecords } from '../../ingest/decoded.js'
-import { decodeOtlpJson, decodeOtlpProto, otlpRecords } from '../../ingest/formats/otlp-logs.js'
+import type { DecodedRecords, DecodedStreams } from '../../ingest/decoded.js'
+import { decodeOtlpJson, otlpRecords, otlpSpans } from '../../ingest/formats/otlp-logs.js'
+import { routeSpans } from '../../ingest/spans.js'
 import { ExportLogsServiceResponse, RpcStatus } from '../../ingest/formats/protos.js'
 import type { IngestProtocol } from './protocol.js'
 
@@ -42,14 +43,18 @@ function sendOtlp (res: ServerResponse, answer: OtlpAnswer): void {
   res.end(type.encode(type.fromObject(answer.body)).finish())
 }
 
-export const OTLP: IngestProtocol<Encoding, string, DecodedRecords<string>, OtlpAnswer> = {
+export const OTLP: IngestProtocol<Encoding, string, DecodedRecords<string> | DecodedStreams, OtlpAnswer> = {
   name: 'otlp',
   paths: ['/v1/logs'],
   methods: ['POST'],
   accept: ({ req }) => otlpEncoding(req),
-  decode (body, encoding, { now, window }) {
-    const request = encoding === 'protobuf' ? decodeOtlpProto(body) : decodeOtlpJson(body)
-    const { records, problems, problemCount } = otlpRecords(request, now, window.oldest, window.newest)
+  decode (body, encoding, { now, window, settings, shards }) {
+    if (encoding === 'protobuf') {
+      // Checked here down to every field, each resource's service read; the log records are decoded by the shards.
+      const { perShard, total } = routeSpans(otlpSpans(body), shards)
+      return { kind: 'streams', format: 'otlp', total, body, perShard, window, arrival: now, serviceLabels: settings.serviceLabels.split(',') }
+    }
+    const { records, problems, problemCount } = otlpRecords(decodeOtlpJson(body), now, window.oldest, window.newest)
     return { kind: 'records', total: records.length + problemCount, records, indexes: null, invalid: problems, invalidCount: problemCount }
   },
   answer ({ full, invalid, invalidCount }, encoding) {

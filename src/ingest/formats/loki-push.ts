@@ -1,5 +1,4 @@
 import { MalformedBodyError } from '../../core/errors.js'
-import { shardOf } from '../../core/hash.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
 import { parseLabelString } from './label-string.js'
 import protobuf from 'protobufjs'
@@ -82,7 +81,7 @@ export function decodeLokiProto (body: Buffer): LokiStream[] {
 }
 
 /** One StreamAdapter of a push body: where its bytes are, its labels, how many entries it holds. */
-export interface StreamSpan { start: number, end: number, labels: Pairs, entries: number }
+export interface LokiSpan { start: number, end: number, labels: Pairs, entries: number }
 
 /**
  * Every stream of a PushRequest with its labels and entry count, the whole
@@ -91,8 +90,8 @@ export interface StreamSpan { start: number, end: number, labels: Pairs, entries
  * service, for the shard to read (readLokiStream) with nothing left that can
  * fail to decode. Throws MalformedBodyError for a body that does not decode.
  */
-export function lokiSpans (body: Uint8Array): StreamSpan[] {
-  const spans: StreamSpan[] = []
+export function lokiSpans (body: Uint8Array): LokiSpan[] {
+  const spans: LokiSpan[] = []
   try {
     const r = Reader.create(body)
     while (r.pos < r.len) {
@@ -115,26 +114,6 @@ export function lokiSpans (body: Uint8Array): StreamSpan[] {
     throw malformed(`the protobuf does not decode as logproto.PushRequest (${(err as Error).message})`)
   }
   return spans
-}
-
-/** The streams of a push body bound for one shard: their byte ranges in the body and the request index of each one's first entry. */
-export interface StreamShare { starts: number[], ends: number[], first: number[], entries: number, bytes: number }
-
-/** Sends each stream to the shard of its service; streams without entries go nowhere. */
-export function routeSpans (spans: readonly StreamSpan[], serviceLabels: readonly string[], shards: number): { perShard: StreamShare[], total: number } {
-  const perShard: StreamShare[] = Array.from({ length: shards }, () => ({ starts: [], ends: [], first: [], entries: 0, bytes: 0 }))
-  let total = 0
-  for (const span of spans) {
-    if (span.entries === 0) continue
-    const share = perShard[shardOf(serviceOf(span.labels, serviceLabels), shards)]!
-    share.starts.push(span.start)
-    share.ends.push(span.end)
-    share.first.push(total)
-    share.entries += span.entries
-    share.bytes += span.end - span.start
-    total += span.entries
-  }
-  return { perShard, total }
 }
 
 /** The StreamAdapter at bytes[start, end), which lokiSpans() checked (a shard reads its streams so). */

@@ -1,8 +1,13 @@
 import { MalformedBodyError } from '../../core/errors.js'
 import { MAX_JSON_DEPTH, TOO_DEEP } from '../../core/json-depth.js'
 import { recordProblem, sortPairs, type LogRecord, type Pairs } from '../record.js'
-import { ExportLogsServiceRequest, int64, nanosToMicros, type Int64 } from './protos.js'
+import protobuf from 'protobufjs'
+import { ExportLogsServiceRequest, Resource, ResourceLogs, int64, nanosToMicros, type Int64 } from './protos.js'
 import { UNKNOWN_SERVICE, type Mapped } from './loki-push.js'
+import { checkMessage } from './proto-check.js'
+import type { StreamSpan } from '../spans.js'
+
+const { Reader } = protobuf
 
 // OTLP logs (ExportLogsServiceRequest) to records. Both encodings meet in one
 // shape with lowerCamelCase keys: the decoded protobuf message (64-bit
@@ -103,6 +108,66 @@ const hexId = (v: unknown): string => v instanceof Uint8Array ? Buffer.from(v).t
 const isZero = (v: unknown): boolean => v === undefined || v === null || v === 0 || v === '0' || v === '' ||
   (typeof v === 'object' && (v as { low?: unknown }).low === 0 && (v as { high?: unknown }).high === 0)
 
+/** A resource's service (its service.name attribute, else unknown_service) and stream labels (its other attributes, as label names). */
+function resourceIdentity (resourceLogs: Obj, where: string): { service: string, labels: Pairs | null } {
+  const attrs = flatten(keyValues(obj(resourceLogs.resource, `${where}.resource`).attributes, `${where}.resource.attributes`))
+  let service = UNKNOWN_SERVICE
+  const seen = new Set<string>()
+  const rest: Pairs = []
+  for (let k = 0; k < attrs.length; k += 2) {
+    if (attrs[k] === 'service.name') {
+      if (attrs[k + 1] !== '') service = attrs[k + 1]!
+      continue
+    }
+    const name = labelName(attrs[k]!)
+    if (seen.has(name)) continue
+    seen.add(name)
+    rest.push(name, attrs[k + 1]!.slice(0, MAX_LABEL_VALUE))
+  }
+  return { service, labels: rest.length === 0 ? null : sortPairs(rest) }
+}
+
+/**
+ * Each log record of one ResourceLogs (the request's resourceLogs[ordinal])
+ * in turn: `visit` gets the record, or null and what is wrong with it (built
+ * only when called); returns how many there were.
+ */
+export function resourceRecords (rl: unknown, ordinal: number, arrival: number, oldest: number, newest: number, visit: (record: LogRecord | null, problem: () => string) => void): number {
+  const where = `resourceLogs[${ordinal}]`
+  const resourceLogs = obj(rl, where)
+  const { service, labels } = resourceIdentity(resourceLogs, where)
+  let total = 0
+  list(resourceLogs.scopeLogs, `${where}.scopeLogs`).forEach((sl, j) => {
+    list(obj(sl, `${where}.scopeLogs[${j}]`).logRecords, `${where}.scopeLogs[${j}].logRecords`).forEach((lr, k) => {
+      // Where the record is, for error messages: built only when one is needed.
+      const at = (): string => `${where}.scopeLogs[${j}].logRecords[${k}]`
+      const r = obj(lr, at)
+      total++
+      const body = anyValue(r.body, () => `${at()}.body`)
+      const attributes = flatten(keyValues(r.attributes, () => `${at()}.attributes`))
+      if (typeof r.severityText === 'string' && r.severityText !== '') attributes.push('severity_text', r.severityText)
+      if (!isZero(r.severityNumber)) attributes.push('severity_number', String(r.severityNumber))
+      const traceId = hexId(r.traceId)
+      if (traceId !== '') attributes.push('trace_id', traceId)
+      const spanId = hexId(r.spanId)
+      if (spanId !== '') attributes.push('span_id', spanId)
+      const time = !isZero(r.timeUnixNano) ? r.timeUnixNano : r.observedTimeUnixNano
+      const ts = isZero(time) ? arrival : nanosToMicros(time as Int64)
+      const record: LogRecord = {
+        service,
+        ts,
+        message: typeof body === 'string' ? body : body === null ? '' : JSON.stringify(body),
+        labels,
+        attributes: attributes.length === 0 ? null : attributes
+      }
+      const problem = recordProblem(record, oldest, newest)
+      if (problem === null) visit(record, () => '')
+      else visit(null, () => `${at()}: ${problem}`)
+    })
+  })
+  return total
+}
+
 /** Every log record of the request as a record, or what is wrong with it. */
 export function otlpRecords (request: unknown, arrival: number, oldest: number, newest: number, maxListed = 10): Mapped & { total: number } {
   const records: LogRecord[] = []
@@ -111,51 +176,74 @@ export function otlpRecords (request: unknown, arrival: number, oldest: number, 
   let total = 0
   const req = obj(request, 'the request')
   list(req.resourceLogs, 'resourceLogs').forEach((rl, i) => {
-    const where = `resourceLogs[${i}]`
-    const resourceLogs = obj(rl, where)
-    const attrs = flatten(keyValues(obj(resourceLogs.resource, `${where}.resource`).attributes, `${where}.resource.attributes`))
-    let service = UNKNOWN_SERVICE
-    const seen = new Set<string>()
-    const rest: Pairs = []
-    for (let k = 0; k < attrs.length; k += 2) {
-      if (attrs[k] === 'service.name') {
-        if (attrs[k + 1] !== '') service = attrs[k + 1]!
-        continue
-      }
-      const name = labelName(attrs[k]!)
-      if (seen.has(name)) continue
-      seen.add(name)
-      rest.push(name, attrs[k + 1]!.slice(0, MAX_LABEL_VALUE))
-    }
-    const labels = rest.length === 0 ? null : sortPairs(rest)
-    list(resourceLogs.scopeLogs, `${where}.scopeLogs`).forEach((sl, j) => {
-      list(obj(sl, `${where}.scopeLogs[${j}]`).logRecords, `${where}.scopeLogs[${j}].logRecords`).forEach((lr, k) => {
-        // Where the record is, for error messages: built only when one is needed.
-        const at = (): string => `${where}.scopeLogs[${j}].logRecords[${k}]`
-        const r = obj(lr, at)
-        total++
-        const body = anyValue(r.body, () => `${at()}.body`)
-        const attributes = flatten(keyValues(r.attributes, () => `${at()}.attributes`))
-        if (typeof r.severityText === 'string' && r.severityText !== '') attributes.push('severity_text', r.severityText)
-        if (!isZero(r.severityNumber)) attributes.push('severity_number', String(r.severityNumber))
-        const traceId = hexId(r.traceId)
-        if (traceId !== '') attributes.push('trace_id', traceId)
-        const spanId = hexId(r.spanId)
-        if (spanId !== '') attributes.push('span_id', spanId)
-        const time = !isZero(r.timeUnixNano) ? r.timeUnixNano : r.observedTimeUnixNano
-        const ts = isZero(time) ? arrival : nanosToMicros(time as Int64)
-        const record: LogRecord = {
-          service,
-          ts,
-          message: typeof body === 'string' ? body : body === null ? '' : JSON.stringify(body),
-          labels,
-          attributes: attributes.length === 0 ? null : attributes
-        }
-        const problem = recordProblem(record, oldest, newest)
-        if (problem === null) records.push(record)
-        else if (problemCount++ < maxListed) problems.push(`${at()}: ${problem}`)
-      })
+    total += resourceRecords(rl, i, arrival, oldest, newest, (record, problem) => {
+      if (record !== null) records.push(record)
+      else if (problemCount++ < maxListed) problems.push(problem())
     })
   })
   return { records, problems, problemCount, total }
+}
+
+/**
+ * How deep messages may nest inside a ResourceLogs: as deep as protobufjs
+ * decodes them inside the request (Reader.recursionLimit), one level less,
+ * so every resource the front lets through decodes on its shard.
+ */
+const RESOURCE_DEPTH = protobuf.Reader.recursionLimit - 1
+
+/**
+ * The ResourceLogs of an ExportLogsServiceRequest body, each checked down to
+ * every field (proto-check.ts), with its service and how many log records
+ * it holds: what the front needs to send each one's bytes to the shard of
+ * its service (decodeResourceLogs there). Throws MalformedBodyError for a
+ * body that does not decode.
+ */
+export function otlpSpans (body: Uint8Array): StreamSpan[] {
+  const spans: StreamSpan[] = []
+  try {
+    const r = Reader.create(body)
+    while (r.pos < r.len) {
+      const tag = r.uint32()
+      if (tag >>> 3 !== 1 || (tag & 7) !== 2) {
+        r.skipType(tag & 7)
+        continue
+      }
+      const length = r.uint32()
+      const start = r.pos
+      const end = start + length
+      checkMessage(ResourceLogs, r, end, RESOURCE_DEPTH)
+      // Checked: now its resource's service and its records' count.
+      r.pos = start
+      let service = UNKNOWN_SERVICE
+      let entries = 0
+      while (r.pos < end) {
+        const t = r.uint32()
+        if (t >>> 3 === 1 && (t & 7) === 2) {
+          const at = r.uint32() + r.pos
+          const resource = Resource.decode(body.subarray(r.pos, at))
+          service = resourceIdentity({ resource }, `resourceLogs[${spans.length}]`).service
+          r.pos = at
+        } else if (t >>> 3 === 2 && (t & 7) === 2) {
+          const stop = r.uint32() + r.pos
+          while (r.pos < stop) {
+            const u = r.uint32()
+            if (u >>> 3 === 2 && (u & 7) === 2) entries++
+            r.skipType(u & 7)
+          }
+        } else {
+          r.skipType(t & 7)
+        }
+      }
+      spans.push({ start, end, service, entries, ordinal: spans.length })
+    }
+  } catch (err) {
+    if (err instanceof MalformedBodyError) throw err
+    throw malformed(`the protobuf does not decode as ExportLogsServiceRequest (${(err as Error).message})`)
+  }
+  return spans
+}
+
+/** The ResourceLogs at bytes[start, end), which otlpSpans() checked (a shard decodes its resources so). */
+export function decodeResourceLogs (bytes: Uint8Array, start: number, end: number): unknown {
+  return ResourceLogs.decode(bytes.subarray(start, end))
 }

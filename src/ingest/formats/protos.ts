@@ -46,6 +46,8 @@ export const PushRequest = root.lookupType('logproto.PushRequest')
 export const ExportLogsServiceRequest = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest')
 export const ExportLogsServiceResponse = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse')
 export const RpcStatus = root.lookupType('google.rpc.Status')
+export const ResourceLogs = root.lookupType('opentelemetry.proto.logs.v1.ResourceLogs')
+export const Resource = root.lookupType('opentelemetry.proto.resource.v1.Resource')
 
 /** A protobuf 64-bit integer as protobufjs gives it (a Long, or a number), or a JSON one (string or number). */
 export type Int64 = number | string | { toString: () => string }

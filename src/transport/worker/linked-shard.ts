@@ -42,7 +42,7 @@ function transferOf (req: ShardRequest): ArrayBuffer[] | undefined {
     }
     case 'ingest-streams': {
       const { batch } = req
-      return [batch.bytes.buffer, batch.starts.buffer, batch.ends.buffer, batch.first.buffer]
+      return [batch.bytes.buffer, batch.starts.buffer, batch.ends.buffer, batch.first.buffer, batch.ordinals.buffer]
     }
     default:
       return undefined
