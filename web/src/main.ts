@@ -1,3 +1,5 @@
+import 'uplot/dist/uPlot.min.css'
+import '../style.css'
 import { ApiError, getJson, onTokenNeeded, type LokiData, type LokiMatrix, type Volume } from './api.js'
 import { QueryBar, remember } from './complete.js'
 import { Detail } from './detail.js'
