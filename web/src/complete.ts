@@ -51,7 +51,9 @@ export class QueryBar {
   private seq = 0
   range: () => { start: string, end: string } = () => ({ start: '', end: '' })
 
-  constructor (private readonly input: HTMLTextAreaElement, private readonly list: HTMLUListElement, private readonly run: () => void) {
+  constructor (readonly input: HTMLTextAreaElement, private readonly list: HTMLUListElement, private readonly run: () => void) {
+    // A text box with suggestions (ARIA 1.2's editable combobox); Preact's types know a textarea only as a textbox.
+    input.setAttribute('role', 'combobox')
     input.addEventListener('keydown', (e) => this.key(e))
     input.addEventListener('input', () => {
       this.historyAt = -1

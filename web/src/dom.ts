@@ -28,12 +28,6 @@ export function clear (el: Element): void {
   el.replaceChildren()
 }
 
-export function byId<T extends HTMLElement = HTMLElement> (id: string): T {
-  const el = document.getElementById(id)
-  if (el === null) throw new Error(`#${id} is missing from the page`)
-  return el as T
-}
-
 /**
  * A line as it is shown: control characters (ANSI escapes' ESC, NUL, BEL, …)
  * become their visible Unicode pictures (␛), tabs stay; so an escape
