@@ -42,6 +42,8 @@ export function webConfig (dev = false) {
       sourcemap: false,
       reportCompressedSize: false
     },
+    // The dev server's pre-bundled dependencies, named: its own scan of the sources reads JSX as React's.
+    optimizeDeps: { noDiscovery: true, include: ['preact', 'preact/hooks', 'preact/jsx-dev-runtime', 'uplot'] },
     server: {
       proxy: Object.fromEntries(API.map((p) => [p, { target, ws: p === '/loki', changeOrigin: false }]))
     }
