@@ -1,5 +1,5 @@
 import { ApiError, getJson, type LokiData, type LokiMatrix, type Volume } from './api.js'
-import { QueryBar, remember } from './complete.js'
+import { NO_SUGGESTIONS, QueryBar, remember, type Suggestions } from './complete.js'
 import { download } from './download.js'
 import { Fields, NO_FIELDS, type FieldsState } from './fields.js'
 import { Histogram } from './histogram.js'
@@ -16,9 +16,9 @@ import { hideDetail, showDetail } from './ui/detail.js'
 // `at` names a linked line), every run reads it from the controls, writes it
 // back and asks the server for the rows (Loki query_range), the volume
 // (GET /logs/volume) and the fields (labels, detected_fields, topk counts).
-// What the components show is in `store` (ui/app.tsx draws it); the three
-// parts that draw themselves (the query bar's suggestions, the virtual list,
-// the uPlot histogram) get their elements from the App once it is mounted.
+// What the components show is in `store` (ui/app.tsx draws it); the parts
+// that work their own elements (the query's textarea, the virtual list, the
+// uPlot histogram) get them from the App once it is mounted.
 
 /** Rows of the first page (fast first paint), then of each next page; at most MAX_ROWS in the list. */
 const FIRST_PAGE = 1000
@@ -48,10 +48,11 @@ export interface ViewState {
   fieldsOpen: boolean
   services: string[]
   fields: FieldsState
+  suggest: Suggestions
 }
 
 /** The elements the controller's self-drawing parts live in. */
-export interface Mounts { q: HTMLTextAreaElement, suggest: HTMLUListElement, list: HTMLElement, histogram: HTMLElement, from: HTMLInputElement }
+export interface Mounts { q: HTMLTextAreaElement, list: HTMLElement, histogram: HTMLElement, from: HTMLInputElement }
 
 /** Marks the first time the page reaches a state (navigation to first rows, to histogram), for the browser tests and DevTools. */
 function mark (name: string): void {
@@ -73,7 +74,8 @@ export class Explorer {
     paused: false,
     fieldsOpen: !matchMedia('(max-width: 800px)').matches,
     services: [],
-    fields: NO_FIELDS
+    fields: NO_FIELDS,
+    suggest: NO_SUGGESTIONS
   })
 
   private controller = new AbortController()
@@ -108,7 +110,7 @@ export class Explorer {
   /** Builds the self-drawing parts in their elements, reads the URL and runs it. */
   start (m: Mounts): void {
     this.fromInput = m.from
-    this.bar = new QueryBar(m.q, m.suggest, () => { this.run(true) })
+    this.bar = new QueryBar(m.q, (suggest) => this.store.set({ suggest }), () => { this.run(true) })
     this.bar.range = () => ({ start: toNs(this.current.fromMs || Date.now() - 3_600_000), end: toNs(this.current.toMs || Date.now()) })
     this.list = new LogList(m.list, { open: (row) => this.showRow(row), nearEnd: () => { this.more() } })
     // An opened line's details; the list moves this element under that line.
@@ -374,6 +376,10 @@ export class Explorer {
 
   toggleFields (): void {
     this.store.set({ fieldsOpen: !this.view.fieldsOpen })
+  }
+
+  pickSuggestion (i: number): void {
+    this.bar.accept(i)
   }
 
   fieldOpened (i: number): void {

@@ -2,25 +2,25 @@ import { useLayoutEffect, useRef } from 'preact/hooks'
 import { PRESETS, type Explorer } from '../explorer.js'
 import { useStore } from '../store.js'
 import { FieldsSidebar } from './fields-sidebar.js'
+import { QueryBox } from './query-bar.js'
 import { TokenDialog } from './token-dialog.js'
 
 // The page: the top bar (query, service, time range, zone, Run, Live), the
 // server's error, the fields sidebar, the histogram, the tools and the list.
-// The query bar's suggestions, the list and the histogram draw themselves
-// (complete.ts, list.ts, histogram.ts): their elements are rendered here
-// empty and handed to the controller (explorer.ts) once mounted.
+// The list and the histogram draw themselves (list.ts, histogram.ts), and
+// complete.ts works the query's textarea: their elements are rendered here
+// and handed to the controller (explorer.ts) once mounted.
 
 export function App ({ explorer }: { explorer: Explorer }) {
   const view = useStore(explorer.store)
   const q = useRef<HTMLTextAreaElement>(null)
-  const suggest = useRef<HTMLUListElement>(null)
   const list = useRef<HTMLDivElement>(null)
   const histogram = useRef<HTMLDivElement>(null)
   const from = useRef<HTMLInputElement>(null)
   // A layout effect runs as soon as the page is in the DOM (an effect would wait for a frame): the
   // first requests start at once. The token dialog's, a child's, has run already.
   useLayoutEffect(() => {
-    explorer.start({ q: q.current!, suggest: suggest.current!, list: list.current!, histogram: histogram.current!, from: from.current! })
+    explorer.start({ q: q.current!, list: list.current!, histogram: histogram.current!, from: from.current! })
   }, [explorer])
   const onRangeKey = (e: KeyboardEvent): void => { if (e.key === 'Enter') explorer.run(true) }
   // The preset shown follows what is typed (a preset only when `to` is now).
@@ -29,11 +29,7 @@ export function App ({ explorer }: { explorer: Explorer }) {
     <>
       <header class='topbar'>
         <h1 class='brand'>logagg</h1>
-        <div class='query'>
-          <label for='q' class='sr'>LogQL query (Enter runs, Shift+Enter adds a line, ↑/↓ history)</label>
-          <textarea id='q' ref={q} rows={1} spellcheck={false} autocomplete='off' autocapitalize='off' aria-expanded='false' aria-autocomplete='list' aria-controls='suggest' placeholder='{service="api"} |= "error"' />
-          <ul id='suggest' ref={suggest} role='listbox' aria-label='Suggestions' hidden />
-        </div>
+        <QueryBox input={q} suggestions={view.suggest} pick={(i) => explorer.pickSuggestion(i)} />
         <label class='sr' for='service'>Service</label>
         <select id='service' value='' onChange={(e) => { const s = e.currentTarget.value; e.currentTarget.value = ''; explorer.pickService(s) }}>
           <option value=''>service…</option>
