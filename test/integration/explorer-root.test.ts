@@ -33,7 +33,9 @@ describe('GET /', () => {
     expect(res.status).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/html/)
     expect(res.headers.vary).toMatch(/Accept/i)
-    expect(res.text).toContain('<script type="module" src="/ui/main.js"></script>')
+    // Vite's build: one module script and one stylesheet, named by their content's hash.
+    expect(res.text).toMatch(/<script type="module" crossorigin src="\/ui\/assets\/index-[\w-]{8}\.js"><\/script>/)
+    expect(res.text).toMatch(/<link rel="stylesheet" crossorigin href="\/ui\/assets\/index-[\w-]{8}\.css">/)
     // No inline script, no inline handler in the page itself.
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
     expect(res.text).not.toMatch(/\son[a-z]+=/)
@@ -64,21 +66,33 @@ describe('GET /', () => {
     }
   })
 
-  it('serves the page\'s files under /ui/ (scripts, styles, uPlot) and 404s an unknown one', async () => {
-    const js = await call('GET', '/ui/main.js', {})
+  it('serves the page\'s files under /ui/ (its script and stylesheet), for ever when hashed, and 404s an unknown one', async () => {
+    const page = (await call('GET', '/', { accept: 'text/html' })).text
+    const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(page)?.[1]
+    const style = /href="(\/ui\/assets\/[^"]+\.css)"/.exec(page)?.[1]
+    expect(script).toBeDefined()
+    expect(style).toBeDefined()
+    const js = await call('GET', script!, {})
     expect(js.status).toBe(200)
     expect(js.headers['content-type']).toMatch(/javascript/)
     expect(js.headers['x-content-type-options']).toBe('nosniff')
-    expect((await call('GET', '/ui/vendor/uPlot.esm.js', {})).status).toBe(200)
-    const css = await call('GET', '/ui/style.css', {})
+    // uPlot is in the one bundle (its class names for the chart's parts).
+    expect(js.text).toContain('u-cursor')
+    const css = await call('GET', style!, {})
+    expect(css.status).toBe(200)
     expect(css.headers['content-type']).toMatch(/^text\/css/)
+    // A hashed name changes with its content: cached for a year, never revalidated; the page itself always is.
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(css.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect((await call('GET', '/', { accept: 'text/html' })).headers['cache-control']).toBe('no-cache')
     expect((await call('GET', '/ui/nothing.js', {})).status).toBe(404)
+    expect((await call('GET', '/ui/assets/nothing-12345678.js', {})).status).toBe(404)
     // Compressed for a browser, and revalidated by its tag.
-    const gz = await call('GET', '/ui/vendor/uPlot.esm.js', { 'accept-encoding': 'gzip, deflate, br' })
+    const gz = await call('GET', script!, { 'accept-encoding': 'gzip, deflate, br' })
     expect(gz.headers['content-encoding']).toBe('gzip')
-    expect(Number(gz.headers['content-length'])).toBeLessThan(60_000)
+    expect(Number(gz.headers['content-length'])).toBeLessThan(js.text.length / 2)
     expect(String(gz.headers.vary)).toMatch(/Accept-Encoding/)
-    const again = await call('GET', '/ui/main.js', { 'if-none-match': String(js.headers.etag) })
+    const again = await call('GET', script!, { 'if-none-match': String(js.headers.etag) })
     expect(again.status).toBe(304)
     expect(js.headers['content-security-policy']).toContain("script-src 'self'")
   })

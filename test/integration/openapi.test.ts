@@ -340,10 +340,14 @@ describe('Elasticsearch', () => {
   })
 
   it('the explorer: its page at / for a browser, its files under /ui/, GET /logs/volume and its errors', async () => {
-    await expectDocumented(200, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
-    await expectDocumented(200, '/ui/main.js')
-    await expectDocumented(200, '/ui/style.css')
+    const page = await expectDocumented(200, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
+    // Vite's build names its script and stylesheet by their hash: the page says which.
+    const html = page.body.toString('utf8')
+    await expectDocumented(200, /src="(\/ui\/assets\/[^"]+\.js)"/.exec(html)![1]!)
+    await expectDocumented(200, /href="(\/ui\/assets\/[^"]+\.css)"/.exec(html)![1]!)
+    await expectDocumented(200, '/ui/index.html')
     await expectDocumented(404, '/ui/nothing.js')
+    await expectDocumented(404, '/ui/assets/nothing-12345678.js')
     expect((await call('/logs', json(entry('volume-doc', 'an error line')))).status).toBe(201)
     const volume = await expectDocumented(200, `/logs/volume?query=${encodeURIComponent('{service="volume-doc"}')}&start=now-5m&step=1m`)
     expect(JSON.parse(volume.body.toString('utf8')).levels.error.reduce((a: number, b: number) => a + b, 0)).toBe(1)

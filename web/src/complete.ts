@@ -1,17 +1,21 @@
 import { getJson, type DetectedField } from './api.js'
 import { selectorEnd } from './query-text.js'
-import { clear, h } from './dom.js'
 
 // The query bar: Enter runs, Shift+Enter adds a line; suggestions of label
 // names and values (from the server's label API) and of operators as one
 // types, ↑/↓ to move in them, Enter or Tab to take one, Escape to close;
 // without suggestions ↑ on the first line and ↓ on the last walk the query
-// history (localStorage).
+// history (localStorage). It keeps the textarea's text itself (caret, history)
+// and hands the suggestions to `show`: ui/query-bar.tsx draws them.
 
 const HISTORY_KEY = 'logagg.history'
 const HISTORY_MAX = 50
 
 interface Suggestion { label: string, insert: string, replace: number, caret?: number }
+
+/** What the suggestion list shows: no labels when it is closed. */
+export interface Suggestions { labels: string[], active: number }
+export const NO_SUGGESTIONS: Suggestions = { labels: [], active: 0 }
 
 const OPERATORS_IN: Array<[string, string]> = [['=', '="'], ['!=', '!="'], ['=~', '=~"'], ['!~', '!~"']]
 /** Stages after `| `: what is typed, what is inserted, where the caret goes from the end. */
@@ -51,7 +55,9 @@ export class QueryBar {
   private seq = 0
   range: () => { start: string, end: string } = () => ({ start: '', end: '' })
 
-  constructor (private readonly input: HTMLTextAreaElement, private readonly list: HTMLUListElement, private readonly run: () => void) {
+  constructor (readonly input: HTMLTextAreaElement, private readonly show: (s: Suggestions) => void, private readonly run: () => void) {
+    // A text box with suggestions (ARIA 1.2's editable combobox); Preact's types know a textarea only as a textbox.
+    input.setAttribute('role', 'combobox')
     input.addEventListener('keydown', (e) => this.key(e))
     input.addEventListener('input', () => {
       this.historyAt = -1
@@ -59,12 +65,6 @@ export class QueryBar {
       this.suggest()
     })
     input.addEventListener('blur', () => setTimeout(() => this.close(), 150))
-    list.addEventListener('mousedown', (e) => {
-      const li = (e.target as HTMLElement).closest('li')
-      if (li === null) return
-      e.preventDefault()
-      this.accept(Number(li.dataset.i))
-    })
   }
 
   get value (): string { return this.input.value }
@@ -87,13 +87,13 @@ export class QueryBar {
 
   close (): void {
     this.items = []
-    this.list.hidden = true
+    this.show(NO_SUGGESTIONS)
     this.input.setAttribute('aria-expanded', 'false')
     this.input.removeAttribute('aria-activedescendant')
   }
 
   private key (e: KeyboardEvent): void {
-    const open = !this.list.hidden && this.items.length > 0
+    const open = this.items.length > 0
     if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
       e.preventDefault()
       this.active = (this.active + (e.key === 'ArrowDown' ? 1 : -1) + this.items.length) % this.items.length
@@ -204,20 +204,17 @@ export class QueryBar {
   }
 
   private draw (): void {
-    clear(this.list)
     if (this.items.length === 0) {
       this.close()
       return
     }
-    this.items.forEach((s, i) => {
-      this.list.append(h('li', { role: 'option', id: `suggest-${i}`, 'data-i': String(i), 'aria-selected': String(i === this.active), class: i === this.active ? 'active' : undefined }, s.label))
-    })
-    this.list.hidden = false
+    this.show({ labels: this.items.map((s) => s.label), active: this.active })
     this.input.setAttribute('aria-expanded', 'true')
     this.input.setAttribute('aria-activedescendant', `suggest-${this.active}`)
   }
 
-  private accept (i: number): void {
+  /** Takes suggestion i (a click on it). */
+  accept (i: number): void {
     const s = this.items[i]
     if (s === undefined) return
     const at = this.input.selectionStart

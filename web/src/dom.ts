@@ -1,7 +1,9 @@
-// Every element of the page is made here, and text only ever goes in as
-// text (textContent): a log line is data, never markup. The page's CSP
-// (Trusted Types with no policy) makes innerHTML and the like throw, so
-// nothing can slip past this by accident either.
+// The elements the parts that draw themselves make (the list's rows, the
+// query bar's suggestions) are made here; the components' are Preact's. Both
+// put text in only as text (textContent, text nodes): a log line is data,
+// never markup. The page's CSP (Trusted Types with no policy) makes
+// innerHTML and the like throw, so nothing can slip past this by accident
+// either (and no component uses dangerouslySetInnerHTML).
 
 type Child = Node | string | null | undefined | false
 
@@ -26,12 +28,6 @@ export function append (el: Element, children: Child[]): void {
 
 export function clear (el: Element): void {
   el.replaceChildren()
-}
-
-export function byId<T extends HTMLElement = HTMLElement> (id: string): T {
-  const el = document.getElementById(id)
-  if (el === null) throw new Error(`#${id} is missing from the page`)
-  return el as T
 }
 
 /**

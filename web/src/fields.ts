@@ -1,12 +1,12 @@
 import { getJson, type DetectedField, type LokiData, type LokiVector } from './api.js'
-import { clear, h, visible } from './dom.js'
-import { quote, selectorEnd } from './query-text.js'
+import { selectorEnd } from './query-text.js'
 
-// The fields sidebar: the query's labels (GET /loki/api/v1/labels) and
+// The fields sidebar's data: the query's labels (GET /loki/api/v1/labels) and
 // fields (GET /loki/api/v1/detected_fields: attributes and what | json or
 // | logfmt reads), each with its top values and how many entries of the
 // range have them, counted by the shards:
 //   topk(5, sum by (name) (count_over_time(Q [range])))   at the range's end
+// It hands each new state to `show`; ui/fields-sidebar.tsx draws it.
 
 /** Fields listed, and of them counted at once (the others when opened). */
 const MAX_FIELDS = 40
@@ -17,21 +17,52 @@ const PARALLEL = 3
 export interface Range { startNs: string, endNs: string, seconds: number }
 export type FieldFilter = (name: string, value: string, op: '=' | '!=', parser: string | null) => void
 
-interface Field { name: string, parser: string | null, kind: 'label' | 'field' }
+export interface FieldValue { value: string, count: number }
+export interface FieldBox {
+  name: string
+  /** The parser a counting query (and a filter) needs for this field, or null. */
+  parser: string | null
+  kind: 'label' | 'field'
+  /** Open when first shown (and counted at once). */
+  open: boolean
+  /** Its top values once counted; null while not (yet). */
+  values: FieldValue[] | null
+  error: string | null
+}
+export interface FieldsState { boxes: FieldBox[], notListed: number, loaded: boolean }
+
+export const NO_FIELDS: FieldsState = { boxes: [], notListed: 0, loaded: false }
 
 export class Fields {
   private generation = 0
+  private state: FieldsState = NO_FIELDS
+  /** Counts a field's values when its box is opened (set by load). */
+  private counter: (i: number) => Promise<void> = async () => {}
 
-  constructor (private readonly el: HTMLElement, private readonly filter: FieldFilter) {}
+  constructor (private readonly show: (state: FieldsState) => void) {}
 
   clear (): void {
     this.generation++
-    clear(this.el)
+    this.update(NO_FIELDS)
+  }
+
+  /** The person opened box i: its values are counted now if they were not. */
+  opened (i: number): void {
+    this.counter(i)
+  }
+
+  private update (state: FieldsState): void {
+    this.state = state
+    this.show(state)
+  }
+
+  private setBox (i: number, patch: Partial<FieldBox>): void {
+    this.update({ ...this.state, boxes: this.state.boxes.map((b, k) => k === i ? { ...b, ...patch } : b) })
   }
 
   async load (query: string, range: Range, signal: AbortSignal): Promise<void> {
     const gen = ++this.generation
-    clear(this.el)
+    this.update(NO_FIELDS)
     const selector = query.slice(0, selectorEnd(query))
     const times = { start: range.startNs, end: range.endNs }
     const [labels, detected] = await Promise.all([
@@ -40,7 +71,7 @@ export class Fields {
     ])
     if (gen !== this.generation) return
     const hasParser = /\|\s*(json|logfmt)\b/.test(query)
-    const fields: Field[] = labels.data.map((name) => ({ name, parser: null, kind: 'label' as const }))
+    const fields: Array<Pick<FieldBox, 'name' | 'parser' | 'kind'>> = labels.data.map((name) => ({ name, parser: null, kind: 'label' as const }))
     const known = new Set(labels.data)
     // Attributes first, then parsed fields, fewest values first; only names a LogQL grouping can take.
     const rank = (f: DetectedField): number => (f.parsers === null ? 0 : 1e9) + f.cardinality
@@ -52,10 +83,11 @@ export class Fields {
       fields.push({ name: f.label, parser, kind: 'field' })
     }
     const shown = fields.slice(0, MAX_FIELDS)
-    const boxes = shown.map((f, i) => this.box(f, i < AUTO))
-    this.el.append(...boxes.map((b) => b.el))
-    if (fields.length > shown.length) this.el.append(h('p', { class: 'more' }, `${fields.length - shown.length} more fields not listed`))
-    if (fields.length === 0) this.el.append(h('p', { class: 'more' }, 'No fields in this range'))
+    this.update({
+      boxes: shown.map((f, i) => ({ ...f, open: i < AUTO, values: null, error: null })),
+      notListed: fields.length - shown.length,
+      loaded: true
+    })
     const counted = new Set<number>()
     const count = async (i: number): Promise<void> => {
       if (counted.has(i) || gen !== this.generation) return
@@ -68,46 +100,22 @@ export class Fields {
           time: range.endNs
         }, {}, signal)
         if (gen !== this.generation) return
-        boxes[i]!.fill(answer.data.result
-          .filter((r) => r.metric[f.name] !== undefined)
-          .map((r) => ({ value: r.metric[f.name]!, count: Number(r.value[1]) }))
-          .sort((a, b) => b.count - a.count))
+        this.setBox(i, {
+          values: answer.data.result
+            .filter((r) => r.metric[f.name] !== undefined)
+            .map((r) => ({ value: r.metric[f.name]!, count: Number(r.value[1]) }))
+            .sort((a, b) => b.count - a.count)
+        })
       } catch (err) {
-        if (!signal.aborted) boxes[i]!.failed((err as Error).message)
+        if (!signal.aborted && gen === this.generation) this.setBox(i, { error: (err as Error).message })
       }
     }
     // The first few are counted at once; the others when opened (each count is a scan of the range).
-    boxes.forEach((b, i) => b.el.addEventListener('toggle', () => { if (b.el.open) count(i) }))
+    this.counter = count
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < Math.min(AUTO, shown.length) && gen === this.generation) await count(next++)
     }
     await Promise.all(Array.from({ length: PARALLEL }, worker))
-  }
-
-  private box (f: Field, open: boolean): { el: HTMLDetailsElement, fill: (values: Array<{ value: string, count: number }>) => void, failed: (message: string) => void } {
-    const list = h('ul', { class: 'values' }, h('li', { class: 'loading' }, '…'))
-    const el = h('details', { class: `field ${f.kind}`, open, 'data-field': f.name }, h('summary', {}, f.name), list)
-    return {
-      el,
-      fill: (values) => {
-        clear(list)
-        const top = values[0]?.count ?? 1
-        for (const { value, count } of values) {
-          const pick = h('button', { type: 'button', class: 'value', title: `Filter for ${f.name}=${quote(value)}` }, h('span', { class: 'v' }, visible(value)), h('span', { class: 'n' }, count.toLocaleString('en')))
-          const out = h('button', { type: 'button', class: 'filter-out', 'aria-label': `Filter out ${f.name} ${value}`, title: `Filter out ${f.name}=${quote(value)}` }, '−')
-          pick.addEventListener('click', () => this.filter(f.name, value, '=', f.parser))
-          out.addEventListener('click', () => this.filter(f.name, value, '!=', f.parser))
-          const bar = h('span', { class: 'bar' })
-          bar.style.width = `${Math.max(2, Math.round(100 * count / top))}%`
-          list.append(h('li', {}, pick, out, bar))
-        }
-        if (values.length === 0) list.append(h('li', { class: 'loading' }, 'no values'))
-      },
-      failed: (message) => {
-        clear(list)
-        list.append(h('li', { class: 'err' }, message))
-      }
-    }
   }
 }

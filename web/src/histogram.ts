@@ -1,4 +1,4 @@
-import uPlot from './vendor/uPlot.esm.js'
+import uPlot from 'uplot'
 import type { LokiMatrix, Volume } from './api.js'
 
 // The volume histogram: GET /logs/volume's counts per bucket, stacked by
