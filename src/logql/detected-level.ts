@@ -42,8 +42,15 @@ for (const [rank, [, words]] of LINE_WORDS.entries()) {
   }
 }
 
-/** True for the bytes of a word as RE2's \b sees one: ASCII letters, digits and _. */
-const wordByte = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95
+/** By byte: 1 for the bytes of a word as RE2's \b sees one (ASCII letters, digits and _), 2 for those that also start a level word. */
+const WORD_BYTES = new Uint8Array(256)
+for (let c = 0; c < 256; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95) WORD_BYTES[c] = BY_FIRST.has(c | 0x20) && c >= 65 ? 2 : 1
+}
+const wordByte = (c: number): boolean => WORD_BYTES[c] !== 0
+
+/** The longest level word's length: a longer word is none. */
+const LONGEST_WORD = Math.max(...LINE_WORDS.flatMap(([, words]) => words.map((w) => w.length)))
 
 /** The rank of the level word bytes[start, end) spells in any case, or -1. */
 function rankOf (bytes: Uint8Array, start: number, end: number): number {
@@ -79,6 +86,8 @@ export function lineLevel (bytes: Uint8Array, from: number, to: number): Level {
     }
     const start = i
     while (i < to && wordByte(bytes[i]!)) i++
+    // Only a word whose first letter starts a level word is looked up.
+    if (WORD_BYTES[c] !== 2 || i - start > LONGEST_WORD) continue
     const rank = rankOf(bytes, start, i)
     if (rank >= 0 && rank < best) best = rank
   }

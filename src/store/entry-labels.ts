@@ -28,10 +28,9 @@ export function pairsLabel (stream: Stream, attrs: Pairs | null, name: string): 
   return ''
 }
 
-/** Every label of entries as objects; keeps the last block's decoded dictionary. */
+/** Every label of entries as objects; keeps each block's decoded dictionary (a scan interleaves the entries of several blocks). */
 export class EntryLabels {
-  private lastView: BlockView | null = null
-  private dict: string[] = []
+  private readonly dicts = new WeakMap<BlockView, string[]>()
 
   constructor (private readonly parser?: 'json' | 'logfmt') {}
 
@@ -54,13 +53,11 @@ export class EntryLabels {
     const from = i === 0 ? 0 : v.attrEnd[i - 1]!
     const to = v.attrEnd[i]!
     if (from === to) return false
-    if (v !== this.lastView) {
-      this.lastView = v
-      this.dict = v.dict.map(jsonUnescapeString)
-    }
+    let dict = this.dicts.get(v)
+    if (dict === undefined) this.dicts.set(v, dict = v.dict.map(jsonUnescapeString))
     for (let p = from; p < to; p++) {
-      const key = this.dict[v.attrKey[p]!]!
-      if (!(key in labels)) labels[key] = this.dict[v.attrVal[p]!]!
+      const key = dict[v.attrKey[p]!]!
+      if (!(key in labels)) labels[key] = dict[v.attrVal[p]!]!
     }
     return true
   }

@@ -1,8 +1,8 @@
 import type { Sample } from '../logql/range-functions.js'
 import { keptLabel } from '../logql/stages.js'
-import { DETECTED_LEVEL, detectLevel, labelledLevel, lineLevel, type Level } from '../logql/detected-level.js'
+import { DETECTED_LEVEL, detectLevel, labelledLevel, LEVEL_LABELS, levelOf, lineLevel, type Level } from '../logql/detected-level.js'
 import { EntryLabels } from './entry-labels.js'
-import { jsonUnescape } from '../core/json-text.js'
+import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
 import { metricLimitError } from '../logql/metric-limits.js'
 import type { MetricSeries, MetricSpec } from './shard-messages.js'
 import type { BlockView } from './block.js'
@@ -41,23 +41,34 @@ export class MetricSink {
   /** The query groups by detected_level, which each entry gets from its level-like label or its line. */
   private readonly levels: boolean
 
-  constructor (private readonly spec: MetricSpec) {
+  /**
+   * `by (…)` without a parser: an entry's series is named by the grouped labels
+   * alone, so only those are looked up (stream, then attributes), not every label.
+   */
+  private readonly grouped: GroupedLabels | null
+
+  constructor (private readonly spec: MetricSpec, opts: { general?: boolean } = {}) {
     this.labels = new EntryLabels(spec.parser)
     this.sample = SAMPLES[spec.op]
     this.levels = spec.groupBy !== null && spec.groupBy.mode === 'by' && spec.groupBy.labels.includes(DETECTED_LEVEL)
+    this.grouped = opts.general !== true && spec.parser === undefined && spec.groupBy !== null && spec.groupBy.mode === 'by'
+      ? new GroupedLabels(spec.groupBy.labels.filter((n) => keptLabel(n, spec.labelStages)))
+      : null
   }
 
   add (stream: Stream, v: BlockView, i: number): void {
     const { spec } = this
-    const bare = spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))
     let s: MetricSeries | undefined
-    if (!this.levels) {
+    if (this.grouped !== null) {
+      s = this.grouped.series(stream, v, i, (pairs) => this.seriesOfPairs(pairs))
+    } else if (!this.levels) {
+      const bare = spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))
       s = bare ? this.plain.get(stream) : undefined
       if (s === undefined) {
         s = this.seriesOf(stream, v, i)
         if (bare) this.plain.set(stream, s)
       }
-    } else if (bare) {
+    } else if (spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))) {
       // Its labels are the stream's: only the line's level tells its entries apart.
       let plain = this.plainByLevel.get(stream)
       if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream)), series: new Map() })
@@ -76,10 +87,14 @@ export class MetricSink {
 
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
   private seriesOf (stream: Stream, v: BlockView, i: number, level?: Level): MetricSeries {
-    const { spec } = this
     const labels = this.labels.all(stream, v, i)
     if (this.levels) labels[DETECTED_LEVEL] = level ?? detectLevel(labels, v.msg, v.msgStart[i]!, v.msgEnd[i]!)
-    const pairs = this.pairs(labels)
+    return this.seriesOfPairs(this.pairs(labels))
+  }
+
+  /** The series these sorted label pairs name, made when new (within the query's limits). */
+  private seriesOfPairs (pairs: string[]): MetricSeries {
+    const { spec } = this
     const key = pairs.join('\u0000')
     let s = this.series.get(key)
     if (s === undefined) {
@@ -106,5 +121,123 @@ export class MetricSink {
 
   finish (): MetricSeries[] {
     return [...this.series.values()]
+  }
+}
+
+/**
+ * The grouped labels of entries, for `by (…)` without a parser: each name's
+ * value is the stream's label, else the entry's first attribute of that name
+ * (EntryLabels' order), and `detected_level` what detectLevel() gives over
+ * those labels; names with an empty value are left out, as in
+ * MetricSink.pairs(). Series are found by those values, with no object made
+ * per entry.
+ */
+interface ViewKeys {
+  names: Map<number, number>
+  levels: Map<number, number>
+}
+
+class GroupedLabels {
+  /** The grouped names, sorted, without duplicates. */
+  private readonly names: string[]
+  private readonly escaped: string[]
+  /** Where detected_level is among the names, or -1. */
+  private readonly levelAt: number
+  private static readonly LEVEL_KEYS = LEVEL_LABELS.map(jsonEscape)
+
+  /**
+   * Per block view: which grouped name, and which level-like name, each
+   * dictionary id is the key of (a scan interleaves the entries of several
+   * blocks, so each block's is kept, not only the last one's).
+   */
+  private readonly keys = new WeakMap<BlockView, ViewKeys>()
+
+  /** Scratch: this entry's value of each grouped name, and of each level-like name ('' when none). */
+  private readonly values: string[]
+  private readonly levelValues: string[]
+
+  /** Per stream: its own value of each grouped name and level-like name; null where it has no such label. */
+  private readonly streams = new Map<Stream, { names: Array<string | null>, levels: Array<string | null> }>()
+  /** Series by the values' key. */
+  private readonly found = new Map<string, MetricSeries>()
+
+  constructor (names: readonly string[]) {
+    this.names = [...new Set(names)].sort()
+    this.escaped = this.names.map(jsonEscape)
+    this.levelAt = this.names.indexOf(DETECTED_LEVEL)
+    this.values = new Array<string>(this.names.length)
+    this.levelValues = new Array<string>(LEVEL_LABELS.length)
+  }
+
+  series (stream: Stream, v: BlockView, i: number, make: (pairs: string[]) => MetricSeries): MetricSeries {
+    const { names, values, levelValues } = this
+    let own = this.streams.get(stream)
+    if (own === undefined) {
+      own = {
+        names: names.map((n) => n === 'service' ? stream.service : stream.label(n) ?? null),
+        levels: LEVEL_LABELS.map((n) => stream.label(n) ?? null)
+      }
+      this.streams.set(stream, own)
+    }
+    for (let k = 0; k < names.length; k++) values[k] = own.names[k] ?? ''
+    const levels = this.levelAt >= 0
+    if (levels) for (let k = 0; k < levelValues.length; k++) levelValues[k] = own.levels[k] ?? ''
+    if (v.attrEnd !== null) {
+      const from = i === 0 ? 0 : v.attrEnd[i - 1]!
+      const to = v.attrEnd[i]!
+      if (from < to) {
+        let keys = this.keys.get(v)
+        if (keys === undefined) this.keys.set(v, keys = this.learn(v))
+        if (keys.names.size > 0 || keys.levels.size > 0) {
+          for (let p = from; p < to; p++) {
+            const key = v.attrKey[p]!
+            const slot = keys.names.get(key)
+            const level = levels ? keys.levels.get(key) : undefined
+            if ((slot === undefined && level === undefined) || this.seen(v, from, p, key)) continue
+            // An attribute counts where the stream has no label of its name; the first of a name counts.
+            const value = jsonUnescapeString(v.dict[v.attrVal[p]!]!)
+            if (slot !== undefined && own.names[slot] === null) values[slot] = value
+            if (level !== undefined && own.levels[level] === null) levelValues[level] = value
+          }
+        }
+      }
+    }
+    if (levels) {
+      let level: Level | null = null
+      for (const value of levelValues) {
+        if (value !== '') {
+          level = levelOf(value)
+          break
+        }
+      }
+      values[this.levelAt] = level ?? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+    }
+    const key = values.join('\u0000')
+    let s = this.found.get(key)
+    if (s === undefined) {
+      const pairs: string[] = []
+      for (let k = 0; k < names.length; k++) if (values[k] !== '') pairs.push(names[k]!, values[k]!)
+      this.found.set(key, s = make(pairs))
+    }
+    return s
+  }
+
+  /** True when pair `p`'s key appeared in an earlier pair of the same entry. */
+  private seen (v: BlockView, from: number, p: number, key: number): boolean {
+    for (let q = from; q < p; q++) if (v.attrKey[q] === key) return true
+    return false
+  }
+
+  private learn (v: BlockView): ViewKeys {
+    const keys: ViewKeys = { names: new Map(), levels: new Map() }
+    const levelKeys = this.levelAt >= 0 ? GroupedLabels.LEVEL_KEYS : []
+    for (let d = 0; d < v.dict.length; d++) {
+      const s = v.dict[d]!
+      const at = this.escaped.indexOf(s)
+      if (at >= 0) keys.names.set(d, at)
+      const k = levelKeys.indexOf(s)
+      if (k >= 0) keys.levels.set(d, k)
+    }
+    return keys
   }
 }
