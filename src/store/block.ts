@@ -39,6 +39,12 @@ export interface BlockView {
   readonly dictBytes?: Buffer
   readonly dictStart?: Uint32Array
   readonly dictEnd?: Uint32Array
+  /**
+   * Each entry's line level (logql/detected-level.ts lineLevel, as an index
+   * into LEVELS), where the block keeps them (sealed blocks: worked out once
+   * and kept while the thread's room for them lasts).
+   */
+  readonly lineLevels?: () => Uint8Array
 }
 
 /** Writes dictionary string `d` of `v`: its bytes when the view holds them, else the string encoded. */

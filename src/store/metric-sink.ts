@@ -1,6 +1,6 @@
 import type { Sample } from '../logql/range-functions.js'
 import { keptLabel } from '../logql/stages.js'
-import { DETECTED_LEVEL, detectLevel, labelledLevel, LEVEL_LABELS, levelOf, lineLevel, type Level } from '../logql/detected-level.js'
+import { DETECTED_LEVEL, labelledLevel, LEVEL_LABELS, LEVELS, levelOf, lineLevel, type Level } from '../logql/detected-level.js'
 import { EntryLabels } from './entry-labels.js'
 import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
 import { metricLimitError } from '../logql/metric-limits.js'
@@ -25,6 +25,11 @@ const SAMPLES: Record<Sample, (v: BlockView, i: number) => number> = {
   }
 }
 
+/** Entry `i`'s line level: kept by its block when it keeps them, else found in its line. */
+function lineLevelOf (v: BlockView, i: number): Level {
+  return v.lineLevels !== undefined ? LEVELS[v.lineLevels()[i]!]! : lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+}
+
 export class MetricSink {
   private readonly series = new Map<string, MetricSeries>()
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
@@ -47,11 +52,16 @@ export class MetricSink {
    */
   private readonly grouped: GroupedLabels | null
 
+  /** The reference path (tests): every label of every entry, each level read from its line. */
+  private readonly general: boolean
+
+  /** `general`: always take the reference path. */
   constructor (private readonly spec: MetricSpec, opts: { general?: boolean } = {}) {
+    this.general = opts.general === true
     this.labels = new EntryLabels(spec.parser)
     this.sample = SAMPLES[spec.op]
     this.levels = spec.groupBy !== null && spec.groupBy.mode === 'by' && spec.groupBy.labels.includes(DETECTED_LEVEL)
-    this.grouped = opts.general !== true && spec.parser === undefined && spec.groupBy !== null && spec.groupBy.mode === 'by'
+    this.grouped = !this.general && spec.parser === undefined && spec.groupBy !== null && spec.groupBy.mode === 'by'
       ? new GroupedLabels(spec.groupBy.labels.filter((n) => keptLabel(n, spec.labelStages)))
       : null
   }
@@ -68,11 +78,11 @@ export class MetricSink {
         s = this.seriesOf(stream, v, i)
         if (bare) this.plain.set(stream, s)
       }
-    } else if (spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))) {
+    } else if (!this.general && spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))) {
       // Its labels are the stream's: only the line's level tells its entries apart.
       let plain = this.plainByLevel.get(stream)
       if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream)), series: new Map() })
-      const level = plain.own ?? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+      const level = plain.own ?? lineLevelOf(v, i)
       s = plain.series.get(level)
       if (s === undefined) plain.series.set(level, s = this.seriesOf(stream, v, i, level))
     } else {
@@ -88,7 +98,7 @@ export class MetricSink {
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
   private seriesOf (stream: Stream, v: BlockView, i: number, level?: Level): MetricSeries {
     const labels = this.labels.all(stream, v, i)
-    if (this.levels) labels[DETECTED_LEVEL] = level ?? detectLevel(labels, v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+    if (this.levels) labels[DETECTED_LEVEL] = level ?? labelledLevel(labels) ?? (this.general ? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!) : lineLevelOf(v, i))
     return this.seriesOfPairs(this.pairs(labels))
   }
 
@@ -210,7 +220,7 @@ class GroupedLabels {
           break
         }
       }
-      values[this.levelAt] = level ?? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+      values[this.levelAt] = level ?? lineLevelOf(v, i)
     }
     const key = values.join('\u0000')
     let s = this.found.get(key)

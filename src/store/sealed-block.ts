@@ -3,6 +3,7 @@ import { blockArena, type Placed } from './block-arena.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { RAW_CODEC } from './codec/registry.js'
+import { LEVELS, lineLevel, type Level } from '../logql/detected-level.js'
 
 /** Payloads smaller than this are kept raw: compressing would not save enough to pay for itself. */
 const COMPRESS_FROM = 256
@@ -71,6 +72,7 @@ export class SealedBlock implements Block {
   drop (): void {
     if (this.hot !== null) blockArena.free(this.hot)
     recentDrop(this)
+    levelsDrop(this)
   }
 
   /** Seals entries [from, to) of a sorted view with `codec` (payloads under 256 bytes are kept raw). */
@@ -149,10 +151,10 @@ export class SealedBlock implements Block {
     const codec = this.codec
     if (codec.decodeSides !== undefined) {
       const [columns, messages] = codec.decodeSides(data, this.size)
-      v = decode(columns, this.minTs, messages)
+      v = decode(this, columns, this.minTs, messages)
     } else {
       const raw = codec.decode(data, this.size)
-      v = decode(raw, this.minTs, raw)
+      v = decode(this, raw, this.minTs, raw)
     }
     remember(this, v)
     return v
@@ -188,6 +190,44 @@ function recentDrop (block: SealedBlock): void {
   recentBytes -= viewBytes(v)
 }
 
+/**
+ * The line levels of the blocks whose levels were asked for last, per
+ * thread, up to LEVELS_BYTES (one byte an entry): finding the level words of
+ * a line reads all of it, and the explorer's histogram asks for every entry's
+ * level on each load, zoom and refresh. A block's levels never change; they go
+ * when the block is purged or others need the room.
+ */
+const LEVELS_BYTES = 4 * 1024 * 1024
+const levelCache = new Map<SealedBlock, Uint8Array>()
+let levelBytes = 0
+const LEVEL_INDEX = new Map<Level, number>(LEVELS.map((l, k) => [l, k]))
+
+function levelsOf (block: SealedBlock, v: BlockView): Uint8Array {
+  let levels = levelCache.get(block)
+  if (levels !== undefined) {
+    levelCache.delete(block)
+    levelCache.set(block, levels)
+    return levels
+  }
+  levels = new Uint8Array(v.n)
+  for (let i = 0; i < v.n; i++) levels[i] = LEVEL_INDEX.get(lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!))!
+  levelCache.set(block, levels)
+  levelBytes += levels.length
+  while (levelBytes > LEVELS_BYTES) {
+    const [oldest, old] = levelCache.entries().next().value as [SealedBlock, Uint8Array]
+    levelCache.delete(oldest)
+    levelBytes -= old.length
+  }
+  return levels
+}
+
+function levelsDrop (block: SealedBlock): void {
+  const levels = levelCache.get(block)
+  if (levels === undefined) return
+  levelCache.delete(block)
+  levelBytes -= levels.length
+}
+
 /** Where every block this thread seals lays out its payload before compressing it (encode is synchronous). */
 const payloadScratch = new ByteWriter(64 * 1024)
 
@@ -196,7 +236,7 @@ const payloadScratch = new ByteWriter(64 * 1024)
  * `text` (the same buffer after the columns, or the messages side of a codec
  * that keeps the two apart).
  */
-function decode (raw: Buffer, minTs: number, text: Buffer): BlockView {
+function decode (block: SealedBlock, raw: Buffer, minTs: number, text: Buffer): BlockView {
   const r = new ByteReader(raw)
   const n = r.varint()
   const dictCount = r.varint()
@@ -246,7 +286,7 @@ function decode (raw: Buffer, minTs: number, text: Buffer): BlockView {
   }
   const at = text === raw ? r.pos : 0
   const msg = text.subarray(at, at + end)
-  return new SealedView(n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, raw, dictStart, dictEnd)
+  return new SealedView(block, n, ts, seq, msg, msgStart, msgEnd, attrEnd, attrKey, attrVal, raw, dictStart, dictEnd)
 }
 
 /**
@@ -258,6 +298,7 @@ class SealedView implements BlockView {
   private strings: string[] | null = null
 
   constructor (
+    private readonly block: SealedBlock,
     readonly n: number,
     readonly ts: Float64Array,
     readonly seq: Float64Array,
@@ -271,6 +312,11 @@ class SealedView implements BlockView {
     readonly dictStart: Uint32Array,
     readonly dictEnd: Uint32Array
   ) {}
+
+  private levels: Uint8Array | null = null
+
+  /** Asked for once per view (entry by entry, a caller reads the array it returns). */
+  readonly lineLevels = (): Uint8Array => this.levels ?? (this.levels = levelsOf(this.block, this))
 
   get dict (): readonly string[] {
     if (this.strings === null) {
