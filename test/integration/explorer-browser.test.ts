@@ -521,7 +521,7 @@ describe('explorer with a token', () => {
 })
 
 describe('explorer with 100,000 rows', () => {
-  it('loads 100,000 rows page by page as one scrolls and scrolls through them with short frames', async () => {
+  it('loads 100,000 rows page by page as one scrolls and shows the right rows as one scrolls through them', async () => {
     const batch = 20_000
     for (let b = 0; b < 5; b++) {
       const body = Array.from({ length: batch }, (_, i) => {
@@ -542,52 +542,36 @@ describe('explorer with 100,000 rows', () => {
     }
     expect(await page.locator('#status').textContent()).toBe('100,000 lines')
     expect(await page.locator('#list .row').count()).toBeLessThan(200)
-    // Two seconds of scrolling, 60 rows a frame, from the top: how long each frame took.
-    const frames = await page.locator('#list').evaluate((el) => new Promise<number[]>((resolve) => {
+    // Scrolled through, 60 rows a frame (how long each frame takes is a budget: bench/explorer.ts measures it).
+    const reached = await page.locator('#list').evaluate((el) => new Promise<number>((resolve) => {
       el.scrollTop = 0
-      const gaps: number[] = []
-      let last = performance.now()
-      const until = last + 2000
-      const step = (now: number): void => {
-        gaps.push(now - last)
-        last = now
+      let frames = 0
+      const step = (): void => {
         el.scrollTop += 1200
-        if (now < until) requestAnimationFrame(step)
-        else resolve(gaps.slice(1))
+        if (++frames < 120) requestAnimationFrame(step)
+        else resolve(Math.max(...[...el.querySelectorAll('.row:not([hidden])')].map((r) => Number(r.getAttribute('data-index')))))
       }
       requestAnimationFrame(step)
     }))
-    const sorted = [...frames].sort((a, b) => a - b)
-    const p95 = sorted[Math.floor(sorted.length * 0.95)]!
-    const median = sorted[Math.floor(sorted.length / 2)]!
-    console.log(`explorer scroll over 100,000 rows: ${frames.length} frames, median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`)
-    expect(frames.length).toBeGreaterThan(60)
-    // Most frames at the display's rate; on a busy shared machine a few may take a second vsync.
-    expect(median).toBeLessThan(20)
-    expect(p95).toBeLessThan(50)
+    // 120 frames × 60 rows: the rows in view follow the scroll.
+    expect(reached).toBeGreaterThan(5000)
     // The rows in view are the right ones: row 1,000 of the newest-first list.
     await page.locator('#list').evaluate((el) => { el.scrollTop = 1000 * 20 })
     await expect.poll(async () => (await page.locator('#list .row:not([hidden])').evaluateAll((rows) => rows
       .filter((r) => r.getAttribute('data-index') === '1000').map((r) => r.querySelector('.msg')!.textContent)))).toEqual(['bulk line 98999 GET /api/items/' + (98999 % 977) + ' 200 ' + (98999 % 13) + 'ms'])
     await shot(page, 'bulk-100k')
-    // With wrap (rows measured as they come into view): a second of scrolling, and rows that touch without overlapping.
+    // With wrap (rows measured as they come into view): scrolled from the middle, rows that touch without overlapping.
     await page.locator('#wrap').check()
-    const wrapFrames = await page.locator('#list').evaluate((el) => new Promise<number[]>((resolve) => {
+    await page.locator('#list').evaluate((el) => new Promise<void>((resolve) => {
       el.scrollTop = el.scrollHeight / 2
-      const gaps: number[] = []
-      let last = performance.now()
-      const until = last + 1000
-      const step = (now: number): void => {
-        gaps.push(now - last)
-        last = now
+      let frames = 0
+      const step = (): void => {
         el.scrollTop += 1200
-        if (now < until) requestAnimationFrame(step)
-        else resolve(gaps.slice(1).sort((a, b) => a - b))
+        if (++frames < 60) requestAnimationFrame(step)
+        else resolve()
       }
       requestAnimationFrame(step)
     }))
-    console.log(`explorer scroll with wrap: ${wrapFrames.length} frames, median ${wrapFrames[wrapFrames.length >> 1]!.toFixed(1)} ms`)
-    expect(wrapFrames[wrapFrames.length >> 1]!).toBeLessThan(20)
     await expect.poll(() => page.locator('#list .row:not([hidden])').evaluateAll((rows) => {
       const boxes = rows.map((r) => ({ i: Number(r.getAttribute('data-index')), top: r.getBoundingClientRect().top, bottom: r.getBoundingClientRect().bottom })).sort((a, b) => a.i - b.i)
       return boxes.length > 5 && boxes.every((b, k) => k === 0 || (b.i === boxes[k - 1]!.i + 1 && Math.abs(b.top - boxes[k - 1]!.bottom) < 1))
