@@ -21,7 +21,9 @@ export function parseQueryString (query: string | null | undefined): QueryValues
   }
   const out: QueryValues = Object.create(null) as QueryValues
   let count = 0
+  let replaced = false
   for (const [key, value] of new URLSearchParams(query)) {
+    if (!replaced && (key.includes('\uFFFD') || value.includes('\uFFFD'))) replaced = true
     if (++count > MAX_QUERY_PARAMS) {
       throw new BadQueryError(`the query has more than ${MAX_QUERY_PARAMS} parameters; send fewer (each service name counts as one)`)
     }
@@ -30,5 +32,16 @@ export function parseQueryString (query: string | null | undefined): QueryValues
     else if (typeof held === 'string') out[key] = [held, value]
     else held.push(value)
   }
+  // URLSearchParams puts U+FFFD for bytes that are not UTF-8; a query that
+  // means other bytes than it says is refused, as Loki refuses it.
+  if (replaced) for (const part of query.split('&')) notUtf8(part)
   return out
+}
+
+function notUtf8 (part: string): void {
+  try {
+    decodeURIComponent(part.replace(/%(?![0-9a-fA-F]{2})/g, '%25').replaceAll('+', ' '))
+  } catch {
+    throw new BadQueryError(`the query string is not valid UTF-8 (at ${JSON.stringify(part.slice(0, 60))}); percent-encode text as UTF-8`)
+  }
 }

@@ -15,9 +15,19 @@ export interface LabelMatcher { name: string, op: MatchOp, value: string }
  */
 export interface LineFilter { op: '|=' | '!=' | '|~' | '!~', values: string[] }
 
-/** A label filter expression: matchers joined by `and` (also `,` or a space) and `or`. */
+export type CompareOp = '==' | '!=' | '>' | '>=' | '<' | '<='
+
+/**
+ * `name > 10`, `latency >= 250ms`, `size < 2KiB`: the label's value read as a
+ * number, a Go duration (value in ns) or a byte size (value in bytes) and
+ * compared with `value`.
+ */
+export interface LabelComparison { name: string, op: CompareOp, value: number, unit: 'number' | 'duration' | 'bytes' }
+
+/** A label filter expression: matchers and comparisons joined by `and` (also `,` or a space) and `or`. */
 export type LabelExpr =
   | { kind: 'match', matcher: LabelMatcher }
+  | { kind: 'compare', comparison: LabelComparison }
   | { kind: 'and' | 'or', left: LabelExpr, right: LabelExpr }
 
 /** What the shards run for a log query: which streams, then which of their entries. */

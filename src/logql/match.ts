@@ -2,7 +2,8 @@ import logfmt from 'logfmt'
 import { RE2JS } from 're2js'
 import { BadQueryError } from '../core/errors.js'
 import { MAX_JSON_DEPTH } from '../core/json-depth.js'
-import type { LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
+import type { CompareOp, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
+import { goDurationNs, goFloat, humanBytes } from './units.js'
 
 // The LogQL subset's matchers and filters as predicates. Every regex runs on
 // RE2 (re2js, linear time), so no pattern a user sends can stall a shard the
@@ -34,6 +35,33 @@ export function labelPredicate (m: LabelMatcher): (value: string) => boolean {
   }
 }
 
+const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b
+}
+
+const READ: Record<LabelComparison['unit'], (text: string) => number | null> = { number: goFloat, duration: goDurationNs, bytes: humanBytes }
+
+/**
+ * A label's value ('' when absent) to whether the comparison holds. As in
+ * Loki: an entry without the label fails; one whose value does not read as
+ * the unit passes (Loki also marks it `__error__=LabelFilterErr`, which this
+ * server does not).
+ */
+export function comparisonPredicate (c: LabelComparison): (value: string) => boolean {
+  const compare = COMPARE[c.op]
+  const read = READ[c.unit]
+  return (v) => {
+    if (v === '') return false
+    const n = read(v)
+    return n === null || compare(n, c.value)
+  }
+}
+
 /** A line to whether it passes the filter. */
 export function linePredicate (f: LineFilter): (line: string) => boolean {
   const { values } = f
@@ -56,6 +84,11 @@ export function labelExprPredicate (expr: LabelExpr): (label: (name: string) => 
   if (expr.kind === 'match') {
     const test = labelPredicate(expr.matcher)
     const name = expr.matcher.name
+    return (label) => test(label(name))
+  }
+  if (expr.kind === 'compare') {
+    const test = comparisonPredicate(expr.comparison)
+    const name = expr.comparison.name
     return (label) => test(label(name))
   }
   const left = labelExprPredicate(expr.left)

@@ -3,7 +3,8 @@ import type { SyntaxNode } from '@lezer/common'
 import { BadQueryError } from '../core/errors.js'
 import { durationUs } from '../core/timestamp.js'
 import { labelPredicate } from './match.js'
-import type { ArithmeticOp, Grouping, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
+import { goDurationNs, goFloat, humanBytes } from './units.js'
+import type { ArithmeticOp, CompareOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunctionAt } from './range-functions.js'
 
 // LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
@@ -19,6 +20,7 @@ const bad = (message: string): Error => new BadQueryError(message)
 
 const MATCH_OPS: Record<string, MatchOp> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' }
 const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' }
+const COMPARE_OPS: Record<string, CompareOp> = { Eq: '==', Eql: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=' }
 const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
 const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
 
@@ -37,8 +39,6 @@ const NAMES: Record<string, string> = {
   LabelReplaceExpr: 'label_replace',
   FilterOp: 'ip() line filters',
   PipePattern: 'pattern line filters (|>, !>)',
-  NumberFilter: 'numeric label filters (>, >=, <, <=, ==)',
-  UnitFilter: 'duration and bytes label filters',
   IpLabelFilter: 'ip() label filters',
   BinOpModifier: 'bool, on(), ignoring() and group_left/right modifiers',
   Offset: 'offset'
@@ -120,12 +120,37 @@ class Walker {
     const exprs = kids.filter((c) => c.name === 'LabelFilter')
     if (exprs.length === 0) {
       const first = kids[0]
+      if (first?.name === 'NumberFilter' || first?.name === 'UnitFilter') return { kind: 'compare', comparison: this.comparison(first) }
       if (first?.name !== 'Matcher') throw this.unsupported(first ?? node)
       return { kind: 'match', matcher: this.matcher(first) }
     }
     if (exprs.length === 1) return this.labelExpr(exprs[0]!)
     const kind = kids.some((c) => c.name === 'Or') ? 'or' : 'and'
     return { kind, left: this.labelExpr(exprs[0]!), right: this.labelExpr(exprs[1]!) }
+  }
+
+  /** `status >= 500`, `latency > 250ms`, `size < 2KiB` (NumberFilter, or UnitFilter's DurationFilter / BytesFilter). */
+  comparison (node: SyntaxNode): LabelComparison {
+    const filter = node.name === 'UnitFilter' ? node.firstChild : node
+    const [ident, opNode, valueNode] = filter === null ? [] : this.kids(filter)
+    if (ident?.name !== 'Identifier' || opNode === undefined || valueNode === undefined) throw this.unsupported(node)
+    const op = COMPARE_OPS[opNode.name]
+    if (op === undefined) throw bad(`the label filter operator "${this.of(opNode)}" is not one of ==, !=, >, >=, <, <= (at "${this.of(node)}")`)
+    const text = this.of(valueNode)
+    let unit: LabelComparison['unit']
+    let value: number | null
+    if (filter!.name === 'DurationFilter') {
+      unit = 'duration'
+      value = goDurationNs(text)
+    } else if (filter!.name === 'BytesFilter') {
+      unit = 'bytes'
+      value = humanBytes(text)
+    } else {
+      unit = 'number'
+      value = goFloat(text.replace(/\s+/g, ''))
+    }
+    if (value === null) throw bad(`"${text}" is not a ${unit === 'number' ? 'number' : unit === 'duration' ? 'duration such as 250ms' : 'size such as 2KiB'} (at "${this.of(node)}")`)
+    return { name: this.of(ident), op, value, unit }
   }
 
   names (node: SyntaxNode, listName: string, itemName: string): string[] {
@@ -287,6 +312,7 @@ class Walker {
     }
     if (inner === null) throw this.unsupported(node)
     if (op === 'topk' && (param === null || !Number.isInteger(param) || param < 1)) throw bad('topk takes a whole number of series first, such as topk(5, ...)')
+    if (op !== 'topk' && param !== null) throw bad(`${op} takes no parameter, only the expression it aggregates (at "${this.of(node).slice(0, 60)}")`)
     return { kind: 'aggregate', op, grouping, param: op === 'topk' ? param : null, inner }
   }
 }

@@ -34,4 +34,11 @@ describe('parseQueryString', () => {
     expect(() => parseQueryString(`contains=${'x'.repeat(MAX_QUERY_LENGTH)}`))
       .toThrow(expect.objectContaining({ statusCode: 414, code: 'LOGAGG_ERR_QUERY_TOO_LONG' }))
   })
+
+  it('refuses bytes that are not UTF-8, and keeps what only looks odd', () => {
+    expect(() => parseQueryString('query=%7Bapp%3D~%22%A0%A1%22%7D')).toThrow(/not valid UTF-8/)
+    expect(() => parseQueryString('a=1&service=%C3')).toThrow(/not valid UTF-8 \(at "service=%C3"\)/)
+    // U+FFFD itself, sent as UTF-8, is text like any other; so are a stray % and a +.
+    expect(parseQueryString('service=%EF%BF%BD&x=100%&y=a+b')).toEqual({ service: '\uFFFD', x: '100%', y: 'a b' })
+  })
 })
