@@ -13,7 +13,12 @@ export interface LabelMatcher { name: string, op: MatchOp, value: string }
  * (`|= "a" or "b"`) a line passes a positive filter when any value matches,
  * and a negative one when none does. Regexes match anywhere in the line.
  */
-export interface LineFilter { op: '|=' | '!=' | '|~' | '!~', values: string[] }
+export interface LineFilter {
+  op: '|=' | '!=' | '|~' | '!~'
+  values: string[]
+  /** `|= ip("10.0.0.0/8")` / `!= ip(…)`: the values are ip() patterns (logql/ip.ts), matched by the addresses in the line. */
+  ip?: true
+}
 
 export type CompareOp = '==' | '!=' | '>' | '>=' | '<' | '<='
 
@@ -28,6 +33,8 @@ export interface LabelComparison { name: string, op: CompareOp, value: number, u
 export type LabelExpr =
   | { kind: 'match', matcher: LabelMatcher }
   | { kind: 'compare', comparison: LabelComparison }
+  /** `addr = ip("10.0.0.0/8")`, `addr != ip(…)`: the label's value is an address the pattern holds (or not). */
+  | { kind: 'ip', name: string, negate: boolean, pattern: string }
   | { kind: 'and' | 'or', left: LabelExpr, right: LabelExpr }
 
 /** What the shards run for a log query: which streams, then which of their entries. */

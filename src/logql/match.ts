@@ -4,6 +4,7 @@ import { BadQueryError } from '../core/errors.js'
 import { MAX_JSON_DEPTH } from '../core/json-depth.js'
 import type { CompareOp, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogSelection } from './ast.js'
 import { goDurationNs, goFloat, humanBytes } from './units.js'
+import { ipMatcher, lineHasIp } from './ip.js'
 
 // The LogQL subset's matchers and filters as predicates. Every regex runs on
 // RE2 (re2js, linear time), so no pattern a user sends can stall a shard the
@@ -65,6 +66,11 @@ export function comparisonPredicate (c: LabelComparison): (value: string) => boo
 /** A line to whether it passes the filter. */
 export function linePredicate (f: LineFilter): (line: string) => boolean {
   const { values } = f
+  if (f.ip === true) {
+    const tests = values.map(ipMatcher)
+    const has = (line: string): boolean => tests.some((t) => lineHasIp(line, t))
+    return f.op === '!=' ? (line) => !has(line) : has
+  }
   switch (f.op) {
     case '|=': return (line) => values.some((v) => line.includes(v))
     case '!=': return (line) => !values.some((v) => line.includes(v))
@@ -85,6 +91,15 @@ export function labelExprPredicate (expr: LabelExpr): (label: (name: string) => 
     const test = labelPredicate(expr.matcher)
     const name = expr.matcher.name
     return (label) => test(label(name))
+  }
+  if (expr.kind === 'ip') {
+    const test = ipMatcher(expr.pattern)
+    const { name, negate } = expr
+    // As in Loki: an entry without the label fails either way.
+    return (label) => {
+      const v = label(name)
+      return v !== '' && test(v) !== negate
+    }
   }
   if (expr.kind === 'compare') {
     const test = comparisonPredicate(expr.comparison)

@@ -4,6 +4,7 @@ import { BadQueryError } from '../core/errors.js'
 import { durationUs } from '../core/timestamp.js'
 import { labelPredicate } from './match.js'
 import { goDurationNs, goFloat, humanBytes } from './units.js'
+import { ipMatcher } from './ip.js'
 import type { ArithmeticOp, CompareOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunctionAt } from './range-functions.js'
 
@@ -37,9 +38,7 @@ const NAMES: Record<string, string> = {
   OffsetExpr: 'offset',
   Grouping: 'by / without on range aggregations',
   LabelReplaceExpr: 'label_replace',
-  FilterOp: 'ip() line filters',
   PipePattern: 'pattern line filters (|>, !>)',
-  IpLabelFilter: 'ip() label filters',
   BinOpModifier: 'bool, on(), ignoring() and group_left/right modifiers',
   Offset: 'offset'
 }
@@ -102,7 +101,9 @@ class Walker {
     const op = opNode === null ? undefined : LINE_OPS[opNode.name]
     if (op === undefined || opNode === null) throw this.unsupported(opNode ?? node)
     const fop = node.getChild('FilterOp')
-    if (fop !== null) throw this.unsupported(fop)
+    const ip = fop !== null && fop.firstChild?.name === 'Ip'
+    if (fop !== null && !ip) throw this.unsupported(fop)
+    if (ip && op !== '|=' && op !== '!=') throw bad(`ip() line filters take |= or != (at "${this.of(node)}")`)
     const values: string[] = []
     const collect = (n: SyntaxNode): void => {
       for (const c of this.kids(n)) {
@@ -112,6 +113,10 @@ class Walker {
     }
     collect(node)
     if (values.length === 0) throw this.unsupported(node)
+    if (ip) {
+      for (const v of values) ipMatcher(v) // refuses a bad pattern now, with a 400
+      return { op, values, ip: true }
+    }
     return { op, values }
   }
 
@@ -121,12 +126,24 @@ class Walker {
     if (exprs.length === 0) {
       const first = kids[0]
       if (first?.name === 'NumberFilter' || first?.name === 'UnitFilter') return { kind: 'compare', comparison: this.comparison(first) }
+      if (first?.name === 'IpLabelFilter') return this.ipLabelFilter(first)
       if (first?.name !== 'Matcher') throw this.unsupported(first ?? node)
       return { kind: 'match', matcher: this.matcher(first) }
     }
     if (exprs.length === 1) return this.labelExpr(exprs[0]!)
     const kind = kids.some((c) => c.name === 'Or') ? 'or' : 'and'
     return { kind, left: this.labelExpr(exprs[0]!), right: this.labelExpr(exprs[1]!) }
+  }
+
+  /** `addr = ip("10.0.0.0/8")` / `addr != ip(…)`. */
+  ipLabelFilter (node: SyntaxNode): LabelExpr {
+    const name = node.getChild('Identifier')
+    const pattern = node.getChild('String')
+    const negate = node.getChild('Neq') !== null
+    if (name === null || pattern === null || (!negate && node.getChild('Eq') === null)) throw this.unsupported(node)
+    const text = this.string(pattern)
+    ipMatcher(text)
+    return { kind: 'ip', name: this.of(name), negate, pattern: text }
   }
 
   /** `status >= 500`, `latency > 250ms`, `size < 2KiB` (NumberFilter, or UnitFilter's DurationFilter / BytesFilter). */

@@ -257,13 +257,32 @@ describe('Loki query API', () => {
     expect(counted.body.data.result[0].value[1]).toBe('2')
   })
 
+  it('filters lines and labels by ip("…"): an address, a CIDR prefix or a range', async () => {
+    const res = await fetch(`${url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream: { service: 'edge' }, values: [[ns(30), 'peer=10.1.2.3 GET /a'], [ns(31), 'peer=192.168.7.7 GET /b'], [ns(32), 'peer=2001:db8::9 GET /c'], [ns(33), 'no address here']] }] })
+    })
+    expect(res.status).toBe(204)
+    const q = async (pipeline: string): Promise<string[]> => lines(await range(`{service="edge"} ${pipeline}`))
+    expect(await q('|= ip("10.0.0.0/8")')).toEqual(['peer=10.1.2.3 GET /a'])
+    expect(await q('!= ip("10.0.0.0/8")')).toEqual(['peer=192.168.7.7 GET /b', 'peer=2001:db8::9 GET /c', 'no address here'])
+    expect(await q('|= ip("2001:db8::/32")')).toEqual(['peer=2001:db8::9 GET /c'])
+    expect(await q('| logfmt | peer=ip("192.168.7.1-192.168.7.9")')).toEqual(['peer=192.168.7.7 GET /b'])
+    // Without the label an entry fails both = and !=.
+    expect(await q('| logfmt | peer!=ip("192.168.0.0/16")')).toEqual(['peer=10.1.2.3 GET /a', 'peer=2001:db8::9 GET /c'])
+    const bad = await get('/loki/api/v1/query_range', { query: '{service="edge"} |= ip("10.0.0.0/99")' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatch(/is not an address, a CIDR prefix/)
+  })
+
   it('refuses what it cannot run with a 400 in Loki\'s shape that names the part', async () => {
     const cases: Array<[string, RegExp]> = [
       ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
       ['stddev(count_over_time({service="api"}[1m]))', /stddev is not supported/],
       ['count_over_time({service="api"}[1m] offset 5m)', /offset/],
       ['{service="api"} | regexp "(?P<x>.)"', /parser stages other than .* not supported/],
-      ['{service="api"} | ip="1.2.3.4" | addr=ip("1.2.3.4")', /ip\(\) label filters is not supported/],
+      ['{service="api"} |~ ip("1.2.3.4")', /ip\(\) line filters take \|= or !=/],
       ['{service="api"} | status >= 4x0', /syntax error|is not a number/],
       ['{service=', /syntax error at character/],
       ['{service=""}', /at least one matcher that does not match the empty value/],
