@@ -70,15 +70,20 @@ import type { RangeOp } from './range-functions.js'
 export type { RangeOp }
 export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'topk'
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^'
+/** PromQL's set operators between vectors. */
+export type SetOp = 'and' | 'or' | 'unless'
+export type BinaryOp = ArithmeticOp | CompareOp | SetOp
 export interface Grouping { mode: 'by' | 'without', labels: string[] }
 
 /**
  * A metric query: numbers, vector(n), range aggregations over a log query,
- * vector aggregations over those, and arithmetic between them.
+ * vector aggregations over those, and arithmetic, comparisons and set
+ * operators between them.
  */
 export type MetricExpr =
   | { kind: 'number', value: number, vector: boolean }
-  | { kind: 'binary', op: ArithmeticOp, left: MetricExpr, right: MetricExpr }
+  /** `bool`: a comparison gives 1 or 0 instead of keeping or dropping the left side's samples. */
+  | { kind: 'binary', op: BinaryOp, left: MetricExpr, right: MetricExpr, bool?: true }
   | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number }
   | { kind: 'aggregate', op: VectorOp, grouping: Grouping | null, param: number | null, inner: MetricExpr }
 

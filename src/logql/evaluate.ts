@@ -1,4 +1,4 @@
-import type { ArithmeticOp, Grouping, MetricExpr } from './ast.js'
+import type { ArithmeticOp, BinaryOp, CompareOp, Grouping, MetricExpr, SetOp } from './ast.js'
 import { rangeFunction } from './range-functions.js'
 
 // Metric queries on the front thread, over what the shards counted: range
@@ -49,7 +49,7 @@ export async function evaluate (expr: MetricExpr, grid: Grid, fetch: Fetch, grou
     }
     case 'binary': {
       const [left, right] = await Promise.all([evaluate(expr.left, grid, fetch), evaluate(expr.right, grid, fetch)])
-      return binary(expr.op, left, right, grid.points)
+      return binary(expr.op, left, right, grid.points, expr.bool === true)
     }
   }
 }
@@ -133,22 +133,89 @@ const OPS: Record<ArithmeticOp, (a: number, b: number) => number> = {
   '^': (a, b) => a ** b
 }
 
-function binary (op: ArithmeticOp, left: Value, right: Value, points: number): Value {
-  const f = OPS[op]
-  const combine = (a: Float64Array, b: Float64Array): Float64Array => {
-    const out = new Float64Array(points)
-    for (let j = 0; j < points; j++) out[j] = f(a[j]!, b[j]!)
-    return out
-  }
+const COMPARISONS: Record<CompareOp, (a: number, b: number) => boolean> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b
+}
+
+const isSet = (op: BinaryOp): op is SetOp => op === 'and' || op === 'or' || op === 'unless'
+
+type Vector = Extract<Value, { kind: 'vector' }>
+
+/**
+ * Two values combined, as Loki and PromQL do. Arithmetic applies at every
+ * point. A comparison between numbers gives 1 or 0; with a vector it keeps
+ * the vector's sample where it holds and drops it elsewhere (with `bool`: 1
+ * or 0 instead). Vectors meet series to series by their labels; and / or /
+ * unless keep series (point by point) by whether the other side has them.
+ */
+function binary (op: BinaryOp, left: Value, right: Value, points: number, bool: boolean): Value {
+  if (isSet(op)) return setOp(op, left as Vector, right as Vector, points)
+  const combine = pointwise(op, left.kind === 'scalar' && right.kind === 'scalar' ? true : bool, left.kind === 'scalar' && right.kind === 'vector', points)
   if (left.kind === 'scalar' && right.kind === 'scalar') return { kind: 'scalar', values: combine(left.values, right.values) }
-  if (left.kind === 'scalar' && right.kind === 'vector') return { kind: 'vector', series: right.series.map((s) => ({ metric: s.metric, values: combine(left.values, s.values) })) }
-  if (left.kind === 'vector' && right.kind === 'scalar') return { kind: 'vector', series: left.series.map((s) => ({ metric: s.metric, values: combine(s.values, right.values) })) }
+  if (left.kind === 'scalar' && right.kind === 'vector') return { kind: 'vector', series: kept(right.series.map((s) => ({ metric: s.metric, values: combine(left.values, s.values) }))) }
+  if (left.kind === 'vector' && right.kind === 'scalar') return { kind: 'vector', series: kept(left.series.map((s) => ({ metric: s.metric, values: combine(s.values, right.values) }))) }
   // Two vectors: series with the same labels meet one to one; the others have no match and drop out.
-  const rights = new Map((right as Extract<Value, { kind: 'vector' }>).series.map((s) => [key(s.metric), s]))
+  const rights = new Map((right as Vector).series.map((s) => [key(s.metric), s]))
   const series: Series[] = []
-  for (const s of (left as Extract<Value, { kind: 'vector' }>).series) {
+  for (const s of (left as Vector).series) {
     const other = rights.get(key(s.metric))
     if (other !== undefined) series.push({ metric: s.metric, values: combine(s.values, other.values) })
   }
-  return { kind: 'vector', series }
+  return { kind: 'vector', series: kept(series) }
+}
+
+/**
+ * The point-by-point function of `op`. A comparison that filters keeps the
+ * vector side's sample (the right one when `vectorRight`) where it holds and
+ * NaN (no sample) elsewhere; with `asBool` it gives 1 or 0 where both sides
+ * have a sample.
+ */
+function pointwise (op: ArithmeticOp | CompareOp, asBool: boolean, vectorRight: boolean, points: number): (a: Float64Array, b: Float64Array) => Float64Array {
+  const arithmetic = OPS[op as ArithmeticOp]
+  const compare = COMPARISONS[op as CompareOp]
+  return (a, b) => {
+    const out = new Float64Array(points)
+    for (let j = 0; j < points; j++) {
+      const x = a[j]!
+      const y = b[j]!
+      if (arithmetic !== undefined) out[j] = arithmetic(x, y)
+      else if (Number.isNaN(x) || Number.isNaN(y)) out[j] = NaN
+      else if (asBool) out[j] = compare(x, y) ? 1 : 0
+      else out[j] = compare(x, y) ? (vectorRight ? y : x) : NaN
+    }
+    return out
+  }
+}
+
+/** The series that still have a sample somewhere. */
+const kept = (series: Series[]): Series[] => series.filter((s) => s.values.some((v) => !Number.isNaN(v)))
+
+function setOp (op: SetOp, left: Vector, right: Vector, points: number): Value {
+  const rights = new Map(right.series.map((s) => [key(s.metric), s]))
+  const has = (s: Series | undefined, j: number): boolean => s !== undefined && !Number.isNaN(s.values[j]!)
+  const series: Series[] = []
+  for (const s of left.series) {
+    const other = rights.get(key(s.metric))
+    const values = new Float64Array(points)
+    for (let j = 0; j < points; j++) {
+      const keep = op === 'or' || (op === 'and' ? has(other, j) : !has(other, j))
+      values[j] = keep ? s.values[j]! : NaN
+    }
+    series.push({ metric: s.metric, values })
+  }
+  if (op === 'or') {
+    // The right side's series fill in the points where the left side has no sample of those labels.
+    const out = new Map(series.map((s) => [key(s.metric), s]))
+    for (const s of right.series) {
+      const mine = out.get(key(s.metric))
+      if (mine === undefined) series.push({ metric: s.metric, values: Float64Array.from(s.values) })
+      else for (let j = 0; j < points; j++) if (Number.isNaN(mine.values[j]!)) mine.values[j] = s.values[j]!
+    }
+  }
+  return { kind: 'vector', series: kept(series) }
 }

@@ -5,7 +5,7 @@ import { durationUs } from '../core/timestamp.js'
 import { labelPredicate } from './match.js'
 import { goDurationNs, goFloat, humanBytes } from './units.js'
 import { ipMatcher } from './ip.js'
-import type { ArithmeticOp, CompareOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
+import type { ArithmeticOp, BinaryOp, CompareOp, SetOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
 import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunctionAt } from './range-functions.js'
 
 // LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
@@ -22,6 +22,26 @@ const bad = (message: string): Error => new BadQueryError(message)
 const MATCH_OPS: Record<string, MatchOp> = { Eq: '=', Neq: '!=', Re: '=~', Nre: '!~' }
 const LINE_OPS: Record<string, LineFilter['op']> = { PipeExact: '|=', Neq: '!=', PipeMatch: '|~', Nre: '!~' }
 const COMPARE_OPS: Record<string, CompareOp> = { Eq: '==', Eql: '==', Neq: '!=', Gtr: '>', Gte: '>=', Lss: '<', Lte: '<=' }
+const SET_OPS: Record<string, SetOp> = { And: 'and', Or: 'or', Unless: 'unless' }
+const SET_OP_NAMES: Record<SetOp, true> = { and: true, or: true, unless: true }
+/** PromQL's binding strength, tightest highest. */
+const PRECEDENCE: Record<BinaryOp, number> = {
+  '^': 6,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '+': 4,
+  '-': 4,
+  '==': 3,
+  '!=': 3,
+  '>': 3,
+  '>=': 3,
+  '<': 3,
+  '<=': 3,
+  and: 2,
+  unless: 2,
+  or: 1
+}
 const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
 const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
 
@@ -249,22 +269,29 @@ class Walker {
 
   /**
    * A chain of binary operations, re-associated with PromQL's precedence
-   * (^ first and from the right, then * / %, then + -, from the left): the
-   * editor grammar nests them in text order, so its tree is flattened into
-   * operands and operators up to parentheses, then regrouped.
+   * (^ first and from the right, then * / %, then + -, then the comparisons,
+   * then and / unless, then or, each from the left): the editor grammar nests
+   * them in text order, so its tree is flattened into operands and operators
+   * up to parentheses, then regrouped.
    */
   arithmetic (node: SyntaxNode): MetricExpr {
     const operands: SyntaxNode[] = []
-    const ops: ArithmeticOp[] = []
+    const ops: Array<{ op: BinaryOp, bool: boolean, at: SyntaxNode }> = []
     const flatten = (n: SyntaxNode): void => {
       if (n.name === 'BinOpExpr') {
         const [left, op, modifier, right] = this.kids(n)
         if (left === undefined || op === undefined || right === undefined) throw this.unsupported(n)
-        if (modifier !== undefined && modifier.name === 'BinOpModifier' && modifier.to > modifier.from) throw this.unsupported(modifier)
-        const arithmetic = ARITHMETIC[op.name]
-        if (arithmetic === undefined) throw bad(`the operator "${this.of(op)}" is not supported; arithmetic (+ - * / % ^) is`)
+        const binary = ARITHMETIC[op.name] ?? COMPARE_OPS[op.name] ?? SET_OPS[op.name]
+        if (binary === undefined) throw bad(`the operator "${this.of(op)}" is not supported; arithmetic (+ - * / % ^), comparisons (== != > >= < <=) and and / or / unless are`)
+        let bool = false
+        if (modifier !== undefined && modifier.name === 'BinOpModifier' && modifier.to > modifier.from) {
+          const parts = this.kids(modifier)
+          if (parts.length !== 1 || parts[0]!.name !== 'Bool') throw bad(`on(), ignoring() and group_left/right are not supported by this server (at "${this.of(modifier)}"); series match on all their labels`)
+          if (COMPARE_OPS[op.name] === undefined) throw bad(`bool is for comparisons (== != > >= < <=), not "${this.of(op)}"`)
+          bool = true
+        }
         flatten(left)
-        ops.push(arithmetic)
+        ops.push({ op: binary, bool, at: n })
         flatten(right)
         return
       }
@@ -274,16 +301,18 @@ class Walker {
       else operands.push(n)
     }
     flatten(node)
-    const PRECEDENCE: Record<ArithmeticOp, number> = { '+': 1, '-': 1, '*': 2, '/': 2, '%': 2, '^': 3 }
     let at = 0
     const climb = (min: number): MetricExpr => {
       let left = this.metric(operands[at]!)
-      while (at < ops.length && PRECEDENCE[ops[at]!] >= min) {
-        const op = ops[at]!
+      while (at < ops.length && PRECEDENCE[ops[at]!.op] >= min) {
+        const { op, bool, at: where } = ops[at]!
         at++
         // ^ is right-associative: its right side may hold another ^.
         const right = climb(op === '^' ? PRECEDENCE[op] : PRECEDENCE[op] + 1)
-        left = { kind: 'binary', op, left, right }
+        if (op in SET_OP_NAMES && ((left.kind === 'number' && !left.vector) || (right.kind === 'number' && !right.vector))) {
+          throw bad(`${op} takes a vector on both sides, not a number (at "${this.of(where).slice(0, 60)}")`)
+        }
+        left = bool ? { kind: 'binary', op, left, right, bool: true } : { kind: 'binary', op, left, right }
       }
       return left
     }

@@ -213,6 +213,36 @@ describe('Loki query API', () => {
     expect(instant.body.data).toEqual({ resultType: 'vector', result: [{ metric: {}, value: [at(100), '4'] }] })
   })
 
+  it('compares and combines series: == != > >= < <=, bool, and / or / unless, with PromQL precedence', async () => {
+    const at = (k: number): number => (baseMs + k) / 1000
+    const metric = async (query: string): Promise<Record<string, Array<[number, string]>>> => {
+      const res = await get('/loki/api/v1/query_range', { query, start: ns(0), end: ns(10), step: '0.01' })
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200)
+      return Object.fromEntries(res.body.data.result.map((r: any) => [JSON.stringify(r.metric), r.values]))
+    }
+    const byService = 'sum by (service) (count_over_time({env=~".+"}[10ms]))'
+    // api has 4 entries, db 1.
+    expect(await metric(`${byService} > 1`)).toEqual({ '{"service":"api"}': [[at(10), '4']] })
+    expect(await metric(`${byService} > bool 1`)).toEqual({ '{"service":"api"}': [[at(10), '1']], '{"service":"db"}': [[at(10), '0']] })
+    expect(await metric(`2 <= ${byService}`)).toEqual({ '{"service":"api"}': [[at(10), '4']] })
+    expect(await metric(`${byService} == 1`)).toEqual({ '{"service":"db"}': [[at(10), '1']] })
+    expect(await metric(`${byService} != 1`)).toEqual({ '{"service":"api"}': [[at(10), '4']] })
+    // Arithmetic binds tighter than a comparison: (4 - 3) > 0 and (1 - 3) > 0.
+    expect(await metric(`${byService} - 3 > 0`)).toEqual({ '{"service":"api"}': [[at(10), '1']] })
+    // Between numbers a comparison is 1 or 0.
+    const scalar = await get('/loki/api/v1/query', { query: '1 < 2', time: ns(10) })
+    expect(scalar.body.data).toEqual({ resultType: 'scalar', result: [expect.any(Number), '1'] })
+    const dbOnly = 'sum by (service) (count_over_time({service="db"}[10ms]))'
+    expect(await metric(`${byService} unless ${dbOnly}`)).toEqual({ '{"service":"api"}': [[at(10), '4']] })
+    expect(await metric(`${byService} and ${dbOnly}`)).toEqual({ '{"service":"db"}': [[at(10), '1']] })
+    expect(await metric(`${byService} > 1 or ${dbOnly}`)).toEqual({ '{"service":"api"}': [[at(10), '4']], '{"service":"db"}': [[at(10), '1']] })
+    const refused = await get('/loki/api/v1/query_range', { query: `${byService} and 1`, start: ns(0), end: ns(10), step: '0.01' })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toMatch(/and takes a vector on both sides/)
+    const onRefused = await get('/loki/api/v1/query_range', { query: `${byService} > on (service) ${dbOnly}`, start: ns(0), end: ns(10), step: '0.01' })
+    expect(onRefused.body.error).toMatch(/on\(\), ignoring\(\) and group_left\/right are not supported/)
+  })
+
   it('serves the label browser: label names, values, series and index stats, from stream labels', async () => {
     const window = { start: ns(0), end: ns(100) }
     expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'format', 'service'] })

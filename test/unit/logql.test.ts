@@ -46,8 +46,14 @@ describe('LogQL parsing', () => {
     expect(() => parseLogql('{a="b"} | logfmt --strict')).toThrow(/logfmt with flags/)
     expect(() => parseLogql('{a="b"} | line_format "{{ .x | upper }}"')).toThrow(/field references such as/)
     expect(parseLogql('{a="b"} | line_format "{{.x}} and {{ .y }}"')).toMatchObject({ lineFormat: '{{.x}} and {{ .y }}' })
-    expect(() => parseLogql('{a="b"} |= ip("1.2.3.4")')).toThrow(/ip\(\) line filters/)
-    expect(() => parseLogql('vector(1) + bool vector(2)')).toThrow(/bool, on\(\)/)
+    expect(() => parseLogql('{a="b"} |~ ip("1.2.3.4")')).toThrow(/ip\(\) line filters take \|= or !=/)
+    expect(() => parseLogql('vector(1) + bool vector(2)')).toThrow(/bool is for comparisons/)
+    expect(() => parseLogql('vector(1) > on (a) vector(2)')).toThrow(/on\(\), ignoring\(\)/)
+    expect(() => parseLogql('vector(1) or 2')).toThrow(/or takes a vector on both sides/)
+    // PromQL's precedence: or < and < comparisons < + < *.
+    expect(parseLogql('vector(1) or vector(2) and vector(3) > 1 + 2 * 3')).toMatchObject({
+      expr: { op: 'or', right: { op: 'and', right: { op: '>', right: { op: '+', right: { op: '*' } } } } }
+    })
     expect(() => parseLogql('{a="b"} | drop x | y="1"')).toThrow(/after drop or keep/)
     expect(() => parseLogql('{a="b"')).toThrow(/syntax error at character/)
     expect(() => parseLogql('  ')).toThrow(/empty/)
