@@ -184,7 +184,7 @@ class GroupedLabels {
     let own = this.streams.get(stream)
     if (own === undefined) {
       own = {
-        names: names.map((n) => n === 'service' ? stream.service : stream.label(n) ?? null),
+        names: names.map((n) => n === 'service' ? stream.labelValue(n) : stream.label(n) ?? null),
         levels: LEVEL_LABELS.map((n) => stream.label(n) ?? null)
       }
       this.streams.set(stream, own)
