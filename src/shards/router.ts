@@ -54,6 +54,11 @@ export interface RouterOptions {
    * reach too.
    */
   front?: number
+  /**
+   * What else the server's health depends on besides the shards (cluster
+   * mode: the NATS connection), and what /healthz says of it.
+   */
+  health?: () => { ok: boolean, detail: Record<string, unknown> }
 }
 
 /** Ids of one front's queries and tails start at front × this (2^40: a trillion per front, and 8,192 fronts below 2^53). */
@@ -78,6 +83,7 @@ export class ShardRouter {
   /** The shard each lent part came from, until it is given back (giveBack). */
   private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
+  private readonly health: RouterOptions['health']
   ready = false
 
   constructor (
@@ -89,6 +95,7 @@ export class ShardRouter {
     options: RouterOptions = {}
   ) {
     this.seqs = options.seqs ?? new LocalSeqs()
+    this.health = options.health
     const ids = (options.front ?? 0) * ID_SPACE + 1
     this.nextQueryId = ids
     this.admission = new Admission(shards, limits, meter)
@@ -105,7 +112,12 @@ export class ShardRouter {
 
   /** True when every shard has a live worker. */
   get healthy (): boolean {
-    return this.ready && this.shards.every((s) => s.state === 'ready')
+    return this.ready && this.shards.every((s) => s.state === 'ready') && (this.health?.().ok ?? true)
+  }
+
+  /** What /healthz adds besides the status (cluster mode: the instance, NATS, its partitions); null when nothing. */
+  healthDetail (): Record<string, unknown> | null {
+    return this.health?.().detail ?? null
   }
 
   /** The index of the shard that owns `service`. */
@@ -319,7 +331,7 @@ export class ShardRouter {
       this.lenders.set(part, from)
       received.push(part)
     }
-    const run = (shard: number, query: ShardQuery): Promise<QueryPart> => {
+    const run = (shard: number, query: ShardQuery): Promise<QueryPart[]> => {
       try {
         admission.startQuery(shard)
       } catch (err) {
@@ -329,22 +341,24 @@ export class ShardRouter {
       // The slot is held until the shard answers, even once cancelled (it stops at its next slice).
       const sent = performance.now()
       const to = this.shards[shard]!
-      return to.query(query, stop.signal).then((part) => {
+      return to.query(query, stop.signal).then((got) => {
         admission.endQuery(shard)
-        lent(to, part)
-        if (timing !== undefined) {
-          const wall = part.wallMs ?? 0
-          const trip = performance.now() - sent
-          if (trip > timing.hopMs + timing.shardMs) Object.assign(timing, { hopMs: trip - wall, shardMs: wall, runMs: part.runMs ?? 0 })
+        for (const part of got) {
+          lent(to, part)
+          if (timing !== undefined) {
+            const wall = part.wallMs ?? 0
+            const trip = performance.now() - sent
+            if (trip > timing.hopMs + timing.shardMs) Object.assign(timing, { hopMs: trip - wall, shardMs: wall, runMs: part.runMs ?? 0 })
+          }
         }
-        return part
+        return got
       }, (err: unknown) => {
         admission.endQuery(shard)
         stop.abort()
         throw err
       })
     }
-    let parts: Promise<QueryPart[]>
+    let parts: Promise<QueryPart[][]>
     if (q.services === null) {
       parts = Promise.all(this.shards.map((_, i) => run(i, perShard)))
     } else {
@@ -363,7 +377,7 @@ export class ShardRouter {
       timer = setTimeout(() => reject(new QueryTimeoutError(`the query did not finish within QUERY_TIMEOUT (${this.limits.queryTimeout} ms); narrow the time range or name services`)), this.limits.queryTimeout + 50)
     })
     try {
-      const done = await Promise.race([parts, timeout])
+      const done = (await Promise.race([parts, timeout])).flat()
       let scanned = 0
       for (const part of done) scanned += part.scanned
       this.meter.queried(route, (performance.now() - started) / 1000, scanned)
