@@ -82,7 +82,9 @@ export async function openJetStream (o: JetStreamOptions): Promise<JetStream> {
       if (existing.config.max_age !== config.max_age || existing.config.max_bytes !== config.max_bytes) await jsm.streams.update(o.names.stream, { ...existing.config, max_age: config.max_age!, max_bytes: config.max_bytes! })
     }
     const js = jetstream(nc, { timeout: o.connectTimeout })
-    const kv = await new Kvm(js).create(o.names.bucket, { history: 1, ttl: o.leaseTimeout, replicas: o.replicas, storage: StorageType.File })
+    await new Kvm(js).create(o.names.bucket, { history: 1, ttl: o.leaseTimeout, replicas: o.replicas, storage: StorageType.File })
+    // Heartbeats and leases fail fast: a renewal that waits longer than a share of the lease is as good as lost.
+    const kv = await new Kvm(jetstream(nc, { timeout: Math.max(250, Math.floor(o.leaseTimeout / 3)) })).open(o.names.bucket)
     return { nc, js, jsm, kv }
   } catch (err) {
     await nc.close().catch(() => {})

@@ -125,7 +125,11 @@ export class PartitionShard implements Shard {
   private async publishOne (data: Uint8Array, msgID: string): Promise<void> {
     let last: unknown = null
     for (let attempt = 0; attempt < PUBLISH_ATTEMPTS; attempt++) {
-      if (!this.o.connected() && attempt > 0) await sleep(PUBLISH_TIMEOUT_MS / 4)
+      // Disconnected, the client would only buffer the message until its ack timeout.
+      if (!this.o.connected()) {
+        last = new Error('not connected to NATS')
+        break
+      }
       const started = performance.now()
       try {
         await this.o.js.publish(this.subject, data, { msgID, timeout: PUBLISH_TIMEOUT_MS })

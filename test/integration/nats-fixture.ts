@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { program } from '../programs.js'
 import { spawnServer, type Spawned } from './helpers.js'
+import { partitionsOf } from '../../src/cluster/rendezvous.js'
 
 // Real nats-server processes for the cluster tests (Debian's nats-server,
 // installed by scripts/setup.sh): JetStream on, each with its own store
@@ -130,4 +131,19 @@ export class NatsCluster {
     await Promise.all(this.nodes.map((_, i) => this.kill(i)))
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/** What a logagg instance's /healthz says in cluster mode. */
+export interface ClusterHealth { status: string, cluster: { instance: string, nats: string, members: string[], owned: number[] } }
+
+/**
+ * True when the instances agree on who is alive (exactly they) and each owns
+ * exactly the partitions rendezvous hashing gives it: every partition owned
+ * once, and nothing moved that did not have to.
+ */
+export function ownedByRendezvous (healths: ClusterHealth[], partitions: number): boolean {
+  const names = healths.map((h) => h.cluster?.instance).sort()
+  return healths.every((h) => h.status === 'ok' &&
+    JSON.stringify([...h.cluster.members].sort()) === JSON.stringify(names) &&
+    JSON.stringify(h.cluster.owned) === JSON.stringify(partitionsOf(h.cluster.instance, names, partitions)))
 }
