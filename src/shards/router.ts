@@ -24,6 +24,14 @@ export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxB
  */
 export interface QueryTiming { hopMs: number, shardMs: number, runMs: number, frontMs: number }
 
+/**
+ * How one query may be answered. `partial`: a shard (a cluster partition)
+ * that cannot answer (a 503: down, no owner, no quorum, out of time) is left
+ * out instead of failing the query, and named in `missing`; every shard then
+ * has half of QUERY_TIMEOUT, so the others' parts are in before it runs out.
+ */
+export interface QueryOptions { partial?: boolean, missing?: number[] }
+
 /** What became of the records of one ingest call. */
 export interface IngestResult {
   /** Indexes (into the records given) refused because their shard holds its share of MAX_SERVICES. */
@@ -309,9 +317,10 @@ export class ShardRouter {
    * With `q.lend`, parts may be in memory their shards lent: the caller gives
    * them back (giveBack) once nothing reads them.
    */
-  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<QueryPart[]> {
+  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming, options: QueryOptions = {}): Promise<QueryPart[]> {
     const started = performance.now()
-    const deadline = Date.now() + this.limits.queryTimeout
+    const partial = options.partial === true
+    const deadline = Date.now() + (partial ? Math.floor(this.limits.queryTimeout / 2) : this.limits.queryTimeout)
     // One more than the limit, so the merge can tell whether another page exists.
     const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
     // When the client leaves, or one shard's part fails (so the page cannot be
@@ -354,6 +363,10 @@ export class ShardRouter {
         return got
       }, (err: unknown) => {
         admission.endQuery(shard)
+        if (partial && (err as { statusCode?: number }).statusCode === 503 && signal?.aborted !== true) {
+          options.missing?.push(shard)
+          return []
+        }
         stop.abort()
         throw err
       })

@@ -177,3 +177,38 @@ describe('cluster mode: three NATS servers (R3), three instances, kill -9 of one
     for (const s of [...survivors, back]) expectExactlyOnce(await readBack(s, 'r3-'), acked, sent)
   }, 240_000)
 })
+
+describe('cluster mode: partial=true', () => {
+  it('answers without the partitions of an instance that is gone, naming them in Logagg-Partial; without it, a 503', async () => {
+    const { shardOf } = await import('../../src/core/hash.js')
+    nats = await NatsCluster.start(1)
+    // A lease far longer than the queries: nobody takes the dead instance's partitions meanwhile.
+    const env = { CLUSTER_PARTITIONS: String(PARTITIONS), CLUSTER_LEASE_TIMEOUT: '60s', QUERY_TIMEOUT: '4s' }
+    const a = await nats.instance(env)
+    const b = await nats.instance(env)
+    expect(await eventually(() => settled([a, b]), 20_000), lastSeen).toBe(true)
+    const services = Array.from({ length: 24 }, (_, i) => `svc-${i}`)
+    const res = await fetch(`${a.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: services.map((s) => line(s, `partial-${s}`)).join('\n') })
+    expect(res.status).toBe(201)
+    // The instance with more partitions goes (rendezvous hashing gives each at least one in almost every draw, not in every one).
+    const [ha, hb] = [await health(a), await health(b)]
+    const [victim, survivor] = ha.cluster.owned.length >= hb.cluster.owned.length ? [a, b] : [b, a]
+    const gone = (victim === a ? ha : hb).cluster.owned
+    await NatsCluster.killInstance(victim)
+
+    const whole = await fetch(`${survivor.url}/logs?limit=100`)
+    expect(whole.status).toBe(503)
+    expect(whole.headers.get('retry-after')).toBe('1')
+    await whole.arrayBuffer()
+
+    const part = await fetch(`${survivor.url}/logs?limit=100&partial=true`)
+    expect(part.status).toBe(200)
+    expect(part.headers.get('logagg-partial')).toBe(gone.join(','))
+    const logs = ((await part.json()) as { logs: LogLine[] }).logs.map((e) => e.message).sort()
+    expect(logs).toEqual(services.filter((s) => !gone.includes(shardOf(s, PARTITIONS))).map((s) => `partial-${s}`).sort())
+
+    const bad = await fetch(`${survivor.url}/logs?partial=maybe`)
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toBe('partial must be true or false')
+  }, 90_000)
+})
