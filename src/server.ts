@@ -22,7 +22,10 @@ import { ServerMetrics } from './metrics/server-metrics.js'
 import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
 import { FrontPool, reusePortWorks } from './fronts/front-pool.js'
-import { listenError } from './start-error.js'
+import { StartError, listenError } from './start-error.js'
+import { startCluster, type Cluster } from './cluster/cluster.js'
+import { ClusterSetupError } from './cluster/jetstream-setup.js'
+import type { Shard } from './shards/shard.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -79,6 +82,9 @@ function openDataDir (settings: Settings, log: Logger): { lock: DataDirLock, max
 }
 
 export async function startServer (settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const clustered = settings.natsUrl !== ''
+  // JetStream is the log of record in cluster mode: an instance's shards are rebuilt from it.
+  if (clustered && settings.dataDir !== '') throw new StartError('DATA_DIR and NATS_URL cannot be set together: in cluster mode JetStream keeps the entries (NATS_REPLICAS copies) and each instance replays its partitions from it; unset DATA_DIR')
   const metrics = new ServerMetrics()
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const data = settings.dataDir === '' ? null : openDataDir(settings, log)
@@ -98,7 +104,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     nice: settings.shardNice
   }
   // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
-  const fronts = settings.fronts > 1 && reusePortWorks() ? settings.fronts : 1
+  const fronts = settings.fronts > 1 && reusePortWorks() && !clustered ? settings.fronts : 1
   let pool: FrontPool | null = null
   const workerOptions: WorkerShardOptions = {
     maxHeapMb: heapMb,
@@ -121,11 +127,24 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   }
   const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
   const seqs = SharedSeqs.create()
-  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0 })
+  // Cluster mode: the router sees the partitions (cluster/), whose owners' shards are these workers.
+  let cluster: Cluster | null = null
+  if (clustered) {
+    try {
+      cluster = await startCluster({ settings, log, workers, registry: metrics.registry })
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.close()))
+      throw err instanceof ClusterSetupError ? new StartError(err.message, { cause: err }) : err
+    }
+  }
+  const shards: readonly Shard[] = cluster?.shards ?? workers
+  const health = cluster === null ? undefined : () => { const h = cluster.health(); return { ok: h.nats === 'connected', detail: { ...h } } }
+  const router = new ShardRouter(shards, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, ...(health === undefined ? {} : { health }) })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
-  if (settings.fronts > 1 && fronts === 1) log.warn({ fronts: settings.fronts, node: process.versions.node }, 'FRONTS needs Node 22.12 or later (server.listen reusePort): running one front thread')
+  if (clustered && settings.fronts > 1) log.warn({ fronts: settings.fronts }, 'cluster mode runs one front thread per instance: run more instances instead of FRONTS')
+  else if (settings.fronts > 1 && fronts === 1) log.warn({ fronts: settings.fronts, node: process.versions.node }, 'FRONTS needs Node 22.12 or later (server.listen reusePort): running one front thread')
 
   let front
   try {
@@ -133,6 +152,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   } catch (err) {
     data?.lock.release()
     await router.close()
+    await cluster?.close()
     throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
   }
   const { http } = front
@@ -163,6 +183,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     await front.close()
     await pool?.close()
     await router.close()
+    await cluster?.close()
     data?.lock.release()
     throw err
   }
@@ -178,6 +199,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       await syslogStopped
       const entries = router.storedEntries
       await router.close()
+      // Gives the partitions back at once, then stops this instance's shards.
+      await cluster?.close()
       data?.lock.release()
       log.info({ entries }, 'shards stopped')
     })()

@@ -38,6 +38,10 @@ export const QueryTimeoutError = createError('LOGAGG_ERR_QUERY_TIMEOUT', '%s', 5
 export const QueryTooExpensiveError = createError('LOGAGG_ERR_QUERY_TOO_EXPENSIVE', '%s', 503)
 export const TooManyQueriesError = createError('LOGAGG_ERR_TOO_MANY_QUERIES', '%s', 503)
 export const QueryCancelledError = createError('LOGAGG_ERR_QUERY_CANCELLED', '%s', 503)
+/** Cluster mode: NATS is unreachable or has no quorum, or a partition has no owner yet; nothing of the request was acknowledged. */
+export const ClusterUnavailableError = createError('LOGAGG_ERR_CLUSTER_UNAVAILABLE', '%s', 503)
+/** Cluster mode: what a single-process server does that a cluster does not do yet (live tails). */
+export const NotInClusterError = createError('LOGAGG_ERR_NOT_IN_CLUSTER', '%s', 501)
 export const ShuttingDownError = createError('LOGAGG_ERR_SHUTTING_DOWN', 'the server is shutting down; send this request again to another instance or once it is back', 503)
 
 /** Marks an error so that its answer carries a Retry-After header of `seconds`. */
@@ -52,5 +56,8 @@ export const SHARD_ERRORS: Record<string, new (message: string) => Error> = {
   LOGAGG_ERR_QUERY_CANCELLED: QueryCancelledError,
   LOGAGG_ERR_BAD_QUERY: BadQueryError,
   LOGAGG_ERR_DISK_FULL: DiskFullError,
-  LOGAGG_ERR_DISK_FAILED: DiskFailedError
+  LOGAGG_ERR_DISK_FAILED: DiskFailedError,
+  LOGAGG_ERR_CLUSTER_UNAVAILABLE: ClusterUnavailableError,
+  LOGAGG_ERR_TOO_MANY_QUERIES: TooManyQueriesError,
+  LOGAGG_ERR_SHARD_UNAVAILABLE: ShardUnavailableError
 }

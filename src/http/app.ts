@@ -124,9 +124,18 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, req.headers.accept)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
-  app.get('/healthz', route(() => router.healthy
-    ? json(200, '{"status":"ok"}')
-    : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))))
+  app.get('/healthz', route(() => {
+    const detail = router.healthDetail()
+    if (detail === null) {
+      return router.healthy
+        ? json(200, '{"status":"ok"}')
+        : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'not every shard is ready; retry in a moment', code: 'LOGAGG_ERR_NOT_READY' }))
+    }
+    // Cluster mode: which partitions this instance owns and whether it reaches NATS.
+    return router.healthy
+      ? json(200, JSON.stringify({ status: 'ok', cluster: detail }))
+      : json(503, JSON.stringify({ status: router.ready ? 'degraded' : 'starting', error: 'NATS is unreachable from this instance (ingest answers 503); retry in a moment', code: 'LOGAGG_ERR_NOT_READY', cluster: detail }))
+  }))
   app.all('/healthz', methodNotAllowed('GET, HEAD'))
   // The API description, open like /healthz (it says nothing about the logs held).
   app.get('/openapi.json', route(openapiDocument()))

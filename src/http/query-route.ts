@@ -28,6 +28,13 @@ export function pageLayout (format: unknown, accept: string | undefined): PageLa
   return 'json'
 }
 
+/** GET /logs's `partial`: true answers without the shards (cluster partitions) that cannot answer, naming them in Logagg-Partial. */
+function parsePartial (value: unknown): boolean {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  throw new BadQueryError('partial must be true or false')
+}
+
 /**
  * GET /logs: fan out to the shards involved, merge their sorted parts, render
  * one page: JSON (`{"logs", "next"}`), NDJSON (a line per entry, then
@@ -36,14 +43,17 @@ export function pageLayout (format: unknown, accept: string | undefined): PageLa
  */
 export async function queryLogs (raw: Record<string, unknown>, router: ShardRouter, settings: Settings, signal?: AbortSignal, accept?: string): Promise<Answer> {
   const now = nowUs()
-  const { format, ...rest } = raw
+  const { format, partial: partialText, ...rest } = raw
   const layout = pageLayout(format, accept)
   // By default, everything the store can hold: the acceptance window.
   const window = acceptanceWindow(settings, now)
   const plan = logsPagePlan(parseLogsQuery(rest, { start: window.oldest, end: window.newest }), layout, settings.maxPageBytes)
   const timing = newTiming()
-  const { value: { chunks, next }, giveBack } = await runLentPlan(router, plan, '/logs', signal, timing)
-  const headers = { 'server-timing': serverTiming(timing) }
+  const options = { partial: parsePartial(partialText), missing: [] as number[] }
+  const { value: { chunks, next }, giveBack } = await runLentPlan(router, plan, '/logs', signal, timing, options)
+  const headers: Record<string, string> = { 'server-timing': serverTiming(timing) }
+  // partial=true: the shards (cluster partitions) left out of this page, so a client knows it is not whole.
+  if (options.missing.length > 0) headers['logagg-partial'] = options.missing.sort((a, b) => a - b).join(',')
   if (layout === 'json') return { ...json(200, chunks, headers), done: giveBack }
   return { status: 200, body: chunks, headers: { 'content-type': TYPES[layout], ...headers, ...nextHeaders('/logs', raw, next) }, done: giveBack }
 }

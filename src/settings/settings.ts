@@ -100,6 +100,18 @@ export interface Settings {
   readonly blockCodec: string
   /** One log line per answered request (method, route, path, status, bytes, ms, error code). */
   readonly accessLog: boolean
+  /** Cluster mode: NATS servers, comma list of nats://host:port; '' runs the single-process server. */
+  readonly natsUrl: string
+  /** Cluster mode: names the JetStream stream, the KV bucket and the subjects (two clusters may share one NATS). */
+  readonly clusterName: string
+  /** Cluster mode: hash partitions of the services, fixed for the life of the stream. */
+  readonly clusterPartitions: number
+  /** Cluster mode: copies JetStream keeps of the stream and the KV bucket (3, or the number of NATS_URL servers if fewer, unless given). */
+  readonly natsReplicas: number
+  /** Cluster mode: ms after its last heartbeat that an instance loses its partitions. */
+  readonly clusterLeaseTimeout: number
+  /** Cluster mode: bytes the stream keeps at most (oldest messages go first), besides RETENTION. */
+  readonly clusterMaxBytes: number
 }
 
 export const DEFAULTS: Readonly<Settings> = Object.freeze({
@@ -162,14 +174,20 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   hotWindow: 900_000,
   // brotli at quality 1, lgwin 16: what sealed blocks have always used.
   blockCodec: DEFAULT_CODEC.name,
-  accessLog: false
+  accessLog: false,
+  natsUrl: '',
+  clusterName: 'logagg',
+  clusterPartitions: 32,
+  natsReplicas: 3,
+  clusterLeaseTimeout: 5_000,
+  clusterMaxBytes: 1024 * 1024 * 1024
 })
 
 export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch' | 'nats' | 'name'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -223,7 +241,13 @@ const SPECS: readonly Spec[] = [
   { key: 'checkpointInterval', env: 'CHECKPOINT_INTERVAL', flag: 'checkpoint-interval', kind: 'duration', max: MAX_TIMER_MS, help: 'with DATA_DIR, how often sealed blocks are written to block files and the log they cover deleted' },
   { key: 'hotWindow', env: 'HOT_WINDOW', flag: 'hot-window', kind: 'duration', help: 'with DATA_DIR, blocks older than this leave memory and are read from their files when a query reaches them' },
   { key: 'blockCodec', env: 'BLOCK_CODEC', flag: 'block-codec', kind: 'codec', help: `codec new sealed blocks are compressed with: ${CODEC_NAMES.join(', ')}; blocks already written keep theirs` },
-  { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', kind: 'switch', help: 'log one line per request: method, route, path, status, bytes, duration, error code' }
+  { key: 'accessLog', env: 'ACCESS_LOG', flag: 'access-log', kind: 'switch', help: 'log one line per request: method, route, path, status, bytes, duration, error code' },
+  { key: 'natsUrl', env: 'NATS_URL', flag: 'nats-url', kind: 'nats', help: 'cluster mode: comma list of NATS servers (nats://host:port) with JetStream on; the single-process server when unset' },
+  { key: 'clusterName', env: 'CLUSTER_NAME', flag: 'cluster-name', kind: 'name', help: 'cluster mode: names the JetStream stream, the KV bucket and the subjects, so two clusters can share one NATS' },
+  { key: 'clusterPartitions', env: 'CLUSTER_PARTITIONS', flag: 'cluster-partitions', kind: 'count', min: 1, max: 1024, help: 'cluster mode: hash partitions of the services, fixed for the life of the stream (another value on an existing stream stops the start)' },
+  { key: 'natsReplicas', env: 'NATS_REPLICAS', flag: 'nats-replicas', kind: 'count', min: 1, max: 5, help: 'cluster mode: copies JetStream keeps of the stream and the member bucket (default 3, or the number of NATS_URL servers if fewer)' },
+  { key: 'clusterLeaseTimeout', env: 'CLUSTER_LEASE_TIMEOUT', flag: 'cluster-lease-timeout', kind: 'duration', max: MAX_TIMER_MS, help: 'cluster mode: how long after its last heartbeat an instance loses its partitions to the others' },
+  { key: 'clusterMaxBytes', env: 'CLUSTER_MAX_BYTES', flag: 'cluster-max-bytes', kind: 'size', help: 'cluster mode: bytes the stream keeps at most (per copy), oldest messages dropped first, besides RETENTION' }
 ]
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -282,6 +306,12 @@ function convert (spec: Spec, raw: string, origin: string): string | number | bo
       const on = SWITCHES[raw.trim().toLowerCase()]
       return on ?? bad('on or off')
     }
+    case 'nats': {
+      const urls = raw.split(',').map((u) => u.trim())
+      return urls.every((u) => /^nats:\/\/[^\s/:,]+(:\d{1,5})?$/.test(u)) ? urls.join(',') : bad('a comma-separated list of NATS servers such as nats://127.0.0.1:4222,nats://10.0.0.6:4222')
+    }
+    case 'name':
+      return /^[A-Za-z0-9_-]{1,32}$/.test(raw) ? raw : bad('1 to 32 letters, digits, _ or - (it names a JetStream stream, a KV bucket and subjects)')
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')
@@ -323,6 +353,8 @@ export function loadSettings (argv: readonly string[], env: NodeJS.ProcessEnv): 
     if (headers !== undefined) throw new SettingsError(`${headers} (${out.headersTimeout}ms) is longer than ${given.get('requestTimeout') ?? 'REQUEST_TIMEOUT'} (${out.requestTimeout}ms): the headers are part of the request; make it at most the request timeout`)
     out.headersTimeout = out.requestTimeout as number
   }
+  // A replica per server at most: R3 on a one-server NATS cannot be placed.
+  if (!given.has('natsReplicas') && out.natsUrl !== '') out.natsReplicas = Math.min(DEFAULTS.natsReplicas, (out.natsUrl as string).split(',').length)
   return Object.freeze(out) as unknown as Settings
 }
 

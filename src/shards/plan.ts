@@ -10,7 +10,7 @@ import type { AttrMatch, QueryPart } from '../store/shard-messages.js'
 import { lokiStreamsBody } from './loki-streams-page.js'
 import { mergeEntries, renderPageAs, type MergedEntry, type PageLayout } from './page.js'
 import type { QueryRoute } from './meter.js'
-import type { QueryTiming, RouterQuery, ShardRouter } from './router.js'
+import type { QueryOptions, QueryTiming, RouterQuery, ShardRouter } from './router.js'
 
 // The one query planner. Every query the server runs (a GET /logs page, a
 // LogQL log query, each range aggregation of a LogQL metric query, the
@@ -52,8 +52,8 @@ export async function runPlan<T> (router: ShardRouter, plan: Plan<T>, route: Que
  * page to write): the shards may make the parts in memory they lend, and
  * `giveBack` returns it once the views were written (or will never be).
  */
-export async function runLentPlan<T> (router: ShardRouter, plan: Plan<T>, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<{ value: T, giveBack: () => void }> {
-  const parts = await router.query({ ...plan.shard, lend: true }, route, signal, timing)
+export async function runLentPlan<T> (router: ShardRouter, plan: Plan<T>, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming, options?: QueryOptions): Promise<{ value: T, giveBack: () => void }> {
+  const parts = await router.query({ ...plan.shard, lend: true }, route, signal, timing, options)
   const giveBack = (): void => router.giveBack(parts)
   try {
     const from = performance.now()

@@ -24,6 +24,14 @@ export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxB
  */
 export interface QueryTiming { hopMs: number, shardMs: number, runMs: number, frontMs: number }
 
+/**
+ * How one query may be answered. `partial`: a shard (a cluster partition)
+ * that cannot answer (a 503: down, no owner, no quorum, out of time) is left
+ * out instead of failing the query, and named in `missing`; every shard then
+ * has half of QUERY_TIMEOUT, so the others' parts are in before it runs out.
+ */
+export interface QueryOptions { partial?: boolean, missing?: number[] }
+
 /** What became of the records of one ingest call. */
 export interface IngestResult {
   /** Indexes (into the records given) refused because their shard holds its share of MAX_SERVICES. */
@@ -54,6 +62,11 @@ export interface RouterOptions {
    * reach too.
    */
   front?: number
+  /**
+   * What else the server's health depends on besides the shards (cluster
+   * mode: the NATS connection), and what /healthz says of it.
+   */
+  health?: () => { ok: boolean, detail: Record<string, unknown> }
 }
 
 /** Ids of one front's queries and tails start at front × this (2^40: a trillion per front, and 8,192 fronts below 2^53). */
@@ -78,6 +91,7 @@ export class ShardRouter {
   /** The shard each lent part came from, until it is given back (giveBack). */
   private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
+  private readonly health: RouterOptions['health']
   ready = false
 
   constructor (
@@ -89,6 +103,7 @@ export class ShardRouter {
     options: RouterOptions = {}
   ) {
     this.seqs = options.seqs ?? new LocalSeqs()
+    this.health = options.health
     const ids = (options.front ?? 0) * ID_SPACE + 1
     this.nextQueryId = ids
     this.admission = new Admission(shards, limits, meter)
@@ -105,7 +120,12 @@ export class ShardRouter {
 
   /** True when every shard has a live worker. */
   get healthy (): boolean {
-    return this.ready && this.shards.every((s) => s.state === 'ready')
+    return this.ready && this.shards.every((s) => s.state === 'ready') && (this.health?.().ok ?? true)
+  }
+
+  /** What /healthz adds besides the status (cluster mode: the instance, NATS, its partitions); null when nothing. */
+  healthDetail (): Record<string, unknown> | null {
+    return this.health?.().detail ?? null
   }
 
   /** The index of the shard that owns `service`. */
@@ -297,9 +317,10 @@ export class ShardRouter {
    * With `q.lend`, parts may be in memory their shards lent: the caller gives
    * them back (giveBack) once nothing reads them.
    */
-  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming): Promise<QueryPart[]> {
+  async query (q: RouterQuery, route: QueryRoute, signal?: AbortSignal, timing?: QueryTiming, options: QueryOptions = {}): Promise<QueryPart[]> {
     const started = performance.now()
-    const deadline = Date.now() + this.limits.queryTimeout
+    const partial = options.partial === true
+    const deadline = Date.now() + (partial ? Math.floor(this.limits.queryTimeout / 2) : this.limits.queryTimeout)
     // One more than the limit, so the merge can tell whether another page exists.
     const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
     // When the client leaves, or one shard's part fails (so the page cannot be
@@ -319,7 +340,7 @@ export class ShardRouter {
       this.lenders.set(part, from)
       received.push(part)
     }
-    const run = (shard: number, query: ShardQuery): Promise<QueryPart> => {
+    const run = (shard: number, query: ShardQuery): Promise<QueryPart[]> => {
       try {
         admission.startQuery(shard)
       } catch (err) {
@@ -329,22 +350,28 @@ export class ShardRouter {
       // The slot is held until the shard answers, even once cancelled (it stops at its next slice).
       const sent = performance.now()
       const to = this.shards[shard]!
-      return to.query(query, stop.signal).then((part) => {
+      return to.query(query, stop.signal).then((got) => {
         admission.endQuery(shard)
-        lent(to, part)
-        if (timing !== undefined) {
-          const wall = part.wallMs ?? 0
-          const trip = performance.now() - sent
-          if (trip > timing.hopMs + timing.shardMs) Object.assign(timing, { hopMs: trip - wall, shardMs: wall, runMs: part.runMs ?? 0 })
+        for (const part of got) {
+          lent(to, part)
+          if (timing !== undefined) {
+            const wall = part.wallMs ?? 0
+            const trip = performance.now() - sent
+            if (trip > timing.hopMs + timing.shardMs) Object.assign(timing, { hopMs: trip - wall, shardMs: wall, runMs: part.runMs ?? 0 })
+          }
         }
-        return part
+        return got
       }, (err: unknown) => {
         admission.endQuery(shard)
+        if (partial && (err as { statusCode?: number }).statusCode === 503 && signal?.aborted !== true) {
+          options.missing?.push(shard)
+          return []
+        }
         stop.abort()
         throw err
       })
     }
-    let parts: Promise<QueryPart[]>
+    let parts: Promise<QueryPart[][]>
     if (q.services === null) {
       parts = Promise.all(this.shards.map((_, i) => run(i, perShard)))
     } else {
@@ -363,7 +390,7 @@ export class ShardRouter {
       timer = setTimeout(() => reject(new QueryTimeoutError(`the query did not finish within QUERY_TIMEOUT (${this.limits.queryTimeout} ms); narrow the time range or name services`)), this.limits.queryTimeout + 50)
     })
     try {
-      const done = await Promise.race([parts, timeout])
+      const done = (await Promise.race([parts, timeout])).flat()
       let scanned = 0
       for (const part of done) scanned += part.scanned
       this.meter.queried(route, (performance.now() - started) / 1000, scanned)

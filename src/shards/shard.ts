@@ -73,8 +73,13 @@ export interface Shard {
   /** Sends pushed streams for the shard to decode and store, after every entry queued before them. */
   ingestStreams (batch: StreamBatch): Promise<StoredStreams>
 
-  /** Runs a query; when `signal` aborts, the shard is told to cancel it (it then answers an error). */
-  query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart>
+  /**
+   * Runs a query; when `signal` aborts, the shard is told to cancel it (it
+   * then answers an error). Resolves to the shard's parts, each sorted, which
+   * the front merges with every other shard's: one for a worker shard, one per
+   * store of its own for a shard that is several (a cluster partition's owner).
+   */
+  query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart[]>
 
   /**
    * Gives back the memory a part of a query that let it `lend` was made in

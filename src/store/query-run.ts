@@ -8,6 +8,7 @@ import { MetricSink } from './metric-sink.js'
 import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js'
 import type { QueryRun } from './store.js'
 import { slotOf, type Stream, type StreamSlot } from './stream.js'
+import { ownerTest } from '../core/hash.js'
 
 /** What a query reads from the store: the slots in a range and the stream-slots in one. */
 export interface SlotIndex {
@@ -52,6 +53,16 @@ export class Query implements QueryRun {
       this.streamTest = (stream) => {
         let ok = seen.get(stream)
         if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => stream.labelValue(name)))
+        return ok
+      }
+    }
+    if (q.partitions !== undefined) {
+      const owned = ownerTest(q.partitions)
+      const inner = this.streamTest
+      const seen = new Map<Stream, boolean>()
+      this.streamTest = (stream) => {
+        let ok = seen.get(stream)
+        if (ok === undefined) seen.set(stream, ok = owned(stream.service) && (inner === null || inner(stream)))
         return ok
       }
     }

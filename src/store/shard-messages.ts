@@ -26,6 +26,12 @@ export interface ShardQuery {
   id: number
   /** null means every service the shard holds. */
   services: string[] | null
+  /**
+   * Only services of these hash partitions (cluster mode: an instance holds
+   * partitions it no longer answers for, and answers for one partition at a
+   * time); absent: every service.
+   */
+  partitions?: ServiceOwnership
   /** Inclusive bounds, epoch microseconds. */
   start: number
   end: number

@@ -19,11 +19,20 @@ const { DEFAULTS } = await import(dist('settings/settings.js')) as typeof import
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url))
 
-/** Starts the real sharded server in this process on a free port; its log lines go to `logLines` when given. */
-export function startTestServer (overrides: Partial<Settings> = {}, logLines?: string[]): Promise<RunningServer> {
+/**
+ * Starts the real sharded server in this process on a free port; its log
+ * lines go to `logLines` when given. With LOGAGG_TEST_CLUSTER=1 (the vitest
+ * project "cluster"), a two-instance cluster on a real nats-server behind a
+ * round-robin proxy instead (cluster-switch.ts).
+ */
+export async function startTestServer (overrides: Partial<Settings> = {}, logLines?: string[]): Promise<RunningServer> {
   const settings: Settings = { ...DEFAULTS, shards: 4, port: 0, logLevel: 'silent', ...overrides }
   const log = logLines === undefined ? pino({ level: 'silent' }) : pino({ level: 'info' }, { write: (line: string) => { logLines.push(line) } })
-  return startServer(settings, log)
+  if (process.env.LOGAGG_TEST_CLUSTER === '1') {
+    const { startClusterTestServer } = await import('./cluster-switch.js')
+    return await startClusterTestServer({ ...settings, shards: 2 }, (s) => startServer(s, log))
+  }
+  return await startServer(settings, log)
 }
 
 export interface Spawned {

@@ -316,8 +316,33 @@ describe('loadSettings', () => {
     setting('blockCodec', 'BLOCK_CODEC', 'block-codec', [['brotli-1', 'brotli-1'], ['deflate-1', 'deflate-1'], ['none', 'none']],
       ['', 'brotli', 'BROTLI-1', 'gzip', 'zstd-3'], /one of none, brotli-1, deflate-1/),
     setting('accessLog', 'ACCESS_LOG', 'access-log', [['on', true], ['off', false], ['true', true], ['0', false], ['YES', true]],
-      ['', 'maybe', 'enabled', '2'], /on or off/)
+      ['', 'maybe', 'enabled', '2'], /on or off/),
+    setting('natsUrl', 'NATS_URL', 'nats-url', [['nats://127.0.0.1:4222', 'nats://127.0.0.1:4222'], ['nats://a:1, nats://b.example:4222', 'nats://a:1,nats://b.example:4222'], ['nats://nats', 'nats://nats']],
+      ['', '127.0.0.1:4222', 'http://x:1', 'nats://', 'nats://a:1,', 'nats://a b:1', 'nats://a:1/x'], /comma-separated list of NATS servers/),
+    setting('clusterName', 'CLUSTER_NAME', 'cluster-name', [['logagg', 'logagg'], ['prod_eu-1', 'prod_eu-1']],
+      ['', 'a.b', 'a b', 'x*', 'a>', 'x'.repeat(33)], /1 to 32 letters, digits, _ or -/),
+    setting('clusterPartitions', 'CLUSTER_PARTITIONS', 'cluster-partitions', [['1', 1], ['32', 32], ['1024', 1024]],
+      ['0', '1025', '2.5', 'many', ''], /whole number from 1 to 1024/),
+    setting('natsReplicas', 'NATS_REPLICAS', 'nats-replicas', [['1', 1], ['3', 3], ['5', 5]],
+      ['0', '6', '-1', 'all', ''], /whole number from 1 to 5/),
+    setting('clusterLeaseTimeout', 'CLUSTER_LEASE_TIMEOUT', 'cluster-lease-timeout', [...TIMER_GOOD, ['500ms', 500]], TIMER_BAD, TIMER),
+    setting('clusterMaxBytes', 'CLUSTER_MAX_BYTES', 'cluster-max-bytes', [['64mb', 64 * 1024 ** 2], ['1gb', 1024 ** 3]],
+      ['0', 'lots', ''], /positive size in b, kb, mb or gb/)
   ]
+
+  describe('cluster mode (NATS_URL)', () => {
+    it('is off unless NATS_URL is set, with CLUSTER_NAME logagg, 32 partitions and a 5 s lease', () => {
+      const s = loadSettings([], {})
+      expect([s.natsUrl, s.clusterName, s.clusterPartitions, s.clusterLeaseTimeout]).toEqual(['', 'logagg', 32, 5000])
+    })
+
+    it('keeps 3 replicas, or one per NATS_URL server when fewer are listed, unless NATS_REPLICAS is given', () => {
+      expect(loadSettings([], { NATS_URL: 'nats://a:1' }).natsReplicas).toBe(1)
+      expect(loadSettings([], { NATS_URL: 'nats://a:1,nats://b:1' }).natsReplicas).toBe(2)
+      expect(loadSettings([], { NATS_URL: 'nats://a:1,nats://b:1,nats://c:1,nats://d:1' }).natsReplicas).toBe(3)
+      expect(loadSettings([], { NATS_URL: 'nats://a:1', NATS_REPLICAS: '3' }).natsReplicas).toBe(3)
+    })
+  })
 
   describe('SHARD_NICE', () => {
     it('is 5 unless given, takes 0 to 19 and refuses the rest', () => {

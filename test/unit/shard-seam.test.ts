@@ -45,12 +45,12 @@ class FakeShard implements Shard {
   /** Parts this shard lent (a query that let it) and has not had back. */
   readonly lent = new Set<QueryPart>()
 
-  async query (q: ShardQuery): Promise<QueryPart> {
+  async query (q: ShardQuery): Promise<QueryPart[]> {
     await this.answer()
-    if (q.lend !== true) return EMPTY
+    if (q.lend !== true) return [EMPTY]
     const part = { ...EMPTY, lent: { at: 0, bytes: 1 } }
     this.lent.add(part)
-    return part
+    return [part]
   }
 
   release (part: QueryPart): void {

@@ -532,3 +532,22 @@ describe('NDJSON lines put into a ShardStore (putLines)', () => {
     expect(store.listServices(null, 1e9).services.map((s) => s.service)).toEqual(['mine'])
   })
 })
+
+describe('a query restricted to hash partitions (cluster mode)', () => {
+  it('returns only the services of the partitions asked for, alone and with a service list', async () => {
+    const { shardOf } = await import('../../src/core/hash.js')
+    const store = new ShardStore()
+    const services = ['api', 'web', 'db', 'auth', 'queue', 'mail', 'search', 'pay']
+    const all: Row[] = services.flatMap((service, i) => [0, 1, 2].map((k) => ({ service, ts: 1000 + i * 10 + k, seq: i * 10 + k, message: `${service}-${k}` })))
+    put(store, handBatch(all))
+    const partitions = 4
+    for (let p = 0; p < partitions; p++) {
+      const mine = all.filter((r) => shardOf(r.service, partitions) === p)
+      const got = rows(store.queryAll(query({ partitions: { partitions, owned: [p] } })))
+      expect(got.map((r) => r.message)).toEqual(mine.map((r) => r.message))
+      const named = rows(store.queryAll(query({ services: ['api', 'web'], partitions: { partitions, owned: [p] } })))
+      expect(named.map((r) => r.message)).toEqual(mine.filter((r) => r.service === 'api' || r.service === 'web').map((r) => r.message))
+    }
+    expect(rows(store.queryAll(query({ partitions: { partitions, owned: [0, 1, 2, 3] } }))).length).toBe(all.length)
+  })
+})

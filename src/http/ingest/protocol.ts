@@ -3,6 +3,8 @@ import { nowUs } from '../../core/timestamp.js'
 import type { Decoded, Outcome } from '../../ingest/decoded.js'
 import { acceptanceWindow, type Window } from '../../ingest/entry.js'
 import { storeDecoded } from '../../shards/ingest-pipeline.js'
+import { withIngestRequest } from '../../shards/ingest-context.js'
+import { BadRequestError } from '../../core/errors.js'
 import type { Protocol } from '../../shards/meter.js'
 import type { ShardRouter } from '../../shards/router.js'
 import type { Settings } from '../../settings/settings.js'
@@ -60,12 +62,28 @@ export interface IngestProtocol<F = unknown, P = unknown, D extends Decoded<P> =
 /** A protocol with its types forgotten, as the registry lists it (its methods take what it made itself). */
 export type AnyProtocol = IngestProtocol<unknown, unknown, Decoded<unknown>, unknown>
 
+/** Longest Idempotency-Key taken. */
+const MAX_KEY = 256
+
+/**
+ * The request's Idempotency-Key header (IETF httpapi draft), or null. In
+ * cluster mode a request sent again with the same key within the stream's
+ * duplicate window is stored once; the single-process server ignores it.
+ */
+function idempotencyKey (req: IncomingMessage): string | null {
+  const key = req.headers['idempotency-key']
+  if (key === undefined) return null
+  const text = Array.isArray(key) ? key.join(',') : key
+  if (text.length === 0 || text.length > MAX_KEY || !/^[\x21-\x7e]+$/.test(text)) throw new BadRequestError(`Idempotency-Key must be 1 to ${MAX_KEY} printable ASCII characters without spaces; got ${text.length} characters`)
+  return text
+}
+
 /** Runs one request of `protocol` through the pipeline; errors are thrown, for the caller to answer with protocol.error(). */
 export async function ingest<F, P, D extends Decoded<P>, A> (protocol: IngestProtocol<F, P, D, A>, r: IngestRequest, router: ShardRouter, settings: Settings): Promise<A> {
   const form = protocol.accept(r)
   const body = await readBody(r.req, settings.maxBody, protocol.ownEncodings)
   const now = nowUs()
   const decoded = await protocol.decode(body, form, { now, window: acceptanceWindow(settings, now), settings, shards: router.shards.length, params: r.params })
-  const outcome = await storeDecoded(router, protocol.name, decoded)
+  const outcome = await withIngestRequest(settings.natsUrl === '' ? null : idempotencyKey(r.req), () => storeDecoded(router, protocol.name, decoded))
   return protocol.answer(outcome, form, decoded)
 }

@@ -111,11 +111,11 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
     return await this.request({ type: 'ingest-streams', batch })
   }
 
-  async query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart> {
+  async query (query: ShardQuery, signal?: AbortSignal): Promise<QueryPart[]> {
     const cancel = (): void => { this.request({ type: 'cancel', id: query.id }).catch(() => {}) }
     signal?.addEventListener('abort', cancel, { once: true })
     try {
-      return (await this.request({ type: 'query', query })).part
+      return [(await this.request({ type: 'query', query })).part]
     } finally {
       signal?.removeEventListener('abort', cancel)
     }
