@@ -84,7 +84,10 @@ export type MetricExpr =
   | { kind: 'number', value: number, vector: boolean }
   /** `bool`: a comparison gives 1 or 0 instead of keeping or dropping the left side's samples. */
   | { kind: 'binary', op: BinaryOp, left: MetricExpr, right: MetricExpr, bool?: true }
-  | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number }
+  /** `offsetUs`: `offset 5m`, each window that much earlier (negative: later). */
+  | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number, offsetUs?: number }
+  /** `label_replace(v, "dst", "replacement", "src", "regex")`: PromQL's, the regex anchored, `$1` / `${name}` expanded. */
+  | { kind: 'label_replace', inner: MetricExpr, dst: string, replacement: string, src: string, regex: string }
   | { kind: 'aggregate', op: VectorOp, grouping: Grouping | null, param: number | null, inner: MetricExpr }
 
 export interface MetricQuery { kind: 'metric', expr: MetricExpr }

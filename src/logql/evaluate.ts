@@ -1,4 +1,5 @@
 import type { ArithmeticOp, BinaryOp, CompareOp, Grouping, MetricExpr, SetOp } from './ast.js'
+import { compileRegex } from './match.js'
 import { rangeFunction } from './range-functions.js'
 
 // Metric queries on the front thread, over what the shards counted: range
@@ -46,6 +47,11 @@ export async function evaluate (expr: MetricExpr, grid: Grid, fetch: Fetch, grou
       const inner = await evaluate(expr.inner, grid, fetch, pushDown)
       const series = inner.kind === 'vector' ? inner.series : [{ metric: {}, values: inner.values }]
       return { kind: 'vector', series: aggregate(expr.op, expr.grouping, expr.param, series, grid.points) }
+    }
+    case 'label_replace': {
+      const inner = await evaluate(expr.inner, grid, fetch)
+      if (inner.kind === 'scalar') return inner
+      return { kind: 'vector', series: labelReplace(inner.series, expr) }
     }
     case 'binary': {
       const [left, right] = await Promise.all([evaluate(expr.left, grid, fetch), evaluate(expr.right, grid, fetch)])
@@ -131,6 +137,30 @@ const OPS: Record<ArithmeticOp, (a: number, b: number) => number> = {
   '/': (a, b) => a / b,
   '%': (a, b) => a % b,
   '^': (a, b) => a ** b
+}
+
+/**
+ * PromQL's label_replace: where the regex matches all of `src`'s value, `dst`
+ * becomes the replacement with $1, ${1}, $name and ${name} expanded (removed
+ * when that is empty); other series are left as they are.
+ */
+function labelReplace (series: Series[], r: Extract<MetricExpr, { kind: 'label_replace' }>): Series[] {
+  const re = compileRegex(`^(?:${r.regex})$`)
+  const names = re.namedGroups()
+  return series.map((s) => {
+    const m = re.matcher(s.metric[r.src] ?? '')
+    if (!m.matches()) return s
+    const value = r.replacement.replace(/\$(?:\$|\{([a-zA-Z0-9_]+)\}|([a-zA-Z0-9_]+))/g, (all, braced?: string, bare?: string) => {
+      if (all === '$$') return '$'
+      const ref = (braced ?? bare)!
+      const index = /^\d+$/.test(ref) ? Number(ref) : names[ref]
+      return index === undefined || index > m.groupCount() ? '' : m.group(index) ?? ''
+    })
+    const metric = { ...s.metric }
+    if (value === '') delete metric[r.dst]
+    else metric[r.dst] = value
+    return { metric, values: s.values }
+  })
 }
 
 const COMPARISONS: Record<CompareOp, (a: number, b: number) => boolean> = {

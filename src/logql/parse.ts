@@ -2,7 +2,7 @@ import { parser } from '@grafana/lezer-logql'
 import type { SyntaxNode } from '@lezer/common'
 import { BadQueryError } from '../core/errors.js'
 import { durationUs } from '../core/timestamp.js'
-import { labelPredicate } from './match.js'
+import { compileRegex, labelPredicate } from './match.js'
 import { goDurationNs, goFloat, humanBytes } from './units.js'
 import { ipMatcher } from './ip.js'
 import type { ArithmeticOp, BinaryOp, CompareOp, SetOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
@@ -262,6 +262,8 @@ class Walker {
         return this.rangeAggregation(node)
       case 'VectorAggregationExpr':
         return this.vectorAggregation(node)
+      case 'LabelReplaceExpr':
+        return this.labelReplace(node)
       default:
         throw this.unsupported(node)
     }
@@ -328,12 +330,36 @@ class Walker {
     for (const c of this.kids(node)) if (c.name === 'Grouping' || c.name === 'Number') throw this.unsupported(c)
     const range = this.one(node, 'LogRangeExpr')
     let rangeUs = NaN
+    let offsetUs = 0
     for (const c of this.kids(range)) {
       if (c.name === 'Range') rangeUs = durationUs(this.of(this.one(c, 'Duration')))
-      else if (c.name === 'OffsetExpr' || c.name === 'UnwrapExpr') throw this.unsupported(c)
+      else if (c.name === 'OffsetExpr') offsetUs = this.offset(c)
+      else if (c.name === 'UnwrapExpr') throw this.unsupported(c)
     }
     if (!(rangeUs > 0)) throw bad(`the range of ${op} must be a positive duration such as [5m]`)
-    return { kind: 'range', op, log: this.logQuery(range), rangeUs }
+    const expr: MetricExpr = { kind: 'range', op, log: this.logQuery(range), rangeUs }
+    if (offsetUs !== 0) expr.offsetUs = offsetUs
+    return expr
+  }
+
+  /** `offset 5m` or `offset -5m`, in µs. */
+  offset (node: SyntaxNode): number {
+    const text = this.of(node).replace(/^offset\s*/, '')
+    const negative = text.startsWith('-')
+    const us = durationUs(text.replace(/^[-+]\s*/, ''))
+    if (!(us >= 0)) throw bad(`offset takes a duration such as 5m (at "${this.of(node)}")`)
+    return negative ? -us : us
+  }
+
+  /** label_replace(expr, "dst", "replacement", "src", "regex"). */
+  labelReplace (node: SyntaxNode): MetricExpr {
+    const inner = node.getChild('MetricExpr')
+    const strings = this.kids(node).filter((c) => c.name === 'String').map((c) => this.string(c))
+    if (inner === null || strings.length !== 4) throw this.unsupported(node)
+    const [dst, replacement, src, regex] = strings as [string, string, string, string]
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(dst)) throw bad(`label_replace: ${JSON.stringify(dst)} is not a label name`)
+    compileRegex(`^(?:${regex})$`)
+    return { kind: 'label_replace', inner: this.metric(inner), dst, replacement, src, regex }
   }
 
   vectorAggregation (node: SyntaxNode): MetricExpr {

@@ -162,12 +162,14 @@ export function entriesPlan (select: LogSelection, range: LogRange, format: Rend
  */
 export function rangePlan (expr: Extract<MetricExpr, { kind: 'range' }>, grid: Grid, groupBy: Grouping | null, limits: MetricLimits): Plan<Awaited<ReturnType<Fetch>>> {
   const { selection, labelStages } = expr.log
-  const range = { start: grid.first - expr.rangeUs + 1, end: grid.first + (grid.points - 1) * grid.stepUs, descending: false, limit: 1 }
+  // With `offset`, every window is that much earlier: the shards count on a grid moved back by it.
+  const first = grid.first - (expr.offsetUs ?? 0)
+  const range = { start: first - expr.rangeUs + 1, end: first + (grid.points - 1) * grid.stepUs, descending: false, limit: 1 }
   const shard: RouterQuery = {
     ...selectionQuery(selection, range),
     metric: {
       op: rangeFunction(expr.op).sample,
-      first: grid.first,
+      first,
       stepUs: grid.stepUs,
       points: grid.points,
       rangeUs: expr.rangeUs,

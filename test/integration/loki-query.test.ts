@@ -243,6 +243,34 @@ describe('Loki query API', () => {
     expect(onRefused.body.error).toMatch(/on\(\), ignoring\(\) and group_left\/right are not supported/)
   })
 
+  it('moves windows back with offset and rewrites labels with label_replace', async () => {
+    const at = (k: number): number => (baseMs + k) / 1000
+    const metric = async (query: string, step = '0.002'): Promise<Record<string, Array<[number, string]>>> => {
+      const res = await get('/loki/api/v1/query_range', { query, start: ns(0), end: ns(10), step })
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200)
+      return Object.fromEntries(res.body.data.result.map((r: any) => [JSON.stringify(r.metric), r.values]))
+    }
+    // Without offset (as above): 2, 2, 1 at 2, 4, 6 ms; offset 2ms shows each count 2 ms later.
+    expect(await metric('sum(count_over_time({env=~".+"}[2ms] offset 2ms))')).toEqual({ '{}': [[at(4), '2'], [at(6), '2'], [at(8), '1']] })
+    expect(await metric('sum(count_over_time({env=~".+"}[2ms] offset -2ms))')).toEqual({ '{}': [[at(0), '2'], [at(2), '2'], [at(4), '1']] })
+    const byService = 'sum by (service) (count_over_time({env=~".+"}[10ms]))'
+    expect(await metric(`label_replace(${byService}, "team", "team-$1", "service", "(a.*)")`, '0.01')).toEqual({
+      '{"service":"api","team":"team-api"}': [[at(10), '4']],
+      '{"service":"db"}': [[at(10), '1']]
+    })
+    expect(await metric(`label_replace(${byService}, "service", "", "service", "db")`, '0.01')).toEqual({
+      '{"service":"api"}': [[at(10), '4']],
+      '{}': [[at(10), '1']]
+    })
+    expect(await metric(`label_replace(${byService}, "x", "\${name}$$", "service", "(?P<name>d)b")`, '0.01')).toEqual({
+      '{"service":"api"}': [[at(10), '4']],
+      '{"service":"db","x":"d$"}': [[at(10), '1']]
+    })
+    const bad = await get('/loki/api/v1/query_range', { query: `label_replace(${byService}, "x", "", "service", "(")`, start: ns(0), end: ns(10), step: '0.01' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatch(/not valid RE2 syntax/)
+  })
+
   it('serves the label browser: label names, values, series and index stats, from stream labels', async () => {
     const window = { start: ns(0), end: ns(100) }
     expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'format', 'service'] })
@@ -310,7 +338,7 @@ describe('Loki query API', () => {
     const cases: Array<[string, RegExp]> = [
       ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
       ['stddev(count_over_time({service="api"}[1m]))', /stddev is not supported/],
-      ['count_over_time({service="api"}[1m] offset 5m)', /offset/],
+      ['{service="api"} | decolorize', /decolorize is not supported/],
       ['{service="api"} | regexp "(?P<x>.)"', /parser stages other than .* not supported/],
       ['{service="api"} |~ ip("1.2.3.4")', /ip\(\) line filters take \|= or !=/],
       ['{service="api"} | status >= 4x0', /syntax error|is not a number/],
