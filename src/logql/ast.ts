@@ -68,7 +68,7 @@ export interface LogQuery {
 import type { RangeOp } from './range-functions.js'
 
 export type { RangeOp }
-export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'topk'
+export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc'
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^'
 /** PromQL's set operators between vectors. */
 export type SetOp = 'and' | 'or' | 'unless'

@@ -77,13 +77,32 @@ function aggregate (op: Extract<MetricExpr, { kind: 'aggregate' }>['op'], groupi
     if (g === undefined) groups.set(k, g = { metric, members: [] })
     g.members.push(s)
   }
+  if (op === 'sort' || op === 'sort_desc') {
+    // By the last step's value (an instant query's only one), NaN last; a range query's order means nothing.
+    const last = (s: Series): number => s.values[points - 1]!
+    const sign = op === 'sort' ? 1 : -1
+    return [...series].sort((a, b) => Number.isNaN(last(a)) ? 1 : Number.isNaN(last(b)) ? -1 : sign * (last(a) - last(b)))
+  }
   const out: Series[] = []
   for (const { metric, members } of groups.values()) {
-    if (op === 'topk') {
-      // Each series keeps its labels and its values at the steps where it is among the k largest of its group.
+    if (op === 'topk' || op === 'bottomk') {
+      // Each series keeps its labels and its values at the steps where it is among the k largest (smallest) of its group.
       const kept = members.map((s) => ({ metric: s.metric, values: new Float64Array(points).fill(NaN) }))
-      for (let j = 0; j < points; j++) for (const i of largest(members, j, param!)) kept[i]!.values[j] = members[i]!.values[j]!
+      const sign = op === 'topk' ? 1 : -1
+      for (let j = 0; j < points; j++) for (const i of largest(members, j, param!, sign)) kept[i]!.values[j] = members[i]!.values[j]!
       out.push(...kept.filter((s) => s.values.some((v) => !Number.isNaN(v))))
+      continue
+    }
+    if (op === 'stddev' || op === 'stdvar') {
+      // Population variance, as PromQL's.
+      const values = new Float64Array(points)
+      for (let j = 0; j < points; j++) {
+        const present = members.map((s) => s.values[j]!).filter((v) => !Number.isNaN(v))
+        const mean = present.reduce((a, b) => a + b, 0) / present.length
+        const variance = present.reduce((a, v) => a + (v - mean) ** 2, 0) / present.length
+        values[j] = present.length === 0 ? NaN : op === 'stdvar' ? variance : Math.sqrt(variance)
+      }
+      if (values.some((v) => !Number.isNaN(v))) out.push({ metric, values })
       continue
     }
     const values = new Float64Array(points)
@@ -106,22 +125,24 @@ function aggregate (op: Extract<MetricExpr, { kind: 'aggregate' }>['op'], groupi
 }
 
 /**
- * The indexes of the `k` largest values at step `j` (NaN left out; ties keep
+ * The indexes of the `k` largest values at step `j` (with `sign` -1: the
+ * smallest) (NaN left out; ties keep
  * the earlier series), by insertion into a list of k: sorting every step's
  * members held the front 100-200 ms for topk over 500 series × 2000 steps.
  */
-function largest (members: Series[], j: number, k: number): number[] {
+function largest (members: Series[], j: number, k: number, sign = 1): number[] {
   const present = (i: number): boolean => !Number.isNaN(members[i]!.values[j]!)
+  const value = (i: number): number => sign * members[i]!.values[j]!
   if (k >= members.length) return members.map((_, i) => i).filter(present)
   // Insertion costs up to members × k a step: past a few, a sort is cheaper.
-  if (k > 16) return members.map((_, i) => i).filter(present).sort((a, b) => members[b]!.values[j]! - members[a]!.values[j]!).slice(0, k)
+  if (k > 16) return members.map((_, i) => i).filter(present).sort((a, b) => value(b) - value(a)).slice(0, k)
   const top: number[] = []
   for (let i = 0; i < members.length; i++) {
-    const v = members[i]!.values[j]!
+    const v = value(i)
     if (Number.isNaN(v)) continue
-    if (top.length === k && !(v > members[top[k - 1]!]!.values[j]!)) continue
+    if (top.length === k && !(v > value(top[k - 1]!))) continue
     let at = top.length === k ? k - 1 : top.length
-    while (at > 0 && v > members[top[at - 1]!]!.values[j]!) {
+    while (at > 0 && v > value(top[at - 1]!)) {
       top[at] = top[at - 1]!
       at--
     }

@@ -43,7 +43,7 @@ const PRECEDENCE: Record<BinaryOp, number> = {
   or: 1
 }
 const ARITHMETIC: Record<string, ArithmeticOp> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^' }
-const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Topk: 'topk' }
+const VECTOR_OPS: Record<string, VectorOp> = { Sum: 'sum', Count: 'count', Min: 'min', Max: 'max', Avg: 'avg', Stddev: 'stddev', Stdvar: 'stdvar', Topk: 'topk', Bottomk: 'bottomk', Sort: 'sort', Sort_Desc: 'sort_desc' }
 
 /** What a user would call the construct a node stands for, for "not supported" errors. */
 const NAMES: Record<string, string> = {
@@ -70,7 +70,7 @@ class Walker {
 
   unsupported (node: SyntaxNode): Error {
     const what = NAMES[node.name] ?? node.name
-    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, ${RANGE_FUNCTIONS.map((f) => f.name).join(' / ')}, sum / count / min / max / avg / topk with by or without, and arithmetic`)
+    return bad(`${what} ${what.endsWith(')') || what.includes(',') ? 'are' : 'is'} not supported by this server (at "${this.of(node).slice(0, 60)}"); the supported LogQL is a stream selector, line filters (|= != |~ !~), label filters (= != =~ !~), drop and keep, ${RANGE_FUNCTIONS.map((f) => f.name).join(' / ')}, sum / count / min / max / avg / stddev / stdvar / topk / bottomk / sort / sort_desc with by or without, arithmetic, comparisons and and / or / unless`)
   }
 
   kids (node: SyntaxNode): SyntaxNode[] {
@@ -366,7 +366,7 @@ class Walker {
     const opNode = this.one(node, 'VectorOp').firstChild
     const op = opNode === null ? undefined : VECTOR_OPS[opNode.name]
     if (op === undefined || opNode === null) {
-      throw bad(`${opNode === null ? 'this aggregation' : this.of(opNode)} is not supported; sum, count, min, max, avg and topk are`)
+      throw bad(`${opNode === null ? 'this aggregation' : this.of(opNode)} is not supported; sum, count, min, max, avg, stddev, stdvar, topk, bottomk, sort and sort_desc are`)
     }
     let grouping: Grouping | null = null
     let param: number | null = null
@@ -383,9 +383,11 @@ class Walker {
       }
     }
     if (inner === null) throw this.unsupported(node)
-    if (op === 'topk' && (param === null || !Number.isInteger(param) || param < 1)) throw bad('topk takes a whole number of series first, such as topk(5, ...)')
-    if (op !== 'topk' && param !== null) throw bad(`${op} takes no parameter, only the expression it aggregates (at "${this.of(node).slice(0, 60)}")`)
-    return { kind: 'aggregate', op, grouping, param: op === 'topk' ? param : null, inner }
+    const ranked = op === 'topk' || op === 'bottomk'
+    if (ranked && (param === null || !Number.isInteger(param) || param < 1)) throw bad(`${op} takes a whole number of series first, such as ${op}(5, ...)`)
+    if (!ranked && param !== null) throw bad(`${op} takes no parameter, only the expression it aggregates (at "${this.of(node).slice(0, 60)}")`)
+    if ((op === 'sort' || op === 'sort_desc') && grouping !== null) throw bad(`${op} takes no by or without (at "${this.of(node).slice(0, 60)}")`)
+    return { kind: 'aggregate', op, grouping, param: ranked ? param : null, inner }
   }
 }
 

@@ -271,6 +271,29 @@ describe('Loki query API', () => {
     expect(bad.body.error).toMatch(/not valid RE2 syntax/)
   })
 
+  it('aggregates with stddev, stdvar, bottomk, sort and sort_desc', async () => {
+    const at = (k: number): number => (baseMs + k) / 1000
+    const metric = async (query: string): Promise<Array<[string, Array<[number, string]>]>> => {
+      const res = await get('/loki/api/v1/query_range', { query, start: ns(0), end: ns(10), step: '0.01' })
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200)
+      return res.body.data.result.map((r: any) => [JSON.stringify(r.metric), r.values])
+    }
+    // api has 4 entries, db 1: mean 2.5, variance 2.25.
+    const byService = 'sum by (service) (count_over_time({env=~".+"}[10ms]))'
+    expect(await metric(`stdvar(${byService})`)).toEqual([['{}', [[at(10), '2.25']]]])
+    expect(await metric(`stddev(${byService})`)).toEqual([['{}', [[at(10), '1.5']]]])
+    expect(await metric(`bottomk(1, ${byService})`)).toEqual([['{"service":"db"}', [[at(10), '1']]]])
+    const instant = async (query: string): Promise<string[]> => {
+      const res = await get('/loki/api/v1/query', { query, time: ns(10) })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      return res.body.data.result.map((r: any) => `${r.metric.service as string}=${r.value[1] as string}`)
+    }
+    expect(await instant(`sort(${byService})`)).toEqual(['db=1', 'api=4'])
+    expect(await instant(`sort_desc(${byService})`)).toEqual(['api=4', 'db=1'])
+    const refused = await get('/loki/api/v1/query', { query: `bottomk(${byService})`, time: ns(10) })
+    expect(refused.status).toBe(400)
+  })
+
   it('serves the label browser: label names, values, series and index stats, from stream labels', async () => {
     const window = { start: ns(0), end: ns(100) }
     expect((await get('/loki/api/v1/labels', window)).body).toEqual({ status: 'success', data: ['app', 'env', 'format', 'service'] })
@@ -337,7 +360,7 @@ describe('Loki query API', () => {
   it('refuses what it cannot run with a 400 in Loki\'s shape that names the part', async () => {
     const cases: Array<[string, RegExp]> = [
       ['quantile_over_time(0.5, {service="api"} | unwrap x [1m])', /not supported/],
-      ['stddev(count_over_time({service="api"}[1m]))', /stddev is not supported/],
+      ['sum(count_over_time({service="api"} | unwrap x [1m]))', /unwrap|not supported/],
       ['{service="api"} | decolorize', /decolorize is not supported/],
       ['{service="api"} | regexp "(?P<x>.)"', /parser stages other than .* not supported/],
       ['{service="api"} |~ ip("1.2.3.4")', /ip\(\) line filters take \|= or !=/],
