@@ -65,9 +65,11 @@ export interface LogQuery {
   lineFormat?: string
 }
 
-import type { RangeOp } from './range-functions.js'
+import type { Conversion, RangeOp } from './range-functions.js'
 
 export type { RangeOp }
+/** `| unwrap latency`, `| unwrap duration(latency)`, `| unwrap bytes(size)`. */
+export interface Unwrap { name: string, conversion: Conversion }
 export type VectorOp = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'sort' | 'sort_desc'
 export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^'
 /** PromQL's set operators between vectors. */
@@ -84,8 +86,13 @@ export type MetricExpr =
   | { kind: 'number', value: number, vector: boolean }
   /** `bool`: a comparison gives 1 or 0 instead of keeping or dropping the left side's samples. */
   | { kind: 'binary', op: BinaryOp, left: MetricExpr, right: MetricExpr, bool?: true }
-  /** `offsetUs`: `offset 5m`, each window that much earlier (negative: later). */
-  | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number, offsetUs?: number }
+  /**
+   * `offsetUs`: `offset 5m`, each window that much earlier (negative: later).
+   * `unwrap`: the label whose values a *_over_time function takes; `param`:
+   * quantile_over_time's φ; `grouping`: the function's own `by (…)` /
+   * `without (…)`, applied to the values before the function.
+   */
+  | { kind: 'range', op: RangeOp, log: LogQuery, rangeUs: number, offsetUs?: number, unwrap?: Unwrap, param?: number, grouping?: Grouping }
   /** `label_replace(v, "dst", "replacement", "src", "regex")`: PromQL's, the regex anchored, `$1` / `${name}` expanded. */
   | { kind: 'label_replace', inner: MetricExpr, dst: string, replacement: string, src: string, regex: string }
   | { kind: 'aggregate', op: VectorOp, grouping: Grouping | null, param: number | null, inner: MetricExpr }

@@ -16,7 +16,7 @@ export interface Series { metric: Record<string, string>, values: Float64Array }
 export type Value = { kind: 'scalar', values: Float64Array } | { kind: 'vector', series: Series[] }
 
 /** What the shards counted for one range aggregation, series by series (0: no entry in the window). */
-export type Fetch = (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy: Grouping | null) => Promise<Array<{ labels: string[], values: Float64Array }>>
+export type Fetch = (expr: Extract<MetricExpr, { kind: 'range' }>, groupBy: Grouping | null) => Promise<Array<{ labels: string[], values: Float64Array, samples?: { ts: Float64Array, values: Float64Array } }>>
 
 const key = (metric: Record<string, string>): string => JSON.stringify(Object.keys(metric).sort().map((k) => [k, metric[k]]))
 
@@ -27,6 +27,7 @@ export async function evaluate (expr: MetricExpr, grid: Grid, fetch: Fetch, grou
       return expr.vector ? { kind: 'vector', series: [{ metric: {}, values }] } : { kind: 'scalar', values }
     }
     case 'range': {
+      if (expr.unwrap !== undefined) return { kind: 'vector', series: overWindows(expr, await fetch(expr, null), grid) }
       const parts = await fetch(expr, groupBy)
       const merged = new Map<string, Series>()
       for (const part of parts) {
@@ -158,6 +159,49 @@ const OPS: Record<ArithmeticOp, (a: number, b: number) => number> = {
   '/': (a, b) => a / b,
   '%': (a, b) => a % b,
   '^': (a, b) => a ** b
+}
+
+/**
+ * An unwrapped range function: each series' values from every shard, in time
+ * order, and at each evaluation time t the function over those in the window
+ * (t − offset − range, t − offset]; NaN where the window holds none.
+ */
+function overWindows (expr: Extract<MetricExpr, { kind: 'range' }>, parts: Awaited<ReturnType<Fetch>>, grid: Grid): Series[] {
+  const over = rangeFunction(expr.op).over!
+  const merged = new Map<string, { metric: Record<string, string>, ts: number[], values: number[] }>()
+  for (const part of parts) {
+    const samples = part.samples
+    if (samples === undefined) continue
+    const metric: Record<string, string> = {}
+    for (let i = 0; i < part.labels.length; i += 2) metric[part.labels[i]!] = part.labels[i + 1]!
+    const k = key(metric)
+    let m = merged.get(k)
+    if (m === undefined) merged.set(k, m = { metric, ts: [], values: [] })
+    for (let i = 0; i < samples.ts.length; i++) {
+      m.ts.push(samples.ts[i]!)
+      m.values.push(samples.values[i]!)
+    }
+  }
+  const offset = expr.offsetUs ?? 0
+  const out: Series[] = []
+  for (const { metric, ts, values } of merged.values()) {
+    const order = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]!)
+    const sortedTs = order.map((i) => ts[i]!)
+    const sortedValues = order.map((i) => values[i]!)
+    const result = new Float64Array(grid.points)
+    let lo = 0
+    let hi = 0
+    for (let j = 0; j < grid.points; j++) {
+      const end = grid.first + j * grid.stepUs - offset
+      const start = end - expr.rangeUs
+      while (lo < sortedTs.length && sortedTs[lo]! <= start) lo++
+      if (hi < lo) hi = lo
+      while (hi < sortedTs.length && sortedTs[hi]! <= end) hi++
+      result[j] = hi > lo ? over(sortedValues.slice(lo, hi), expr.param ?? 0) : NaN
+    }
+    if (result.some((v) => !Number.isNaN(v))) out.push({ metric, values: result })
+  }
+  return out
 }
 
 /**

@@ -5,8 +5,8 @@ import { durationUs } from '../core/timestamp.js'
 import { compileRegex, labelPredicate } from './match.js'
 import { goDurationNs, goFloat, humanBytes } from './units.js'
 import { ipMatcher } from './ip.js'
-import type { ArithmeticOp, BinaryOp, CompareOp, SetOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
-import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunctionAt } from './range-functions.js'
+import type { Unwrap, ArithmeticOp, BinaryOp, CompareOp, SetOp, Grouping, LabelComparison, LabelExpr, LabelMatcher, LineFilter, LogQuery, MatchOp, MetricExpr, Query, RangeOp, VectorOp } from './ast.js'
+import { RANGE_FUNCTIONS, RANGE_FUNCTION_NAMES, rangeFunction, rangeFunctionAt, type Conversion } from './range-functions.js'
 
 // LogQL text → the subset's AST (ast.ts), with Grafana's own grammar
 // (@grafana/lezer-logql, what Grafana's query editor parses with). The tree
@@ -327,19 +327,77 @@ class Walker {
     if (op === undefined || opNode === null) {
       throw bad(`${opNode === null ? 'this range aggregation' : this.of(opNode)} is not supported; ${RANGE_FUNCTION_NAMES} are`)
     }
-    for (const c of this.kids(node)) if (c.name === 'Grouping' || c.name === 'Number') throw this.unsupported(c)
+    const fn = rangeFunction(op)
+    const unwrapped = fn.sample === 'unwrap'
+    let grouping: Grouping | undefined
+    let param: number | undefined
+    for (const c of this.kids(node)) {
+      if (c.name === 'Grouping') {
+        // Loki's rule: a grouping of its own only where the function is not a sum of the group's.
+        if (!unwrapped || op === 'sum_over_time') throw bad(`${op} takes no by or without of its own; put it in an aggregation, such as sum by (x) (${op}(…))`)
+        grouping = this.grouping(c)
+      } else if (c.name === 'Number') {
+        if (op !== 'quantile_over_time') throw this.unsupported(c)
+        param = Number(this.of(c))
+      }
+    }
+    if (op === 'quantile_over_time' && (param === undefined || Number.isNaN(param))) throw bad('quantile_over_time takes φ first, such as quantile_over_time(0.99, …)')
     const range = this.one(node, 'LogRangeExpr')
     let rangeUs = NaN
     let offsetUs = 0
+    let unwrap: Unwrap | undefined
+    const after: LabelExpr[] = []
     for (const c of this.kids(range)) {
       if (c.name === 'Range') rangeUs = durationUs(this.of(this.one(c, 'Duration')))
       else if (c.name === 'OffsetExpr') offsetUs = this.offset(c)
-      else if (c.name === 'UnwrapExpr') throw this.unsupported(c)
+      else if (c.name === 'UnwrapExpr') unwrap = this.unwrap(c, after)
     }
     if (!(rangeUs > 0)) throw bad(`the range of ${op} must be a positive duration such as [5m]`)
-    const expr: MetricExpr = { kind: 'range', op, log: this.logQuery(range), rangeUs }
+    if (unwrapped && unwrap === undefined) throw bad(`${op} takes the values of a label: add | unwrap <label> before the range, such as ${op}({service="api"} | logfmt | unwrap latency [5m])`)
+    if (!unwrapped && unwrap !== undefined) throw bad(`${op} counts entries and takes no | unwrap; sum_over_time, avg_over_time, min_over_time, max_over_time, stddev_over_time, stdvar_over_time, quantile_over_time, first_over_time and last_over_time take one`)
+    const log = this.logQuery(range)
+    // Label filters after the unwrap select entries as those before it do (a value that does not convert is left out; see unwrap()).
+    log.selection.labels.push(...after)
+    const expr: MetricExpr = { kind: 'range', op, log, rangeUs }
     if (offsetUs !== 0) expr.offsetUs = offsetUs
+    if (unwrap !== undefined) expr.unwrap = unwrap
+    if (param !== undefined) expr.param = param
+    if (grouping !== undefined) expr.grouping = grouping
     return expr
+  }
+
+  grouping (c: SyntaxNode): Grouping {
+    const mode = c.getChild('By') !== null ? 'by' : 'without'
+    const labels = c.getChild('Labels')
+    return { mode, labels: labels === null ? [] : this.list(labels, 'Labels', 'Identifier').map((l) => this.of(l)) }
+  }
+
+  /**
+   * `| unwrap x`, `| unwrap duration(x)`, `| unwrap bytes(x)`, and the label
+   * filters after it (into `after`). A value that does not convert is left
+   * out of the function (Loki marks its entry __error__="SampleExtractionErr"
+   * instead), so the usual `| __error__=""` after an unwrap changes nothing.
+   */
+  unwrap (node: SyntaxNode, after: LabelExpr[]): Unwrap {
+    let inner: Unwrap | null = null
+    for (const c of this.kids(node)) {
+      if (c.name === 'UnwrapExpr') inner = this.unwrap(c, after)
+      else if (c.name === 'LabelFilter') {
+        const f = this.labelExpr(c)
+        if (f.kind === 'match' && f.matcher.name === '__error__') {
+          if (f.matcher.op === '=' && f.matcher.value === '') continue
+          throw bad('after | unwrap only | __error__="" is supported among __error__ filters (a value that does not convert is left out)')
+        }
+        after.push(f)
+      }
+    }
+    if (inner !== null) return inner
+    const name = node.getChild('Identifier')
+    if (name === null) throw this.unsupported(node)
+    const conv = node.getChild('ConvOp')?.firstChild?.name
+    const conversion: Conversion | undefined = conv === undefined ? 'number' : conv === 'BytesConv' ? 'bytes' : conv === 'DurationConv' || conv === 'DurationSecondsConv' ? 'duration' : undefined
+    if (conversion === undefined) throw this.unsupported(node)
+    return { name: this.of(name), conversion }
   }
 
   /** `offset 5m` or `offset -5m`, in µs. */
@@ -373,9 +431,7 @@ class Walker {
     let inner: MetricExpr | null = null
     for (const c of this.kids(node)) {
       if (c.name === 'Grouping') {
-        const mode = c.getChild('By') !== null ? 'by' : 'without'
-        const labels = c.getChild('Labels')
-        grouping = { mode, labels: labels === null ? [] : this.list(labels, 'Labels', 'Identifier').map((l) => this.of(l)) }
+        grouping = this.grouping(c)
       } else if (c.name === 'Number') {
         param = Number(this.of(c))
       } else if (c.name === 'MetricExpr') {

@@ -173,9 +173,11 @@ export function rangePlan (expr: Extract<MetricExpr, { kind: 'range' }>, grid: G
       stepUs: grid.stepUs,
       points: grid.points,
       rangeUs: expr.rangeUs,
-      groupBy,
+      // Unwrapped values are grouped by the function's own by / without only: the function runs on the front, over each group's values.
+      groupBy: expr.unwrap === undefined ? groupBy : expr.grouping ?? null,
       labelStages,
       ...(selection.parser === undefined ? {} : { parser: selection.parser }),
+      ...(expr.unwrap === undefined ? {} : { unwrap: expr.unwrap }),
       ...limits
     }
   }

@@ -1,4 +1,6 @@
 import type { Sample } from '../logql/range-functions.js'
+import type { Unwrap } from '../logql/ast.js'
+import { goDurationNs, goFloat, humanBytes } from '../logql/units.js'
 import { keptLabel } from '../logql/stages.js'
 import { DETECTED_LEVEL, labelledLevel, LEVEL_LABELS, LEVELS, levelOf, lineLevel, type Level } from '../logql/detected-level.js'
 import { EntryLabels } from './entry-labels.js'
@@ -17,6 +19,8 @@ import type { Stream } from './stream.js'
 /** What each entry adds to its series, per range function sample (logql/range-functions.ts). */
 const SAMPLES: Record<Sample, (v: BlockView, i: number) => number> = {
   count: () => 1,
+  // Collected as values (MetricSink.collect), not added up.
+  unwrap: () => 0,
   bytes: (v, i) => {
     const from = v.msgStart[i]!
     const to = v.msgEnd[i]!
@@ -28,6 +32,16 @@ const SAMPLES: Record<Sample, (v: BlockView, i: number) => number> = {
 /** Entry `i`'s line level: kept by its block when it keeps them, else found in its line. */
 function lineLevelOf (v: BlockView, i: number): Level {
   return v.lineLevels !== undefined ? LEVELS[v.lineLevels()[i]!]! : lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
+}
+
+/** An unwrapped label's value as a number: as is, a Go duration in seconds, or a byte size. */
+const CONVERT: Record<Unwrap['conversion'], (text: string) => number | null> = {
+  number: goFloat,
+  duration: (text) => {
+    const ns = goDurationNs(text)
+    return ns === null ? null : ns / 1e9
+  },
+  bytes: humanBytes
 }
 
 export class MetricSink {
@@ -68,6 +82,7 @@ export class MetricSink {
 
   add (stream: Stream, v: BlockView, i: number): void {
     const { spec } = this
+    if (spec.unwrap !== undefined) return this.collect(stream, v, i, spec.unwrap)
     let s: MetricSeries | undefined
     if (this.grouped !== null) {
       s = this.grouped.series(stream, v, i, (pairs) => this.seriesOfPairs(pairs))
@@ -95,6 +110,28 @@ export class MetricSink {
     for (let j = lo; j <= hi; j++) s.values[j]! += amount
   }
 
+  /** With `| unwrap`: each series' values and times, and how many in all (bounded by maxSamples). */
+  private readonly collected = new Map<MetricSeries, { ts: number[], values: number[] }>()
+  private samples = 0
+
+  /** Entry `i`'s value of the unwrapped label goes to its series (its labels without that one); an entry whose value does not convert is left out. */
+  private collect (stream: Stream, v: BlockView, i: number, unwrap: Unwrap): void {
+    const labels = this.labels.all(stream, v, i)
+    const raw = labels[unwrap.name]
+    if (raw === undefined || raw === '') return
+    const value = CONVERT[unwrap.conversion](raw)
+    if (value === null) return
+    delete labels[unwrap.name]
+    if (++this.samples > this.spec.maxSamples) {
+      throw new QueryBudgetError('LOGAGG_ERR_BAD_QUERY', `the query would take more than ${this.spec.maxSamples} unwrapped values (MAX_QUERY_SAMPLES); narrow the range or the selector`)
+    }
+    const s = this.seriesOfPairs(this.pairs(labels), 0)
+    let c = this.collected.get(s)
+    if (c === undefined) this.collected.set(s, c = { ts: [], values: [] })
+    c.ts.push(v.ts[i]!)
+    c.values.push(value)
+  }
+
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
   private seriesOf (stream: Stream, v: BlockView, i: number, level?: Level): MetricSeries {
     const labels = this.labels.all(stream, v, i)
@@ -102,8 +139,8 @@ export class MetricSink {
     return this.seriesOfPairs(this.pairs(labels))
   }
 
-  /** The series these sorted label pairs name, made when new (within the query's limits). */
-  private seriesOfPairs (pairs: string[]): MetricSeries {
+  /** The series these sorted label pairs name, made when new (within the query's limits); `points` values each. */
+  private seriesOfPairs (pairs: string[], points = this.spec.points): MetricSeries {
     const { spec } = this
     const key = pairs.join('\u0000')
     let s = this.series.get(key)
@@ -111,7 +148,7 @@ export class MetricSink {
       // Checked before the series is made, so a shard never holds more than the limits allow.
       const refused = metricLimitError(this.series.size + 1, spec.points, spec)
       if (refused !== null) throw new QueryBudgetError('LOGAGG_ERR_BAD_QUERY', refused)
-      this.series.set(key, s = { labels: pairs, values: new Float64Array(spec.points) })
+      this.series.set(key, s = { labels: pairs, values: new Float64Array(points) })
     }
     return s
   }
@@ -130,6 +167,7 @@ export class MetricSink {
   }
 
   finish (): MetricSeries[] {
+    for (const [s, c] of this.collected) s.samples = { ts: Float64Array.from(c.ts), values: Float64Array.from(c.values) }
     return [...this.series.values()]
   }
 }

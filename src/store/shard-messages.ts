@@ -1,3 +1,4 @@
+import type { Unwrap } from '../logql/ast.js'
 // Every message that crosses between the front thread and a shard. The shapes
 // are plain data (strings, numbers, typed arrays), independent of how they
 // travel: today piscina tasks between threads, later a stream partition.
@@ -83,6 +84,8 @@ export interface MetricSpec {
   labelStages: LogQuery['labelStages']
   /** The query's parser: the line's fields join each entry's labels. */
   parser?: 'json' | 'logfmt'
+  /** `| unwrap`: each entry's value of this label is collected (MetricSeries.samples) instead of counted. */
+  unwrap?: Unwrap
   /** Most series one shard may make (MAX_QUERY_SERIES); past it the query is refused (400). */
   maxSeries: number
   /** Most series × points one shard may make (MAX_QUERY_SAMPLES); past it the query is refused (400). */
@@ -96,6 +99,8 @@ export interface Lent { at: number, bytes: number }
 export interface MetricSeries {
   labels: string[]
   values: Float64Array<ArrayBuffer>
+  /** With `unwrap`: the series' values and their times (epoch µs), in time order; then `values` is empty. */
+  samples?: { ts: Float64Array<ArrayBuffer>, values: Float64Array<ArrayBuffer> }
 }
 
 /**

@@ -15,8 +15,8 @@ import { startTestServer, type RunningServer } from './helpers.js'
 interface Case { query: string, lokiValid: boolean, queryHex?: string }
 const { cases } = JSON.parse(readFileSync(new URL('../data/loki-parser-cases.json', import.meta.url), 'utf8')) as { cases: Case[] }
 
-/** Share of Loki-valid queries executed today (101 of 155): raise it as LogQL grows, never lower it. */
-const EXECUTED_FLOOR = 101 / 155
+/** Share of Loki-valid queries executed today (111 of 155): raise it as LogQL grows, never lower it. */
+const EXECUTED_FLOOR = 111 / 155
 
 let server: RunningServer
 beforeAll(async () => {

@@ -40,7 +40,9 @@ describe('LogQL parsing', () => {
   })
 
   it('names what it does not run, and where a syntax error is', () => {
-    expect(() => parseLogql('stdvar_over_time({a="b"} | unwrap x [1m])')).toThrow(/not supported/)
+    expect(() => parseLogql('absent_over_time({a="b"}[1m])')).toThrow(/not supported/)
+    expect(() => parseLogql('sum_over_time({a="b"} | unwrap x [1m]) by (a)')).toThrow(/takes no by or without of its own/)
+    expect(parseLogql('stdvar_over_time({a="b"} | unwrap duration(x) [1m]) by (a)')).toMatchObject({ expr: { op: 'stdvar_over_time', unwrap: { name: 'x', conversion: 'duration' }, grouping: { mode: 'by', labels: ['a'] } } })
     expect(() => parseLogql('{a="b"} | regexp "(?P<x>.)"')).toThrow(/parser stages other than/)
     expect(() => parseLogql('{a="b"} | json | logfmt')).toThrow(/one parser stage/)
     expect(() => parseLogql('{a="b"} | logfmt --strict')).toThrow(/logfmt with flags/)
