@@ -1,5 +1,5 @@
 import type { ArithmeticOp, BinaryOp, CompareOp, Grouping, MetricExpr, SetOp } from './ast.js'
-import { compileRegex } from './match.js'
+import { COMPARE, compileRegex } from './match.js'
 import { rangeFunction } from './range-functions.js'
 
 // Metric queries on the front thread, over what the shards counted: range
@@ -228,15 +228,6 @@ function labelReplace (series: Series[], r: Extract<MetricExpr, { kind: 'label_r
   })
 }
 
-const COMPARISONS: Record<CompareOp, (a: number, b: number) => boolean> = {
-  '==': (a, b) => a === b,
-  '!=': (a, b) => a !== b,
-  '>': (a, b) => a > b,
-  '>=': (a, b) => a >= b,
-  '<': (a, b) => a < b,
-  '<=': (a, b) => a <= b
-}
-
 const isSet = (op: BinaryOp): op is SetOp => op === 'and' || op === 'or' || op === 'unless'
 
 type Vector = Extract<Value, { kind: 'vector' }>
@@ -272,7 +263,7 @@ function binary (op: BinaryOp, left: Value, right: Value, points: number, bool: 
  */
 function pointwise (op: ArithmeticOp | CompareOp, asBool: boolean, vectorRight: boolean, points: number): (a: Float64Array, b: Float64Array) => Float64Array {
   const arithmetic = OPS[op as ArithmeticOp]
-  const compare = COMPARISONS[op as CompareOp]
+  const compare = COMPARE[op as CompareOp]
   return (a, b) => {
     const out = new Float64Array(points)
     for (let j = 0; j < points; j++) {

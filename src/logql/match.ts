@@ -36,7 +36,8 @@ export function labelPredicate (m: LabelMatcher): (value: string) => boolean {
   }
 }
 
-const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
+/** The comparison operators as functions (label filters here, comparisons between values in evaluate.ts). */
+export const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
   '==': (a, b) => a === b,
   '!=': (a, b) => a !== b,
   '>': (a, b) => a > b,
