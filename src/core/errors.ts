@@ -10,6 +10,12 @@ export const BadEncodingError = createError('LOGAGG_ERR_BAD_ENCODING', '%s', 400
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
 export const BadQueryError = createError('LOGAGG_ERR_BAD_QUERY', '%s', 400)
 export const UnauthorizedError = createError('LOGAGG_ERR_UNAUTHORIZED', '%s', 401)
+/** MULTI_TENANT: a request without X-Scope-OrgID (Loki answers 401 "no org id" too). */
+export const NoOrgIdError = createError('LOGAGG_ERR_NO_ORG_ID', 'no org id', 401)
+/** MULTI_TENANT: an X-Scope-OrgID that is not a valid tenant id, or several where one is needed. */
+export const BadTenantError = createError('LOGAGG_ERR_BAD_TENANT', '%s', 400)
+/** TOKENS_FILE: a valid token that does not grant this tenant or this scope. */
+export const ForbiddenTenantError = createError('LOGAGG_ERR_FORBIDDEN_TENANT', '%s', 403)
 export const ForbiddenOriginError = createError('LOGAGG_ERR_FORBIDDEN_ORIGIN', '%s', 403)
 export const ForbiddenHostError = createError('LOGAGG_ERR_FORBIDDEN_HOST', '%s', 403)
 export const NotFoundError = createError('LOGAGG_ERR_NOT_FOUND', '%s', 404)

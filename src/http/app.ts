@@ -60,11 +60,16 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
 
   const guard = (check: HttpPolicy['checkIngest']): RequestHandler[] =>
     check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
+  // The tenant(s) a request is for (tenants/resolve.ts).
+  const tenants = {
+    one: (req: Request): string => policy.tenants.one(req.headers),
+    many: (req: Request): string[] => policy.tenants.many(req.headers)
+  }
   // Every ingest protocol at its paths (ingest/registry.ts); each refuses a
   // wrong Content-Type before the body is read, and answers in its own shape.
   for (const protocol of INGEST_PROTOCOLS) {
     const handler: RequestHandler = async (req, res) => {
-      protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings))
+      protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings, tenants.one(req)))
     }
     // One route per path, so /metrics names each by its own pattern.
     for (const path of protocol.paths) {
@@ -73,7 +78,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   }
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
-      await logsTail(req, res, req.query as Record<string, unknown>, router, settings)
+      await logsTail(req, res, req.query as Record<string, unknown>, router, settings, tenants.one(req))
     } catch (err) {
       if (res.headersSent) res.destroy()
       else throw err
@@ -81,11 +86,11 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/logs/tail', methodNotAllowed('GET'))
   app.get('/logs/volume', ...guard(policy.checkQuery), async (req, res) => {
-    send(res, await logsVolume(req.query as Record<string, unknown>, router, settings, clientGone(res)))
+    send(res, await logsVolume(req.query as Record<string, unknown>, router, settings, tenants.one(req), clientGone(res)))
   })
   app.all('/logs/volume', methodNotAllowed('GET, HEAD'))
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
-    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res), req.headers.accept))
+    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, tenants.one(req), clientGone(res), req.headers.accept))
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
   // Loki's query API answers errors in Loki's JSON; the error handler at the
@@ -97,14 +102,16 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     send(res, await run({ ...(req.query as Record<string, unknown>), ...form }, req, res))
   }
   const flags = (req: Request): string => String(req.headers['x-loki-response-encoding-flags'] ?? '')
+  // Loki's queries may name several tenants (X-Scope-OrgID: a|b); their answers then carry __tenant_id__.
+  const many = tenants.many
   const lokiRoutes: Array<[string, LokiRun]> = [
-    ['/loki/api/v1/query_range', async (raw, req, res) => await queryRange(raw, router, settings, flags(req), clientGone(res))],
-    ['/loki/api/v1/query', async (raw, req, res) => await queryInstant(raw, router, settings, flags(req), clientGone(res))],
-    ['/loki/api/v1/labels', async (raw) => await labelNames(raw, router, settings)],
-    ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings)],
-    ['/loki/api/v1/series', async (raw) => await series(raw, router, settings)],
-    ['/loki/api/v1/index/stats', async (raw) => await indexStats(raw, router, settings)],
-    ['/loki/api/v1/detected_fields', async (raw) => await detectedFields(raw, router, settings)]
+    ['/loki/api/v1/query_range', async (raw, req, res) => await queryRange(raw, router, settings, flags(req), many(req), clientGone(res))],
+    ['/loki/api/v1/query', async (raw, req, res) => await queryInstant(raw, router, settings, flags(req), many(req), clientGone(res))],
+    ['/loki/api/v1/labels', async (raw, req) => await labelNames(raw, router, settings, many(req))],
+    ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings, many(req))],
+    ['/loki/api/v1/series', async (raw, req) => await series(raw, router, settings, many(req))],
+    ['/loki/api/v1/index/stats', async (raw, req) => await indexStats(raw, router, settings, many(req))],
+    ['/loki/api/v1/detected_fields', async (raw, req) => await detectedFields(raw, router, settings, many(req))]
   ]
   for (const [path, run] of lokiRoutes) {
     app.get(path, ...guard(policy.checkQuery), lokiQuery(run))
@@ -121,7 +128,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     throw new BadRequestError(`${req.method} ${req.path} is a WebSocket endpoint: connect with "Connection: Upgrade" and "Upgrade: websocket" (Grafana and logcli do); for a plain HTTP tail use GET /logs/tail`)
   })
 
-  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, req.headers.accept)))
+  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, tenants.one(req), req.headers.accept)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', route(() => router.healthy

@@ -3,6 +3,7 @@ import type { Settings } from '../settings/settings.js'
 import { tokenCheck } from './auth.js'
 import { sourceCheck } from './origin.js'
 import { securityHeaders } from './security-headers.js'
+import { tenantResolver, type TenantResolver } from '../tenants/resolve.js'
 
 /**
  * What every route applies, built once at start and shared by the fast path
@@ -20,6 +21,8 @@ export interface HttpPolicy {
   checkMetrics: ((authorization: string | undefined) => void) | null
   /** Throws 403 for a disallowed Origin or (on loopback) Host, on every route; null when all are allowed. */
   checkSource: ((headers: IncomingHttpHeaders) => void) | null
+  /** The tenant(s) a request is for (MULTI_TENANT: its X-Scope-OrgID; else fake). */
+  tenants: TenantResolver
 }
 
 export function httpPolicy (settings: Settings): HttpPolicy {
@@ -29,6 +32,7 @@ export function httpPolicy (settings: Settings): HttpPolicy {
     checkIngest: tokenCheck('ingest', tokens),
     checkQuery: tokenCheck('query', tokens),
     checkMetrics: tokenCheck('metrics', tokens),
-    checkSource: sourceCheck(settings)
+    checkSource: sourceCheck(settings),
+    tenants: tenantResolver(settings.multiTenant)
   }
 }

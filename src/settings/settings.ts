@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { DURATION_UNITS, SIZE_UNITS, parseDuration, parseSize } from '../core/durations.js'
 import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from '../store/codec/registry.js'
 import { fsyncText, parseFsync } from '../store/disk/wal.js'
+import { FAKE_TENANT, tenantIdProblem } from '../tenants/tenant-id.js'
 
 // Every setting can come from an environment variable or from the flag of the
 // same name (the flag wins). Values are checked once, here; a bad one stops
@@ -52,6 +53,11 @@ export interface Settings {
   readonly queryToken: string
   /** Bearer token for GET /metrics; '' leaves it open. */
   readonly metricsToken: string
+  /** Tenants (X-Scope-OrgID, Loki's auth_enabled); off: every request is tenant `fake`. */
+  readonly multiTenant: boolean
+  /** The tenant of entries the syslog listeners receive over TCP and over UDP. */
+  readonly syslogTcpTenant: string
+  readonly syslogUdpTenant: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -129,6 +135,9 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   ingestToken: '',
   queryToken: '',
   metricsToken: '',
+  multiTenant: false,
+  syslogTcpTenant: FAKE_TENANT,
+  syslogUdpTenant: FAKE_TENANT,
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -169,7 +178,7 @@ export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch' | 'tenant'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -201,6 +210,9 @@ const SPECS: readonly Spec[] = [
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
   { key: 'metricsToken', env: 'METRICS_TOKEN', flag: 'metrics-token', kind: 'secret', help: 'bearer token a scraper sends for GET /metrics; open when unset (AUTH_TOKEN does not guard it)' },
+  { key: 'multiTenant', env: 'MULTI_TENANT', flag: 'multi-tenant', kind: 'switch', help: 'tenants: every request names its tenant in X-Scope-OrgID (401 without it) and sees only its own logs; off, everything is tenant fake' },
+  { key: 'syslogTcpTenant', env: 'SYSLOG_TCP_TENANT', flag: 'syslog-tcp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog TCP listener receives' },
+  { key: 'syslogUdpTenant', env: 'SYSLOG_UDP_TENANT', flag: 'syslog-udp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog UDP listener receives' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
@@ -281,6 +293,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number | bo
     case 'switch': {
       const on = SWITCHES[raw.trim().toLowerCase()]
       return on ?? bad('on or off')
+    }
+    case 'tenant': {
+      const problem = tenantIdProblem(raw)
+      return problem === null ? raw : bad(`a tenant id (${problem})`)
     }
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())

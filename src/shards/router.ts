@@ -12,6 +12,7 @@ import { Admission, type AdmissionLimits } from './admission.js'
 import type { Shard, StoredLines, StoredStreams } from './shard.js'
 import type { DecodedStreams } from '../ingest/decoded.js'
 import { LocalSeqs, type SeqSource } from './seqs.js'
+import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
@@ -118,8 +119,8 @@ export class ShardRouter {
    * queue is full, 507 when the store is full), then each goes to its shard.
    * Settles once every shard involved has stored its part; a refusal rejects.
    */
-  async ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
-    return await this.submit(records, protocol)
+  async ingest (records: readonly LogRecord[], protocol: Protocol, tenant = FAKE_TENANT): Promise<IngestResult> {
+    return await this.submit(records, protocol, tenant)
   }
 
   /**
@@ -128,7 +129,7 @@ export class ShardRouter {
    * listener keeps a connection's batches in order that way while several
    * are in flight).
    */
-  submit (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
+  submit (records: readonly LogRecord[], protocol: Protocol, tenant = FAKE_TENANT): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
     const where: number[][] = shards.map(() => [])
@@ -136,8 +137,9 @@ export class ShardRouter {
     let chars = 0
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
+      // Routed by the service alone, stored under the tenant's name for it (tenants/tenant-id.ts).
       const shard = shardOf(r.service, shards.length)
-      perShard[shard]!.push(r)
+      perShard[shard]!.push(tenant === FAKE_TENANT ? r : { ...r, service: storedService(tenant, r.service) })
       where[shard]!.push(i)
       let c = r.message.length
       if (r.attributes !== null) for (const a of r.attributes) c += a.length
@@ -179,7 +181,7 @@ export class ShardRouter {
    * Each shard gets a text of its own lines only. A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
+  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window, protocol: Protocol, tenant = FAKE_TENANT): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
     let count = 0
     let chars = 0
     for (const share of perShard) {
@@ -208,7 +210,8 @@ export class ShardRouter {
         index: Uint32Array.from(share.indexes),
         seq,
         oldest: window.oldest,
-        newest: window.newest
+        newest: window.newest,
+        ...(tenant === FAKE_TENANT ? {} : { tenant })
       }).then((stored) => {
         done()
         return stored
@@ -242,7 +245,7 @@ export class ShardRouter {
    * the shards to decode and store; admitted all or none like ingest(). Entry
    * k of the request gets sequence number base + k, so order holds across shards.
    */
-  async ingestStreams (decoded: DecodedStreams, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
+  async ingestStreams (decoded: DecodedStreams, protocol: Protocol, tenant = FAKE_TENANT): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
     const { body, perShard, window, serviceLabels, total, format, arrival } = decoded
     let bytes = 0
     for (const share of perShard) bytes += share.bytes
@@ -267,7 +270,7 @@ export class ShardRouter {
       admission.sent(shard, n, share.bytes)
       const done = (): void => admission.done(shard, n, share.bytes)
       sends.push(this.shards[shard]!.ingestStreams({
-        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels
+        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels, ...(tenant === FAKE_TENANT ? {} : { tenant })
       }).then((stored) => {
         done()
         return stored
@@ -301,7 +304,13 @@ export class ShardRouter {
     const started = performance.now()
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
-    const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
+    const tenants = q.tenants ?? [FAKE_TENANT]
+    const perShard: ShardQuery = { ...q, tenants, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
+    // Across tenants, every stream's labels name its tenant, so equal label sets of two tenants stay apart (Loki's __tenant_id__).
+    if (tenants.length > 1) {
+      if (perShard.loki !== undefined) perShard.loki = { ...perShard.loki, tenantLabel: true }
+      if (perShard.metric !== undefined) perShard.metric = { ...perShard.metric, tenantLabel: true }
+    }
     // When the client leaves, or one shard's part fails (so the page cannot be
     // made), every shard still running the query is told to stop.
     const stop = new AbortController()
@@ -348,12 +357,14 @@ export class ShardRouter {
     if (q.services === null) {
       parts = Promise.all(this.shards.map((_, i) => run(i, perShard)))
     } else {
+      // Routed by the service, asked for by each tenant's stored name of it.
       const byShard = new Map<number, string[]>()
       for (const service of new Set(q.services)) {
         const shard = this.indexOf(service)
+        const names = tenants.map((t) => storedService(t, service))
         const list = byShard.get(shard)
-        if (list === undefined) byShard.set(shard, [service])
-        else list.push(service)
+        if (list === undefined) byShard.set(shard, names)
+        else list.push(...names)
       }
       parts = Promise.all([...byShard].map(([shard, services]) => run(shard, { ...perShard, services })))
     }
@@ -390,8 +401,8 @@ export class ShardRouter {
   }
 
   /** Up to `limit` services after `after`, in name order, and whether more exist. */
-  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], more: boolean }> {
-    const parts = await Promise.all(this.shards.map((s) => s.services(after, limit + 1)))
+  async services (after: string | null, limit: number, tenant = FAKE_TENANT): Promise<{ services: ServiceStats[], more: boolean }> {
+    const parts = await Promise.all(this.shards.map((s) => s.services(after, limit + 1, tenant === FAKE_TENANT ? undefined : tenant)))
     const all = parts.flatMap((p) => p.services).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
     // Each shard lists limit + 1 when it has that many, so more than `limit` in all means another page.
     const more = all.length > limit
@@ -402,10 +413,11 @@ export class ShardRouter {
    * The streams of every shard with entries between start and end that the
    * selector matches; `more` when some shard had more than `limit`.
    */
-  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], more: boolean }> {
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants: string[] = [FAKE_TENANT]): Promise<{ streams: StreamStats[], more: boolean }> {
     const service = singleService(selector)
     const shards = service === null ? this.shards : [this.shards[this.indexOf(service)]!]
-    const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit)))
+    const only = tenants.length === 1 && tenants[0] === FAKE_TENANT
+    const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit, only ? undefined : tenants)))
     return { streams: parts.flatMap((p) => p.streams), more: parts.some((p) => !p.complete) }
   }
 

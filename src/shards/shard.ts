@@ -83,9 +83,11 @@ export interface Shard {
    */
   release (part: QueryPart): void
 
-  services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }>
+  /** Tenant `tenant`'s services (absent: fake), by the names their senders gave. */
+  services (after: string | null, limit: number, tenant?: string): Promise<{ services: ServiceStats[], complete: boolean }>
 
-  streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }>
+  /** The streams of `tenants` (absent: fake); across several, labeled with __tenant_id__. */
+  streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }>
 
   /** Subscribes, unsubscribes or polls live tails; a poll answers what the shard's tails got. */
   tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }>

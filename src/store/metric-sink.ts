@@ -42,7 +42,7 @@ export class MetricSink {
   private readonly levels: boolean
 
   constructor (private readonly spec: MetricSpec) {
-    this.labels = new EntryLabels(spec.parser)
+    this.labels = new EntryLabels(spec.parser, spec.tenantLabel === true)
     this.sample = SAMPLES[spec.op]
     this.levels = spec.groupBy !== null && spec.groupBy.mode === 'by' && spec.groupBy.labels.includes(DETECTED_LEVEL)
   }
@@ -60,7 +60,7 @@ export class MetricSink {
     } else if (bare) {
       // Its labels are the stream's: only the line's level tells its entries apart.
       let plain = this.plainByLevel.get(stream)
-      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream)), series: new Map() })
+      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream, spec.tenantLabel === true)), series: new Map() })
       const level = plain.own ?? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
       s = plain.series.get(level)
       if (s === undefined) plain.series.set(level, s = this.seriesOf(stream, v, i, level))

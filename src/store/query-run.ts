@@ -8,6 +8,7 @@ import { MetricSink } from './metric-sink.js'
 import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js'
 import type { QueryRun } from './store.js'
 import { slotOf, type Stream, type StreamSlot } from './stream.js'
+import { FAKE_TENANT } from '../tenants/tenant-id.js'
 
 /** What a query reads from the store: the slots in a range and the stream-slots in one. */
 export interface SlotIndex {
@@ -36,8 +37,8 @@ export class Query implements QueryRun {
   private readonly lo: Bound
   private readonly hi: Bound
   private readonly filter: EntryFilter
-  /** A LogQL selection's stream test, remembered per stream; null without a selection. */
-  private readonly streamTest: ((stream: Stream) => boolean) | null = null
+  /** The query's tenants and its LogQL selection's stream test, remembered per stream. */
+  private readonly streamTest: (stream: Stream) => boolean
   /** Counts entries instead of returning them, for a metric query. */
   private readonly metric: MetricSink | null
   /** For a metric query: counts the entry a cursor is on. */
@@ -45,15 +46,21 @@ export class Query implements QueryRun {
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
+    // Only the query's tenants' streams, whatever else it selects (tenants/tenant-id.ts).
+    const tenants = q.tenants ?? [FAKE_TENANT]
+    const only = tenants.length === 1 ? tenants[0] : null
+    const ofTenant = only !== null ? (stream: Stream) => stream.tenant === only : (stream: Stream) => tenants.includes(stream.tenant)
+    let selected = ofTenant
     if (q.select !== undefined) {
       const compiled: CompiledSelection = compileSelection(q.select)
       if (compiled.entry !== null) this.filter = selectionFilter(this.filter, compiled.entry)
-      const seen = new Map<Stream, boolean>()
-      this.streamTest = (stream) => {
-        let ok = seen.get(stream)
-        if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => stream.labelValue(name)))
-        return ok
-      }
+      selected = (stream) => ofTenant(stream) && compiled.stream((name) => stream.labelValue(name))
+    }
+    const seen = new Map<Stream, boolean>()
+    this.streamTest = (stream) => {
+      let ok = seen.get(stream)
+      if (ok === undefined) seen.set(stream, ok = selected(stream))
+      return ok
     }
     this.renderer = RENDERERS[q.format ?? 'native'](q)
     const metric = this.metric = q.metric === undefined ? null : new MetricSink(q.metric)
@@ -67,7 +74,7 @@ export class Query implements QueryRun {
   private openSlot (id: number): CursorHeap | null {
     const parts = this.store.partsIn(id, this.q.services)
     const cursors: Cursor[] = []
-    for (const part of parts) if (this.streamTest === null || this.streamTest(part.stream)) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
+    for (const part of parts) if (this.streamTest(part.stream)) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
     return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
   }
 

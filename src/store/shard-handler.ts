@@ -15,6 +15,7 @@ import { parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
 import { ownMemory, type PartMemory } from './query-run.js'
 import { StoreWriteError, type LogStore } from './store.js'
+import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
 const QUERY_SLICE_MS = 4
@@ -112,17 +113,17 @@ export function createShardHandler (
         // The record holds about what the lines held: size its buffer from their text.
         const { text, starts } = req.batch
         const hint = (typeof text === 'string' ? text.length * 1.1 : text.byteLength) + 16 * starts.length
-        return ingest((sink) => putLines(req.batch, owns, sink), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
+        return ingest((sink) => putLines(req.batch, owns, tenantSink(req.batch.tenant, sink)), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
       }
       case 'ingest-streams':
-        return ingest((sink) => putStreams(req.batch, owns, sink), (r) => ({ type: 'stored-streams', ...r, usage: usage() }), req.batch.bytes.byteLength * 1.1)
+        return ingest((sink) => putStreams(req.batch, owns, tenantSink(req.batch.tenant, sink)), (r) => ({ type: 'stored-streams', ...r, usage: usage() }), req.batch.bytes.byteLength * 1.1)
       case 'query':
         return runQuery(req.query)
       case 'cancel':
         live.delete(req.id)
         return { type: 'cancelled', usage: usage() }
       case 'services':
-        return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
+        return { type: 'services', ...store.listServices(req.after, req.limit, req.tenant), usage: usage() }
       case 'tail-subscribe':
         store.tail.subscribe(req.id, req.select, req.limits, req.format)
         return { type: 'tail', batches: [], unknown: [], usage: usage() }
@@ -132,7 +133,7 @@ export function createShardHandler (
       case 'tail-poll':
         return { type: 'tail', ...store.tail.poll(req.ids, req.stalled), usage: usage() }
       case 'streams':
-        return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
+        return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit, req.tenants), usage: usage() }
       case 'stats':
         return { type: 'stats', usage: usage(), counters: { ...counters } }
       case 'hello':
@@ -141,6 +142,12 @@ export function createShardHandler (
         throw new UnknownMessageError((req as { type: unknown }).type)
     }
   }
+}
+
+/** A sink that stores the streams it is asked for under `tenant`'s stored names (tenants/tenant-id.ts); tenant fake's are the names themselves. */
+function tenantSink<S> (tenant: string | undefined, sink: EntrySink<S>): EntrySink<S> {
+  if (tenant === undefined || tenant === FAKE_TENANT) return sink
+  return { streamFor: (service, labels) => sink.streamFor(storedService(tenant, service), labels), put: (stream, ts, seq, message, attrs) => sink.put(stream, ts, seq, message, attrs) }
 }
 
 const newCounters = (): ShardCounters => ({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0 })

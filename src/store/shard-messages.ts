@@ -24,8 +24,10 @@ export interface AttrMatch { key: string, value: string }
 export interface ShardQuery {
   /** Names this query in a later cancel message; unique per front thread. */
   id: number
-  /** null means every service the shard holds. */
+  /** Stored service names (tenants/tenant-id.ts); null means every service the shard holds of `tenants`. */
   services: string[] | null
+  /** The tenants whose entries the query reads (several: a query across tenants); absent: tenant fake alone. */
+  tenants?: string[]
   /** Inclusive bounds, epoch microseconds. */
   start: number
   end: number
@@ -81,6 +83,8 @@ export interface MetricSpec {
   maxSeries: number
   /** Most series × points one shard may make (MAX_QUERY_SAMPLES); past it the query is refused (400). */
   maxSamples: number
+  /** A query across tenants: each series' labels carry its __tenant_id__ (the router sets it). */
+  tenantLabel?: boolean
 }
 
 /** A run of memory a transport lent a part in: its offset and length in the transport's shared buffer. */
@@ -228,15 +232,15 @@ export type ShardRequest =
   | { type: 'query', query: ShardQuery }
   /** Stops query `id` if it is queued or running; it then answers an error. */
   | { type: 'cancel', id: number }
-  /** Up to `limit` services after the name `after`, in name order. */
-  | { type: 'services', after: string | null, limit: number }
+  /** Up to `limit` services of `tenant` (absent: fake) after the name `after`, in name order. */
+  | { type: 'services', after: string | null, limit: number, tenant?: string }
   /** Starts keeping the new entries `select` matches for tail `id`, at most `limits` between polls. */
   | { type: 'tail-subscribe', id: number, select: LogSelection, limits: TailLimits, format: TailFormat }
   | { type: 'tail-unsubscribe', id: number }
   /** Hands over (and forgets) what each of the tails `ids` got since the last poll; `stalled` ones' is only counted as dropped. */
   | { type: 'tail-poll', ids: number[], stalled: number[] }
   /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
-  | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number }
+  | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[] }
   | { type: 'stats' }
 
 export type ShardReply =

@@ -53,9 +53,11 @@ export interface LogStore {
   ingest<R> (fill: <S>(sink: EntrySink<S>) => R, sizeHint?: number): R | Promise<R>
   /** Starts a query that hides entries older than `cutoff` and gives the thread back every `sliceMs`. */
   query (q: ShardQuery, cutoff: number, sliceMs: number): QueryRun
-  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean }
+  /** Tenant `tenant`'s services (default: fake). */
+  listServices (after: string | null, limit: number, tenant?: string): { services: ServiceStats[], complete: boolean }
   /** Streams with entries between start and end that `selector` matches (null: every stream), at most `limit`. */
-  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean }
+  /** The streams of `tenants` (default: fake); across several, labeled with __tenant_id__. */
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: readonly string[]): { streams: StreamStats[], complete: boolean }
   /** The live tails matched against every entry stored. */
   readonly tail: TailHub
   /** Seals open blocks idle for `idleMs`. */

@@ -56,12 +56,12 @@ export class DurableStore implements LogStore {
     return this.memory.query(q, cutoff, sliceMs)
   }
 
-  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean } {
-    return this.memory.listServices(after, limit)
+  listServices (after: string | null, limit: number, tenant?: string): { services: ServiceStats[], complete: boolean } {
+    return this.memory.listServices(after, limit, tenant)
   }
 
-  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean } {
-    return this.memory.listStreams(start, end, selector, limit)
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: readonly string[]): { streams: StreamStats[], complete: boolean } {
+    return this.memory.listStreams(start, end, selector, limit, tenants)
   }
 
   sealIdle (now: number, idleMs: number): number {

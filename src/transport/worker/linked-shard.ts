@@ -127,12 +127,12 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
     part.lent = undefined
   }
 
-  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
-    return await this.request({ type: 'services', after, limit })
+  async services (after: string | null, limit: number, tenant?: string): Promise<{ services: ServiceStats[], complete: boolean }> {
+    return await this.request(tenant === undefined ? { type: 'services', after, limit } : { type: 'services', after, limit, tenant })
   }
 
-  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }> {
-    return await this.request({ type: 'streams', start, end, selector, limit })
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }> {
+    return await this.request(tenants === undefined ? { type: 'streams', start, end, selector, limit } : { type: 'streams', start, end, selector, limit, tenants })
   }
 
   async tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }> {
