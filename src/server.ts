@@ -22,7 +22,8 @@ import { ServerMetrics } from './metrics/server-metrics.js'
 import { checkMeta, freeBytes, lockDataDir, type DataDirLock } from './store/disk/data-dir.js'
 import { startSyslog, type SyslogListener } from './syslog/listener.js'
 import { FrontPool, reusePortWorks } from './fronts/front-pool.js'
-import { listenError } from './start-error.js'
+import { StartError, listenError } from './start-error.js'
+import { WatchedFileError } from './tenants/watched-file.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -38,6 +39,8 @@ export interface RunningServer {
   readonly syslog: SyslogListener | null
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
+  /** Reads TOKENS_FILE (and LIMITS_FILE) again on every front (SIGHUP); a bad file is logged and the one in force stays. */
+  reload (): void
   /** requestsStarted: requests the connection queue let in; workers: the shards' worker transport (to crash or stall them). */
   readonly [kTestInternals]: { readonly requestsStarted: number, readonly workers: readonly WorkerShard[] }
 }
@@ -133,6 +136,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   } catch (err) {
     data?.lock.release()
     await router.close()
+    if (err instanceof WatchedFileError) throw new StartError(err.message)
     throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
   }
   const { http } = front
@@ -184,5 +188,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return front.requestsStarted }, workers } }
+  const reload = (): void => {
+    front.reload()
+    pool?.reload()
+  }
+
+  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, reload, [kTestInternals]: { get requestsStarted () { return front.requestsStarted }, workers } }
 }

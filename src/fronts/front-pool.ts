@@ -34,6 +34,8 @@ export type ToFront =
   | { type: 'shard-down', shard: number }
   | { type: 'metrics', id: number }
   | { type: 'rendered', id: number, text: string }
+  /** SIGHUP: read TOKENS_FILE and LIMITS_FILE again. */
+  | { type: 'reload' }
   | { type: 'close' }
 
 /** Messages from a front thread to the first. */
@@ -165,6 +167,11 @@ export class FrontPool {
   }
 
   /** Tells every front to stop accepting and finish its requests; resolves once all have exited. */
+  /** Tells every front thread to read its settings files again (SIGHUP). */
+  reload (): void {
+    for (const f of this.fronts) f?.worker.postMessage({ type: 'reload' } satisfies ToFront)
+  }
+
   async close (): Promise<void> {
     this.closing = true
     await Promise.all(this.fronts.map(async (f) => {

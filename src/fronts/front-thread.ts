@@ -56,6 +56,9 @@ first.on('message', (m: ToFront) => {
       renders.get(m.id)?.(m.text)
       renders.delete(m.id)
       break
+    case 'reload':
+      http.reload()
+      break
     case 'close':
       http.close().then(() => router.close()).finally(() => {
         send({ type: 'closed' })

@@ -12,6 +12,7 @@ import { ingest } from './ingest/protocol.js'
 import { INGEST_PROTOCOLS, protocolAt } from './ingest/registry.js'
 import { openapiDocument } from './openapi-route.js'
 import type { HttpPolicy } from './policy.js'
+import type { Allowed } from '../tenants/resolve.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { detectedFields, indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
@@ -58,12 +59,13 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   if (settings.corsOrigin !== '') app.use(cors({ origin: settings.corsOrigin, methods: ['GET', 'HEAD', 'POST'], maxAge: 600 }))
 
+  // The guard checks the token before the route runs; the route's tenants are then checked against what it allows.
+  const allowedOf = new WeakMap<Request, Allowed>()
   const guard = (check: HttpPolicy['checkIngest']): RequestHandler[] =>
-    check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
-  // The tenant(s) a request is for (tenants/resolve.ts).
+    check === null ? [] : [(req, _res, next) => { allowedOf.set(req, check(req.headers.authorization)); next() }]
   const tenants = {
-    one: (req: Request): string => policy.tenants.one(req.headers),
-    many: (req: Request): string[] => policy.tenants.many(req.headers)
+    one: (req: Request): string => policy.tenants.one(req.headers, allowedOf.get(req)),
+    many: (req: Request): string[] => policy.tenants.many(req.headers, allowedOf.get(req))
   }
   // Every ingest protocol at its paths (ingest/registry.ts); each refuses a
   // wrong Content-Type before the body is read, and answers in its own shape.

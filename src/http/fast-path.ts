@@ -51,8 +51,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
-      checkIngest?.(req.headers.authorization)
-      tenant = tenants.one(req.headers)
+      tenant = tenants.one(req.headers, checkIngest?.(req.headers.authorization))
       values = query === null ? null : parseQueryString(query)
     } catch (err) {
       fail(req, res, err)
@@ -67,8 +66,7 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
-      checkQuery?.(req.headers.authorization)
-      tenant = tenants.one(req.headers)
+      tenant = tenants.one(req.headers, checkQuery?.(req.headers.authorization))
     } catch (err) {
       fail(req, res, err)
       return

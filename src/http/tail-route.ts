@@ -199,8 +199,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     let tenant: string
     try {
       policy.checkSource?.(req.headers)
-      policy.checkQuery?.(tailAuthorization(req.headers))
-      tenant = policy.tenants.one(req.headers)
+      tenant = policy.tenants.one(req.headers, policy.checkQuery?.(tailAuthorization(req.headers)))
       const raw = Object.fromEntries(url.searchParams)
       const query = parseLogql(raw.query ?? '')
       if (query.kind !== 'log') throw new BadQueryError('a tail takes a log query such as {service="api"} |= "error", not a metric query')

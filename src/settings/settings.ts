@@ -58,6 +58,8 @@ export interface Settings {
   /** The tenant of entries the syslog listeners receive over TCP and over UDP. */
   readonly syslogTcpTenant: string
   readonly syslogUdpTenant: string
+  /** YAML file of tokens bound to tenants and scopes (tenants/tokens-file.ts), reloaded while running; '' means none. */
+  readonly tokensFile: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -138,6 +140,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   multiTenant: false,
   syslogTcpTenant: FAKE_TENANT,
   syslogUdpTenant: FAKE_TENANT,
+  tokensFile: '',
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -213,6 +216,7 @@ const SPECS: readonly Spec[] = [
   { key: 'multiTenant', env: 'MULTI_TENANT', flag: 'multi-tenant', kind: 'switch', help: 'tenants: every request names its tenant in X-Scope-OrgID (401 without it) and sees only its own logs; off, everything is tenant fake' },
   { key: 'syslogTcpTenant', env: 'SYSLOG_TCP_TENANT', flag: 'syslog-tcp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog TCP listener receives' },
   { key: 'syslogUdpTenant', env: 'SYSLOG_UDP_TENANT', flag: 'syslog-udp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog UDP listener receives' },
+  { key: 'tokensFile', env: 'TOKENS_FILE', flag: 'tokens-file', kind: 'path', help: 'YAML file of bearer tokens, each with its tenants and scopes (ingest, query, metrics, admin); reloaded on SIGHUP and when it changes' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
