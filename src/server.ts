@@ -24,6 +24,7 @@ import { startSyslog, type SyslogListener } from './syslog/listener.js'
 import { FrontPool, reusePortWorks } from './fronts/front-pool.js'
 import { StartError, listenError } from './start-error.js'
 import { WatchedFileError } from './tenants/watched-file.js'
+import { openLimits } from './tenants/limits-source.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -124,7 +125,15 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   }
   const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
   const seqs = SharedSeqs.create()
-  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0 })
+  let limits
+  try {
+    limits = openLimits(settings.limitsFile, settings.retention, log)
+  } catch (err) {
+    data?.lock.release()
+    await Promise.all(workers.map((w) => w.close()))
+    throw err instanceof WatchedFileError ? new StartError(err.message) : err
+  }
+  const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, limits: limits.of, rateShare: 1 / fronts })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
@@ -181,6 +190,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       await Promise.all([front.close(), pool?.close()])
       await syslogStopped
       const entries = router.storedEntries
+      limits.close()
       await router.close()
       data?.lock.release()
       log.info({ entries }, 'shards stopped')
@@ -189,6 +199,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   }
 
   const reload = (): void => {
+    limits.reload()
     front.reload()
     pool?.reload()
   }

@@ -32,6 +32,10 @@ export const MalformedBodyError = createError('LOGAGG_ERR_MALFORMED_BODY', '%s',
 /** Loki push: a request without any stream (Loki answers 422 too). */
 export const NoStreamsError = createError('LOGAGG_ERR_NO_STREAMS', '%s', 422)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
+/** LIMITS_FILE: a tenant over its ingestion_rate_mb / ingestion_burst_size_mb. */
+export const RateLimitedError = createError('LOGAGG_ERR_RATE_LIMITED', '%s', 429)
+/** LIMITS_FILE: a query past its tenant's max_query_length, max_entries_limit_per_query or max_query_series. */
+export const QueryLimitError = createError('LOGAGG_ERR_QUERY_LIMIT', '%s', 400)
 /** More live tails than MAX_TAILS would be open. */
 export const TooManyTailsError = createError('LOGAGG_ERR_TOO_MANY_TAILS', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)

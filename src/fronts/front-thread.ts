@@ -11,6 +11,7 @@ import { SharedSeqs } from '../shards/seqs.js'
 import { LinkedShard } from '../transport/worker/linked-shard.js'
 import { PageMemory } from '../transport/worker/page-memory.js'
 import { PortLink } from '../transport/worker/port-link.js'
+import { openLimits } from '../tenants/limits-source.js'
 import type { FromFront, FrontInit, ToFront } from './front-pool.js'
 
 const init = workerData as FrontInit
@@ -27,7 +28,9 @@ const shards = init.pages.map((pages, i) => new LinkedShard<PortLink>(i, (shard)
   return link
 }, new PageMemory(pages)))
 const metrics = new ServerMetrics()
-const router = new ShardRouter(shards, { ...settings, maxDisk: Infinity }, metrics, { seqs: new SharedSeqs(init.seqs), front })
+// The first front checked LIMITS_FILE at start; this one reads it too, and watches it for itself.
+const limits = openLimits(settings.limitsFile, settings.retention, log)
+const router = new ShardRouter(shards, { ...settings, maxDisk: Infinity }, metrics, { seqs: new SharedSeqs(init.seqs), front, limits: limits.of, rateShare: 1 / settings.fronts })
 
 // A scrape here is the first front's: it asks every front for its own counters.
 const renders = new Map<number, (text: string) => void>()
@@ -57,6 +60,7 @@ first.on('message', (m: ToFront) => {
       renders.delete(m.id)
       break
     case 'reload':
+      limits.reload()
       http.reload()
       break
     case 'close':

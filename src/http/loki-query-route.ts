@@ -130,10 +130,16 @@ export async function queryInstant (raw: Raw, router: ShardRouter, settings: Set
   return await metricAnswer(query.expr, grid, 'vector', router, settings, '/loki/api/v1/query', tenants, signal)
 }
 
+/** MAX_QUERY_SERIES, or less when a tenant's max_query_series (LIMITS_FILE) is lower. */
+export function tenantSeries (router: ShardRouter, tenants: readonly string[], max: number): number {
+  for (const t of tenants) max = Math.min(max, router.limitsOf(t)?.maxQuerySeries ?? Infinity)
+  return max
+}
+
 /** Evaluates a metric query, each of its range aggregations planned onto the shards, and writes its answer within the series, sample, byte and time limits. */
 async function metricAnswer (expr: MetricExpr, grid: Grid, kind: 'vector' | 'matrix', router: ShardRouter, settings: Settings, route: QueryRoute, tenants: string[], signal?: AbortSignal): Promise<LokiAnswer> {
   const deadline = Date.now() + settings.queryTimeout
-  const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
+  const limits = { maxSeries: tenantSeries(router, tenants, settings.maxQuerySeries), maxSamples: settings.maxQuerySamples }
   const fetch: Fetch = async (range, groupBy) => await runPlan(router, forTenants(rangePlan(range, grid, groupBy, limits), tenants), route, signal)
   const value = await evaluate(expr, grid, fetch)
   return { status: 200, body: await metricAnswerChunks(value, grid, kind, { maxBytes: settings.maxPageBytes, deadline }) }

@@ -90,7 +90,8 @@ export async function runTail (router: ShardRouter, select: LogSelection, tenant
     } else held.push({ entries: [], dropped: d.dropped + d.entries.length, droppedNamed: d.droppedNamed })
   }
   const stalled = (): boolean => (replaying ? heldBytes : sink.backlog()) >= bound
-  const id = await router.tails.subscribe(tenantSelection(select, tenant), live, (d) => { if (replaying) hold(d); else forward(d) }, stalled)
+  const tenantMax = router.limitsOf(tenant)?.maxConcurrentTailRequests ?? Infinity
+  const id = await router.tails.subscribe(tenantSelection(select, tenant), live, (d) => { if (replaying) hold(d); else forward(d) }, stalled, tenant, tenantMax)
   try {
     let after = from.after
     let sent = 0

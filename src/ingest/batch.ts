@@ -2,6 +2,8 @@
 // NDJSON lines for the shard to parse (LineBatch), and how a refused entry is
 // named in the answer. Plain data, carried by the shard messages (store/shard-messages.ts).
 
+import type { EntryLimits } from './entry-limits.js'
+
 /** A stream: a service (its stored name, the tenant's prefix included: tenants/tenant-id.ts) and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
 export interface StreamRef {
   service: string
@@ -48,6 +50,8 @@ export interface LineBatch {
   newest: number
   /** The tenant the lines are for (tenants/tenant-id.ts); absent: fake. */
   tenant?: string
+  /** The tenant's limits on one entry (LIMITS_FILE); absent: none. */
+  entryLimits?: EntryLimits
 }
 
 /**
@@ -79,6 +83,8 @@ export interface StreamBatch {
   serviceLabels: string[]
   /** The tenant the streams are for (tenants/tenant-id.ts); absent: fake. */
   tenant?: string
+  /** The tenant's limits on one entry (LIMITS_FILE); absent: none. */
+  entryLimits?: EntryLimits
 }
 
 /** A line a shard refused, by its index in the request. */

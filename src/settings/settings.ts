@@ -60,6 +60,8 @@ export interface Settings {
   readonly syslogUdpTenant: string
   /** YAML file of tokens bound to tenants and scopes (tenants/tokens-file.ts), reloaded while running; '' means none. */
   readonly tokensFile: string
+  /** YAML file of per-tenant limits, keys as Loki's limits_config (tenants/limits-file.ts), reloaded while running; '' means none. */
+  readonly limitsFile: string
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -141,6 +143,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   syslogTcpTenant: FAKE_TENANT,
   syslogUdpTenant: FAKE_TENANT,
   tokensFile: '',
+  limitsFile: '',
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -217,6 +220,7 @@ const SPECS: readonly Spec[] = [
   { key: 'syslogTcpTenant', env: 'SYSLOG_TCP_TENANT', flag: 'syslog-tcp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog TCP listener receives' },
   { key: 'syslogUdpTenant', env: 'SYSLOG_UDP_TENANT', flag: 'syslog-udp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog UDP listener receives' },
   { key: 'tokensFile', env: 'TOKENS_FILE', flag: 'tokens-file', kind: 'path', help: 'YAML file of bearer tokens, each with its tenants and scopes (ingest, query, metrics, admin); reloaded on SIGHUP and when it changes' },
+  { key: 'limitsFile', env: 'LIMITS_FILE', flag: 'limits-file', kind: 'path', help: "YAML file of per-tenant limits (defaults and overrides, keys as Loki's limits_config); reloaded on SIGHUP and when it changes" },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },

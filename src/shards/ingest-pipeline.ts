@@ -1,6 +1,8 @@
 import { MAX_REJECTED_LISTED } from '../ingest/batch.js'
 import type { Decoded, DecodedLines, DecodedRecords, DecodedStreams, Outcome } from '../ingest/decoded.js'
 import { checkLine } from '../ingest/entry.js'
+import { entryLimitProblem } from '../ingest/entry-limits.js'
+import { InvalidEntryError } from '../core/errors.js'
 import { linesAt } from '../ingest/ndjson.js'
 import type { LogRecord } from '../ingest/record.js'
 import type { Protocol } from './meter.js'
@@ -38,6 +40,16 @@ export function submitDecoded<P> (router: ShardRouter, protocol: Protocol, decod
   const { total, records, indexes, invalid, invalidCount } = decoded
   const outcome = (full: number[]): Outcome<P> => ({ total, invalid, invalidCount, full, stored: total - invalidCount - full.length })
   if (records.length === 0) return Promise.resolve(outcome([]))
+  // Records were checked on the front: one past the tenant's entry limits refuses the request whole (400).
+  const limits = router.entryLimitsOf(tenant)
+  if (limits !== null) {
+    for (let k = 0; k < records.length; k++) {
+      const problem = entryLimitProblem(records[k]!, limits)
+      if (problem === null) continue
+      router.meter.rejected(protocol, 'entry_limit', total - invalidCount)
+      throw new InvalidEntryError(`entry ${indexes === null ? k : indexes[k]!}: ${problem}; nothing of this request was stored`)
+    }
+  }
   return router.submit(records, protocol, tenant).then(({ full }) => outcome(indexes === null ? full : full.map((k) => indexes[k]!)))
 }
 

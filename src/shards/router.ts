@@ -13,6 +13,10 @@ import type { Shard, StoredLines, StoredStreams } from './shard.js'
 import type { DecodedStreams } from '../ingest/decoded.js'
 import { LocalSeqs, type SeqSource } from './seqs.js'
 import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
+import type { TenantLimits } from '../tenants/limits-file.js'
+import { TenantBuckets } from '../tenants/rate-limit.js'
+import type { EntryLimits } from '../ingest/entry-limits.js'
+import { QueryLimitError, RateLimitedError, retryAfter } from '../core/errors.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
@@ -55,6 +59,10 @@ export interface RouterOptions {
    * reach too.
    */
   front?: number
+  /** LIMITS_FILE: a tenant's limits as they are now (the file is reloaded); absent or null: no per-tenant limits. */
+  limits?: (tenant: string) => TenantLimits | null
+  /** This front's share of each tenant's ingestion rate and burst (1 / FRONTS; Loki's global strategy). */
+  rateShare?: number
 }
 
 /** Ids of one front's queries and tails start at front × this (2^40: a trillion per front, and 8,192 fronts below 2^53). */
@@ -79,6 +87,8 @@ export class ShardRouter {
   /** The shard each lent part came from, until it is given back (giveBack). */
   private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
+  private readonly tenantLimits: (tenant: string) => TenantLimits | null
+  private readonly buckets: TenantBuckets
   ready = false
 
   constructor (
@@ -90,6 +100,8 @@ export class ShardRouter {
     options: RouterOptions = {}
   ) {
     this.seqs = options.seqs ?? new LocalSeqs()
+    this.tenantLimits = options.limits ?? (() => null)
+    this.buckets = new TenantBuckets(options.rateShare ?? 1)
     const ids = (options.front ?? 0) * ID_SPACE + 1
     this.nextQueryId = ids
     this.admission = new Admission(shards, limits, meter)
@@ -107,6 +119,50 @@ export class ShardRouter {
   /** True when every shard has a live worker. */
   get healthy (): boolean {
     return this.ready && this.shards.every((s) => s.state === 'ready')
+  }
+
+  /** `tenant`'s limits (LIMITS_FILE), or null without one. */
+  limitsOf (tenant: string): TenantLimits | null {
+    return this.tenantLimits(tenant)
+  }
+
+  /** `tenant`'s limits on one entry, or null without LIMITS_FILE. */
+  entryLimitsOf (tenant: string): EntryLimits | null {
+    const l = this.tenantLimits(tenant)
+    return l === null ? null : { maxLineSize: l.maxLineSize, maxLabelNames: l.maxLabelNamesPerSeries, maxAttributes: l.maxStructuredMetadataEntriesCount }
+  }
+
+  /**
+   * Takes `chars` from `tenant`'s ingestion bucket, or throws 429 for the whole
+   * request (nothing of it is stored): Retry-After says when it would fit.
+   */
+  private takeRate (tenant: string, chars: number, count: number, protocol: Protocol): void {
+    const l = this.tenantLimits(tenant)
+    if (l === null) return
+    const refused = this.buckets.take(tenant, chars, l.ingestionRateMb, l.ingestionBurstSizeMb)
+    if (refused === null) return
+    this.meter.refused(429, 'ingestion_rate')
+    this.meter.rejected(protocol, 'ingestion_rate', count)
+    const limit = `ingestion_rate_mb ${l.ingestionRateMb}, ingestion_burst_size_mb ${l.ingestionBurstSizeMb}${this.buckets.share < 1 ? `, ${Math.round(1 / this.buckets.share)} fronts sharing it` : ''}`
+    if (refused.retryAfter === null) {
+      throw new RateLimitedError(`this request of ${chars} bytes is larger than tenant ${JSON.stringify(tenant)}'s ingestion burst (${limit}): it can never be taken whole; split it into smaller requests`)
+    }
+    throw retryAfter(new RateLimitedError(`tenant ${JSON.stringify(tenant)} is over its ingestion rate (${limit}); nothing of this request of ${chars} bytes was stored: retry after the Retry-After delay, or raise the limit in LIMITS_FILE`), refused.retryAfter)
+  }
+
+  /** Throws 400 when `q` is past the limits of one of its tenants (max_query_length, max_entries_limit_per_query). */
+  private checkQueryLimits (q: RouterQuery, tenants: readonly string[]): void {
+    for (const tenant of tenants) {
+      const l = this.tenantLimits(tenant)
+      if (l === null) continue
+      const rangeMs = (q.end - q.start) / 1000
+      if (l.maxQueryLengthMs > 0 && rangeMs > l.maxQueryLengthMs) {
+        throw new QueryLimitError(`the query's time range (${Math.round(rangeMs / 1000)}s) is longer than tenant ${JSON.stringify(tenant)}'s max_query_length (${l.maxQueryLengthMs / 1000}s); narrow start and end`)
+      }
+      if (q.metric === undefined && q.limit > l.maxEntriesLimitPerQuery) {
+        throw new QueryLimitError(`max entries limit per query exceeded: limit ${q.limit} is more than tenant ${JSON.stringify(tenant)}'s max_entries_limit_per_query (${l.maxEntriesLimitPerQuery}); ask for fewer entries and page`)
+      }
+    }
   }
 
   /** The index of the shard that owns `service`. */
@@ -148,6 +204,7 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((list) => list.length), records.length, chars, protocol)
+    this.takeRate(tenant, chars, records.length, protocol)
     const base = this.seqs.take(records.length)
     const sends: Array<Promise<number[]>> = []
     perShard.forEach((list, shard) => {
@@ -190,6 +247,8 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
+    this.takeRate(tenant, chars, count, protocol)
+    const entryLimits = this.entryLimitsOf(tenant)
     // A line's number is base + its index in the body, so numbers go as far as the last line routed.
     let top = 0
     for (const share of perShard) if (share.indexes.length > 0) top = Math.max(top, share.indexes[share.indexes.length - 1]! + 1)
@@ -211,7 +270,8 @@ export class ShardRouter {
         seq,
         oldest: window.oldest,
         newest: window.newest,
-        ...(tenant === FAKE_TENANT ? {} : { tenant })
+        ...(tenant === FAKE_TENANT ? {} : { tenant }),
+        ...(entryLimits === null ? {} : { entryLimits })
       }).then((stored) => {
         done()
         return stored
@@ -251,6 +311,8 @@ export class ShardRouter {
     for (const share of perShard) bytes += share.bytes
     const admission = this.admission
     admission.admit(perShard.map((share) => share.entries), total, bytes, protocol)
+    this.takeRate(tenant, bytes, total, protocol)
+    const entryLimits = this.entryLimitsOf(tenant)
     const seq = this.seqs.take(total)
     const sends: Array<Promise<StoredStreams>> = []
     perShard.forEach((share, shard) => {
@@ -270,7 +332,7 @@ export class ShardRouter {
       admission.sent(shard, n, share.bytes)
       const done = (): void => admission.done(shard, n, share.bytes)
       sends.push(this.shards[shard]!.ingestStreams({
-        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels, ...(tenant === FAKE_TENANT ? {} : { tenant })
+        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels, ...(tenant === FAKE_TENANT ? {} : { tenant }), ...(entryLimits === null ? {} : { entryLimits })
       }).then((stored) => {
         done()
         return stored
@@ -305,6 +367,7 @@ export class ShardRouter {
     const deadline = Date.now() + this.limits.queryTimeout
     // One more than the limit, so the merge can tell whether another page exists.
     const tenants = q.tenants ?? [FAKE_TENANT]
+    this.checkQueryLimits(q, tenants)
     const perShard: ShardQuery = { ...q, tenants, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
     // Across tenants, every stream's labels name its tenant, so equal label sets of two tenants stay apart (Loki's __tenant_id__).
     if (tenants.length > 1) {
