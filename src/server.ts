@@ -25,6 +25,8 @@ import { FrontPool, reusePortWorks } from './fronts/front-pool.js'
 import { StartError, listenError } from './start-error.js'
 import { WatchedFileError } from './tenants/watched-file.js'
 import { openLimits } from './tenants/limits-source.js'
+import { retentionSpec } from './shards/retention-spec.js'
+import type { RetentionSpec } from './store/retention.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -87,6 +89,21 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const data = settings.dataDir === '' ? null : openDataDir(settings, log)
   const startedAt = performance.now()
+  // LIMITS_FILE: its retention goes to the shards at start, again whenever it changes, and to a shard that restarted.
+  let workers: WorkerShard[] = []
+  let retention: RetentionSpec | null = null
+  const sendRetention = (): void => { for (const w of workers) w.setRetention(retention).catch(() => {}) }
+  let limits
+  try {
+    limits = openLimits(settings.limitsFile, settings.retention, log, (table) => {
+      retention = retentionSpec(table)
+      sendRetention()
+    })
+  } catch (err) {
+    data?.lock.release()
+    throw err instanceof WatchedFileError ? new StartError(err.message) : err
+  }
+  retention = retentionSpec(limits.table())
   // The shards' transport, chosen here: today worker threads of this process.
   const shardInit: Omit<ShardInit, 'shard' | 'owns'> = {
     retention: settings.retention,
@@ -99,7 +116,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
     tailShardBytes: settings.tailShardBytes,
     blockCodec: settings.blockCodec,
-    nice: settings.shardNice
+    nice: settings.shardNice,
+    tenantRetention: retention
   }
   // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
   const fronts = settings.fronts > 1 && reusePortWorks() ? settings.fronts : 1
@@ -113,7 +131,10 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
         pool?.shardDown(detail.shard)
       } else log.warn(detail, 'shard worker restarted')
     },
-    onReady: (shard) => pool?.shardReady(shard),
+    onReady: (shard) => {
+      pool?.shardReady(shard)
+      if (retention !== null) workers[shard]?.setRetention(retention).catch(() => {})
+    },
     onDiskError: (shard, error) => {
       if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
       else log.error({ shard, error }, 'DATA_DIR write failed')
@@ -123,16 +144,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       log.info({ shard, ms: Math.round(r.ms), entries: r.entries, bytes: r.bytes, blockFiles: r.blockFiles, segments: r.segments, records: r.records }, 'shard loaded its data folder')
     }
   }
-  const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
+  workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
   const seqs = SharedSeqs.create()
-  let limits
-  try {
-    limits = openLimits(settings.limitsFile, settings.retention, log)
-  } catch (err) {
-    data?.lock.release()
-    await Promise.all(workers.map((w) => w.close()))
-    throw err instanceof WatchedFileError ? new StartError(err.message) : err
-  }
   const router = new ShardRouter(workers, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, limits: limits.of, rateShare: 1 / fronts })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')

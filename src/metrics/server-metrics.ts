@@ -72,6 +72,7 @@ export class ServerMetrics implements Meter {
   private readonly queueDepth = new Gauge({ name: `${PREFIX}shard_queue_entries`, help: 'Entries handed to a shard and not yet stored (queued or in flight); QUEUE_LIMIT bounds it', labelNames: ['shard'], registers: [this.registry] })
   private readonly purgeRuns = new Counter({ name: `${PREFIX}purge_runs_total`, help: "Purge runs of a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
   private readonly purged = new Counter({ name: `${PREFIX}purged_entries_total`, help: "Entries dropped past RETENTION by a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
+  private readonly purgedByRule = new Counter({ name: `${PREFIX}retention_purged_entries_total`, help: "Entries a shard's current worker purged under LIMITS_FILE's retention, by tenant and rule (retention_stream <selector>, retention_period, or RETENTION)", labelNames: ['shard', 'tenant', 'rule'], registers: [this.registry] })
   private readonly purgeSeconds = new Counter({ name: `${PREFIX}purge_duration_seconds_total`, help: "Time a shard's current worker spent purging; divide by purge_runs_total for the mean", labelNames: ['shard'], registers: [this.registry] })
   private readonly idleSeals = new Counter({ name: `${PREFIX}idle_seals_total`, help: 'Open blocks sealed (compressed) after taking no entry for a while', labelNames: ['shard'], registers: [this.registry] })
   private readonly restarts = new Counter({ name: `${PREFIX}shard_restarts_total`, help: 'Shard workers restarted after a crash', labelNames: ['shard'], registers: [this.registry] })
@@ -154,6 +155,12 @@ export class ServerMetrics implements Meter {
         }
         setTotal(this.purgeRuns, shard, s.counters.purgeRuns)
         setTotal(this.purged, shard, s.counters.purgedEntries)
+        for (const [key, n] of Object.entries(s.counters.purgedByRule ?? {})) {
+          const [tenant = '', rule = ''] = key.split('\u0000')
+          const labels = { shard, tenant, rule }
+          this.purgedByRule.remove(labels)
+          this.purgedByRule.inc(labels, n)
+        }
         setTotal(this.purgeSeconds, shard, s.counters.purgeSeconds)
         setTotal(this.idleSeals, shard, s.counters.idleSeals)
       }

@@ -1,5 +1,6 @@
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
+import type { RetentionSpec } from '../store/retention.js'
 import type { LineBatch, StreamBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
 
 // The front thread's view of one shard, whatever carries its messages. The
@@ -94,6 +95,9 @@ export interface Shard {
 
   /** What the shard holds and its housekeeping totals (refreshing `usage`); null while it is down. */
   stats (): Promise<{ usage: Usage, counters: ShardCounters } | null>
+
+  /** Hands the shard LIMITS_FILE's retention (store/retention.ts), in force from its next purge. */
+  setRetention (spec: RetentionSpec | null): Promise<void>
 
   /** Sends what is queued, then stops the shard. */
   close (): Promise<void>

@@ -11,6 +11,7 @@ import type { RenderFormat } from './render/index.js'
 import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
 import type { IngestBatch, LineBatch, Rejected, StreamBatch } from '../ingest/batch.js'
+import type { RetentionSpec } from './retention.js'
 
 export type { ServiceOwnership } from '../core/hash.js'
 export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from '../ingest/batch.js'
@@ -205,6 +206,8 @@ export interface ShardCounters {
   purgeSeconds: number
   /** Open blocks sealed (compressed) because they took no entry for a while. */
   idleSeals: number
+  /** Entries purged by each rule, keyed `<tenant> U+0000 <rule>` (store/retention.ts names the rules). */
+  purgedByRule: Record<string, number>
 }
 
 export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0, disk: null, tailBytes: 0, tailPeakBytes: 0 })
@@ -242,6 +245,8 @@ export type ShardRequest =
   /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
   | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[] }
   | { type: 'stats' }
+  /** LIMITS_FILE's retention for every tenant (store/retention.ts), in force from the next purge on; null: RETENTION for all. */
+  | { type: 'retention', spec: RetentionSpec | null }
 
 export type ShardReply =
   /** recovery: what the shard loaded from its data folder (null without DATA_DIR). */
@@ -264,6 +269,7 @@ export type ShardReply =
   /** complete: false when more than `limit` streams matched. */
   | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage, counters: ShardCounters }
+  | { type: 'retention-set', usage: Usage }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
@@ -294,6 +300,8 @@ export interface ShardInit {
   blockCodec: string
   /** SHARD_NICE: the shard's thread lowers its own priority by this much (0: as the front). */
   nice: number
+  /** LIMITS_FILE's retention at start (later ones come as 'retention' messages); absent: RETENTION for all. */
+  tenantRetention?: RetentionSpec | null
   /** Memory shared with the front that the shard may lend query parts in (the worker transport adds it: page-memory.ts); absent: none. */
   pageMemory?: SharedArrayBuffer
 }

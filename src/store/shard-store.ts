@@ -10,6 +10,7 @@ import { DEFAULT_CODEC } from './codec/registry.js'
 import { Query, type SlotIndex } from './query-run.js'
 import type { SealedBlock } from './sealed-block.js'
 import { TailHub } from './tail-hub.js'
+import type { RetentionPolicy } from './retention.js'
 import type { MemoryStore } from './store.js'
 import { SLOT_US, STREAM_SLOT_BYTES, Stream, TENANT_LABEL, slotOf, type StreamSlot } from './stream.js'
 import { FAKE_TENANT, TENANT_SEP, storedService } from '../tenants/tenant-id.js'
@@ -337,8 +338,29 @@ export class ShardStore implements MemoryStore, SlotIndex {
    * and the slots, streams and services left empty. Returns the entries dropped.
    */
   purge (cutoff: number): number {
+    return this.purgeWith(slotOf(cutoff), () => cutoff)
+  }
+
+  /**
+   * Drops, stream by stream, the blocks past the period `policy` gives each
+   * stream at `now` (epoch µs; retention.ts), and what is left empty;
+   * `dropped` is told each stream's entries and the rule. Returns the entries dropped.
+   */
+  purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number {
+    const memo = new Map<Stream, { cutoff: number, rule: string }>()
+    const of = (stream: Stream): { cutoff: number, rule: string } => {
+      let r = memo.get(stream)
+      if (r === undefined) {
+        const { periodMs, rule } = policy.of(stream)
+        memo.set(stream, r = { cutoff: now - periodMs * 1000, rule })
+      }
+      return r
+    }
+    return this.purgeWith(slotOf(now - policy.shortestMs * 1000), (stream) => of(stream).cutoff, dropped === undefined ? undefined : (stream, n) => dropped(stream, of(stream).rule, n))
+  }
+
+  private purgeWith (last: number, cutoffOf: (stream: Stream) => number, onDropped?: (stream: Stream, entries: number) => void): number {
     let dropped = 0
-    const last = slotOf(cutoff)
     const keep: number[] = []
     for (const id of this.slotIds) {
       const parts = this.slots.get(id)!
@@ -348,7 +370,9 @@ export class ShardStore implements MemoryStore, SlotIndex {
       }
       const left: StreamSlot[] = []
       for (const part of parts) {
-        const gone = part.purge(cutoff)
+        const stream = part.stream
+        const gone = part.purge(cutoffOf(stream))
+        if (gone.entries > 0) onDropped?.(stream, gone.entries)
         dropped += gone.entries
         this.bytes -= gone.bytes
         part.stream.entries -= gone.entries

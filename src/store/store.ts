@@ -6,6 +6,7 @@ import type { SealedBlock } from './sealed-block.js'
 import type { Stream, StreamSlot } from './stream.js'
 import type { TailHub } from './tail-hub.js'
 import type { PartMemory } from './query-run.js'
+import type { RetentionPolicy } from './retention.js'
 
 // What a shard's request handler needs from its store, and nothing more:
 // store entries, scan with a budget, list services, seal and purge, counts.
@@ -66,6 +67,8 @@ export interface LogStore {
   maintain (): void
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */
   purge (cutoff: number): number
+  /** Drops, stream by stream, what is past the period `policy` gives each stream at `now` (µs; retention.ts); returns the entries dropped. */
+  purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number
 }
 
 /**

@@ -18,7 +18,8 @@ export const REPLY_TYPE = {
   'tail-unsubscribe': 'tail',
   'tail-poll': 'tail',
   streams: 'streams',
-  stats: 'stats'
+  stats: 'stats',
+  retention: 'retention-set'
 } as const satisfies Record<ShardRequest['type'], ShardReply['type']>
 
 /** The reply a request of type R['type'] gets when it succeeds. */

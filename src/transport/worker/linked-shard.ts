@@ -1,5 +1,6 @@
 import type { LogRecord } from '../../ingest/record.js'
 import type { LabelMatcher } from '../../logql/ast.js'
+import type { RetentionSpec } from '../../store/retention.js'
 import { NO_USAGE, type IngestBatch, type LineBatch, type StreamBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
 import type { Shard, ShardEvents, ShardState, ShardTimings, StoredLines, StoredStreams, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
@@ -133,6 +134,10 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
 
   async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }> {
     return await this.request(tenants === undefined ? { type: 'streams', start, end, selector, limit } : { type: 'streams', start, end, selector, limit, tenants })
+  }
+
+  async setRetention (spec: RetentionSpec | null): Promise<void> {
+    await this.request({ type: 'retention', spec })
   }
 
   async tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }> {
