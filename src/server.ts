@@ -26,6 +26,8 @@ import { StartError, listenError } from './start-error.js'
 import { WatchedFileError } from './tenants/watched-file.js'
 import { openLimits } from './tenants/limits-source.js'
 import { retentionSpec } from './shards/retention-spec.js'
+import { DeleteRequests } from './shards/delete-requests.js'
+import { join } from 'node:path'
 import type { RetentionSpec } from './store/retention.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
@@ -93,6 +95,14 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   let workers: WorkerShard[] = []
   let retention: RetentionSpec | null = null
   const sendRetention = (): void => { for (const w of workers) w.setRetention(retention).catch(() => {}) }
+  // Delete requests: kept here, in DATA_DIR when there is one; in force on every shard once processed.
+  const deletes = new DeleteRequests({
+    file: settings.dataDir === '' ? null : join(settings.dataDir, 'delete-requests.json'),
+    cancelPeriodMs: settings.deleteCancelPeriod,
+    retentionMs: settings.retention,
+    send: (list) => { for (const w of workers) w.setDeletions(list).catch(() => {}) },
+    log
+  })
   let limits
   try {
     limits = openLimits(settings.limitsFile, settings.retention, log, (table) => {
@@ -117,7 +127,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     tailShardBytes: settings.tailShardBytes,
     blockCodec: settings.blockCodec,
     nice: settings.shardNice,
-    tenantRetention: retention
+    tenantRetention: retention,
+    deletions: deletes.inForce()
   }
   // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
   const fronts = settings.fronts > 1 && reusePortWorks() ? settings.fronts : 1
@@ -134,6 +145,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     onReady: (shard) => {
       pool?.shardReady(shard)
       if (retention !== null) workers[shard]?.setRetention(retention).catch(() => {})
+      workers[shard]?.setDeletions(deletes.inForce()).catch(() => {})
     },
     onDiskError: (shard, error) => {
       if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
@@ -154,7 +166,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
 
   let front
   try {
-    front = await serveHttp(router, settings, log, metrics, { front: 0, reusePort: fronts > 1 })
+    front = await serveHttp(router, settings, log, metrics, { front: 0, reusePort: fronts > 1, deletes })
   } catch (err) {
     data?.lock.release()
     await router.close()
@@ -178,7 +190,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     }
     if (fronts > 1) {
       // The shared counter is above every reloaded entry (router.start) before another front takes from it.
-      const started = new FrontPool(settings, workers, seqs, log, () => metrics.render(router), fronts - 1)
+      const started = new FrontPool(settings, workers, seqs, log, () => metrics.render(router), fronts - 1, deletes)
       pool = started
       metrics.otherFronts = () => started.metrics()
       await started.start(port)
@@ -204,6 +216,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       await syslogStopped
       const entries = router.storedEntries
       limits.close()
+      deletes.close()
       await router.close()
       data?.lock.release()
       log.info({ entries }, 'shards stopped')

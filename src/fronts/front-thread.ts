@@ -12,6 +12,7 @@ import { LinkedShard } from '../transport/worker/linked-shard.js'
 import { PageMemory } from '../transport/worker/page-memory.js'
 import { PortLink } from '../transport/worker/port-link.js'
 import { openLimits } from '../tenants/limits-source.js'
+import { DeleteProxy } from './delete-proxy.js'
 import type { FromFront, FrontInit, ToFront } from './front-pool.js'
 
 const init = workerData as FrontInit
@@ -41,7 +42,8 @@ metrics.scrapeElsewhere = () => new Promise((resolve) => {
   send({ type: 'render', id })
 })
 
-const http = await serveHttp(router, settings, log, metrics, { front, reusePort: true })
+const deletes = new DeleteProxy((id, call) => send({ type: 'delete', id, call }))
+const http = await serveHttp(router, settings, log, metrics, { front, reusePort: true, deletes })
 router.start().catch(() => {})
 
 first.on('message', (m: ToFront) => {
@@ -58,6 +60,9 @@ first.on('message', (m: ToFront) => {
     case 'rendered':
       renders.get(m.id)?.(m.text)
       renders.delete(m.id)
+      break
+    case 'deleted':
+      deletes.answered(m.id, m.result)
       break
     case 'reload':
       limits.reload()

@@ -20,6 +20,8 @@ import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString, type QueryValues } from './query-string.js'
 import { logsTail } from './tail-route.js'
 import { explorerRoutes } from './explorer-route.js'
+import { addDelete, cancelDelete, listDeletes } from './delete-route.js'
+import type { DeleteApi } from '../shards/delete-requests.js'
 import { logsVolume } from './volume-route.js'
 import { clientGone, send } from './send.js'
 
@@ -40,7 +42,7 @@ const route = (handle: (req: Request) => Promise<Answer> | Answer): RequestHandl
   async (req, res) => { send(res, await handle(req)) }
 
 /** The Express app: every route, including the ones the fast path usually serves. */
-export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy, metrics: ServerMetrics): express.Express {
+export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy, metrics: ServerMetrics, deletes: DeleteApi): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -120,6 +122,15 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     app.post(path, ...guard(policy.checkQuery), express.urlencoded({ extended: false, limit: '64kb' }), lokiQuery(run))
     app.all(path, methodNotAllowed('GET, HEAD, POST'))
   }
+  // Loki's delete API: the admin scope (AUTH_TOKEN, or a TOKENS_FILE token with admin), one tenant.
+  const deleteRoute = (run: (raw: Record<string, unknown>, req: Request) => Promise<LokiAnswer>): RequestHandler => async (req, res) => {
+    const answer = await run(req.query as Record<string, unknown>, req)
+    send(res, answer.status === 204 ? { status: 204, body: '' } : { status: answer.status, body: answer.body, headers: { 'content-type': 'application/json; charset=utf-8' } })
+  }
+  app.post('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (raw, req) => await addDelete(raw, tenants.one(req), deletes)))
+  app.get('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (_raw, req) => await listDeletes(tenants.one(req), deletes)))
+  app.delete('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (raw, req) => await cancelDelete(raw, tenants.one(req), deletes)))
+  app.all('/loki/api/v1/delete', methodNotAllowed('GET, HEAD, POST, DELETE'))
   app.get('/loki/api/v1/status/buildinfo', ...guard(policy.checkQuery), route(() => {
     const info = buildInfo(LOKI_API_VERSION)
     return json(info.status, info.body)
@@ -161,7 +172,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
 
   const ingestRoutes = INGEST_PROTOCOLS.map((p) => `${p.methods[0]} ${p.paths[0]}`).join(', ')
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /logs/volume, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the explorer (GET / from a browser, /ui/), the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /logs/volume, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo, /delete (POST, GET, DELETE) and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the explorer (GET / from a browser, /ui/), the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
   })
 
   // Errors raised before a route's own handler (token, Origin, shutdown, method, no route)

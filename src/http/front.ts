@@ -10,6 +10,7 @@ import { lingerOnClose, trackRequest } from './linger.js'
 import { httpPolicy } from './policy.js'
 import { TokenTable } from '../tenants/tokens-file.js'
 import { WatchedFile } from '../tenants/watched-file.js'
+import type { DeleteApi } from '../shards/delete-requests.js'
 import { lokiTailSockets } from './tail-route.js'
 import { upgradeOnlyWebSockets } from './upgrade.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
@@ -40,6 +41,8 @@ export interface FrontOptions {
   front: number
   /** Listen with reusePort, beside the other fronts on the same port. */
   reusePort: boolean
+  /** The delete requests (the list on the first front, messages to it on the others). */
+  deletes: DeleteApi
 }
 
 /** Node's own answers to broken or slow HTTP, as JSON like every other error. */
@@ -64,7 +67,7 @@ export async function serveHttp (router: ShardRouter, settings: Settings, log: L
   // Throws WatchedFileError for a file that cannot be used at start (server.ts stops the start with it).
   const tokens = settings.tokensFile === '' ? null : WatchedFile.open({ setting: 'TOKENS_FILE', path: settings.tokensFile, parse: TokenTable.parse, log })
   const policy = httpPolicy(settings, { tokens: tokens === null ? null : () => tokens.current })
-  const app = buildApp(router, settings, log, lifecycle, policy, metrics)
+  const app = buildApp(router, settings, log, lifecycle, policy, metrics, options.deletes)
   const fastPath = createFastPath({ router, settings, log, lifecycle, policy })
   const http = createServer({
     headersTimeout: settings.headersTimeout,

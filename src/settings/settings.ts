@@ -62,6 +62,8 @@ export interface Settings {
   readonly tokensFile: string
   /** YAML file of per-tenant limits, keys as Loki's limits_config (tenants/limits-file.ts), reloaded while running; '' means none. */
   readonly limitsFile: string
+  /** ms a delete request waits, cancelable, before it is in force (Loki's delete_request_cancel_period). */
+  readonly deleteCancelPeriod: number
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -144,6 +146,8 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   syslogUdpTenant: FAKE_TENANT,
   tokensFile: '',
   limitsFile: '',
+  // Loki's delete_request_cancel_period.
+  deleteCancelPeriod: 86_400_000,
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -221,6 +225,7 @@ const SPECS: readonly Spec[] = [
   { key: 'syslogUdpTenant', env: 'SYSLOG_UDP_TENANT', flag: 'syslog-udp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog UDP listener receives' },
   { key: 'tokensFile', env: 'TOKENS_FILE', flag: 'tokens-file', kind: 'path', help: 'YAML file of bearer tokens, each with its tenants and scopes (ingest, query, metrics, admin); reloaded on SIGHUP and when it changes' },
   { key: 'limitsFile', env: 'LIMITS_FILE', flag: 'limits-file', kind: 'path', help: "YAML file of per-tenant limits (defaults and overrides, keys as Loki's limits_config); reloaded on SIGHUP and when it changes" },
+  { key: 'deleteCancelPeriod', env: 'DELETE_CANCEL_PERIOD', flag: 'delete-cancel-period', kind: 'duration', help: 'how long a delete request (POST /loki/api/v1/delete) waits, cancelable, before its entries are no longer read' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },

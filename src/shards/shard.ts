@@ -1,6 +1,7 @@
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import type { RetentionSpec } from '../store/retention.js'
+import type { Deletion } from '../store/deletions.js'
 import type { LineBatch, StreamBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
 
 // The front thread's view of one shard, whatever carries its messages. The
@@ -98,6 +99,9 @@ export interface Shard {
 
   /** Hands the shard LIMITS_FILE's retention (store/retention.ts), in force from its next purge. */
   setRetention (spec: RetentionSpec | null): Promise<void>
+
+  /** Hands the shard the delete requests in force, the whole list (store/deletions.ts). */
+  setDeletions (list: Deletion[]): Promise<void>
 
   /** Sends what is queued, then stops the shard. */
   close (): Promise<void>

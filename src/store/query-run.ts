@@ -9,11 +9,14 @@ import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js
 import type { QueryRun } from './store.js'
 import { slotOf, type Stream, type StreamSlot } from './stream.js'
 import { FAKE_TENANT } from '../tenants/tenant-id.js'
+import type { Deletions } from './deletions.js'
 
 /** What a query reads from the store: the slots in a range and the stream-slots in one. */
 export interface SlotIndex {
   slotIdsBetween (from: number, to: number, descending: boolean): number[]
   partsIn (id: number, services: string[] | null): StreamSlot[]
+  /** Delete requests in force (deletions.ts): their entries are never read. */
+  readonly deletions?: Deletions
 }
 
 /**
@@ -56,6 +59,7 @@ export class Query implements QueryRun {
       if (compiled.entry !== null) this.filter = selectionFilter(this.filter, compiled.entry)
       selected = (stream) => ofTenant(stream) && compiled.stream((name) => stream.labelValue(name))
     }
+    if (store.deletions !== undefined) this.filter = store.deletions.filter(this.filter)
     const seen = new Map<Stream, boolean>()
     this.streamTest = (stream) => {
       let ok = seen.get(stream)

@@ -18,6 +18,7 @@ import { StoreWriteError, type LogStore } from './store.js'
 import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
 import { RetentionPolicy, type RetentionSpec } from './retention.js'
 import type { Stream } from './stream.js'
+import { Deletions } from './deletions.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
 const QUERY_SLICE_MS = 4
@@ -142,7 +143,10 @@ export function createShardHandler (
         return { type: 'stats', usage: usage(), counters: { ...counters, purgedByRule: { ...counters.purgedByRule } } }
       case 'retention':
         setRetention(req.spec)
-        return { type: 'retention-set', usage: usage() }
+        return { type: 'set', usage: usage() }
+      case 'deletions':
+        store.setDeletions(new Deletions(req.list))
+        return { type: 'set', usage: usage() }
       case 'hello':
         return { type: 'ready', shard: init.shard, usage: usage(), recovery: store.recovery }
       default:
@@ -222,6 +226,7 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
   lowerPriority(init.nice)
   const memory = shardStore(init)
   const store: LogStore = init.dataDir === '' ? memory : durableStore(init, memory, options.io)
+  if (init.deletions !== undefined) store.setDeletions(new Deletions(init.deletions))
   const collect = findCollector()
   const counters = newCounters()
   let freed = 0

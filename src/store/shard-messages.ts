@@ -12,6 +12,7 @@ import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
 import type { IngestBatch, LineBatch, Rejected, StreamBatch } from '../ingest/batch.js'
 import type { RetentionSpec } from './retention.js'
+import type { Deletion } from './deletions.js'
 
 export type { ServiceOwnership } from '../core/hash.js'
 export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from '../ingest/batch.js'
@@ -247,6 +248,8 @@ export type ShardRequest =
   | { type: 'stats' }
   /** LIMITS_FILE's retention for every tenant (store/retention.ts), in force from the next purge on; null: RETENTION for all. */
   | { type: 'retention', spec: RetentionSpec | null }
+  /** The delete requests in force (store/deletions.ts), the whole list: their entries are no longer read. */
+  | { type: 'deletions', list: Deletion[] }
 
 export type ShardReply =
   /** recovery: what the shard loaded from its data folder (null without DATA_DIR). */
@@ -269,7 +272,7 @@ export type ShardReply =
   /** complete: false when more than `limit` streams matched. */
   | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage, counters: ShardCounters }
-  | { type: 'retention-set', usage: Usage }
+  | { type: 'set', usage: Usage }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
@@ -302,6 +305,8 @@ export interface ShardInit {
   nice: number
   /** LIMITS_FILE's retention at start (later ones come as 'retention' messages); absent: RETENTION for all. */
   tenantRetention?: RetentionSpec | null
+  /** The delete requests in force at start (later lists come as 'deletions' messages). */
+  deletions?: Deletion[]
   /** Memory shared with the front that the shard may lend query parts in (the worker transport adds it: page-memory.ts); absent: none. */
   pageMemory?: SharedArrayBuffer
 }

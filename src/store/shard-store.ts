@@ -11,6 +11,7 @@ import { Query, type SlotIndex } from './query-run.js'
 import type { SealedBlock } from './sealed-block.js'
 import { TailHub } from './tail-hub.js'
 import type { RetentionPolicy } from './retention.js'
+import { NO_DELETIONS, type Deletions } from './deletions.js'
 import type { MemoryStore } from './store.js'
 import { SLOT_US, STREAM_SLOT_BYTES, Stream, TENANT_LABEL, slotOf, type StreamSlot } from './stream.js'
 import { FAKE_TENANT, TENANT_SEP, storedService } from '../tenants/tenant-id.js'
@@ -46,6 +47,8 @@ export class ShardStore implements MemoryStore, SlotIndex {
   private sortedServices: string[] | null = []
   /** Stream-slots that took entries since the last takeUnpersisted(); null while nothing is persisted. */
   private dirty: Set<StreamSlot> | null = null
+  /** Delete requests in force: their entries are not read (deletions.ts). */
+  deletions: Deletions = NO_DELETIONS
   entries = 0
   bytes = 0
   /** The largest sequence number ever stored here, so a restarted front numbers on above it. */
@@ -80,6 +83,10 @@ export class ShardStore implements MemoryStore, SlotIndex {
     this.streams.set(key, stream)
     this.bytes += stream.bytes
     return stream
+  }
+
+  setDeletions (deletions: Deletions): void {
+    this.deletions = deletions
   }
 
   /** Runs `fill` with a sink that stores each entry it is given at once (see LogStore.ingest). */

@@ -7,6 +7,7 @@ import type { Stream, StreamSlot } from './stream.js'
 import type { TailHub } from './tail-hub.js'
 import type { PartMemory } from './query-run.js'
 import type { RetentionPolicy } from './retention.js'
+import type { Deletions } from './deletions.js'
 
 // What a shard's request handler needs from its store, and nothing more:
 // store entries, scan with a budget, list services, seal and purge, counts.
@@ -67,6 +68,8 @@ export interface LogStore {
   maintain (): void
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */
   purge (cutoff: number): number
+  /** The delete requests in force from now on (deletions.ts). */
+  setDeletions (deletions: Deletions): void
   /** Drops, stream by stream, what is past the period `policy` gives each stream at `now` (µs; retention.ts); returns the entries dropped. */
   purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number
 }

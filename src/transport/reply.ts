@@ -19,7 +19,8 @@ export const REPLY_TYPE = {
   'tail-poll': 'tail',
   streams: 'streams',
   stats: 'stats',
-  retention: 'retention-set'
+  retention: 'set',
+  deletions: 'set'
 } as const satisfies Record<ShardRequest['type'], ShardReply['type']>
 
 /** The reply a request of type R['type'] gets when it succeeds. */

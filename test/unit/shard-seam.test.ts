@@ -62,6 +62,7 @@ class FakeShard implements Shard {
   tail (): Promise<never> { throw new Error('not used') }
   async stats (): Promise<null> { return null }
   async setRetention (): Promise<void> {}
+  async setDeletions (): Promise<void> {}
   async close (): Promise<void> {}
 }
 

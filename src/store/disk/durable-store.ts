@@ -6,6 +6,7 @@ import { StoreWriteError, type LogStore, type MemoryStore, type QueryRun } from 
 import type { TailHub } from '../tail-hub.js'
 import type { RetentionPolicy } from '../retention.js'
 import type { Stream } from '../stream.js'
+import type { Deletions } from '../deletions.js'
 import { ShardDisk, type ShardDiskOptions } from './shard-disk.js'
 import { Staging } from './staging.js'
 import { WalError } from './wal.js'
@@ -93,6 +94,10 @@ export class DurableStore implements LogStore {
     const n = this.memory.purgeStreams(now, policy, dropped)
     this.disk.purge(now - policy.longestMs * 1000).catch(() => {})
     return n
+  }
+
+  setDeletions (deletions: Deletions): void {
+    this.memory.setDeletions(deletions)
   }
 
   close (): void {

@@ -1,6 +1,7 @@
 import type { LogRecord } from '../../ingest/record.js'
 import type { LabelMatcher } from '../../logql/ast.js'
 import type { RetentionSpec } from '../../store/retention.js'
+import type { Deletion } from '../../store/deletions.js'
 import { NO_USAGE, type IngestBatch, type LineBatch, type StreamBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
 import type { Shard, ShardEvents, ShardState, ShardTimings, StoredLines, StoredStreams, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
@@ -138,6 +139,10 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
 
   async setRetention (spec: RetentionSpec | null): Promise<void> {
     await this.request({ type: 'retention', spec })
+  }
+
+  async setDeletions (list: Deletion[]): Promise<void> {
+    await this.request({ type: 'deletions', list })
   }
 
   async tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }> {
