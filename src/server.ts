@@ -87,7 +87,7 @@ function openDataDir (settings: Settings, log: Logger): { lock: DataDirLock, max
 }
 
 export async function startServer (settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  const metrics = new ServerMetrics()
+  const metrics = new ServerMetrics(settings.metricsMaxTenants)
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const data = settings.dataDir === '' ? null : openDataDir(settings, log)
   const startedAt = performance.now()

@@ -28,7 +28,7 @@ const shards = init.pages.map((pages, i) => new LinkedShard<PortLink>(i, (shard)
   links[i] = link
   return link
 }, new PageMemory(pages)))
-const metrics = new ServerMetrics()
+const metrics = new ServerMetrics(settings.metricsMaxTenants)
 // The first front checked LIMITS_FILE at start; this one reads it too, and watches it for itself.
 const limits = openLimits(settings.limitsFile, settings.retention, log)
 const router = new ShardRouter(shards, { ...settings, maxDisk: Infinity }, metrics, { seqs: new SharedSeqs(init.seqs), front, limits: limits.of, rateShare: 1 / settings.fronts })

@@ -64,6 +64,8 @@ export interface Settings {
   readonly limitsFile: string
   /** ms a delete request waits, cancelable, before it is in force (Loki's delete_request_cancel_period). */
   readonly deleteCancelPeriod: number
+  /** Tenants /metrics names one by one; the others are summed under `other`. */
+  readonly metricsMaxTenants: number
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -148,6 +150,7 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   limitsFile: '',
   // Loki's delete_request_cancel_period.
   deleteCancelPeriod: 86_400_000,
+  metricsMaxTenants: 100,
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -226,6 +229,7 @@ const SPECS: readonly Spec[] = [
   { key: 'tokensFile', env: 'TOKENS_FILE', flag: 'tokens-file', kind: 'path', help: 'YAML file of bearer tokens, each with its tenants and scopes (ingest, query, metrics, admin); reloaded on SIGHUP and when it changes' },
   { key: 'limitsFile', env: 'LIMITS_FILE', flag: 'limits-file', kind: 'path', help: "YAML file of per-tenant limits (defaults and overrides, keys as Loki's limits_config); reloaded on SIGHUP and when it changes" },
   { key: 'deleteCancelPeriod', env: 'DELETE_CANCEL_PERIOD', flag: 'delete-cancel-period', kind: 'duration', help: 'how long a delete request (POST /loki/api/v1/delete) waits, cancelable, before its entries are no longer read' },
+  { key: 'metricsMaxTenants', env: 'METRICS_MAX_TENANTS', flag: 'metrics-max-tenants', kind: 'count', min: 1, max: 100_000, help: 'tenants /metrics names in its tenant label; counts of further tenants are summed under other' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },

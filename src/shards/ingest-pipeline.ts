@@ -47,6 +47,7 @@ export function submitDecoded<P> (router: ShardRouter, protocol: Protocol, decod
       const problem = entryLimitProblem(records[k]!, limits)
       if (problem === null) continue
       router.meter.rejected(protocol, 'entry_limit', total - invalidCount)
+      router.meter.tenantRejected(tenant, 'entry_limit', total - invalidCount)
       throw new InvalidEntryError(`entry ${indexes === null ? k : indexes[k]!}: ${problem}; nothing of this request was stored`)
     }
   }

@@ -31,11 +31,16 @@ export interface Meter {
   refused (status: 429 | 507, reason: RefusalReason): void
   /** One query fanned out to the shards: how long it took and how many entries the shards examined. */
   queried (route: QueryRoute, seconds: number, scanned: number): void
+  /** Entries of `tenant` stored, and not stored for `reason` (the tenant label is bounded: metrics/tenant-label.ts). */
+  tenantStored (tenant: string, n: number): void
+  tenantRejected (tenant: string, reason: RejectReason, n: number): void
 }
 
 export const NO_METER: Meter = Object.freeze({
   stored () {},
   rejected () {},
   refused () {},
-  queried () {}
+  queried () {},
+  tenantStored () {},
+  tenantRejected () {}
 })

@@ -143,6 +143,7 @@ export class ShardRouter {
     if (refused === null) return
     this.meter.refused(429, 'ingestion_rate')
     this.meter.rejected(protocol, 'ingestion_rate', count)
+    this.meter.tenantRejected(tenant, 'ingestion_rate', count)
     const limit = `ingestion_rate_mb ${l.ingestionRateMb}, ingestion_burst_size_mb ${l.ingestionBurstSizeMb}${this.buckets.share < 1 ? `, ${Math.round(1 / this.buckets.share)} fronts sharing it` : ''}`
     if (refused.retryAfter === null) {
       throw new RateLimitedError(`this request of ${chars} bytes is larger than tenant ${JSON.stringify(tenant)}'s ingestion burst (${limit}): it can never be taken whole; split it into smaller requests`)
@@ -227,6 +228,7 @@ export class ShardRouter {
     return Promise.all(sends).then((parts) => {
       const full = parts.flat().sort((a, b) => a - b)
       this.meter.stored(protocol, records.length - full.length)
+      this.meter.tenantStored(tenant, records.length - full.length)
       if (full.length > 0) this.meter.rejected(protocol, 'max_services', full.length)
       return { full }
     })
@@ -290,7 +292,11 @@ export class ShardRouter {
       full += r.full.length
     }
     this.meter.stored(protocol, stored)
-    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    this.meter.tenantStored(tenant, stored)
+    if (invalid > 0) {
+      this.meter.rejected(protocol, 'invalid', invalid)
+      this.meter.tenantRejected(tenant, 'invalid', invalid)
+    }
     if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return {
       rejected: replies.flatMap((r) => r.rejected),
@@ -351,7 +357,11 @@ export class ShardRouter {
       full += r.full.length
     }
     this.meter.stored(protocol, stored)
-    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    this.meter.tenantStored(tenant, stored)
+    if (invalid > 0) {
+      this.meter.rejected(protocol, 'invalid', invalid)
+      this.meter.tenantRejected(tenant, 'invalid', invalid)
+    }
     if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return { rejected: replies.flatMap((r) => r.rejected), rejectedCount: invalid, full: replies.flatMap((r) => r.full) }
   }

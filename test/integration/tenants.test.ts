@@ -294,3 +294,34 @@ describe('with DATA_DIR', () => {
     }
   })
 })
+
+describe('/metrics per tenant', () => {
+  it('counts each tenant under its own label up to METRICS_MAX_TENANTS, the rest summed under other', async () => {
+    const capped = await startTestServer({ shards: 2, multiTenant: true, metricsMaxTenants: 2 })
+    try {
+      const send = async (tenant: string, n: number): Promise<void> => {
+        const body = Array.from({ length: n }, (_, i) => JSON.stringify({ service: 'm', timestamp: iso(100), message: `${tenant} ${i}` })).join('\n')
+        expect((await fetch(`${capped.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...org(tenant) }, body })).status).toBe(201)
+      }
+      await send('m-a', 1)
+      await send('m-b', 2)
+      await send('m-c', 3)
+      await send('m-d', 4)
+      await send('m-a', 5)
+      const bad = await fetch(`${capped.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...org('m-b') }, body: '{"service":"m"}\n' })
+      expect(bad.status).toBe(400)
+      const text = await (await fetch(`${capped.url}/metrics`)).text()
+      const value = (name: string, labels: string): number | undefined => {
+        const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
+        return line === undefined ? undefined : Number(line.split(' ').pop())
+      }
+      expect(value('logagg_tenant_ingested_entries_total', 'tenant="m-a"')).toBe(6)
+      expect(value('logagg_tenant_ingested_entries_total', 'tenant="m-b"')).toBe(2)
+      expect(value('logagg_tenant_ingested_entries_total', 'tenant="other"')).toBe(7)
+      expect(value('logagg_tenant_ingested_entries_total', 'tenant="m-c"')).toBeUndefined()
+      expect(value('logagg_tenant_rejected_entries_total', 'tenant="m-b",reason="invalid"')).toBe(1)
+    } finally {
+      await capped.close()
+    }
+  })
+})
