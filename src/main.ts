@@ -69,6 +69,8 @@ try {
     log.info({ eventLoopDelay: { maxMs: ms(loopDelay.max), p99Ms: ms(loopDelay.percentile(99)), meanMs: ms(loopDelay.mean) } }, 'event loop delay')
     loopDelay.reset()
   })
+  // SIGHUP reads TOKENS_FILE and LIMITS_FILE again (they are also watched for changes).
+  process.on('SIGHUP', () => server.reload())
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
   // Only now: whoever waits for this line may signal us at once.

@@ -26,6 +26,12 @@ import { StartError, listenError } from './start-error.js'
 import { startCluster, type Cluster } from './cluster/cluster.js'
 import { ClusterSetupError } from './cluster/jetstream-setup.js'
 import type { Shard } from './shards/shard.js'
+import { WatchedFileError } from './tenants/watched-file.js'
+import { openLimits } from './tenants/limits-source.js'
+import { retentionSpec } from './shards/retention-spec.js'
+import { DeleteRequests } from './shards/delete-requests.js'
+import { join } from 'node:path'
+import type { RetentionSpec } from './store/retention.js'
 
 /** Test-only internals (fastify's kTestInternals idea), kept off the public shape. */
 export const kTestInternals = Symbol('logagg.testInternals')
@@ -41,6 +47,8 @@ export interface RunningServer {
   readonly syslog: SyslogListener | null
   /** Stops accepting, lets requests in flight finish, stops the shards. */
   close (): Promise<void>
+  /** Reads TOKENS_FILE (and LIMITS_FILE) again on every front (SIGHUP); a bad file is logged and the one in force stays. */
+  reload (): void
   /** requestsStarted: requests the connection queue let in; workers: the shards' worker transport (to crash or stall them). */
   readonly [kTestInternals]: { readonly requestsStarted: number, readonly workers: readonly WorkerShard[] }
 }
@@ -85,10 +93,33 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   const clustered = settings.natsUrl !== ''
   // JetStream is the log of record in cluster mode: an instance's shards are rebuilt from it.
   if (clustered && settings.dataDir !== '') throw new StartError('DATA_DIR and NATS_URL cannot be set together: in cluster mode JetStream keeps the entries (NATS_REPLICAS copies) and each instance replays its partitions from it; unset DATA_DIR')
-  const metrics = new ServerMetrics()
+  const metrics = new ServerMetrics(settings.metricsMaxTenants)
   const heapMb = Math.ceil((settings.maxMemory / settings.shards / 1048576) * HEAP_HEADROOM) + 256
   const data = settings.dataDir === '' ? null : openDataDir(settings, log)
   const startedAt = performance.now()
+  // LIMITS_FILE: its retention goes to the shards at start, again whenever it changes, and to a shard that restarted.
+  let workers: WorkerShard[] = []
+  let retention: RetentionSpec | null = null
+  const sendRetention = (): void => { for (const w of workers) w.setRetention(retention).catch(() => {}) }
+  // Delete requests: kept here, in DATA_DIR when there is one; in force on every shard once processed.
+  const deletes = new DeleteRequests({
+    file: settings.dataDir === '' ? null : join(settings.dataDir, 'delete-requests.json'),
+    cancelPeriodMs: settings.deleteCancelPeriod,
+    retentionMs: settings.retention,
+    send: (list) => { for (const w of workers) w.setDeletions(list).catch(() => {}) },
+    log
+  })
+  let limits
+  try {
+    limits = openLimits(settings.limitsFile, settings.retention, log, (table) => {
+      retention = retentionSpec(table)
+      sendRetention()
+    })
+  } catch (err) {
+    data?.lock.release()
+    throw err instanceof WatchedFileError ? new StartError(err.message) : err
+  }
+  retention = retentionSpec(limits.table())
   // The shards' transport, chosen here: today worker threads of this process.
   const shardInit: Omit<ShardInit, 'shard' | 'owns'> = {
     retention: settings.retention,
@@ -101,7 +132,9 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     hotBytes: Math.floor(settings.maxMemory / settings.shards * HOT_SHARE),
     tailShardBytes: settings.tailShardBytes,
     blockCodec: settings.blockCodec,
-    nice: settings.shardNice
+    nice: settings.shardNice,
+    tenantRetention: retention,
+    deletions: deletes.inForce()
   }
   // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
   const fronts = settings.fronts > 1 && reusePortWorks() && !clustered ? settings.fronts : 1
@@ -115,7 +148,11 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
         pool?.shardDown(detail.shard)
       } else log.warn(detail, 'shard worker restarted')
     },
-    onReady: (shard) => pool?.shardReady(shard),
+    onReady: (shard) => {
+      pool?.shardReady(shard)
+      if (retention !== null) workers[shard]?.setRetention(retention).catch(() => {})
+      workers[shard]?.setDeletions(deletes.inForce()).catch(() => {})
+    },
     onDiskError: (shard, error) => {
       if (error === null) log.info({ shard }, 'DATA_DIR writes work again')
       else log.error({ shard, error }, 'DATA_DIR write failed')
@@ -125,7 +162,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       log.info({ shard, ms: Math.round(r.ms), entries: r.entries, bytes: r.bytes, blockFiles: r.blockFiles, segments: r.segments, records: r.records }, 'shard loaded its data folder')
     }
   }
-  const workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
+  workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
   const seqs = SharedSeqs.create()
   // Cluster mode: the router sees the partitions (cluster/), whose owners' shards are these workers.
   let cluster: Cluster | null = null
@@ -139,7 +176,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   }
   const shards: readonly Shard[] = cluster?.shards ?? workers
   const health = cluster === null ? undefined : () => { const h = cluster.health(); return { ok: h.nats === 'connected', detail: { ...h } } }
-  const router = new ShardRouter(shards, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, ...(health === undefined ? {} : { health }) })
+  const router = new ShardRouter(shards, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, limits: limits.of, rateShare: 1 / fronts, ...(health === undefined ? {} : { health }) })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')
   }
@@ -148,11 +185,12 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
 
   let front
   try {
-    front = await serveHttp(router, settings, log, metrics, { front: 0, reusePort: fronts > 1 })
+    front = await serveHttp(router, settings, log, metrics, { front: 0, reusePort: fronts > 1, deletes })
   } catch (err) {
     data?.lock.release()
     await router.close()
     await cluster?.close()
+    if (err instanceof WatchedFileError) throw new StartError(err.message)
     throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port)
   }
   const { http } = front
@@ -172,7 +210,7 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     }
     if (fronts > 1) {
       // The shared counter is above every reloaded entry (router.start) before another front takes from it.
-      const started = new FrontPool(settings, workers, seqs, log, () => metrics.render(router), fronts - 1)
+      const started = new FrontPool(settings, workers, seqs, log, () => metrics.render(router), fronts - 1, deletes)
       pool = started
       metrics.otherFronts = () => started.metrics()
       await started.start(port)
@@ -198,6 +236,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
       await Promise.all([front.close(), pool?.close()])
       await syslogStopped
       const entries = router.storedEntries
+      limits.close()
+      deletes.close()
       await router.close()
       // Gives the partitions back at once, then stops this instance's shards.
       await cluster?.close()
@@ -207,5 +247,11 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     return closing
   }
 
-  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, [kTestInternals]: { get requestsStarted () { return front.requestsStarted }, workers } }
+  const reload = (): void => {
+    limits.reload()
+    front.reload()
+    pool?.reload()
+  }
+
+  return { url: `http://${host}:${port}`, port, router, metrics, http, syslog, close, reload, [kTestInternals]: { get requestsStarted () { return front.requestsStarted }, workers } }
 }

@@ -50,7 +50,7 @@ const OWNER_POLL_MS = 100
 /** Bytes of one partition's answer at most, below NATS's default max_payload (1 MiB); a page stops early and its cursor goes on. */
 export const REPLY_BYTES = 768 * 1024
 
-const NO_COUNTERS: ShardCounters = Object.freeze({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0 })
+const NO_COUNTERS: ShardCounters = Object.freeze({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0, purgedByRule: {} })
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -198,6 +198,12 @@ export class PartitionShard implements Shard {
   }
 
   release (): void {}
+
+  // Retention rules and delete requests (LIMITS_FILE, /loki/api/v1/delete) go from the server to
+  // this instance's own shard workers, which own the partitions it holds (server.ts); a partition
+  // here is a view of whichever instance owns it, so there is nothing to send through it.
+  async setRetention (): Promise<void> {}
+  async setDeletions (): Promise<void> {}
 
   async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
     const upTo = await this.lastSeq()

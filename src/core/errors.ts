@@ -10,6 +10,12 @@ export const BadEncodingError = createError('LOGAGG_ERR_BAD_ENCODING', '%s', 400
 export const InvalidEntryError = createError('LOGAGG_ERR_INVALID_ENTRY', '%s', 400)
 export const BadQueryError = createError('LOGAGG_ERR_BAD_QUERY', '%s', 400)
 export const UnauthorizedError = createError('LOGAGG_ERR_UNAUTHORIZED', '%s', 401)
+/** MULTI_TENANT: a request without X-Scope-OrgID (Loki answers 401 "no org id" too). */
+export const NoOrgIdError = createError('LOGAGG_ERR_NO_ORG_ID', 'no org id', 401)
+/** MULTI_TENANT: an X-Scope-OrgID that is not a valid tenant id, or several where one is needed. */
+export const BadTenantError = createError('LOGAGG_ERR_BAD_TENANT', '%s', 400)
+/** TOKENS_FILE: a valid token that does not grant this tenant or this scope. */
+export const ForbiddenTenantError = createError('LOGAGG_ERR_FORBIDDEN_TENANT', '%s', 403)
 export const ForbiddenOriginError = createError('LOGAGG_ERR_FORBIDDEN_ORIGIN', '%s', 403)
 export const ForbiddenHostError = createError('LOGAGG_ERR_FORBIDDEN_HOST', '%s', 403)
 export const NotFoundError = createError('LOGAGG_ERR_NOT_FOUND', '%s', 404)
@@ -26,6 +32,10 @@ export const MalformedBodyError = createError('LOGAGG_ERR_MALFORMED_BODY', '%s',
 /** Loki push: a request without any stream (Loki answers 422 too). */
 export const NoStreamsError = createError('LOGAGG_ERR_NO_STREAMS', '%s', 422)
 export const QueueFullError = createError('LOGAGG_ERR_QUEUE_FULL', '%s', 429)
+/** LIMITS_FILE: a tenant over its ingestion_rate_mb / ingestion_burst_size_mb. */
+export const RateLimitedError = createError('LOGAGG_ERR_RATE_LIMITED', '%s', 429)
+/** LIMITS_FILE: a query past its tenant's max_query_length, max_entries_limit_per_query or max_query_series. */
+export const QueryLimitError = createError('LOGAGG_ERR_QUERY_LIMIT', '%s', 400)
 /** More live tails than MAX_TAILS would be open. */
 export const TooManyTailsError = createError('LOGAGG_ERR_TOO_MANY_TAILS', '%s', 429)
 export const StoreFullError = createError('LOGAGG_ERR_STORE_FULL', '%s', 507)

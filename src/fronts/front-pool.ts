@@ -4,6 +4,8 @@ import type { Logger } from 'pino'
 import type { MetricsJson } from '../metrics/server-metrics.js'
 import type { Settings } from '../settings/settings.js'
 import type { WorkerShard } from '../transport/worker/worker-shard.js'
+import { runDeleteCall, type DeleteCall, type DeleteResult } from './delete-proxy.js'
+import type { DeleteApi } from '../shards/delete-requests.js'
 
 // The front threads beyond the first (FRONTS). The first front is the thread
 // that supervises the shard workers (server.ts); it starts the others, gives
@@ -34,6 +36,10 @@ export type ToFront =
   | { type: 'shard-down', shard: number }
   | { type: 'metrics', id: number }
   | { type: 'rendered', id: number, text: string }
+  /** SIGHUP: read TOKENS_FILE and LIMITS_FILE again. */
+  | { type: 'reload' }
+  /** The answer to a delete API call the front forwarded. */
+  | { type: 'deleted', id: number, result: DeleteResult }
   | { type: 'close' }
 
 /** Messages from a front thread to the first. */
@@ -41,6 +47,8 @@ export type FromFront =
   | { type: 'listening' }
   | { type: 'metrics', id: number, json: MetricsJson }
   | { type: 'render', id: number }
+  /** A delete API call, for the first front's list. */
+  | { type: 'delete', id: number, call: DeleteCall }
   | { type: 'closed' }
 
 /** Whether this Node can listen on one port from several threads (server.listen's reusePort: 22.12 and 23.1 on). */
@@ -70,7 +78,9 @@ export class FrontPool {
     private readonly log: Logger,
     /** Renders the whole server's /metrics (the first front's ServerMetrics, which calls metrics() here). */
     private readonly render: () => Promise<string>,
-    count: number
+    count: number,
+    /** The delete requests, kept here (shards/delete-requests.ts). */
+    private readonly deletes: DeleteApi
   ) {
     this.fronts = Array.from({ length: count }, () => null)
   }
@@ -105,6 +115,9 @@ export class FrontPool {
           break
         case 'render':
           this.render().then((text) => worker.postMessage({ type: 'rendered', id: m.id, text } satisfies ToFront), () => worker.postMessage({ type: 'rendered', id: m.id, text: '' } satisfies ToFront))
+          break
+        case 'delete':
+          runDeleteCall(this.deletes, m.call).then((result) => worker.postMessage({ type: 'deleted', id: m.id, result } satisfies ToFront), () => worker.postMessage({ type: 'deleted', id: m.id, result: 'unknown' } satisfies ToFront))
           break
         case 'closed':
           break
@@ -165,6 +178,11 @@ export class FrontPool {
   }
 
   /** Tells every front to stop accepting and finish its requests; resolves once all have exited. */
+  /** Tells every front thread to read its settings files again (SIGHUP). */
+  reload (): void {
+    for (const f of this.fronts) f?.worker.postMessage({ type: 'reload' } satisfies ToFront)
+  }
+
   async close (): Promise<void> {
     this.closing = true
     await Promise.all(this.fronts.map(async (f) => {

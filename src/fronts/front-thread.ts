@@ -11,6 +11,8 @@ import { SharedSeqs } from '../shards/seqs.js'
 import { LinkedShard } from '../transport/worker/linked-shard.js'
 import { PageMemory } from '../transport/worker/page-memory.js'
 import { PortLink } from '../transport/worker/port-link.js'
+import { openLimits } from '../tenants/limits-source.js'
+import { DeleteProxy } from './delete-proxy.js'
 import type { FromFront, FrontInit, ToFront } from './front-pool.js'
 
 const init = workerData as FrontInit
@@ -26,8 +28,10 @@ const shards = init.pages.map((pages, i) => new LinkedShard<PortLink>(i, (shard)
   links[i] = link
   return link
 }, new PageMemory(pages)))
-const metrics = new ServerMetrics()
-const router = new ShardRouter(shards, { ...settings, maxDisk: Infinity }, metrics, { seqs: new SharedSeqs(init.seqs), front })
+const metrics = new ServerMetrics(settings.metricsMaxTenants)
+// The first front checked LIMITS_FILE at start; this one reads it too, and watches it for itself.
+const limits = openLimits(settings.limitsFile, settings.retention, log)
+const router = new ShardRouter(shards, { ...settings, maxDisk: Infinity }, metrics, { seqs: new SharedSeqs(init.seqs), front, limits: limits.of, rateShare: 1 / settings.fronts })
 
 // A scrape here is the first front's: it asks every front for its own counters.
 const renders = new Map<number, (text: string) => void>()
@@ -38,7 +42,8 @@ metrics.scrapeElsewhere = () => new Promise((resolve) => {
   send({ type: 'render', id })
 })
 
-const http = await serveHttp(router, settings, log, metrics, { front, reusePort: true })
+const deletes = new DeleteProxy((id, call) => send({ type: 'delete', id, call }))
+const http = await serveHttp(router, settings, log, metrics, { front, reusePort: true, deletes })
 router.start().catch(() => {})
 
 first.on('message', (m: ToFront) => {
@@ -55,6 +60,13 @@ first.on('message', (m: ToFront) => {
     case 'rendered':
       renders.get(m.id)?.(m.text)
       renders.delete(m.id)
+      break
+    case 'deleted':
+      deletes.answered(m.id, m.result)
+      break
+    case 'reload':
+      limits.reload()
+      http.reload()
       break
     case 'close':
       http.close().then(() => router.close()).finally(() => {

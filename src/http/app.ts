@@ -12,6 +12,7 @@ import { ingest } from './ingest/protocol.js'
 import { INGEST_PROTOCOLS, protocolAt } from './ingest/registry.js'
 import { openapiDocument } from './openapi-route.js'
 import type { HttpPolicy } from './policy.js'
+import type { Allowed } from '../tenants/resolve.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
 import { detectedFields, indexStats, labelNames, labelValues, series } from './loki-labels-route.js'
 import { LOKI_API_VERSION, buildInfo, lokiQueryError, queryInstant, queryRange, type LokiAnswer } from './loki-query-route.js'
@@ -19,6 +20,8 @@ import { listServices, queryLogs } from './query-route.js'
 import { parseQueryString, type QueryValues } from './query-string.js'
 import { logsTail } from './tail-route.js'
 import { explorerRoutes } from './explorer-route.js'
+import { addDelete, cancelDelete, listDeletes } from './delete-route.js'
+import type { DeleteApi } from '../shards/delete-requests.js'
 import { logsVolume } from './volume-route.js'
 import { clientGone, send } from './send.js'
 
@@ -39,7 +42,7 @@ const route = (handle: (req: Request) => Promise<Answer> | Answer): RequestHandl
   async (req, res) => { send(res, await handle(req)) }
 
 /** The Express app: every route, including the ones the fast path usually serves. */
-export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy, metrics: ServerMetrics): express.Express {
+export function buildApp (router: ShardRouter, settings: Settings, log: Logger, lifecycle: Lifecycle, policy: HttpPolicy, metrics: ServerMetrics, deletes: DeleteApi): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -58,13 +61,19 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   if (settings.corsOrigin !== '') app.use(cors({ origin: settings.corsOrigin, methods: ['GET', 'HEAD', 'POST'], maxAge: 600 }))
 
+  // The guard checks the token before the route runs; the route's tenants are then checked against what it allows.
+  const allowedOf = new WeakMap<Request, Allowed>()
   const guard = (check: HttpPolicy['checkIngest']): RequestHandler[] =>
-    check === null ? [] : [(req, _res, next) => { check(req.headers.authorization); next() }]
+    check === null ? [] : [(req, _res, next) => { allowedOf.set(req, check(req.headers.authorization)); next() }]
+  const tenants = {
+    one: (req: Request): string => policy.tenants.one(req.headers, allowedOf.get(req)),
+    many: (req: Request): string[] => policy.tenants.many(req.headers, allowedOf.get(req))
+  }
   // Every ingest protocol at its paths (ingest/registry.ts); each refuses a
   // wrong Content-Type before the body is read, and answers in its own shape.
   for (const protocol of INGEST_PROTOCOLS) {
     const handler: RequestHandler = async (req, res) => {
-      protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings))
+      protocol.send(res, await ingest(protocol, { req, query: req.query as QueryValues, params: req.params as Record<string, string> }, router, settings, tenants.one(req)))
     }
     // One route per path, so /metrics names each by its own pattern.
     for (const path of protocol.paths) {
@@ -73,7 +82,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   }
   app.get('/logs/tail', ...guard(policy.checkQuery), async (req, res) => {
     try {
-      await logsTail(req, res, req.query as Record<string, unknown>, router, settings)
+      await logsTail(req, res, req.query as Record<string, unknown>, router, settings, tenants.one(req))
     } catch (err) {
       if (res.headersSent) res.destroy()
       else throw err
@@ -81,11 +90,11 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
   })
   app.all('/logs/tail', methodNotAllowed('GET'))
   app.get('/logs/volume', ...guard(policy.checkQuery), async (req, res) => {
-    send(res, await logsVolume(req.query as Record<string, unknown>, router, settings, clientGone(res)))
+    send(res, await logsVolume(req.query as Record<string, unknown>, router, settings, tenants.one(req), clientGone(res)))
   })
   app.all('/logs/volume', methodNotAllowed('GET, HEAD'))
   app.get('/logs', ...guard(policy.checkQuery), async (req, res) => {
-    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, clientGone(res), req.headers.accept))
+    send(res, await queryLogs(req.query as Record<string, unknown>, router, settings, tenants.one(req), clientGone(res), req.headers.accept))
   })
   app.all('/logs', methodNotAllowed('GET, HEAD, POST'))
   // Loki's query API answers errors in Loki's JSON; the error handler at the
@@ -97,20 +106,31 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     send(res, await run({ ...(req.query as Record<string, unknown>), ...form }, req, res))
   }
   const flags = (req: Request): string => String(req.headers['x-loki-response-encoding-flags'] ?? '')
+  // Loki's queries may name several tenants (X-Scope-OrgID: a|b); their answers then carry __tenant_id__.
+  const many = tenants.many
   const lokiRoutes: Array<[string, LokiRun]> = [
-    ['/loki/api/v1/query_range', async (raw, req, res) => await queryRange(raw, router, settings, flags(req), clientGone(res))],
-    ['/loki/api/v1/query', async (raw, req, res) => await queryInstant(raw, router, settings, flags(req), clientGone(res))],
-    ['/loki/api/v1/labels', async (raw) => await labelNames(raw, router, settings)],
-    ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings)],
-    ['/loki/api/v1/series', async (raw) => await series(raw, router, settings)],
-    ['/loki/api/v1/index/stats', async (raw) => await indexStats(raw, router, settings)],
-    ['/loki/api/v1/detected_fields', async (raw) => await detectedFields(raw, router, settings)]
+    ['/loki/api/v1/query_range', async (raw, req, res) => await queryRange(raw, router, settings, flags(req), many(req), clientGone(res))],
+    ['/loki/api/v1/query', async (raw, req, res) => await queryInstant(raw, router, settings, flags(req), many(req), clientGone(res))],
+    ['/loki/api/v1/labels', async (raw, req) => await labelNames(raw, router, settings, many(req))],
+    ['/loki/api/v1/label/:name/values', async (raw, req) => await labelValues(String(req.params.name), raw, router, settings, many(req))],
+    ['/loki/api/v1/series', async (raw, req) => await series(raw, router, settings, many(req))],
+    ['/loki/api/v1/index/stats', async (raw, req) => await indexStats(raw, router, settings, many(req))],
+    ['/loki/api/v1/detected_fields', async (raw, req) => await detectedFields(raw, router, settings, many(req))]
   ]
   for (const [path, run] of lokiRoutes) {
     app.get(path, ...guard(policy.checkQuery), lokiQuery(run))
     app.post(path, ...guard(policy.checkQuery), express.urlencoded({ extended: false, limit: '64kb' }), lokiQuery(run))
     app.all(path, methodNotAllowed('GET, HEAD, POST'))
   }
+  // Loki's delete API: the admin scope (AUTH_TOKEN, or a TOKENS_FILE token with admin), one tenant.
+  const deleteRoute = (run: (raw: Record<string, unknown>, req: Request) => Promise<LokiAnswer>): RequestHandler => async (req, res) => {
+    const answer = await run(req.query as Record<string, unknown>, req)
+    send(res, answer.status === 204 ? { status: 204, body: '' } : { status: answer.status, body: answer.body, headers: { 'content-type': 'application/json; charset=utf-8' } })
+  }
+  app.post('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (raw, req) => await addDelete(raw, tenants.one(req), deletes)))
+  app.get('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (_raw, req) => await listDeletes(tenants.one(req), deletes)))
+  app.delete('/loki/api/v1/delete', ...guard(policy.checkAdmin), deleteRoute(async (raw, req) => await cancelDelete(raw, tenants.one(req), deletes)))
+  app.all('/loki/api/v1/delete', methodNotAllowed('GET, HEAD, POST, DELETE'))
   app.get('/loki/api/v1/status/buildinfo', ...guard(policy.checkQuery), route(() => {
     const info = buildInfo(LOKI_API_VERSION)
     return json(info.status, info.body)
@@ -121,7 +141,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
     throw new BadRequestError(`${req.method} ${req.path} is a WebSocket endpoint: connect with "Connection: Upgrade" and "Upgrade: websocket" (Grafana and logcli do); for a plain HTTP tail use GET /logs/tail`)
   })
 
-  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, req.headers.accept)))
+  app.get('/services', ...guard(policy.checkQuery), route((req) => listServices(req.query as Record<string, unknown>, router, tenants.one(req), req.headers.accept)))
   app.all('/services', methodNotAllowed('GET, HEAD'))
 
   app.get('/healthz', route(() => {
@@ -161,7 +181,7 @@ export function buildApp (router: ShardRouter, settings: Settings, log: Logger, 
 
   const ingestRoutes = INGEST_PROTOCOLS.map((p) => `${p.methods[0]} ${p.paths[0]}`).join(', ')
   app.use((req: Request) => {
-    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /logs/volume, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the explorer (GET / from a browser, /ui/), the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
+    throw new NotFoundError(`no route for ${req.method} ${req.path}; the routes are ${ingestRoutes} (ingest), GET /logs, GET /logs/tail, GET /logs/volume, GET /loki/api/v1/query_range, /query, /labels, /label/<name>/values, /series, /index/stats, /detected_fields, /status/buildinfo, /delete (POST, GET, DELETE) and the WebSocket /tail, GET /services, GET /healthz, GET /metrics, the explorer (GET / from a browser, /ui/), the Elasticsearch handshakes (GET /, /_license, /_nodes/http, /_cluster/health, /_cat/health, index templates) and GET /openapi.json (which describes them all)`)
   })
 
   // Errors raised before a route's own handler (token, Origin, shutdown, method, no route)

@@ -22,7 +22,7 @@ export interface Tokens {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
 /** The token of `Bearer <token>`, or the password of `Basic base64(user:password)`; null for anything else. */
-function tokenOf (authorization: string): string | null {
+export function tokenOf (authorization: string): string | null {
   const m = /^(Bearer|Basic)[ \t]+(\S+)[ \t]*$/i.exec(authorization)
   if (m === null) return null
   if (m[1]!.toLowerCase() === 'bearer') return m[2]!

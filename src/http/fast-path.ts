@@ -31,7 +31,7 @@ export interface FastPathDeps {
 /** Returns a request listener that handles what it can and answers false for the rest. */
 export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { router, settings, log, lifecycle } = deps
-  const { headers, checkIngest, checkQuery, checkSource } = deps.policy
+  const { headers, checkIngest, checkQuery, checkSource, tenants } = deps.policy
   if (settings.corsOrigin !== '') return () => false
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
@@ -47,30 +47,32 @@ export function createFastPath (deps: FastPathDeps): (req: IncomingMessage, res:
 
   const post = (req: IncomingMessage, res: ServerResponse, query: string | null): void => {
     let values: QueryValues | null
+    let tenant: string
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
-      checkIngest?.(req.headers.authorization)
+      tenant = tenants.one(req.headers, checkIngest?.(req.headers.authorization))
       values = query === null ? null : parseQueryString(query)
     } catch (err) {
       fail(req, res, err)
       return
     }
-    ingest(LOGS, { req, query: values, params: {} }, router, settings)
+    ingest(LOGS, { req, query: values, params: {} }, router, settings, tenant)
       .then((answer) => send(res, answer, headers), (err: unknown) => fail(req, res, err))
   }
 
   const get = (req: IncomingMessage, res: ServerResponse, query: string): void => {
+    let tenant: string
     try {
       if (lifecycle.closing) throw new ShuttingDownError()
       checkSource?.(req.headers)
-      checkQuery?.(req.headers.authorization)
+      tenant = tenants.one(req.headers, checkQuery?.(req.headers.authorization))
     } catch (err) {
       fail(req, res, err)
       return
     }
     const signal = clientGone(res)
-    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings, signal, req.headers.accept)).then(
+    Promise.resolve().then(() => queryLogs(parseQueryString(query), router, settings, tenant, signal, req.headers.accept)).then(
       (answer) => send(res, answer, headers),
       (err: unknown) => fail(req, res, err)
     )

@@ -8,6 +8,9 @@ import { expectContinue } from './expect-continue.js'
 import { createFastPath } from './fast-path.js'
 import { lingerOnClose, trackRequest } from './linger.js'
 import { httpPolicy } from './policy.js'
+import { TokenTable } from '../tenants/tokens-file.js'
+import { WatchedFile } from '../tenants/watched-file.js'
+import type { DeleteApi } from '../shards/delete-requests.js'
 import { lokiTailSockets } from './tail-route.js'
 import { upgradeOnlyWebSockets } from './upgrade.js'
 import type { ServerMetrics } from '../metrics/server-metrics.js'
@@ -27,6 +30,8 @@ export interface HttpFront {
   readonly lifecycle: Lifecycle
   /** Requests the connection queue let in. */
   readonly requestsStarted: number
+  /** Reads TOKENS_FILE again (SIGHUP); a bad file is logged and the one in force stays. */
+  reload (): void
   /** Stops accepting and lets requests in flight finish (cut after a grace period); the router is the caller's to close. */
   close (): Promise<void>
 }
@@ -36,6 +41,8 @@ export interface FrontOptions {
   front: number
   /** Listen with reusePort, beside the other fronts on the same port. */
   reusePort: boolean
+  /** The delete requests (the list on the first front, messages to it on the others). */
+  deletes: DeleteApi
 }
 
 /** Node's own answers to broken or slow HTTP, as JSON like every other error. */
@@ -57,8 +64,10 @@ function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
 /** Starts a front's HTTP server on settings.port (the port the first front got, for the others) and resolves once it listens. */
 export async function serveHttp (router: ShardRouter, settings: Settings, log: Logger, metrics: ServerMetrics, options: FrontOptions): Promise<HttpFront> {
   const lifecycle: Lifecycle = { closing: false }
-  const policy = httpPolicy(settings)
-  const app = buildApp(router, settings, log, lifecycle, policy, metrics)
+  // Throws WatchedFileError for a file that cannot be used at start (server.ts stops the start with it).
+  const tokens = settings.tokensFile === '' ? null : WatchedFile.open({ setting: 'TOKENS_FILE', path: settings.tokensFile, parse: TokenTable.parse, log })
+  const policy = httpPolicy(settings, { tokens: tokens === null ? null : () => tokens.current })
+  const app = buildApp(router, settings, log, lifecycle, policy, metrics, options.deletes)
   const fastPath = createFastPath({ router, settings, log, lifecycle, policy })
   const http = createServer({
     headersTimeout: settings.headersTimeout,
@@ -89,9 +98,13 @@ export async function serveHttp (router: ShardRouter, settings: Settings, log: L
 
   // A failure to listen (EADDRINUSE…) rejects with Node's error; server.ts words it for the user (start-error.ts).
   await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
+    const failed = (err: Error): void => {
+      tokens?.close()
+      reject(err)
+    }
+    http.once('error', failed)
     http.listen({ port: settings.port, host: settings.host, ...(options.reusePort ? { reusePort: true } : {}) }, () => {
-      http.off('error', reject)
+      http.off('error', failed)
       resolve()
     })
   })
@@ -101,9 +114,11 @@ export async function serveHttp (router: ShardRouter, settings: Settings, log: L
     http,
     lifecycle,
     get requestsStarted () { return queue.started },
+    reload () { tokens?.reload('SIGHUP') },
     close () {
       closing ??= (async () => {
         lifecycle.closing = true
+        tokens?.close()
         queue.close()
         tails.close()
         const stopped = new Promise<void>((resolve) => http.close(() => resolve()))

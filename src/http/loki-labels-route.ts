@@ -6,7 +6,7 @@ import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { durationUs } from '../core/timestamp.js'
 import { callRange, type LokiAnswer } from './loki-query-route.js'
-import { entriesPlan, runPlan } from '../shards/plan.js'
+import { entriesPlan, forTenants, runPlan } from '../shards/plan.js'
 import { FIELD_SOURCE } from '../store/render/detected-fields.js'
 
 // Loki's label browser API, answered from the shards' streams: label names
@@ -31,9 +31,9 @@ function selectorOf (text: string, name: string): LabelMatcher[] {
 }
 
 /** The streams `selector` matches in the call's range; refused rather than cut when a shard has too many. */
-async function streamsOf (raw: Raw, router: ShardRouter, settings: Settings, selector: LabelMatcher[] | null): Promise<StreamStats[]> {
+async function streamsOf (raw: Raw, router: ShardRouter, settings: Settings, selector: LabelMatcher[] | null, tenants: string[]): Promise<StreamStats[]> {
   const { start, end } = callRange(raw, settings)
-  const { streams, more } = await router.streams(start, end, selector, MAX_STREAMS)
+  const { streams, more } = await router.streams(start, end, selector, MAX_STREAMS, tenants)
   if (more) throw new BadQueryError(`more than ${MAX_STREAMS} streams match on one shard; narrow the selector or the time range`)
   return streams
 }
@@ -44,28 +44,28 @@ const optionalSelector = (raw: Raw): LabelMatcher[] | null => {
 }
 
 /** GET /loki/api/v1/labels */
-export async function labelNames (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+export async function labelNames (raw: Raw, router: ShardRouter, settings: Settings, tenants: string[]): Promise<LokiAnswer> {
   const names = new Set<string>()
-  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw))) for (let i = 0; i < labels.length; i += 2) names.add(labels[i]!)
+  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw), tenants)) for (let i = 0; i < labels.length; i += 2) names.add(labels[i]!)
   return success([...names].sort())
 }
 
 /** GET /loki/api/v1/label/<name>/values */
-export async function labelValues (name: string, raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+export async function labelValues (name: string, raw: Raw, router: ShardRouter, settings: Settings, tenants: string[]): Promise<LokiAnswer> {
   const values = new Set<string>()
-  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw))) {
+  for (const { labels } of await streamsOf(raw, router, settings, optionalSelector(raw), tenants)) {
     for (let i = 0; i < labels.length; i += 2) if (labels[i] === name) values.add(labels[i + 1]!)
   }
   return success([...values].sort())
 }
 
 /** GET /loki/api/v1/series: the label sets of the streams any match[] selector matches. */
-export async function series (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+export async function series (raw: Raw, router: ShardRouter, settings: Settings, tenants: string[]): Promise<LokiAnswer> {
   const given = raw['match[]'] ?? raw.match
   const texts = given === undefined ? [] : (Array.isArray(given) ? given : [given]).map(String)
   const seen = new Map<string, Record<string, string>>()
   for (const selector of texts.length === 0 ? [null] : texts.map((t) => selectorOf(t, 'match[]'))) {
-    for (const { labels: pairs } of await streamsOf(raw, router, settings, selector)) {
+    for (const { labels: pairs } of await streamsOf(raw, router, settings, selector, tenants)) {
       const labels: Record<string, string> = {}
       for (let i = 0; i < pairs.length; i += 2) labels[pairs[i]!] = pairs[i + 1]!
       seen.set(JSON.stringify(pairs), labels)
@@ -75,10 +75,10 @@ export async function series (raw: Raw, router: ShardRouter, settings: Settings)
 }
 
 /** GET /loki/api/v1/index/stats: streams, blocks ("chunks"), bytes held and entries under a selector. */
-export async function indexStats (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+export async function indexStats (raw: Raw, router: ShardRouter, settings: Settings, tenants: string[]): Promise<LokiAnswer> {
   const q = raw.query
   if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a stream selector such as {service="api"}')
-  const streams = await streamsOf(raw, router, settings, selectorOf(q, 'query'))
+  const streams = await streamsOf(raw, router, settings, selectorOf(q, 'query'), tenants)
   let chunks = 0
   let bytes = 0
   let entries = 0
@@ -111,7 +111,7 @@ function fieldType (v: string): string {
  * what | json or | logfmt reads from each line, with each field's type,
  * cardinality and parsers, as Grafana's field browser asks for them.
  */
-export async function detectedFields (raw: Raw, router: ShardRouter, settings: Settings): Promise<LokiAnswer> {
+export async function detectedFields (raw: Raw, router: ShardRouter, settings: Settings, tenants: string[]): Promise<LokiAnswer> {
   const q = raw.query
   if (typeof q !== 'string' || q.trim() === '') throw new BadQueryError('query is missing; give a log query such as {service="api"}')
   const query = parseLogql(q)
@@ -119,7 +119,7 @@ export async function detectedFields (raw: Raw, router: ShardRouter, settings: S
   const lineLimit = raw.line_limit === undefined ? DETECT_LINES : Number(raw.line_limit)
   if (!Number.isInteger(lineLimit) || lineLimit < 1 || lineLimit > 5000) throw new BadQueryError('line_limit must be a whole number from 1 to 5000')
   // The shards find each entry's fields (store/render/detected-fields.ts); here they are only counted.
-  const { entries } = await runPlan(router, entriesPlan(query.selection, { ...callRange(raw, settings), descending: true, limit: lineLimit }, 'fields'), '/loki/api/v1/detected_fields')
+  const { entries } = await runPlan(router, forTenants(entriesPlan(query.selection, { ...callRange(raw, settings), descending: true, limit: lineLimit }, 'fields'), tenants), '/loki/api/v1/detected_fields')
   const found = new Map<string, { values: Set<string>, types: Set<string>, parsers: Set<string> }>()
   for (const e of entries) {
     const t = Buffer.from(e.body.buffer, e.body.byteOffset, e.body.length).toString('utf8').split('\0')

@@ -2,7 +2,7 @@ import { BadQueryError } from '../core/errors.js'
 import type { LogQuery, MetricExpr } from '../logql/ast.js'
 import { evaluate, type Fetch, type Grid } from '../logql/evaluate.js'
 import { parseLogql } from '../logql/parse.js'
-import { lokiStreamsPlan, rangePlan, runLentPlan, runPlan } from '../shards/plan.js'
+import { forTenants, lokiStreamsPlan, rangePlan, runLentPlan, runPlan } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { QueryRoute } from '../shards/meter.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -107,34 +107,40 @@ const stepOf = (raw: Raw, start: number, end: number): number =>
   givenStepUs(raw) ?? Math.max(Math.floor((end - start) / 250 / 1e6), 1) * 1e6
 
 /** GET /loki/api/v1/query_range */
-export async function queryRange (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+export async function queryRange (raw: Raw, router: ShardRouter, settings: Settings, flags: string, tenants: string[], signal?: AbortSignal): Promise<LokiAnswer> {
   const query = parseLogql(queryText(raw))
   const now = nowUs()
   const end = lokiTime(raw, 'end', now)
   const start = lokiTime(raw, 'start', sinceStart(raw, end, HOUR_US))
   if (start > end) throw new BadQueryError('start is after end; give a start before the end')
-  if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, '/loki/api/v1/query_range', signal)
+  if (query.kind === 'log') return await logAnswer(query, start, end, raw, router, settings, flags, '/loki/api/v1/query_range', tenants, signal)
   const stepUs = stepOf(raw, start, end)
   const points = Math.floor((end - start) / stepUs) + 1
   if (points > MAX_POINTS) throw new BadQueryError(`the query would make ${points} points per series, more than ${MAX_POINTS}; raise step or narrow the range`)
   const grid = { first: start, stepUs, points }
-  return await metricAnswer(query.expr, grid, 'matrix', router, settings, '/loki/api/v1/query_range', signal)
+  return await metricAnswer(query.expr, grid, 'matrix', router, settings, '/loki/api/v1/query_range', tenants, signal)
 }
 
 /** GET /loki/api/v1/query: an instant query at `time`; a log query looks back one hour from it, as query_range does by default. */
-export async function queryInstant (raw: Raw, router: ShardRouter, settings: Settings, flags: string, signal?: AbortSignal): Promise<LokiAnswer> {
+export async function queryInstant (raw: Raw, router: ShardRouter, settings: Settings, flags: string, tenants: string[], signal?: AbortSignal): Promise<LokiAnswer> {
   const query = parseLogql(queryText(raw))
   const time = lokiTime(raw, 'time', nowUs())
-  if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, '/loki/api/v1/query', signal)
+  if (query.kind === 'log') return await logAnswer(query, time - HOUR_US, time, raw, router, settings, flags, '/loki/api/v1/query', tenants, signal)
   const grid = { first: time, stepUs: 1, points: 1 }
-  return await metricAnswer(query.expr, grid, 'vector', router, settings, '/loki/api/v1/query', signal)
+  return await metricAnswer(query.expr, grid, 'vector', router, settings, '/loki/api/v1/query', tenants, signal)
+}
+
+/** MAX_QUERY_SERIES, or less when a tenant's max_query_series (LIMITS_FILE) is lower. */
+export function tenantSeries (router: ShardRouter, tenants: readonly string[], max: number): number {
+  for (const t of tenants) max = Math.min(max, router.limitsOf(t)?.maxQuerySeries ?? Infinity)
+  return max
 }
 
 /** Evaluates a metric query, each of its range aggregations planned onto the shards, and writes its answer within the series, sample, byte and time limits. */
-async function metricAnswer (expr: MetricExpr, grid: Grid, kind: 'vector' | 'matrix', router: ShardRouter, settings: Settings, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
+async function metricAnswer (expr: MetricExpr, grid: Grid, kind: 'vector' | 'matrix', router: ShardRouter, settings: Settings, route: QueryRoute, tenants: string[], signal?: AbortSignal): Promise<LokiAnswer> {
   const deadline = Date.now() + settings.queryTimeout
-  const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
-  const fetch: Fetch = async (range, groupBy) => await runPlan(router, rangePlan(range, grid, groupBy, limits), route, signal)
+  const limits = { maxSeries: tenantSeries(router, tenants, settings.maxQuerySeries), maxSamples: settings.maxQuerySamples }
+  const fetch: Fetch = async (range, groupBy) => await runPlan(router, forTenants(rangePlan(range, grid, groupBy, limits), tenants), route, signal)
   const value = await evaluate(expr, grid, fetch)
   return { status: 200, body: await metricAnswerChunks(value, grid, kind, { maxBytes: settings.maxPageBytes, deadline }) }
 }
@@ -151,9 +157,9 @@ export function buildInfo (version: string): LokiAnswer {
   return { status: 200, body: JSON.stringify({ version, revision: 'logagg', branch: '', buildUser: '', buildDate: '', goVersion: '' }) }
 }
 
-async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, signal?: AbortSignal): Promise<LokiAnswer> {
+async function logAnswer (query: LogQuery, start: number, end: number, raw: Raw, router: ShardRouter, settings: Settings, flags: string, route: QueryRoute, tenants: string[], signal?: AbortSignal): Promise<LokiAnswer> {
   const categorize = flags.split(',').map((f) => f.trim()).includes('categorize-labels')
   const range = { start, end, descending: descendingOf(raw), limit: limitOf(raw) }
-  const { value: body, giveBack } = await runLentPlan(router, lokiStreamsPlan(query, range, settings.maxPageBytes, categorize), route, signal)
+  const { value: body, giveBack } = await runLentPlan(router, forTenants(lokiStreamsPlan(query, range, settings.maxPageBytes, categorize), tenants), route, signal)
   return { status: 200, body, done: giveBack }
 }

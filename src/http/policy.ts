@@ -1,8 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Settings } from '../settings/settings.js'
-import { tokenCheck } from './auth.js'
+import { accessCheck, type AccessCheck } from './access.js'
 import { sourceCheck } from './origin.js'
 import { securityHeaders } from './security-headers.js'
+import { tenantResolver, type TenantResolver } from '../tenants/resolve.js'
+import type { TokenTable } from '../tenants/tokens-file.js'
 
 /**
  * What every route applies, built once at start and shared by the fast path
@@ -12,23 +14,38 @@ import { securityHeaders } from './security-headers.js'
 export interface HttpPolicy {
   /** helmet's headers, sent on every answer. */
   headers: ReadonlyArray<readonly [string, string]>
-  /** Throws 401 unless the Authorization header may ingest; null when ingest is open. */
-  checkIngest: ((authorization: string | undefined) => void) | null
-  /** The same for queries (GET /logs, GET /services). */
-  checkQuery: ((authorization: string | undefined) => void) | null
-  /** The same for GET /metrics (METRICS_TOKEN only). */
-  checkMetrics: ((authorization: string | undefined) => void) | null
+  /**
+   * Throws 401 / 403 unless the Authorization header may ingest, and says
+   * which tenants it may name; null when ingest is open (no token needed).
+   */
+  checkIngest: AccessCheck | null
+  /** The same for queries (GET /logs, GET /services, Loki's query API, tails). */
+  checkQuery: AccessCheck | null
+  /** The same for GET /metrics (METRICS_TOKEN, or a TOKENS_FILE token with the metrics scope). */
+  checkMetrics: AccessCheck | null
+  /** The same for the delete API (AUTH_TOKEN, or a TOKENS_FILE token with the admin scope). */
+  checkAdmin: AccessCheck | null
   /** Throws 403 for a disallowed Origin or (on loopback) Host, on every route; null when all are allowed. */
   checkSource: ((headers: IncomingHttpHeaders) => void) | null
+  /** The tenant(s) a request is for (MULTI_TENANT: its X-Scope-OrgID; else fake), within what its token allows. */
+  tenants: TenantResolver
 }
 
-export function httpPolicy (settings: Settings): HttpPolicy {
-  const tokens = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken, metrics: settings.metricsToken }
+export interface PolicyFiles {
+  /** TOKENS_FILE's table as it is now; null when TOKENS_FILE is unset. */
+  tokens: (() => TokenTable) | null
+}
+
+export function httpPolicy (settings: Settings, files: PolicyFiles = { tokens: null }): HttpPolicy {
+  const legacy = { auth: settings.authToken, ingest: settings.ingestToken, query: settings.queryToken, metrics: settings.metricsToken }
+  const options = { legacy, table: files.tokens }
   return {
     headers: securityHeaders(),
-    checkIngest: tokenCheck('ingest', tokens),
-    checkQuery: tokenCheck('query', tokens),
-    checkMetrics: tokenCheck('metrics', tokens),
-    checkSource: sourceCheck(settings)
+    checkIngest: accessCheck('ingest', options),
+    checkQuery: accessCheck('query', options),
+    checkMetrics: accessCheck('metrics', options),
+    checkAdmin: accessCheck('admin', options),
+    checkSource: sourceCheck(settings),
+    tenants: tenantResolver(settings.multiTenant)
   }
 }

@@ -2,7 +2,7 @@ import { BadQueryError } from '../core/errors.js'
 import { acceptanceWindow } from '../ingest/entry.js'
 import { encodeServiceCursor, parseLogsQuery, parseServicesQuery } from './query-params.js'
 import type { PageLayout } from '../shards/page.js'
-import { logsPagePlan, newTiming, runLentPlan, serverTiming } from '../shards/plan.js'
+import { forTenants, logsPagePlan, newTiming, runLentPlan, serverTiming } from '../shards/plan.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
 import { formatTimestamp, nowUs } from '../core/timestamp.js'
@@ -41,7 +41,7 @@ function parsePartial (value: unknown): boolean {
  * `{"next"}` when there is more) or text (a line per entry; the next page in
  * a Link header).
  */
-export async function queryLogs (raw: Record<string, unknown>, router: ShardRouter, settings: Settings, signal?: AbortSignal, accept?: string): Promise<Answer> {
+export async function queryLogs (raw: Record<string, unknown>, router: ShardRouter, settings: Settings, tenant: string, signal?: AbortSignal, accept?: string): Promise<Answer> {
   const now = nowUs()
   const { format, partial: partialText, ...rest } = raw
   const layout = pageLayout(format, accept)
@@ -50,7 +50,7 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
   const plan = logsPagePlan(parseLogsQuery(rest, { start: window.oldest, end: window.newest }), layout, settings.maxPageBytes)
   const timing = newTiming()
   const options = { partial: parsePartial(partialText), missing: [] as number[] }
-  const { value: { chunks, next }, giveBack } = await runLentPlan(router, plan, '/logs', signal, timing, options)
+  const { value: { chunks, next }, giveBack } = await runLentPlan(router, forTenants(plan, [tenant]), '/logs', signal, timing, options)
   const headers: Record<string, string> = { 'server-timing': serverTiming(timing) }
   // partial=true: the shards (cluster partitions) left out of this page, so a client knows it is not whole.
   if (options.missing.length > 0) headers['logagg-partial'] = options.missing.sort((a, b) => a - b).join(',')
@@ -64,11 +64,11 @@ export async function queryLogs (raw: Record<string, unknown>, router: ShardRout
  * NDJSON (a line per service, then `{"next"}` when there is more) or text
  * (`<service> <count> <oldest> <newest>` lines; the next page in a Link header).
  */
-export async function listServices (raw: Record<string, unknown>, router: ShardRouter, accept?: string): Promise<Answer> {
+export async function listServices (raw: Record<string, unknown>, router: ShardRouter, tenant: string, accept?: string): Promise<Answer> {
   const { format, ...rest } = raw
   const layout = pageLayout(format, accept)
   const { limit, after } = parseServicesQuery(rest)
-  const page = await router.services(after, limit)
+  const page = await router.services(after, limit, tenant)
   const services = page.services.map((s) => ({
     service: s.service,
     count: s.count,

@@ -85,7 +85,7 @@ const NEWLINE = Buffer.from('\n')
  * GET /logs writes them, for curl -N and scripts. `start` (or
  * Last-Event-ID) replays from there.
  */
-export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings): Promise<void> {
+export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: Record<string, unknown>, router: ShardRouter, settings: Settings, tenant: string): Promise<void> {
   const { format, ...params } = raw
   const layout = tailLayout(format, req.headers.accept)
   const { select, start, replay: replays } = nativeSelection(params, settings)
@@ -139,7 +139,7 @@ export async function logsTail (req: IncomingMessage, res: ServerResponse, raw: 
   // A tail that starts now has nothing to replay: it runs no query (so opening many at once
   // never meets QUERY_CONCURRENCY); what is stored once it is registered comes live.
   const replay = { limit: replays || after !== null ? MAX_REPLAY : 0, format: layout === 'sse' ? 'native' as const : layout }
-  stop = await runTail(router, select, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
+  stop = await runTail(router, select, tenant, { start: after === null ? start : after.ts, after }, replay, layout, sink, settings)
   if (closed) {
     stop()
     return
@@ -196,9 +196,10 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
     let select: LogSelection
     let start: number
     let limit: number
+    let tenant: string
     try {
       policy.checkSource?.(req.headers)
-      policy.checkQuery?.(tailAuthorization(req.headers))
+      tenant = policy.tenants.one(req.headers, policy.checkQuery?.(tailAuthorization(req.headers)))
       const raw = Object.fromEntries(url.searchParams)
       const query = parseLogql(raw.query ?? '')
       if (query.kind !== 'log') throw new BadQueryError('a tail takes a log query such as {service="api"} |= "error", not a metric query')
@@ -238,7 +239,7 @@ export function lokiTailSockets (router: ShardRouter, settings: Settings, policy
       backlog: () => ws === null ? earlyBytes : ws.bufferedAmount,
       onDrain: (fn) => socket.on('drain', fn)
     }
-    runTail(router, select, { start, after: null }, { limit, format: 'loki-streams' }, 'loki', sink, settings).then((s) => {
+    runTail(router, select, tenant, { start, after: null }, { limit, format: 'loki-streams' }, 'loki', sink, settings).then((s) => {
       stop = s
       if (closed) {
         s()

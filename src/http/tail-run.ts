@@ -1,6 +1,6 @@
 import type { LogSelection } from '../logql/ast.js'
 import type { MergedEntry } from '../shards/page.js'
-import { entriesPlan, runPlan } from '../shards/plan.js'
+import { entriesPlan, forTenants, runPlan, tenantSelection } from '../shards/plan.js'
 import type { RenderFormat } from '../store/render/index.js'
 import type { Settings } from '../settings/settings.js'
 import type { ShardRouter } from '../shards/router.js'
@@ -54,7 +54,7 @@ const bytesOf = (entries: readonly MergedEntry[]): number => {
  * Runs a tail: registers it, replays from `after` (exclusive) or `start`, then
  * streams live entries to the sink. Returns the function that ends it.
  */
-export async function runTail (router: ShardRouter, select: LogSelection, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, live: TailFormat, sink: TailSink, settings: Settings): Promise<() => void> {
+export async function runTail (router: ShardRouter, select: LogSelection, tenant: string, from: { start: number, after: { ts: number, seq: number } | null }, replay: { limit: number, format: RenderFormat }, live: TailFormat, sink: TailSink, settings: Settings): Promise<() => void> {
   const bound = settings.tailBufferBytes
   const held: TailDelivery[] = []
   let heldBytes = 0
@@ -90,13 +90,14 @@ export async function runTail (router: ShardRouter, select: LogSelection, from: 
     } else held.push({ entries: [], dropped: d.dropped + d.entries.length, droppedNamed: d.droppedNamed })
   }
   const stalled = (): boolean => (replaying ? heldBytes : sink.backlog()) >= bound
-  const id = await router.tails.subscribe(select, live, (d) => { if (replaying) hold(d); else forward(d) }, stalled)
+  const tenantMax = router.limitsOf(tenant)?.maxConcurrentTailRequests ?? Infinity
+  const id = await router.tails.subscribe(tenantSelection(select, tenant), live, (d) => { if (replaying) hold(d); else forward(d) }, stalled, tenant, tenantMax)
   try {
     let after = from.after
     let sent = 0
     while (sent < replay.limit) {
       const range = { start: from.start, end: nowUs() + settings.futureSkew * 1000, descending: false, limit: Math.min(REPLAY_PAGE, replay.limit - sent) }
-      const page = await runPlan(router, entriesPlan(select, range, replay.format, after), '/logs/tail')
+      const page = await runPlan(router, forTenants(entriesPlan(select, range, replay.format, after), [tenant]), '/logs/tail')
       if (page.entries.length > 0) {
         for (const e of page.entries) replayed.add(e.seq)
         sink.replay(page.entries)

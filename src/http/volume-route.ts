@@ -4,10 +4,10 @@ import type { MetricExpr } from '../logql/ast.js'
 import { parseLogql } from '../logql/parse.js'
 import { DETECTED_LEVEL, LEVELS, type Level } from '../logql/detected-level.js'
 import type { Settings } from '../settings/settings.js'
-import { rangePlan, runPlan } from '../shards/plan.js'
+import { forTenants, rangePlan, runPlan } from '../shards/plan.js'
 import type { ShardRouter } from '../shards/router.js'
 import { json, type Answer } from './answer.js'
-import { givenStepUs, lokiTime, param, type Raw } from './loki-query-route.js'
+import { givenStepUs, lokiTime, param, tenantSeries, type Raw } from './loki-query-route.js'
 
 // GET /logs/volume: how many entries a log query matches per time bucket,
 // by detected level (error, warn, info, debug, unknown), for the explorer's
@@ -37,7 +37,7 @@ function stepOf (raw: Raw, start: number, end: number): number {
 }
 
 /** GET /logs/volume?query=&start=&end=&step= */
-export async function logsVolume (raw: Raw, router: ShardRouter, settings: Settings, signal?: AbortSignal): Promise<Answer> {
+export async function logsVolume (raw: Raw, router: ShardRouter, settings: Settings, tenant: string, signal?: AbortSignal): Promise<Answer> {
   for (const name in raw) if (!KNOWN.has(name)) throw new BadQueryError(`unknown parameter ${JSON.stringify(name.slice(0, 40))}; GET /logs/volume takes query, start, end and step`)
   const text = param(raw, 'query')
   if (text === undefined || text.trim() === '') throw new BadQueryError('query is missing; give a LogQL log query such as {service="api"}')
@@ -51,9 +51,9 @@ export async function logsVolume (raw: Raw, router: ShardRouter, settings: Setti
   if (points > MAX_BUCKETS) throw new BadQueryError(`the range would make ${points} buckets, more than ${MAX_BUCKETS}; raise step or narrow the range`)
   // Bucket i holds (start + i·step, start + (i+1)·step]: count_over_time over [step] evaluated at its end.
   const grid = { first: start + stepUs, stepUs, points }
-  const limits = { maxSeries: settings.maxQuerySeries, maxSamples: settings.maxQuerySamples }
+  const limits = { maxSeries: tenantSeries(router, [tenant], settings.maxQuerySeries), maxSamples: settings.maxQuerySamples }
   const expr: Extract<MetricExpr, { kind: 'range' }> = { kind: 'range', op: 'count_over_time', log: query, rangeUs: stepUs }
-  const series = await runPlan(router, rangePlan(expr, grid, { mode: 'by', labels: [DETECTED_LEVEL] }, limits), '/logs/volume', signal)
+  const series = await runPlan(router, forTenants(rangePlan(expr, grid, { mode: 'by', labels: [DETECTED_LEVEL] }, limits), [tenant]), '/logs/volume', signal)
   const levels = Object.fromEntries(LEVELS.map((l) => [l, new Array<number>(points).fill(0)])) as Record<Level, number[]>
   for (const { labels, values } of series) {
     const at = labels.indexOf(DETECTED_LEVEL)

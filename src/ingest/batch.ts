@@ -2,7 +2,9 @@
 // NDJSON lines for the shard to parse (LineBatch), and how a refused entry is
 // named in the answer. Plain data, carried by the shard messages (store/shard-messages.ts).
 
-/** A stream: a service and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
+import type { EntryLimits } from './entry-limits.js'
+
+/** A stream: a service (its stored name, the tenant's prefix included: tenants/tenant-id.ts) and its other labels, as flat pairs [k0, v0, k1, v1, ...] sorted by key. */
 export interface StreamRef {
   service: string
   labels: string[]
@@ -46,6 +48,10 @@ export interface LineBatch {
   /** Accepted timestamp window, epoch microseconds, inclusive. */
   oldest: number
   newest: number
+  /** The tenant the lines are for (tenants/tenant-id.ts); absent: fake. */
+  tenant?: string
+  /** The tenant's limits on one entry (LIMITS_FILE); absent: none. */
+  entryLimits?: EntryLimits
 }
 
 /**
@@ -75,6 +81,10 @@ export interface StreamBatch {
   newest: number
   /** SERVICE_LABELS: the labels a stream's service is read from, in order. */
   serviceLabels: string[]
+  /** The tenant the streams are for (tenants/tenant-id.ts); absent: fake. */
+  tenant?: string
+  /** The tenant's limits on one entry (LIMITS_FILE); absent: none. */
+  entryLimits?: EntryLimits
 }
 
 /** A line a shard refused, by its index in the request. */

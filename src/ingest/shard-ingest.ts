@@ -3,6 +3,7 @@ import { checkLine } from './entry.js'
 import { entryRecord, problemText, readLokiStream, streamIdentity } from './formats/loki-push.js'
 import { decodeResourceLogs, resourceRecords } from './formats/otlp-logs.js'
 import type { LogRecord, Pairs } from './record.js'
+import { entryLimitProblem } from './entry-limits.js'
 
 // The ingest code that runs on a shard thread, before its store: it turns
 // what the shard was sent (a columnar batch, or NDJSON lines still to parse)
@@ -54,6 +55,7 @@ export function putLines<S> (batch: LineBatch, owns: (service: string) => boolea
   const { text, starts, ends } = batch
   const bytes = typeof text === 'string' ? null : Buffer.from(text.buffer, text.byteOffset, text.byteLength)
   const window = { oldest: batch.oldest, newest: batch.newest }
+  const limits = batch.entryLimits
   const rejected: Rejected[] = []
   const misrouted: number[] = []
   const full: number[] = []
@@ -62,7 +64,8 @@ export function putLines<S> (batch: LineBatch, owns: (service: string) => boolea
   let service: string | null = null
   let stream: S | null = null
   for (let i = 0; i < starts.length; i++) {
-    const entry = checkLine(typeof text === 'string' ? text.slice(starts[i], ends[i]) : bytes!.toString('utf8', starts[i], ends[i]), window)
+    let entry = checkLine(typeof text === 'string' ? text.slice(starts[i], ends[i]) : bytes!.toString('utf8', starts[i], ends[i]), window)
+    if (limits !== undefined && typeof entry !== 'string') entry = entryLimitProblem(entry, limits) ?? entry
     if (typeof entry === 'string') {
       if (rejectedCount++ < MAX_REJECTED_LISTED) rejected.push({ index: batch.index[i]!, error: entry })
       continue
@@ -99,13 +102,17 @@ export interface PutStreams {
  * stream of a service this shard does not own is a routing bug: thrown.
  */
 export function putStreams<S> (batch: StreamBatch, owns: (service: string) => boolean, sink: EntrySink<S>): PutStreams {
-  const { bytes, starts, ends, first, seq, oldest, newest } = batch
+  const { bytes, starts, ends, first, seq, oldest, newest, entryLimits: limits } = batch
   const out: PutStreams = { count: 0, rejected: [], rejectedCount: 0, full: [] }
   // The store's stream of the last service and labels seen, looked up once per run of them.
   let key: string | null = null
   let labelsOf: Pairs | null = null
   let stream: S | null = null
   const put = (index: number, record: LogRecord): void => {
+    if (limits !== undefined) {
+      const problem = entryLimitProblem(record, limits)
+      if (problem !== null) return refuse(index, () => problem)
+    }
     if (!owns(record.service)) throw new Error(`an entry of service ${JSON.stringify(record.service)} was sent to the wrong shard`)
     if (key !== record.service || labelsOf !== record.labels) {
       key = record.service

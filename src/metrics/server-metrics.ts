@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import { CounterCells, HistogramCells } from './cells.js'
+import { TenantLabels } from './tenant-label.js'
 import type { ShardRouter } from '../shards/router.js'
 import type { Meter, Protocol, QueryRoute, RefusalReason, RejectReason } from '../shards/meter.js'
 
@@ -42,10 +43,18 @@ function routeOf (req: IncomingMessage): string {
 export class ServerMetrics implements Meter {
   readonly registry = new Registry()
   private defaultsOn = false
+  /** The tenant label of every per-tenant metric, at most METRICS_MAX_TENANTS values besides `other`. */
+  private readonly tenantLabels: TenantLabels
+
+  constructor (maxTenants = 100) {
+    this.tenantLabels = new TenantLabels(maxTenants)
+  }
 
   // Counted on the hot path: plain cells (cells.ts), not prom-client's per-call label hashing.
   private readonly ingested = new CounterCells(`${PREFIX}ingested_entries_total`, 'Entries stored, by the protocol they arrived in', this.registry)
   private readonly rejectedEntries = new CounterCells(`${PREFIX}rejected_entries_total`, 'Entries not stored, by protocol and reason (invalid, max_services, queue_full, store_full)', this.registry)
+  private readonly tenantIngested = new CounterCells(`${PREFIX}tenant_ingested_entries_total`, 'Entries stored, by tenant (past METRICS_MAX_TENANTS tenants, the rest under "other")', this.registry)
+  private readonly tenantRejectedEntries = new CounterCells(`${PREFIX}tenant_rejected_entries_total`, 'Entries not stored, by tenant (bounded as tenant_ingested_entries_total) and reason', this.registry)
   private readonly refusals = new CounterCells(`${PREFIX}admission_refusals_total`, 'Ingest requests refused whole before anything was stored (429 queue full, 507 store full), by status and reason', this.registry)
   private readonly httpDuration = new HistogramCells(`${PREFIX}http_request_duration_seconds`, 'HTTP requests answered, by route pattern, method and status class', DURATION_BUCKETS, this.registry)
   private readonly queryDuration = new HistogramCells(`${PREFIX}query_duration_seconds`, 'Queries fanned out to the shards, from sending to the last part, by route', DURATION_BUCKETS, this.registry)
@@ -72,6 +81,7 @@ export class ServerMetrics implements Meter {
   private readonly queueDepth = new Gauge({ name: `${PREFIX}shard_queue_entries`, help: 'Entries handed to a shard and not yet stored (queued or in flight); QUEUE_LIMIT bounds it', labelNames: ['shard'], registers: [this.registry] })
   private readonly purgeRuns = new Counter({ name: `${PREFIX}purge_runs_total`, help: "Purge runs of a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
   private readonly purged = new Counter({ name: `${PREFIX}purged_entries_total`, help: "Entries dropped past RETENTION by a shard's current worker", labelNames: ['shard'], registers: [this.registry] })
+  private readonly purgedByRule = new Counter({ name: `${PREFIX}retention_purged_entries_total`, help: "Entries a shard's current worker purged under LIMITS_FILE's retention, by tenant and rule (retention_stream <selector>, retention_period, or RETENTION)", labelNames: ['shard', 'tenant', 'rule'], registers: [this.registry] })
   private readonly purgeSeconds = new Counter({ name: `${PREFIX}purge_duration_seconds_total`, help: "Time a shard's current worker spent purging; divide by purge_runs_total for the mean", labelNames: ['shard'], registers: [this.registry] })
   private readonly idleSeals = new Counter({ name: `${PREFIX}idle_seals_total`, help: 'Open blocks sealed (compressed) after taking no entry for a while', labelNames: ['shard'], registers: [this.registry] })
   private readonly restarts = new Counter({ name: `${PREFIX}shard_restarts_total`, help: 'Shard workers restarted after a crash', labelNames: ['shard'], registers: [this.registry] })
@@ -88,6 +98,18 @@ export class ServerMetrics implements Meter {
 
   rejected (protocol: Protocol, reason: RejectReason, n: number): void {
     this.rejectedEntries.inc(`${protocol} ${reason}`, () => ({ protocol, reason }), n)
+  }
+
+  tenantStored (tenant: string, n: number): void {
+    if (n <= 0) return
+    const t = this.tenantLabels.of(tenant)
+    this.tenantIngested.inc(t, () => ({ tenant: t }), n)
+  }
+
+  tenantRejected (tenant: string, reason: RejectReason, n: number): void {
+    if (n <= 0) return
+    const t = this.tenantLabels.of(tenant)
+    this.tenantRejectedEntries.inc(`${t} ${reason}`, () => ({ tenant: t, reason }), n)
   }
 
   refused (status: 429 | 507, reason: RefusalReason): void {
@@ -133,6 +155,8 @@ export class ServerMetrics implements Meter {
       this.defaultsOn = true
     }
     const stats = await Promise.all(router.shards.map((s) => s.stats()))
+    // Per shard, tenant label (bounded) and rule: tenants past the bound are summed under "other".
+    const purged = new Map<string, number>()
     router.shards.forEach((client, i) => {
       const shard = String(i)
       const s = stats[i]
@@ -154,6 +178,10 @@ export class ServerMetrics implements Meter {
         }
         setTotal(this.purgeRuns, shard, s.counters.purgeRuns)
         setTotal(this.purged, shard, s.counters.purgedEntries)
+        for (const [key, n] of Object.entries(s.counters.purgedByRule ?? {})) {
+          const [tenant = '', rule = ''] = key.split('\u0000')
+          purged.set(`${shard}\u0000${this.tenantLabels.of(tenant)}\u0000${rule}`, (purged.get(`${shard}\u0000${this.tenantLabels.of(tenant)}\u0000${rule}`) ?? 0) + n)
+        }
         setTotal(this.purgeSeconds, shard, s.counters.purgeSeconds)
         setTotal(this.idleSeals, shard, s.counters.idleSeals)
       }
@@ -165,6 +193,11 @@ export class ServerMetrics implements Meter {
         }
       }
     })
+    this.purgedByRule.reset()
+    for (const [key, n] of purged) {
+      const [shard = '', tenant = '', rule = ''] = key.split('\u0000')
+      this.purgedByRule.inc({ shard, tenant, rule }, n)
+    }
     this.tails.set(router.tails.count)
     if (this.otherFronts === null) return await this.registry.metrics()
     // Counters and queue depths add up across fronts; only this front sets the shards' own figures.

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { DURATION_UNITS, SIZE_UNITS, parseDuration, parseSize } from '../core/durations.js'
 import { CODEC_NAMES, DEFAULT_CODEC, codecByName } from '../store/codec/registry.js'
 import { fsyncText, parseFsync } from '../store/disk/wal.js'
+import { FAKE_TENANT, tenantIdProblem } from '../tenants/tenant-id.js'
 
 // Every setting can come from an environment variable or from the flag of the
 // same name (the flag wins). Values are checked once, here; a bad one stops
@@ -52,6 +53,19 @@ export interface Settings {
   readonly queryToken: string
   /** Bearer token for GET /metrics; '' leaves it open. */
   readonly metricsToken: string
+  /** Tenants (X-Scope-OrgID, Loki's auth_enabled); off: every request is tenant `fake`. */
+  readonly multiTenant: boolean
+  /** The tenant of entries the syslog listeners receive over TCP and over UDP. */
+  readonly syslogTcpTenant: string
+  readonly syslogUdpTenant: string
+  /** YAML file of tokens bound to tenants and scopes (tenants/tokens-file.ts), reloaded while running; '' means none. */
+  readonly tokensFile: string
+  /** YAML file of per-tenant limits, keys as Loki's limits_config (tenants/limits-file.ts), reloaded while running; '' means none. */
+  readonly limitsFile: string
+  /** ms a delete request waits, cancelable, before it is in force (Loki's delete_request_cancel_period). */
+  readonly deleteCancelPeriod: number
+  /** Tenants /metrics names one by one; the others are summed under `other`. */
+  readonly metricsMaxTenants: number
   /** Allowed CORS origin; '' means CORS is off. */
   readonly corsOrigin: string
   /** Services the store may hold before entries of new ones answer 507. */
@@ -141,6 +155,14 @@ export const DEFAULTS: Readonly<Settings> = Object.freeze({
   ingestToken: '',
   queryToken: '',
   metricsToken: '',
+  multiTenant: false,
+  syslogTcpTenant: FAKE_TENANT,
+  syslogUdpTenant: FAKE_TENANT,
+  tokensFile: '',
+  limitsFile: '',
+  // Loki's delete_request_cancel_period.
+  deleteCancelPeriod: 86_400_000,
+  metricsMaxTenants: 100,
   corsOrigin: '',
   maxServices: 100_000,
   maxPageBytes: 16 * 1024 * 1024,
@@ -187,7 +209,7 @@ export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch' | 'nats' | 'name'
+type Kind = 'port' | 'host' | 'count' | 'duration' | 'size' | 'level' | 'secret' | 'origin' | 'hosts' | 'labels' | 'path' | 'fsync' | 'codec' | 'switch' | 'nats' | 'name' | 'tenant'
 
 interface Spec { key: keyof Settings, env: string, flag: string, kind: Kind, help: string, min?: number, max?: number }
 
@@ -219,6 +241,13 @@ const SPECS: readonly Spec[] = [
   { key: 'ingestToken', env: 'INGEST_TOKEN', flag: 'ingest-token', kind: 'secret', help: 'bearer token that may only ingest' },
   { key: 'queryToken', env: 'QUERY_TOKEN', flag: 'query-token', kind: 'secret', help: 'bearer token that may only query' },
   { key: 'metricsToken', env: 'METRICS_TOKEN', flag: 'metrics-token', kind: 'secret', help: 'bearer token a scraper sends for GET /metrics; open when unset (AUTH_TOKEN does not guard it)' },
+  { key: 'multiTenant', env: 'MULTI_TENANT', flag: 'multi-tenant', kind: 'switch', help: 'tenants: every request names its tenant in X-Scope-OrgID (401 without it) and sees only its own logs; off, everything is tenant fake' },
+  { key: 'syslogTcpTenant', env: 'SYSLOG_TCP_TENANT', flag: 'syslog-tcp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog TCP listener receives' },
+  { key: 'syslogUdpTenant', env: 'SYSLOG_UDP_TENANT', flag: 'syslog-udp-tenant', kind: 'tenant', help: 'tenant of the entries the syslog UDP listener receives' },
+  { key: 'tokensFile', env: 'TOKENS_FILE', flag: 'tokens-file', kind: 'path', help: 'YAML file of bearer tokens, each with its tenants and scopes (ingest, query, metrics, admin); reloaded on SIGHUP and when it changes' },
+  { key: 'limitsFile', env: 'LIMITS_FILE', flag: 'limits-file', kind: 'path', help: "YAML file of per-tenant limits (defaults and overrides, keys as Loki's limits_config); reloaded on SIGHUP and when it changes" },
+  { key: 'deleteCancelPeriod', env: 'DELETE_CANCEL_PERIOD', flag: 'delete-cancel-period', kind: 'duration', help: 'how long a delete request (POST /loki/api/v1/delete) waits, cancelable, before its entries are no longer read' },
+  { key: 'metricsMaxTenants', env: 'METRICS_MAX_TENANTS', flag: 'metrics-max-tenants', kind: 'count', min: 1, max: 100_000, help: 'tenants /metrics names in its tenant label; counts of further tenants are summed under other' },
   { key: 'corsOrigin', env: 'CORS_ORIGIN', flag: 'cors-origin', kind: 'origin', help: 'origin allowed to call from a browser (* for any); CORS is off when unset' },
   { key: 'maxServices', env: 'MAX_SERVICES', flag: 'max-services', kind: 'count', min: 1, max: 1e9, help: 'services the store may hold before entries of new ones answer 507' },
   { key: 'maxPageBytes', env: 'MAX_PAGE_BYTES', flag: 'max-page-bytes', kind: 'size', help: 'bytes of one GET /logs page at most; a longer page stops early and its next cursor continues it' },
@@ -312,6 +341,10 @@ function convert (spec: Spec, raw: string, origin: string): string | number | bo
     }
     case 'name':
       return /^[A-Za-z0-9_-]{1,32}$/.test(raw) ? raw : bad('1 to 32 letters, digits, _ or - (it names a JetStream stream, a KV bucket and subjects)')
+    case 'tenant': {
+      const problem = tenantIdProblem(raw)
+      return problem === null ? raw : bad(`a tenant id (${problem})`)
+    }
     case 'labels': {
       const names = raw.split(',').map((n) => n.trim())
       return names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n)) ? names.join(',') : bad('a comma-separated list of label names (letters, digits and _, not starting with a digit), e.g. service,app,job')

@@ -8,6 +8,7 @@ import type { RenderFormat } from '../store/render/index.js'
 import type { LokiShape } from '../store/render/loki-streams.js'
 import type { AttrMatch, QueryPart } from '../store/shard-messages.js'
 import { lokiStreamsBody } from './loki-streams-page.js'
+import { TENANT_LABEL } from '../store/stream.js'
 import { mergeEntries, renderPageAs, type MergedEntry, type PageLayout } from './page.js'
 import type { QueryRoute } from './meter.js'
 import type { QueryOptions, QueryTiming, RouterQuery, ShardRouter } from './router.js'
@@ -64,6 +65,16 @@ export async function runLentPlan<T> (router: ShardRouter, plan: Plan<T>, route:
     giveBack()
     throw err
   }
+}
+
+/** `plan` over the entries of `tenants` only (several: a query across tenants, whose answers name each one's __tenant_id__). */
+export function forTenants<T> (plan: Plan<T>, tenants: string[]): Plan<T> {
+  return { shard: { ...plan.shard, tenants }, front: plan.front }
+}
+
+/** `select` narrowed to the streams of `tenant` (what a live tail, matched on the shards by its selection alone, needs). */
+export function tenantSelection (select: LogSelection, tenant: string): LogSelection {
+  return { ...select, selector: [...select.selector, { name: TENANT_LABEL, op: '=', value: tenant }] }
 }
 
 /** A Server-Timing header value for `timing` (the browser's network panel and curl -v show it). */

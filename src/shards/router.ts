@@ -12,6 +12,11 @@ import { Admission, type AdmissionLimits } from './admission.js'
 import type { Shard, StoredLines, StoredStreams } from './shard.js'
 import type { DecodedStreams } from '../ingest/decoded.js'
 import { LocalSeqs, type SeqSource } from './seqs.js'
+import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
+import type { TenantLimits } from '../tenants/limits-file.js'
+import { TenantBuckets } from '../tenants/rate-limit.js'
+import type { EntryLimits } from '../ingest/entry-limits.js'
+import { QueryLimitError, RateLimitedError, retryAfter } from '../core/errors.js'
 
 /** A query as the front thread sends it, before it is split by shard and given its id and budget. */
 export type RouterQuery = Omit<ShardQuery, 'id' | 'deadline' | 'maxScan' | 'maxBytes'>
@@ -67,6 +72,10 @@ export interface RouterOptions {
    * mode: the NATS connection), and what /healthz says of it.
    */
   health?: () => { ok: boolean, detail: Record<string, unknown> }
+  /** LIMITS_FILE: a tenant's limits as they are now (the file is reloaded); absent or null: no per-tenant limits. */
+  limits?: (tenant: string) => TenantLimits | null
+  /** This front's share of each tenant's ingestion rate and burst (1 / FRONTS; Loki's global strategy). */
+  rateShare?: number
 }
 
 /** Ids of one front's queries and tails start at front × this (2^40: a trillion per front, and 8,192 fronts below 2^53). */
@@ -92,6 +101,8 @@ export class ShardRouter {
   private readonly lenders = new WeakMap<QueryPart, Shard>()
   private readonly poll: NodeJS.Timeout
   private readonly health: RouterOptions['health']
+  private readonly tenantLimits: (tenant: string) => TenantLimits | null
+  private readonly buckets: TenantBuckets
   ready = false
 
   constructor (
@@ -104,6 +115,8 @@ export class ShardRouter {
   ) {
     this.seqs = options.seqs ?? new LocalSeqs()
     this.health = options.health
+    this.tenantLimits = options.limits ?? (() => null)
+    this.buckets = new TenantBuckets(options.rateShare ?? 1)
     const ids = (options.front ?? 0) * ID_SPACE + 1
     this.nextQueryId = ids
     this.admission = new Admission(shards, limits, meter)
@@ -128,6 +141,51 @@ export class ShardRouter {
     return this.health?.().detail ?? null
   }
 
+  /** `tenant`'s limits (LIMITS_FILE), or null without one. */
+  limitsOf (tenant: string): TenantLimits | null {
+    return this.tenantLimits(tenant)
+  }
+
+  /** `tenant`'s limits on one entry, or null without LIMITS_FILE. */
+  entryLimitsOf (tenant: string): EntryLimits | null {
+    const l = this.tenantLimits(tenant)
+    return l === null ? null : { maxLineSize: l.maxLineSize, maxLabelNames: l.maxLabelNamesPerSeries, maxAttributes: l.maxStructuredMetadataEntriesCount }
+  }
+
+  /**
+   * Takes `chars` from `tenant`'s ingestion bucket, or throws 429 for the whole
+   * request (nothing of it is stored): Retry-After says when it would fit.
+   */
+  private takeRate (tenant: string, chars: number, count: number, protocol: Protocol): void {
+    const l = this.tenantLimits(tenant)
+    if (l === null) return
+    const refused = this.buckets.take(tenant, chars, l.ingestionRateMb, l.ingestionBurstSizeMb)
+    if (refused === null) return
+    this.meter.refused(429, 'ingestion_rate')
+    this.meter.rejected(protocol, 'ingestion_rate', count)
+    this.meter.tenantRejected(tenant, 'ingestion_rate', count)
+    const limit = `ingestion_rate_mb ${l.ingestionRateMb}, ingestion_burst_size_mb ${l.ingestionBurstSizeMb}${this.buckets.share < 1 ? `, ${Math.round(1 / this.buckets.share)} fronts sharing it` : ''}`
+    if (refused.retryAfter === null) {
+      throw new RateLimitedError(`this request of ${chars} bytes is larger than tenant ${JSON.stringify(tenant)}'s ingestion burst (${limit}): it can never be taken whole; split it into smaller requests`)
+    }
+    throw retryAfter(new RateLimitedError(`tenant ${JSON.stringify(tenant)} is over its ingestion rate (${limit}); nothing of this request of ${chars} bytes was stored: retry after the Retry-After delay, or raise the limit in LIMITS_FILE`), refused.retryAfter)
+  }
+
+  /** Throws 400 when `q` is past the limits of one of its tenants (max_query_length, max_entries_limit_per_query). */
+  private checkQueryLimits (q: RouterQuery, tenants: readonly string[]): void {
+    for (const tenant of tenants) {
+      const l = this.tenantLimits(tenant)
+      if (l === null) continue
+      const rangeMs = (q.end - q.start) / 1000
+      if (l.maxQueryLengthMs > 0 && rangeMs > l.maxQueryLengthMs) {
+        throw new QueryLimitError(`the query's time range (${Math.round(rangeMs / 1000)}s) is longer than tenant ${JSON.stringify(tenant)}'s max_query_length (${l.maxQueryLengthMs / 1000}s); narrow start and end`)
+      }
+      if (q.metric === undefined && q.limit > l.maxEntriesLimitPerQuery) {
+        throw new QueryLimitError(`max entries limit per query exceeded: limit ${q.limit} is more than tenant ${JSON.stringify(tenant)}'s max_entries_limit_per_query (${l.maxEntriesLimitPerQuery}); ask for fewer entries and page`)
+      }
+    }
+  }
+
   /** The index of the shard that owns `service`. */
   private indexOf (service: string): number {
     return shardOf(service, this.shards.length)
@@ -138,8 +196,8 @@ export class ShardRouter {
    * queue is full, 507 when the store is full), then each goes to its shard.
    * Settles once every shard involved has stored its part; a refusal rejects.
    */
-  async ingest (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
-    return await this.submit(records, protocol)
+  async ingest (records: readonly LogRecord[], protocol: Protocol, tenant = FAKE_TENANT): Promise<IngestResult> {
+    return await this.submit(records, protocol, tenant)
   }
 
   /**
@@ -148,7 +206,7 @@ export class ShardRouter {
    * listener keeps a connection's batches in order that way while several
    * are in flight).
    */
-  submit (records: readonly LogRecord[], protocol: Protocol): Promise<IngestResult> {
+  submit (records: readonly LogRecord[], protocol: Protocol, tenant = FAKE_TENANT): Promise<IngestResult> {
     const shards = this.shards
     const perShard: LogRecord[][] = shards.map(() => [])
     const where: number[][] = shards.map(() => [])
@@ -156,8 +214,9 @@ export class ShardRouter {
     let chars = 0
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
+      // Routed by the service alone, stored under the tenant's name for it (tenants/tenant-id.ts).
       const shard = shardOf(r.service, shards.length)
-      perShard[shard]!.push(r)
+      perShard[shard]!.push(tenant === FAKE_TENANT ? r : { ...r, service: storedService(tenant, r.service) })
       where[shard]!.push(i)
       let c = r.message.length
       if (r.attributes !== null) for (const a of r.attributes) c += a.length
@@ -166,6 +225,7 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((list) => list.length), records.length, chars, protocol)
+    this.takeRate(tenant, chars, records.length, protocol)
     const base = this.seqs.take(records.length)
     const sends: Array<Promise<number[]>> = []
     perShard.forEach((list, shard) => {
@@ -188,6 +248,7 @@ export class ShardRouter {
     return Promise.all(sends).then((parts) => {
       const full = parts.flat().sort((a, b) => a - b)
       this.meter.stored(protocol, records.length - full.length)
+      this.meter.tenantStored(tenant, records.length - full.length)
       if (full.length > 0) this.meter.rejected(protocol, 'max_services', full.length)
       return { full }
     })
@@ -199,7 +260,7 @@ export class ShardRouter {
    * Each shard gets a text of its own lines only. A line's seq number is
    * taken from its index, so arrival order holds across shards too.
    */
-  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
+  async ingestLines (body: Body, perShard: readonly ShardLines[], window: Window, protocol: Protocol, tenant = FAKE_TENANT): Promise<{ rejected: Rejected[], rejectedCount: number, misrouted: number[], full: number[] }> {
     let count = 0
     let chars = 0
     for (const share of perShard) {
@@ -208,6 +269,8 @@ export class ShardRouter {
     }
     const admission = this.admission
     admission.admit(perShard.map((share) => share.starts.length), count, chars, protocol)
+    this.takeRate(tenant, chars, count, protocol)
+    const entryLimits = this.entryLimitsOf(tenant)
     // A line's number is base + its index in the body, so numbers go as far as the last line routed.
     let top = 0
     for (const share of perShard) if (share.indexes.length > 0) top = Math.max(top, share.indexes[share.indexes.length - 1]! + 1)
@@ -228,7 +291,9 @@ export class ShardRouter {
         index: Uint32Array.from(share.indexes),
         seq,
         oldest: window.oldest,
-        newest: window.newest
+        newest: window.newest,
+        ...(tenant === FAKE_TENANT ? {} : { tenant }),
+        ...(entryLimits === null ? {} : { entryLimits })
       }).then((stored) => {
         done()
         return stored
@@ -247,7 +312,11 @@ export class ShardRouter {
       full += r.full.length
     }
     this.meter.stored(protocol, stored)
-    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    this.meter.tenantStored(tenant, stored)
+    if (invalid > 0) {
+      this.meter.rejected(protocol, 'invalid', invalid)
+      this.meter.tenantRejected(tenant, 'invalid', invalid)
+    }
     if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return {
       rejected: replies.flatMap((r) => r.rejected),
@@ -262,12 +331,14 @@ export class ShardRouter {
    * the shards to decode and store; admitted all or none like ingest(). Entry
    * k of the request gets sequence number base + k, so order holds across shards.
    */
-  async ingestStreams (decoded: DecodedStreams, protocol: Protocol): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
+  async ingestStreams (decoded: DecodedStreams, protocol: Protocol, tenant = FAKE_TENANT): Promise<{ rejected: Rejected[], rejectedCount: number, full: number[] }> {
     const { body, perShard, window, serviceLabels, total, format, arrival } = decoded
     let bytes = 0
     for (const share of perShard) bytes += share.bytes
     const admission = this.admission
     admission.admit(perShard.map((share) => share.entries), total, bytes, protocol)
+    this.takeRate(tenant, bytes, total, protocol)
+    const entryLimits = this.entryLimitsOf(tenant)
     const seq = this.seqs.take(total)
     const sends: Array<Promise<StoredStreams>> = []
     perShard.forEach((share, shard) => {
@@ -287,7 +358,7 @@ export class ShardRouter {
       admission.sent(shard, n, share.bytes)
       const done = (): void => admission.done(shard, n, share.bytes)
       sends.push(this.shards[shard]!.ingestStreams({
-        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels
+        format, bytes: own, starts, ends, first: Uint32Array.from(share.first), ordinals: Uint32Array.from(share.ordinals), arrival, seq, oldest: window.oldest, newest: window.newest, serviceLabels, ...(tenant === FAKE_TENANT ? {} : { tenant }), ...(entryLimits === null ? {} : { entryLimits })
       }).then((stored) => {
         done()
         return stored
@@ -306,7 +377,11 @@ export class ShardRouter {
       full += r.full.length
     }
     this.meter.stored(protocol, stored)
-    if (invalid > 0) this.meter.rejected(protocol, 'invalid', invalid)
+    this.meter.tenantStored(tenant, stored)
+    if (invalid > 0) {
+      this.meter.rejected(protocol, 'invalid', invalid)
+      this.meter.tenantRejected(tenant, 'invalid', invalid)
+    }
     if (full > 0) this.meter.rejected(protocol, 'max_services', full)
     return { rejected: replies.flatMap((r) => r.rejected), rejectedCount: invalid, full: replies.flatMap((r) => r.full) }
   }
@@ -322,7 +397,14 @@ export class ShardRouter {
     const partial = options.partial === true
     const deadline = Date.now() + (partial ? Math.floor(this.limits.queryTimeout / 2) : this.limits.queryTimeout)
     // One more than the limit, so the merge can tell whether another page exists.
-    const perShard = { ...q, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
+    const tenants = q.tenants ?? [FAKE_TENANT]
+    this.checkQueryLimits(q, tenants)
+    const perShard: ShardQuery = { ...q, tenants, id: this.nextQueryId++, limit: q.limit + 1, deadline, maxScan: this.limits.queryMaxScan, maxBytes: this.limits.maxPageBytes }
+    // Across tenants, every stream's labels name its tenant, so equal label sets of two tenants stay apart (Loki's __tenant_id__).
+    if (tenants.length > 1) {
+      if (perShard.loki !== undefined) perShard.loki = { ...perShard.loki, tenantLabel: true }
+      if (perShard.metric !== undefined) perShard.metric = { ...perShard.metric, tenantLabel: true }
+    }
     // When the client leaves, or one shard's part fails (so the page cannot be
     // made), every shard still running the query is told to stop.
     const stop = new AbortController()
@@ -375,12 +457,14 @@ export class ShardRouter {
     if (q.services === null) {
       parts = Promise.all(this.shards.map((_, i) => run(i, perShard)))
     } else {
+      // Routed by the service, asked for by each tenant's stored name of it.
       const byShard = new Map<number, string[]>()
       for (const service of new Set(q.services)) {
         const shard = this.indexOf(service)
+        const names = tenants.map((t) => storedService(t, service))
         const list = byShard.get(shard)
-        if (list === undefined) byShard.set(shard, [service])
-        else list.push(service)
+        if (list === undefined) byShard.set(shard, names)
+        else list.push(...names)
       }
       parts = Promise.all([...byShard].map(([shard, services]) => run(shard, { ...perShard, services })))
     }
@@ -417,8 +501,8 @@ export class ShardRouter {
   }
 
   /** Up to `limit` services after `after`, in name order, and whether more exist. */
-  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], more: boolean }> {
-    const parts = await Promise.all(this.shards.map((s) => s.services(after, limit + 1)))
+  async services (after: string | null, limit: number, tenant = FAKE_TENANT): Promise<{ services: ServiceStats[], more: boolean }> {
+    const parts = await Promise.all(this.shards.map((s) => s.services(after, limit + 1, tenant === FAKE_TENANT ? undefined : tenant)))
     const all = parts.flatMap((p) => p.services).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
     // Each shard lists limit + 1 when it has that many, so more than `limit` in all means another page.
     const more = all.length > limit
@@ -429,10 +513,11 @@ export class ShardRouter {
    * The streams of every shard with entries between start and end that the
    * selector matches; `more` when some shard had more than `limit`.
    */
-  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], more: boolean }> {
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants: string[] = [FAKE_TENANT]): Promise<{ streams: StreamStats[], more: boolean }> {
     const service = singleService(selector)
     const shards = service === null ? this.shards : [this.shards[this.indexOf(service)]!]
-    const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit)))
+    const only = tenants.length === 1 && tenants[0] === FAKE_TENANT
+    const parts = await Promise.all(shards.map((s) => s.streams(start, end, selector, limit, only ? undefined : tenants)))
     return { streams: parts.flatMap((p) => p.streams), more: parts.some((p) => !p.complete) }
   }
 

@@ -1,5 +1,7 @@
 import type { LogRecord } from '../ingest/record.js'
 import type { LabelMatcher } from '../logql/ast.js'
+import type { RetentionSpec } from '../store/retention.js'
+import type { Deletion } from '../store/deletions.js'
 import type { LineBatch, StreamBatch, QueryPart, Recovery, ServiceStats, ShardCounters, ShardQuery, ShardReply, ShardRequest, StreamStats, TailBatch, Usage } from '../store/shard-messages.js'
 
 // The front thread's view of one shard, whatever carries its messages. The
@@ -88,15 +90,23 @@ export interface Shard {
    */
   release (part: QueryPart): void
 
-  services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }>
+  /** Tenant `tenant`'s services (absent: fake), by the names their senders gave. */
+  services (after: string | null, limit: number, tenant?: string): Promise<{ services: ServiceStats[], complete: boolean }>
 
-  streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }>
+  /** The streams of `tenants` (absent: fake); across several, labeled with __tenant_id__. */
+  streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }>
 
   /** Subscribes, unsubscribes or polls live tails; a poll answers what the shard's tails got. */
   tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }>
 
   /** What the shard holds and its housekeeping totals (refreshing `usage`); null while it is down. */
   stats (): Promise<{ usage: Usage, counters: ShardCounters } | null>
+
+  /** Hands the shard LIMITS_FILE's retention (store/retention.ts), in force from its next purge. */
+  setRetention (spec: RetentionSpec | null): Promise<void>
+
+  /** Hands the shard the delete requests in force, the whole list (store/deletions.ts). */
+  setDeletions (list: Deletion[]): Promise<void>
 
   /** Sends what is queued, then stops the shard. */
   close (): Promise<void>

@@ -5,6 +5,7 @@ import { mergeEntries, type MergedEntry } from './page.js'
 import type { Shard } from './shard.js'
 import { singleService } from '../logql/match.js'
 import { shardOf } from '../core/hash.js'
+import { FAKE_TENANT } from '../tenants/tenant-id.js'
 
 // Live tails on the front thread. A tail is registered on the shards its
 // selector can reach (one shard when it names one service); the shards match
@@ -31,6 +32,7 @@ export interface TailDelivery {
 
 interface Registered {
   id: number
+  tenant: string
   select: LogSelection
   format: TailFormat
   shards: number[]
@@ -61,14 +63,19 @@ export class TailManager {
    * client is not reading. Resolves once every shard involved holds it; throws TooManyTailsError
    * (429) when MAX_TAILS are open.
    */
-  async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void, stalled: () => boolean = () => false): Promise<number> {
+  async subscribe (select: LogSelection, format: TailFormat, deliver: (d: TailDelivery) => void, stalled: () => boolean = () => false, tenant = FAKE_TENANT, tenantMax = Infinity): Promise<number> {
     if (this.tails.size >= this.maxTails) {
       throw new TooManyTailsError(`${this.tails.size} live tails are open, the most this server allows (MAX_TAILS); close one, or raise MAX_TAILS, and try again`)
+    }
+    if (tenantMax < Infinity) {
+      let mine = 0
+      for (const t of this.tails.values()) if (t.tenant === tenant) mine++
+      if (mine >= tenantMax) throw new TooManyTailsError(`tenant ${JSON.stringify(tenant)} has ${mine} live tails open, its max_concurrent_tail_requests (LIMITS_FILE); close one and try again`)
     }
     const id = this.nextId++
     const service = singleService(select.selector)
     const shards = service === null ? this.shards.map((_, i) => i) : [shardOf(service, this.shards.length)]
-    const tail = { id, select, format, shards, deliver, stalled }
+    const tail = { id, tenant, select, format, shards, deliver, stalled }
     this.tails.set(id, tail)
     try {
       await Promise.all(shards.map((i) => this.shards[i]!.tail({ type: 'tail-subscribe', id, select, limits: this.limits, format })))

@@ -1,7 +1,7 @@
 import { jsonEscape, jsonUnescape, jsonUnescapeString } from '../core/json-text.js'
 import { lineFields } from '../logql/match.js'
 import type { BlockView, Pairs } from './block.js'
-import type { Stream } from './stream.js'
+import { TENANT_LABEL, type Stream } from './stream.js'
 
 // An entry's labels as LogQL sees them, the one lookup every stage uses
 // (filters, tails, metric series, Loki streams): the stream's labels (service
@@ -32,11 +32,12 @@ export function pairsLabel (stream: Stream, attrs: Pairs | null, name: string): 
 export class EntryLabels {
   private readonly dicts = new WeakMap<BlockView, string[]>()
 
-  constructor (private readonly parser?: 'json' | 'logfmt') {}
+  constructor (private readonly parser?: 'json' | 'logfmt', private readonly tenant = false) {}
 
-  /** The stream's labels with its service. */
-  static ofStream (stream: Stream): Record<string, string> {
-    const labels: Record<string, string> = { service: stream.service }
+  /** The stream's labels with its service (and its __tenant_id__ when `tenant`: a query across tenants). */
+  static ofStream (stream: Stream, tenant = false): Record<string, string> {
+    const labels: Record<string, string> = { service: stream.name }
+    if (tenant) labels[TENANT_LABEL] = stream.tenant
     for (let k = 0; k < stream.labels.length; k += 2) labels[stream.labels[k]!] = stream.labels[k + 1]!
     return labels
   }
@@ -64,7 +65,7 @@ export class EntryLabels {
 
   /** Stream labels, then attributes, then (with a parser) the line's fields; `line` when the caller decoded it already. */
   all (stream: Stream, v: BlockView, i: number, line?: string): Record<string, string> {
-    const labels = EntryLabels.ofStream(stream)
+    const labels = EntryLabels.ofStream(stream, this.tenant)
     this.addAttributes(labels, v, i)
     if (this.parser !== undefined) {
       const fields = lineFields(this.parser, line ?? jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!))

@@ -9,7 +9,7 @@ import { metricLimitError } from '../logql/metric-limits.js'
 import type { MetricSeries, MetricSpec } from './shard-messages.js'
 import type { BlockView } from './block.js'
 import { QueryBudgetError } from './budget.js'
-import type { Stream } from './stream.js'
+import { TENANT_LABEL, type Stream } from './stream.js'
 
 // A LogQL range aggregation's counting on the shard: the scan hands over
 // each matching entry, which adds to the evaluation times whose window
@@ -72,11 +72,11 @@ export class MetricSink {
   /** `general`: always take the reference path. */
   constructor (private readonly spec: MetricSpec, opts: { general?: boolean } = {}) {
     this.general = opts.general === true
-    this.labels = new EntryLabels(spec.parser)
+    this.labels = new EntryLabels(spec.parser, spec.tenantLabel === true)
     this.sample = SAMPLES[spec.op]
     this.levels = spec.groupBy !== null && spec.groupBy.mode === 'by' && spec.groupBy.labels.includes(DETECTED_LEVEL)
     this.grouped = !this.general && spec.parser === undefined && spec.groupBy !== null && spec.groupBy.mode === 'by'
-      ? new GroupedLabels(spec.groupBy.labels.filter((n) => keptLabel(n, spec.labelStages)))
+      ? new GroupedLabels(spec.groupBy.labels.filter((n) => keptLabel(n, spec.labelStages)), spec.tenantLabel === true)
       : null
   }
 
@@ -96,7 +96,7 @@ export class MetricSink {
     } else if (!this.general && spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))) {
       // Its labels are the stream's: only the line's level tells its entries apart.
       let plain = this.plainByLevel.get(stream)
-      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream)), series: new Map() })
+      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream, spec.tenantLabel === true)), series: new Map() })
       const level = plain.own ?? lineLevelOf(v, i)
       s = plain.series.get(level)
       if (s === undefined) plain.series.set(level, s = this.seriesOf(stream, v, i, level))
@@ -209,7 +209,8 @@ class GroupedLabels {
   /** Series by the values' key. */
   private readonly found = new Map<string, MetricSeries>()
 
-  constructor (names: readonly string[]) {
+  /** `tenant`: a query across tenants, whose entries carry their stream's __tenant_id__. */
+  constructor (names: readonly string[], private readonly tenant = false) {
     this.names = [...new Set(names)].sort()
     this.escaped = this.names.map(jsonEscape)
     this.levelAt = this.names.indexOf(DETECTED_LEVEL)
@@ -222,7 +223,7 @@ class GroupedLabels {
     let own = this.streams.get(stream)
     if (own === undefined) {
       own = {
-        names: names.map((n) => n === 'service' ? stream.labelValue(n) : stream.label(n) ?? null),
+        names: names.map((n) => n === 'service' ? stream.labelValue(n) : n === TENANT_LABEL && this.tenant ? stream.tenant : stream.label(n) ?? null),
         levels: LEVEL_LABELS.map((n) => stream.label(n) ?? null)
       }
       this.streams.set(stream, own)

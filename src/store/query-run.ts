@@ -9,11 +9,15 @@ import { CursorHeap, YIELD, cursorsOf, type Bound, type Cursor } from './scan.js
 import type { QueryRun } from './store.js'
 import { slotOf, type Stream, type StreamSlot } from './stream.js'
 import { ownerTest } from '../core/hash.js'
+import { FAKE_TENANT } from '../tenants/tenant-id.js'
+import type { Deletions } from './deletions.js'
 
 /** What a query reads from the store: the slots in a range and the stream-slots in one. */
 export interface SlotIndex {
   slotIdsBetween (from: number, to: number, descending: boolean): number[]
   partsIn (id: number, services: string[] | null): StreamSlot[]
+  /** Delete requests in force (deletions.ts): their entries are never read. */
+  readonly deletions?: Deletions
 }
 
 /**
@@ -37,8 +41,8 @@ export class Query implements QueryRun {
   private readonly lo: Bound
   private readonly hi: Bound
   private readonly filter: EntryFilter
-  /** A LogQL selection's stream test, remembered per stream; null without a selection. */
-  private readonly streamTest: ((stream: Stream) => boolean) | null = null
+  /** The query's tenants and its LogQL selection's stream test, remembered per stream. */
+  private readonly streamTest: (stream: Stream) => boolean
   /** Counts entries instead of returning them, for a metric query. */
   private readonly metric: MetricSink | null
   /** For a metric query: counts the entry a cursor is on. */
@@ -46,15 +50,22 @@ export class Query implements QueryRun {
 
   constructor (private readonly store: SlotIndex, private readonly q: ShardQuery, readonly budget: Budget, cutoff: number) {
     this.filter = entryFilter(q.contains, q.attrs)
+    // Only the query's tenants' streams, whatever else it selects (tenants/tenant-id.ts).
+    const tenants = q.tenants ?? [FAKE_TENANT]
+    const only = tenants.length === 1 ? tenants[0] : null
+    const ofTenant = only !== null ? (stream: Stream) => stream.tenant === only : (stream: Stream) => tenants.includes(stream.tenant)
+    let selected = ofTenant
     if (q.select !== undefined) {
       const compiled: CompiledSelection = compileSelection(q.select)
       if (compiled.entry !== null) this.filter = selectionFilter(this.filter, compiled.entry)
-      const seen = new Map<Stream, boolean>()
-      this.streamTest = (stream) => {
-        let ok = seen.get(stream)
-        if (ok === undefined) seen.set(stream, ok = compiled.stream((name) => stream.labelValue(name)))
-        return ok
-      }
+      selected = (stream) => ofTenant(stream) && compiled.stream((name) => stream.labelValue(name))
+    }
+    if (store.deletions !== undefined) this.filter = store.deletions.filter(this.filter)
+    const seen = new Map<Stream, boolean>()
+    this.streamTest = (stream) => {
+      let ok = seen.get(stream)
+      if (ok === undefined) seen.set(stream, ok = selected(stream))
+      return ok
     }
     if (q.partitions !== undefined) {
       const owned = ownerTest(q.partitions)
@@ -78,7 +89,7 @@ export class Query implements QueryRun {
   private openSlot (id: number): CursorHeap | null {
     const parts = this.store.partsIn(id, this.q.services)
     const cursors: Cursor[] = []
-    for (const part of parts) if (this.streamTest === null || this.streamTest(part.stream)) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
+    for (const part of parts) if (this.streamTest(part.stream)) cursorsOf(part, this.q.descending, this.lo, this.hi, this.filter, this.budget, cursors)
     return cursors.length === 0 ? null : new CursorHeap(cursors, this.q.descending)
   }
 

@@ -15,6 +15,10 @@ import { parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
 import { ownMemory, type PartMemory } from './query-run.js'
 import { StoreWriteError, type LogStore } from './store.js'
+import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
+import { RetentionPolicy, type RetentionSpec } from './retention.js'
+import type { Stream } from './stream.js'
+import { Deletions } from './deletions.js'
 
 /** A query gives the thread back after this long, so ingest waiting behind it is stored meanwhile. */
 const QUERY_SLICE_MS = 4
@@ -33,7 +37,9 @@ export function createShardHandler (
   store: LogStore = shardStore(init),
   counters: ShardCounters = newCounters(),
   /** Where a query that lets its part be lent makes it (the transport's shared memory). */
-  lentMemory: PartMemory = ownMemory
+  lentMemory: PartMemory = ownMemory,
+  /** Told LIMITS_FILE's retention when the front sends it (startShard's purge uses it). */
+  setRetention: (spec: RetentionSpec | null) => void = () => {}
 ): (req: ShardRequest) => ShardReply | Promise<ShardReply> {
   const heapLimit = getHeapStatistics().heap_size_limit
   const usage = (): Usage => ({
@@ -112,17 +118,17 @@ export function createShardHandler (
         // The record holds about what the lines held: size its buffer from their text.
         const { text, starts } = req.batch
         const hint = (typeof text === 'string' ? text.length * 1.1 : text.byteLength) + 16 * starts.length
-        return ingest((sink) => putLines(req.batch, owns, sink), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
+        return ingest((sink) => putLines(req.batch, owns, tenantSink(req.batch.tenant, sink)), (r) => ({ type: 'stored-lines', ...r, usage: usage() }), hint)
       }
       case 'ingest-streams':
-        return ingest((sink) => putStreams(req.batch, owns, sink), (r) => ({ type: 'stored-streams', ...r, usage: usage() }), req.batch.bytes.byteLength * 1.1)
+        return ingest((sink) => putStreams(req.batch, owns, tenantSink(req.batch.tenant, sink)), (r) => ({ type: 'stored-streams', ...r, usage: usage() }), req.batch.bytes.byteLength * 1.1)
       case 'query':
         return runQuery(req.query)
       case 'cancel':
         live.delete(req.id)
         return { type: 'cancelled', usage: usage() }
       case 'services':
-        return { type: 'services', ...store.listServices(req.after, req.limit), usage: usage() }
+        return { type: 'services', ...store.listServices(req.after, req.limit, req.tenant), usage: usage() }
       case 'tail-subscribe':
         store.tail.subscribe(req.id, req.select, req.limits, req.format)
         return { type: 'tail', batches: [], unknown: [], usage: usage() }
@@ -132,9 +138,15 @@ export function createShardHandler (
       case 'tail-poll':
         return { type: 'tail', ...store.tail.poll(req.ids, req.stalled), usage: usage() }
       case 'streams':
-        return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit), usage: usage() }
+        return { type: 'streams', ...store.listStreams(req.start, req.end, req.selector, req.limit, req.tenants), usage: usage() }
       case 'stats':
-        return { type: 'stats', usage: usage(), counters: { ...counters } }
+        return { type: 'stats', usage: usage(), counters: { ...counters, purgedByRule: { ...counters.purgedByRule } } }
+      case 'retention':
+        setRetention(req.spec)
+        return { type: 'set', usage: usage() }
+      case 'deletions':
+        store.setDeletions(new Deletions(req.list))
+        return { type: 'set', usage: usage() }
       case 'hello':
         return { type: 'ready', shard: init.shard, usage: usage(), recovery: store.recovery }
       default:
@@ -143,7 +155,13 @@ export function createShardHandler (
   }
 }
 
-const newCounters = (): ShardCounters => ({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0 })
+/** A sink that stores the streams it is asked for under `tenant`'s stored names (tenants/tenant-id.ts); tenant fake's are the names themselves. */
+function tenantSink<S> (tenant: string | undefined, sink: EntrySink<S>): EntrySink<S> {
+  if (tenant === undefined || tenant === FAKE_TENANT) return sink
+  return { streamFor: (service, labels) => sink.streamFor(storedService(tenant, service), labels), put: (stream, ts, seq, message, attrs) => sink.put(stream, ts, seq, message, attrs) }
+}
+
+const newCounters = (): ShardCounters => ({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0, purgedByRule: {} })
 
 /** Below this many bytes freed, a purge leaves garbage collection to V8's own schedule. */
 const COLLECT_AFTER_BYTES = 16 * 1048576
@@ -208,16 +226,28 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
   lowerPriority(init.nice)
   const memory = shardStore(init)
   const store: LogStore = init.dataDir === '' ? memory : durableStore(init, memory, options.io)
+  if (init.deletions !== undefined) store.setDeletions(new Deletions(init.deletions))
   const collect = findCollector()
   const counters = newCounters()
   let freed = 0
-  setInterval(() => {
-    const bytes = store.bytes
-    const cutoff = nowUs() - init.retention * 1000
+  let policy = new RetentionPolicy(init.tenantRetention ?? null, init.retention)
+  const byRule = (stream: Stream, rule: string, entries: number): void => {
+    const key = `${stream.tenant}\u0000${rule}`
+    counters.purgedByRule[key] = (counters.purgedByRule[key] ?? 0) + entries
+  }
+  /** One purge: RETENTION for every stream, or each stream's own period under LIMITS_FILE's rules. */
+  const purge = (): void => {
+    const now = nowUs()
     const started = performance.now()
-    counters.purgedEntries += store.purge(cutoff)
+    counters.purgedEntries += policy.plain ? store.purge(now - init.retention * 1000) : store.purgeStreams(now, policy, byRule)
     counters.purgeSeconds += (performance.now() - started) / 1000
     counters.purgeRuns++
+  }
+  // What a rule purged before a restart may still be in block files: the rules apply again before the shard is ready.
+  if (!policy.plain) purge()
+  setInterval(() => {
+    const bytes = store.bytes
+    purge()
     freed += bytes - store.bytes
     if (collect !== null && freed >= COLLECT_AFTER_BYTES && freed >= store.bytes) {
       freed = 0
@@ -228,5 +258,5 @@ export function startShard (init: ShardInit, options: ShardOptions = {}): (req: 
     counters.idleSeals += store.sealIdle(Date.now(), IDLE_SEAL_MS)
     store.maintain()
   }, MAINTAIN_MS)
-  return createShardHandler(init, store, counters, options.lentMemory)
+  return createShardHandler(init, store, counters, options.lentMemory, (spec) => { policy = new RetentionPolicy(spec, init.retention) })
 }

@@ -12,6 +12,8 @@ import type { RenderFormat } from './render/index.js'
 import type { LokiShape } from './render/loki-streams.js'
 import type { ServiceOwnership } from '../core/hash.js'
 import type { IngestBatch, LineBatch, Rejected, StreamBatch } from '../ingest/batch.js'
+import type { RetentionSpec } from './retention.js'
+import type { Deletion } from './deletions.js'
 
 export type { ServiceOwnership } from '../core/hash.js'
 export { MAX_REJECTED_LISTED, type IngestBatch, type LineBatch, type Rejected, type StreamBatch, type StreamRef } from '../ingest/batch.js'
@@ -25,7 +27,7 @@ export interface AttrMatch { key: string, value: string }
 export interface ShardQuery {
   /** Names this query in a later cancel message; unique per front thread. */
   id: number
-  /** null means every service the shard holds. */
+  /** Stored service names (tenants/tenant-id.ts); null means every service the shard holds of `tenants`. */
   services: string[] | null
   /**
    * Only services of these hash partitions (cluster mode: an instance holds
@@ -33,6 +35,8 @@ export interface ShardQuery {
    * time); absent: every service.
    */
   partitions?: ServiceOwnership
+  /** The tenants whose entries the query reads (several: a query across tenants); absent: tenant fake alone. */
+  tenants?: string[]
   /** Inclusive bounds, epoch microseconds. */
   start: number
   end: number
@@ -90,6 +94,8 @@ export interface MetricSpec {
   maxSeries: number
   /** Most series × points one shard may make (MAX_QUERY_SAMPLES); past it the query is refused (400). */
   maxSamples: number
+  /** A query across tenants: each series' labels carry its __tenant_id__ (the router sets it). */
+  tenantLabel?: boolean
 }
 
 /** A run of memory a transport lent a part in: its offset and length in the transport's shared buffer. */
@@ -212,6 +218,8 @@ export interface ShardCounters {
   purgeSeconds: number
   /** Open blocks sealed (compressed) because they took no entry for a while. */
   idleSeals: number
+  /** Entries purged by each rule, keyed `<tenant> U+0000 <rule>` (store/retention.ts names the rules). */
+  purgedByRule: Record<string, number>
 }
 
 export const NO_USAGE: Usage = Object.freeze({ entries: 0, bytes: 0, services: 0, streams: 0, heapUsed: 0, heapLimit: Infinity, queries: 0, disk: null, tailBytes: 0, tailPeakBytes: 0 })
@@ -239,16 +247,20 @@ export type ShardRequest =
   | { type: 'query', query: ShardQuery }
   /** Stops query `id` if it is queued or running; it then answers an error. */
   | { type: 'cancel', id: number }
-  /** Up to `limit` services after the name `after`, in name order. */
-  | { type: 'services', after: string | null, limit: number }
+  /** Up to `limit` services of `tenant` (absent: fake) after the name `after`, in name order. */
+  | { type: 'services', after: string | null, limit: number, tenant?: string }
   /** Starts keeping the new entries `select` matches for tail `id`, at most `limits` between polls. */
   | { type: 'tail-subscribe', id: number, select: LogSelection, limits: TailLimits, format: TailFormat }
   | { type: 'tail-unsubscribe', id: number }
   /** Hands over (and forgets) what each of the tails `ids` got since the last poll; `stalled` ones' is only counted as dropped. */
   | { type: 'tail-poll', ids: number[], stalled: number[] }
   /** The streams with entries between start and end (µs, inclusive) that the selector matches (null: all), up to `limit`. */
-  | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number }
+  | { type: 'streams', start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[] }
   | { type: 'stats' }
+  /** LIMITS_FILE's retention for every tenant (store/retention.ts), in force from the next purge on; null: RETENTION for all. */
+  | { type: 'retention', spec: RetentionSpec | null }
+  /** The delete requests in force (store/deletions.ts), the whole list: their entries are no longer read. */
+  | { type: 'deletions', list: Deletion[] }
 
 export type ShardReply =
   /** recovery: what the shard loaded from its data folder (null without DATA_DIR). */
@@ -271,6 +283,7 @@ export type ShardReply =
   /** complete: false when more than `limit` streams matched. */
   | { type: 'streams', streams: StreamStats[], complete: boolean, usage: Usage }
   | { type: 'stats', usage: Usage, counters: ShardCounters }
+  | { type: 'set', usage: Usage }
   /** A request the shard refused; errors cross threads as a code and a message, never as a class. */
   | { type: 'error', code: string, message: string, usage: Usage }
 
@@ -301,6 +314,10 @@ export interface ShardInit {
   blockCodec: string
   /** SHARD_NICE: the shard's thread lowers its own priority by this much (0: as the front). */
   nice: number
+  /** LIMITS_FILE's retention at start (later ones come as 'retention' messages); absent: RETENTION for all. */
+  tenantRetention?: RetentionSpec | null
+  /** The delete requests in force at start (later lists come as 'deletions' messages). */
+  deletions?: Deletion[]
   /** Memory shared with the front that the shard may lend query parts in (the worker transport adds it: page-memory.ts); absent: none. */
   pageMemory?: SharedArrayBuffer
 }

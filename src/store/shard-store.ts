@@ -10,8 +10,11 @@ import { DEFAULT_CODEC } from './codec/registry.js'
 import { Query, type SlotIndex } from './query-run.js'
 import type { SealedBlock } from './sealed-block.js'
 import { TailHub } from './tail-hub.js'
+import type { RetentionPolicy } from './retention.js'
+import { NO_DELETIONS, type Deletions } from './deletions.js'
 import type { MemoryStore } from './store.js'
-import { SLOT_US, STREAM_SLOT_BYTES, Stream, slotOf, type StreamSlot } from './stream.js'
+import { SLOT_US, STREAM_SLOT_BYTES, Stream, TENANT_LABEL, slotOf, type StreamSlot } from './stream.js'
+import { FAKE_TENANT, TENANT_SEP, storedService } from '../tenants/tenant-id.js'
 
 // Everything one shard owns: its streams, their blocks, and the slot index
 // that lets a query over every stream look only at the streams active in the
@@ -44,6 +47,8 @@ export class ShardStore implements MemoryStore, SlotIndex {
   private sortedServices: string[] | null = []
   /** Stream-slots that took entries since the last takeUnpersisted(); null while nothing is persisted. */
   private dirty: Set<StreamSlot> | null = null
+  /** Delete requests in force: their entries are not read (deletions.ts). */
+  deletions: Deletions = NO_DELETIONS
   entries = 0
   bytes = 0
   /** The largest sequence number ever stored here, so a restarted front numbers on above it. */
@@ -78,6 +83,10 @@ export class ShardStore implements MemoryStore, SlotIndex {
     this.streams.set(key, stream)
     this.bytes += stream.bytes
     return stream
+  }
+
+  setDeletions (deletions: Deletions): void {
+    this.deletions = deletions
   }
 
   /** Runs `fill` with a sink that stores each entry it is given at once (see LogStore.ingest). */
@@ -230,12 +239,18 @@ export class ShardStore implements MemoryStore, SlotIndex {
     return query.part()
   }
 
-  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean } {
+  /**
+   * The streams of `tenants` with entries between start and end that `selector` matches; across
+   * several tenants each stream's labels carry its `__tenant_id__` (as Loki's answers do).
+   */
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants: readonly string[] = [FAKE_TENANT]): { streams: StreamStats[], complete: boolean } {
     const selected = selectorTest(selector ?? [])
     const first = slotOf(start)
     const last = slotOf(end)
     const streams: StreamStats[] = []
+    const across = tenants.length > 1
     for (const stream of this.streams.values()) {
+      if (!tenants.includes(stream.tenant)) continue
       if (!selected((name) => stream.labelValue(name))) continue
       let entries = 0
       let bytes = 0
@@ -251,27 +266,40 @@ export class ShardStore implements MemoryStore, SlotIndex {
       }
       if (entries === 0) continue
       if (streams.length === limit) return { streams, complete: false }
-      streams.push({ labels: sortPairs(['service', stream.service, ...stream.labels]), entries, bytes, blocks })
+      const labels = ['service', stream.name, ...stream.labels]
+      if (across) labels.push(TENANT_LABEL, stream.tenant)
+      streams.push({ labels: sortPairs(labels), entries, bytes, blocks })
     }
     return { streams, complete: true }
   }
 
-  /** Up to `limit` services after `after` in name order; complete when there are no more. */
-  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean } {
+  /**
+   * Up to `limit` services of `tenant` after `after` in name order (names as their senders gave
+   * them); complete when there are no more. A tenant's stored names share its prefix, so they sit
+   * together in the sorted list; tenant fake's are the names without one.
+   */
+  listServices (after: string | null, limit: number, tenant: string = FAKE_TENANT): { services: ServiceStats[], complete: boolean } {
     this.sortedServices ??= [...this.services.keys()].sort()
     const names = this.sortedServices
+    const prefix = storedService(tenant, '')
+    const from = after === null ? prefix : storedService(tenant, after)
     let i = 0
-    if (after !== null) {
-      let hi = names.length
-      while (i < hi) {
-        const mid = (i + hi) >>> 1
-        if (names[mid]! <= after) i = mid + 1
-        else hi = mid
-      }
+    let hi = names.length
+    while (i < hi) {
+      const mid = (i + hi) >>> 1
+      if (after === null ? names[mid]! < from : names[mid]! <= from) i = mid + 1
+      else hi = mid
     }
+    const mine = tenant === FAKE_TENANT ? (n: string) => !n.includes(TENANT_SEP) : (n: string) => n.startsWith(prefix)
     const services: ServiceStats[] = []
-    for (; i < names.length && services.length < limit; i++) {
+    for (; i < names.length; i++) {
       const name = names[i]!
+      if (!mine(name)) {
+        // Past this tenant's run of names; tenant fake's are spread between the others'.
+        if (tenant !== FAKE_TENANT) break
+        continue
+      }
+      if (services.length === limit) return { services, complete: false }
       let count = 0
       let oldest = Infinity
       let newest = -Infinity
@@ -280,9 +308,9 @@ export class ShardStore implements MemoryStore, SlotIndex {
         oldest = Math.min(oldest, s.oldest)
         newest = Math.max(newest, s.newest)
       }
-      if (count > 0) services.push({ service: name, count, oldest, newest })
+      if (count > 0) services.push({ service: name.slice(prefix.length), count, oldest, newest })
     }
-    return { services, complete: i >= names.length }
+    return { services, complete: true }
   }
 
   /** Nothing to do in memory only besides sealing (sealIdle). */
@@ -317,8 +345,29 @@ export class ShardStore implements MemoryStore, SlotIndex {
    * and the slots, streams and services left empty. Returns the entries dropped.
    */
   purge (cutoff: number): number {
+    return this.purgeWith(slotOf(cutoff), () => cutoff)
+  }
+
+  /**
+   * Drops, stream by stream, the blocks past the period `policy` gives each
+   * stream at `now` (epoch µs; retention.ts), and what is left empty;
+   * `dropped` is told each stream's entries and the rule. Returns the entries dropped.
+   */
+  purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number {
+    const memo = new Map<Stream, { cutoff: number, rule: string }>()
+    const of = (stream: Stream): { cutoff: number, rule: string } => {
+      let r = memo.get(stream)
+      if (r === undefined) {
+        const { periodMs, rule } = policy.of(stream)
+        memo.set(stream, r = { cutoff: now - periodMs * 1000, rule })
+      }
+      return r
+    }
+    return this.purgeWith(slotOf(now - policy.shortestMs * 1000), (stream) => of(stream).cutoff, dropped === undefined ? undefined : (stream, n) => dropped(stream, of(stream).rule, n))
+  }
+
+  private purgeWith (last: number, cutoffOf: (stream: Stream) => number, onDropped?: (stream: Stream, entries: number) => void): number {
     let dropped = 0
-    const last = slotOf(cutoff)
     const keep: number[] = []
     for (const id of this.slotIds) {
       const parts = this.slots.get(id)!
@@ -328,7 +377,9 @@ export class ShardStore implements MemoryStore, SlotIndex {
       }
       const left: StreamSlot[] = []
       for (const part of parts) {
-        const gone = part.purge(cutoff)
+        const stream = part.stream
+        const gone = part.purge(cutoffOf(stream))
+        if (gone.entries > 0) onDropped?.(stream, gone.entries)
         dropped += gone.entries
         this.bytes -= gone.bytes
         part.stream.entries -= gone.entries

@@ -6,6 +6,8 @@ import type { SealedBlock } from './sealed-block.js'
 import type { Stream, StreamSlot } from './stream.js'
 import type { TailHub } from './tail-hub.js'
 import type { PartMemory } from './query-run.js'
+import type { RetentionPolicy } from './retention.js'
+import type { Deletions } from './deletions.js'
 
 // What a shard's request handler needs from its store, and nothing more:
 // store entries, scan with a budget, list services, seal and purge, counts.
@@ -53,9 +55,11 @@ export interface LogStore {
   ingest<R> (fill: <S>(sink: EntrySink<S>) => R, sizeHint?: number): R | Promise<R>
   /** Starts a query that hides entries older than `cutoff` and gives the thread back every `sliceMs`. */
   query (q: ShardQuery, cutoff: number, sliceMs: number): QueryRun
-  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean }
+  /** Tenant `tenant`'s services (default: fake). */
+  listServices (after: string | null, limit: number, tenant?: string): { services: ServiceStats[], complete: boolean }
   /** Streams with entries between start and end that `selector` matches (null: every stream), at most `limit`. */
-  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean }
+  /** The streams of `tenants` (default: fake); across several, labeled with __tenant_id__. */
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: readonly string[]): { streams: StreamStats[], complete: boolean }
   /** The live tails matched against every entry stored. */
   readonly tail: TailHub
   /** Seals open blocks idle for `idleMs`. */
@@ -64,6 +68,10 @@ export interface LogStore {
   maintain (): void
   /** Drops whole blocks older than `cutoff`; returns the entries dropped. */
   purge (cutoff: number): number
+  /** The delete requests in force from now on (deletions.ts). */
+  setDeletions (deletions: Deletions): void
+  /** Drops, stream by stream, what is past the period `policy` gives each stream at `now` (µs; retention.ts); returns the entries dropped. */
+  purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number
 }
 
 /**

@@ -3,6 +3,7 @@ import { BLOCK_BYTES, BLOCK_ENTRIES, type Block, type Pairs } from './block.js'
 import type { BlockCodec } from './codec/block-codec.js'
 import { OpenBlock } from './open-block.js'
 import type { SealedBlock } from './sealed-block.js'
+import { serviceOfStored, tenantOfStored } from '../tenants/tenant-id.js'
 
 // A stream is one service and its stream labels (Loki's model). Its entries
 // are split by time into slots of SLOT_US, so that a block never spans more
@@ -26,11 +27,17 @@ export const SLOT_US = 5 * 60 * 1_000_000
 export const STREAM_BYTES = 640
 export const STREAM_SLOT_BYTES = 200
 
+/** The label a query across tenants adds to its answers (Loki's), and that a selector may match on. */
+export const TENANT_LABEL = '__tenant_id__'
+
 export const slotOf = (ts: number): number => Math.floor(ts / SLOT_US)
 
 export class Stream {
   readonly slots: StreamSlot[] = []
   entries = 0
+  /** Its tenant (tenants/tenant-id.ts), and its service as senders named it: `service` is the stored name, the tenant's prefix included. */
+  readonly tenant: string
+  readonly name: string
   /** The service name as UTF-8 bytes, and as a JSON string literal's bytes (what renderers copy). */
   readonly serviceBytes: Buffer
   readonly serviceJsonBytes: Buffer
@@ -39,12 +46,14 @@ export class Stream {
   /** The label names, JSON-escaped as block dictionaries hold attribute keys; null when there are none. */
   readonly labelKeysJson: ReadonlySet<string> | null
 
-  /** `codec` seals this stream's blocks (BLOCK_CODEC). */
+  /** `service` is the stored service name (the tenant's prefix, then the service); `codec` seals this stream's blocks (BLOCK_CODEC). */
   constructor (readonly key: string, readonly service: string, readonly labels: Pairs, readonly codec: BlockCodec) {
     const members: string[] = []
     for (let i = 0; i < labels.length; i += 2) members.push(`${jsonString(labels[i]!)}:${jsonString(labels[i + 1]!)}`)
-    this.serviceBytes = Buffer.from(service)
-    this.serviceJsonBytes = Buffer.from(jsonString(service))
+    this.tenant = tenantOfStored(service)
+    this.name = serviceOfStored(service)
+    this.serviceBytes = Buffer.from(this.name)
+    this.serviceJsonBytes = Buffer.from(jsonString(this.name))
     this.labelsJsonBytes = Buffer.from(members.join(','))
     this.labelKeysJson = labels.length === 0 ? null : new Set(labels.filter((_, i) => i % 2 === 0).map(jsonEscape))
   }
@@ -57,9 +66,11 @@ export class Stream {
     return undefined
   }
 
-  /** What a LogQL matcher sees of this stream: `service` is its service, any other name a label ('' when absent). */
+  /** What a LogQL matcher sees of this stream: `service` is its service, `__tenant_id__` its tenant, any other name a label ('' when absent). */
   labelValue (name: string): string {
-    return name === 'service' ? this.service : this.label(name) ?? ''
+    if (name === 'service') return this.name
+    if (name === TENANT_LABEL) return this.tenant
+    return this.label(name) ?? ''
   }
 
   /** The stream-slot for slot `id`, or undefined. */

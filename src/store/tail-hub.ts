@@ -152,7 +152,7 @@ export class TailHub {
         if (g === undefined) groups.push({ format: t.format, tails: [t] })
         else g.tails.push(t)
       }
-      r = { generation: this.generation, groups, labels: ['service', stream.service, ...stream.labels] }
+      r = { generation: this.generation, groups, labels: ['service', stream.name, ...stream.labels] }
       this.reach.set(stream, r)
     }
     return r

@@ -92,10 +92,10 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
    * else the promise of their storage. Any other refusal is counted, as is
    * what the shards refuse.
    */
-  const submit = (decoded: DecodedRecords<Rejected>): Promise<void> | 'full' => {
+  const submit = (decoded: DecodedRecords<Rejected>, tenant: string): Promise<void> | 'full' => {
     let stored
     try {
-      stored = submitDecoded(router, 'syslog', decoded)
+      stored = submitDecoded(router, 'syslog', decoded, tenant)
     } catch (err) {
       if ((err as { code?: string }).code === 'LOGAGG_ERR_QUEUE_FULL' && !closing) return 'full'
       stats.dropped.refused += decoded.records.length
@@ -170,7 +170,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
     const busy = (): boolean => held.length > 0 || storing > 0
     const pump = (): void => {
       while (held.length > 0 && storing < IN_FLIGHT && retry === null) {
-        const stored = submit(held[0]!)
+        const stored = submit(held[0]!, settings.syslogTcpTenant)
         if (stored === 'full') {
           if (fullSince === 0) fullSince = Date.now()
           if (Date.now() - fullSince > QUEUE_FULL_WAIT_MS) {
@@ -270,7 +270,7 @@ export async function startSyslog (settings: Settings, router: ShardRouter, log:
       batch = []
       if (decoded.records.length === 0) return
       // Nothing waits on UDP: a full queue drops the batch.
-      const stored = submit(decoded)
+      const stored = submit(decoded, settings.syslogUdpTenant)
       if (stored === 'full') stats.dropped.refused += decoded.records.length
       else track(stored)
     }

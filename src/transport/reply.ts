@@ -18,7 +18,9 @@ export const REPLY_TYPE = {
   'tail-unsubscribe': 'tail',
   'tail-poll': 'tail',
   streams: 'streams',
-  stats: 'stats'
+  stats: 'stats',
+  retention: 'set',
+  deletions: 'set'
 } as const satisfies Record<ShardRequest['type'], ShardReply['type']>
 
 /** The reply a request of type R['type'] gets when it succeeds. */

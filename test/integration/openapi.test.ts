@@ -263,6 +263,17 @@ describe('Loki', () => {
     await expectDocumented(401, '/loki/api/v1/labels', { on: guarded })
   })
 
+  it('the delete API: a request made, listed and cancelled; its refusals', async () => {
+    await expectDocumented(204, `/loki/api/v1/delete?query=${encodeURIComponent('{service="oa-none"}')}&start=${Math.floor(Date.now() / 1000) - 60}`, { method: 'POST' })
+    const listed = await expectDocumented(200, '/loki/api/v1/delete')
+    const requests = JSON.parse(listed.body.toString('utf8')) as Array<{ request_id: string, status: string }>
+    expect(requests.map((r) => r.status)).toEqual(['received'])
+    await expectDocumented(204, `/loki/api/v1/delete?request_id=${requests[0]!.request_id}`, { method: 'DELETE' })
+    await expectDocumented(404, `/loki/api/v1/delete?request_id=${requests[0]!.request_id}`, { method: 'DELETE' })
+    await expectDocumented(400, '/loki/api/v1/delete?start=0', { method: 'POST' })
+    await expectDocumented(401, '/loki/api/v1/delete', { on: guarded })
+  })
+
   it('the tail WebSocket: 101 then Loki tail messages; refusals before the upgrade; 400 without it', async () => {
     const path = '/loki/api/v1/tail?query=' + encodeURIComponent('{app="oa-loki"}') + `&start=${nowNs(600_000)}&limit=5`
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`)

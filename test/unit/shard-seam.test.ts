@@ -61,6 +61,8 @@ class FakeShard implements Shard {
   streams (): Promise<never> { throw new Error('not used') }
   tail (): Promise<never> { throw new Error('not used') }
   async stats (): Promise<null> { return null }
+  async setRetention (): Promise<void> {}
+  async setDeletions (): Promise<void> {}
   async close (): Promise<void> {}
 }
 

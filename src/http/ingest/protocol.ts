@@ -78,12 +78,12 @@ function idempotencyKey (req: IncomingMessage): string | null {
   return text
 }
 
-/** Runs one request of `protocol` through the pipeline; errors are thrown, for the caller to answer with protocol.error(). */
-export async function ingest<F, P, D extends Decoded<P>, A> (protocol: IngestProtocol<F, P, D, A>, r: IngestRequest, router: ShardRouter, settings: Settings): Promise<A> {
+/** Runs one request of `protocol` for `tenant` through the pipeline; errors are thrown, for the caller to answer with protocol.error(). */
+export async function ingest<F, P, D extends Decoded<P>, A> (protocol: IngestProtocol<F, P, D, A>, r: IngestRequest, router: ShardRouter, settings: Settings, tenant: string): Promise<A> {
   const form = protocol.accept(r)
   const body = await readBody(r.req, settings.maxBody, protocol.ownEncodings)
   const now = nowUs()
   const decoded = await protocol.decode(body, form, { now, window: acceptanceWindow(settings, now), settings, shards: router.shards.length, params: r.params })
-  const outcome = await withIngestRequest(settings.natsUrl === '' ? null : idempotencyKey(r.req), () => storeDecoded(router, protocol.name, decoded))
+  const outcome = await withIngestRequest(settings.natsUrl === '' ? null : idempotencyKey(r.req), () => storeDecoded(router, protocol.name, decoded, tenant))
   return protocol.answer(outcome, form, decoded)
 }

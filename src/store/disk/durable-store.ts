@@ -4,6 +4,9 @@ import type { Recovery, ServiceStats, ShardQuery, StreamStats, Usage } from '../
 import { nowUs } from '../../core/timestamp.js'
 import { StoreWriteError, type LogStore, type MemoryStore, type QueryRun } from '../store.js'
 import type { TailHub } from '../tail-hub.js'
+import type { RetentionPolicy } from '../retention.js'
+import type { Stream } from '../stream.js'
+import type { Deletions } from '../deletions.js'
 import { ShardDisk, type ShardDiskOptions } from './shard-disk.js'
 import { Staging } from './staging.js'
 import { WalError } from './wal.js'
@@ -56,12 +59,12 @@ export class DurableStore implements LogStore {
     return this.memory.query(q, cutoff, sliceMs)
   }
 
-  listServices (after: string | null, limit: number): { services: ServiceStats[], complete: boolean } {
-    return this.memory.listServices(after, limit)
+  listServices (after: string | null, limit: number, tenant?: string): { services: ServiceStats[], complete: boolean } {
+    return this.memory.listServices(after, limit, tenant)
   }
 
-  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): { streams: StreamStats[], complete: boolean } {
-    return this.memory.listStreams(start, end, selector, limit)
+  listStreams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: readonly string[]): { streams: StreamStats[], complete: boolean } {
+    return this.memory.listStreams(start, end, selector, limit, tenants)
   }
 
   sealIdle (now: number, idleMs: number): number {
@@ -79,6 +82,22 @@ export class DurableStore implements LogStore {
     const dropped = this.memory.purge(cutoff)
     this.disk.purge(cutoff).catch(() => {})
     return dropped
+  }
+
+  /**
+   * Drops what each stream's retention has passed in memory (retention.ts);
+   * the block files, which hold many streams, are deleted once all their
+   * blocks are past RETENTION. A shard applies its rules again when it loads
+   * the folder (shard-handler.ts), so what a rule purged does not come back.
+   */
+  purgeStreams (now: number, policy: RetentionPolicy, dropped?: (stream: Stream, rule: string, entries: number) => void): number {
+    const n = this.memory.purgeStreams(now, policy, dropped)
+    this.disk.purge(now - policy.longestMs * 1000).catch(() => {})
+    return n
+  }
+
+  setDeletions (deletions: Deletions): void {
+    this.memory.setDeletions(deletions)
   }
 
   close (): void {

@@ -4,7 +4,7 @@ import { applyLabelStages, formatLine, type LabelStages } from '../../logql/stag
 import type { BlockView } from '../block.js'
 import { ByteWriter } from '../bytes.js'
 import { EntryLabels } from '../entry-labels.js'
-import type { Stream } from '../stream.js'
+import { TENANT_LABEL, type Stream } from '../stream.js'
 import { JoinedRenderer, writeAttrMember, writeAttrMembers, type Rendered } from './renderer.js'
 
 // Entries of a Loki log query (query_range, query) rendered for the answer
@@ -23,6 +23,8 @@ export interface LokiShape {
   lineFormat?: string
   /** Grafana's categorize-labels flag: attributes go in structuredMetadata, not among the stream's labels. */
   categorize: boolean
+  /** A query across tenants: each stream's labels carry its __tenant_id__ (the router sets it). */
+  tenantLabel?: boolean
 }
 
 /** `labels` with the members of `more` it does not have yet. */
@@ -88,7 +90,7 @@ export class LokiStreamsRenderer extends JoinedRenderer {
       if (id === undefined) {
         const lw = this.scratch
         lw.length = 0
-        writeStreamLabels(lw, stream, v, from, shownTo)
+        writeStreamLabels(lw, stream, v, from, shownTo, this.shape.tenantLabel === true)
         id = this.idOf(lw.buf.toString('utf8', 0, lw.length))
         if (shownTo === from) this.streamIds.set(stream, id)
       }
@@ -96,7 +98,7 @@ export class LokiStreamsRenderer extends JoinedRenderer {
       w = this.open()
     } else {
       w = this.open()
-      writeStreamLabels(w, stream, v, from, shownTo)
+      writeStreamLabels(w, stream, v, from, shownTo, this.shape.tenantLabel === true)
       w.byte(LABELS_END)
     }
     writeValue(w, v, i)
@@ -117,7 +119,7 @@ export class LokiStreamsRenderer extends JoinedRenderer {
   private addShaped (stream: Stream, v: BlockView, i: number): void {
     const { shape } = this
     const line = jsonUnescape(v.msg, v.msgStart[i]!, v.msgEnd[i]!)
-    const own = EntryLabels.ofStream(stream)
+    const own = EntryLabels.ofStream(stream, shape.tenantLabel === true)
     const attrs = this.labels.attributes(v, i)
     const fields = shape.parser === undefined ? null : lineFields(shape.parser, line)
     // An earlier source keeps its value: stream labels, then attributes, then the line's fields.
@@ -145,17 +147,18 @@ export class LokiStreamsRenderer extends JoinedRenderer {
   }
 }
 
-/** A stream's labels as a JSON object, then the attributes of pairs [from, to) that no stream label (nor service) shadows. */
-function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number): void {
+/** A stream's labels as a JSON object (with its __tenant_id__ when `tenant`), then the attributes of pairs [from, to) that no stream label (nor service) shadows. */
+function writeStreamLabels (w: ByteWriter, stream: Stream, v: BlockView, from: number, to: number, tenant = false): void {
   w.bytes(SERVICE_OPEN)
   w.bytes(stream.serviceJsonBytes)
+  if (tenant) w.utf8(`,"${TENANT_LABEL}":${jsonString(stream.tenant)}`)
   if (stream.labelsJsonBytes.length > 0) {
     w.byte(44)
     w.bytes(stream.labelsJsonBytes)
   }
   for (let p = from; p < to; p++) {
     const key = v.dict[v.attrKey[p]!]!
-    if (key === 'service' || stream.labelKeysJson?.has(key) === true) continue
+    if (key === 'service' || stream.labelKeysJson?.has(key) === true || (tenant && key === TENANT_LABEL)) continue
     w.byte(44)
     writeAttrMember(w, v, p)
   }

@@ -1,5 +1,7 @@
 import type { LogRecord } from '../../ingest/record.js'
 import type { LabelMatcher } from '../../logql/ast.js'
+import type { RetentionSpec } from '../../store/retention.js'
+import type { Deletion } from '../../store/deletions.js'
 import { NO_USAGE, type IngestBatch, type LineBatch, type StreamBatch, type QueryPart, type Recovery, type ServiceStats, type ShardCounters, type ShardQuery, type ShardReply, type ShardRequest, type StreamStats, type TailBatch, type Usage } from '../../store/shard-messages.js'
 import type { Shard, ShardEvents, ShardState, ShardTimings, StoredLines, StoredStreams, TailRequest } from '../../shards/shard.js'
 import { IngestCoalescer } from '../ingest-coalescer.js'
@@ -127,12 +129,20 @@ export class LinkedShard<L extends ShardLink = ShardLink> implements Shard {
     part.lent = undefined
   }
 
-  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
-    return await this.request({ type: 'services', after, limit })
+  async services (after: string | null, limit: number, tenant?: string): Promise<{ services: ServiceStats[], complete: boolean }> {
+    return await this.request(tenant === undefined ? { type: 'services', after, limit } : { type: 'services', after, limit, tenant })
   }
 
-  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }> {
-    return await this.request({ type: 'streams', start, end, selector, limit })
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }> {
+    return await this.request(tenants === undefined ? { type: 'streams', start, end, selector, limit } : { type: 'streams', start, end, selector, limit, tenants })
+  }
+
+  async setRetention (spec: RetentionSpec | null): Promise<void> {
+    await this.request({ type: 'retention', spec })
+  }
+
+  async setDeletions (list: Deletion[]): Promise<void> {
+    await this.request({ type: 'deletions', list })
   }
 
   async tail (req: TailRequest): Promise<{ batches: TailBatch[], unknown: number[] }> {
