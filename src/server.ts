@@ -139,12 +139,19 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   // FRONTS > 1: front threads beyond this one, started once the shards are ready and this front listens.
   const fronts = settings.fronts > 1 && reusePortWorks() && !clustered ? settings.fronts : 1
   let pool: FrontPool | null = null
+  // Cluster mode (NATS_URL): set once the cluster is joined, below.
+  let cluster: Cluster | null = null
   const workerOptions: WorkerShardOptions = {
     maxHeapMb: heapMb,
     ...(options.shardWorkerFile === undefined ? {} : { workerFile: options.shardWorkerFile }),
     onEvent: (event, detail) => {
       if (event === 'crashed') {
-        log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
+        if (cluster !== null) {
+          log.error(detail, 'shard worker died; this instance gives its partitions up (the others replay them from the stream) and goes on as a front only: restart it to own partitions again')
+          cluster.retire(`shard worker ${detail.shard} died: restart this instance to own partitions again`)
+        } else {
+          log.error(detail, data === null ? 'shard worker died; its entries are lost, restarting it' : 'shard worker died; restarting it, it reloads its entries from DATA_DIR')
+        }
         pool?.shardDown(detail.shard)
       } else log.warn(detail, 'shard worker restarted')
     },
@@ -165,7 +172,6 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
   workers = Array.from({ length: settings.shards }, (_, shard) => new WorkerShard({ ...shardInit, shard, owns: ownershipOf(shard, settings.shards) }, workerOptions))
   const seqs = SharedSeqs.create()
   // Cluster mode: the router sees the partitions (cluster/), whose owners' shards are these workers.
-  let cluster: Cluster | null = null
   if (clustered) {
     try {
       cluster = await startCluster({ settings, log, workers, registry: metrics.registry })
@@ -175,7 +181,8 @@ export async function startServer (settings: Settings, log: Logger, options: Ser
     }
   }
   const shards: readonly Shard[] = cluster?.shards ?? workers
-  const health = cluster === null ? undefined : () => { const h = cluster.health(); return { ok: h.nats === 'connected', detail: { ...h } } }
+  const joined = cluster
+  const health = joined === null ? undefined : () => { const h = joined.health(); return { ok: h.nats === 'connected' && h.retired === null, detail: { ...h } } }
   const router = new ShardRouter(shards, { ...settings, maxDisk: data?.maxDisk ?? Infinity }, metrics, { seqs: new SharedSeqs(seqs), front: 0, limits: limits.of, rateShare: 1 / fronts, ...(health === undefined ? {} : { health }) })
   if (settings.ingestToken !== '' && settings.authToken === '' && settings.queryToken === '') {
     log.warn('only INGEST_TOKEN is set: writes need a token but GET /logs and GET /services are open to anyone who can reach the server; set QUERY_TOKEN or AUTH_TOKEN to protect reads')

@@ -30,6 +30,8 @@ export interface ClusterHealth {
   owned: number[]
   /** The last error of the membership tick, or null. */
   error: string | null
+  /** Why this instance gave its partitions up for good (one of its shard workers died), or null. */
+  retired: string | null
 }
 
 export interface Cluster {
@@ -37,6 +39,13 @@ export interface Cluster {
   /** The partitions, as the front's router sees them. */
   readonly shards: readonly Shard[]
   health (): ClusterHealth
+  /**
+   * Gives every partition up for good and stops consuming: what a shard
+   * worker held died with it, and replaying its part alone cannot be told
+   * apart from what the others hold. The others take the partitions over from
+   * the stream; this instance goes on taking requests as a front only.
+   */
+  retire (why: string): void
   /** Gives the partitions back (others take them at once), stops consuming, closes NATS and this instance's shards. */
   close (): Promise<void>
 }
@@ -146,10 +155,17 @@ export async function startCluster (o: ClusterOptions): Promise<Cluster> {
   log.info({ instance, cluster: settings.clusterName, partitions, replicas: settings.natsReplicas, nats: settings.natsUrl }, 'joined the cluster')
 
   let closing: Promise<void> | null = null
+  let retired: string | null = null
   return {
     instance,
     shards,
-    health: () => ({ instance, nats: connected ? 'connected' : 'disconnected', members: membership.members, owned: membership.owned, error: membership.lastError }),
+    health: () => ({ instance, nats: connected ? 'connected' : 'disconnected', members: membership.members, owned: membership.owned, error: membership.lastError, retired }),
+    retire: (why) => {
+      if (retired !== null) return
+      retired = why
+      feeds.close()
+      membership.close().catch(() => {})
+    },
     close: () => {
       closing ??= (async () => {
         clearInterval(fence)

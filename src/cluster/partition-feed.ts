@@ -20,13 +20,22 @@ import type { ClusterNames } from './names.js'
 const IN_FLIGHT = 16
 /** ms before a feed whose shards refused a message starts again from the last one applied. */
 const RETRY_MS = 1000
+/**
+ * A feed that a query waits on and that applied nothing for this long starts
+ * its consumer again: an ordered consumer whose NATS server died can stay
+ * silent (seen after kill -9 of a server of three) until it is made anew.
+ */
+const STALL_MS = 2000
 
 interface Waiter { upTo: number, resolve: () => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
 
 class Feed {
   applied = 0
-  /** The partition's last sequence as the consumer last said (applied + pending), for the lag metric. */
-  seen = 0
+  /** Messages the consumer last said remain after the one it delivered, plus those delivered and not applied yet (the lag metric). */
+  pending = 0
+  inFlight = 0
+  /** When (performance.now()) `applied` last moved, or the consumer was last made. */
+  progressed = performance.now()
   running = false
   messages: ConsumerMessages | null = null
   readonly waiters = new Set<Waiter>()
@@ -44,8 +53,23 @@ export class PartitionFeeds {
   private readonly feeds = new Map<number, Feed>()
   /** Entries the shards refused (MAX_SERVICES) while replaying: acknowledged, but not stored on this instance. */
   refused = 0
+  private readonly watchdog: NodeJS.Timeout
 
-  constructor (private readonly o: FeedOptions) {}
+  constructor (private readonly o: FeedOptions) {
+    this.watchdog = setInterval(() => this.unstall(), STALL_MS / 2)
+    this.watchdog.unref()
+  }
+
+  /** Starts again the consumer of every feed a query waits on that has not moved for STALL_MS. */
+  private unstall (): void {
+    const now = performance.now()
+    for (const [p, f] of this.feeds) {
+      if (!f.running || f.waiters.size === 0 || f.messages === null || now - f.progressed < STALL_MS) continue
+      this.o.log.warn({ partition: p, applied: f.applied }, 'partition feed made no progress while a query waited; making its consumer anew')
+      f.progressed = now
+      f.messages.stop()
+    }
+  }
 
   private feed (p: number): Feed {
     let f = this.feeds.get(p)
@@ -61,7 +85,7 @@ export class PartitionFeeds {
   /** Messages of p published and not applied here, as the consumer last said. */
   lag (p: number): number {
     const f = this.feeds.get(p)
-    return f === undefined ? 0 : Math.max(0, f.seen - f.applied)
+    return f === undefined ? 0 : f.pending + f.inFlight
   }
 
   owns (p: number): boolean {
@@ -109,7 +133,7 @@ export class PartitionFeeds {
 
   private advance (f: Feed, seq: number): void {
     f.applied = seq
-    if (f.seen < seq) f.seen = seq
+    f.progressed = performance.now()
     for (const w of f.waiters) {
       if (w.upTo > seq) continue
       clearTimeout(w.timer)
@@ -143,13 +167,14 @@ export class PartitionFeeds {
         })
         if (!f.running) return
         const messages = f.messages = await consumer.consume({ max_messages: 256 })
+        f.progressed = performance.now()
         const inFlight: Array<Promise<void>> = []
         // Each message's entries are applied in stream order; `applied` moves once all before it are stored.
         let chain: Promise<void> = Promise.resolve()
         for await (const m of messages) {
           if (!f.running) break
           const seq = m.seq
-          f.seen = Math.max(f.seen, seq + m.info.pending)
+          f.pending = m.info.pending
           let records: LogRecord[]
           try {
             records = readBatch(m.data)
@@ -158,7 +183,8 @@ export class PartitionFeeds {
             chain = chain.then(() => this.advance(f, seq))
             continue
           }
-          const stored = this.apply(records, seq)
+          f.inFlight++
+          const stored = this.apply(records, seq).finally(() => { f.inFlight-- })
           chain = Promise.all([chain, stored]).then(() => this.advance(f, seq))
           // Awaited below or, once one failed, by nobody: a failure is handled either way.
           chain.catch(() => {})
@@ -178,6 +204,7 @@ export class PartitionFeeds {
   }
 
   close (): void {
+    clearInterval(this.watchdog)
     for (const p of [...this.feeds.keys()]) this.stop(p, 'the instance is stopping')
   }
 }

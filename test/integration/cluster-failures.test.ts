@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { eventually, getJson, isoAt, type LogLine, type Spawned } from './helpers.js'
+import { eventually, getJson, isoAt, kTestInternals, startFixtureServer, type LogLine, type RunningServer, type Spawned } from './helpers.js'
 import { NatsCluster, ownedByRendezvous, type ClusterHealth } from './nats-fixture.js'
 
 // Cluster mode when things fail, on real nats-server and logagg processes:
@@ -210,5 +210,38 @@ describe('cluster mode: partial=true', () => {
     const bad = await fetch(`${survivor.url}/logs?partial=maybe`)
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: string }).error).toBe('partial must be true or false')
+  }, 90_000)
+})
+
+describe('cluster mode: a shard worker dies', () => {
+  it('gives every partition up to the others and goes on as a front; every acknowledged entry is read back exactly once', async () => {
+    nats = await NatsCluster.start(1)
+    let a: RunningServer | undefined
+    try {
+      a = await startFixtureServer({ natsUrl: nats.url, clusterPartitions: PARTITIONS, natsReplicas: 1, clusterLeaseTimeout: 2000 })
+      const b = await nats.instance({ CLUSTER_PARTITIONS: String(PARTITIONS) })
+      const front = { url: a.url } as Spawned
+      expect(await eventually(() => settled([front, b]), 20_000), lastSeen).toBe(true)
+      const sent = new Set<string>()
+      for (let i = 0; i < 10; i++) {
+        const lines = ['api', 'web', 'db', 'auth', 'queue', 'mail'].map((s) => line(s, `crash-${i}-${s}`))
+        const res = await fetch(`${a.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') })
+        expect(res.status).toBe(201)
+        for (const l of lines) sent.add(JSON.parse(l).message)
+      }
+      await a[kTestInternals].workers[0]!.sendRaw({ type: 'crash' }).catch(() => {})
+      expect(await eventually(async () => {
+        const h = await getJson(a!.url, '/healthz')
+        return h.status === 503 && (h.body as Health & { cluster: { retired: string | null } }).cluster.retired !== null && (h.body as Health).cluster.owned.length === 0
+      }, 15_000)).toBe(true)
+      expect(await eventually(async () => (await health(b)).cluster.owned.length === PARTITIONS, 15_000)).toBe(true)
+      // Still a front: it takes writes and answers queries through the other instance.
+      const more = await fetch(`${a.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: line('api', 'crash-after') })
+      expect(more.status).toBe(201)
+      sent.add('crash-after')
+      for (const s of [front, b]) expectExactlyOnce(await readBack(s, 'crash-'), sent, sent)
+    } finally {
+      await a?.close()
+    }
   }, 90_000)
 })
