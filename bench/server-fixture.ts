@@ -35,7 +35,9 @@ const STOP_GRACE_MS = 5_000
 // SHARD_NICE and BLOCK_CODEC too: settings an A/B run varies (bench runs the defaults otherwise).
 // FRONTS as well: run the suite itself on Node 24 (tools/node24/node_modules/.bin/node dist/bench/run.js)
 // and every target runs on it, logagg with that many front threads.
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE', 'BLOCK_CODEC', 'FRONTS']
+// And cluster mode's settings: `NATS_URL=nats://127.0.0.1:4222 node dist/bench/run.js --only=b` measures
+// one instance on that NATS (start a fresh nats-server -js per run: an instance replays its stream at start).
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'SYSTEMROOT', 'SHARD_NICE', 'BLOCK_CODEC', 'FRONTS', 'NATS_URL', 'CLUSTER_NAME', 'CLUSTER_PARTITIONS', 'NATS_REPLICAS']
 
 function baseEnv (): Record<string, string> {
   const env: Record<string, string> = {}
