@@ -9,8 +9,8 @@ import type { QueryPart, ServiceStats, ShardQuery, StreamStats } from '../store/
 
 export type ClusterRequest =
   | { type: 'query', partition: number, upTo: number, query: ShardQuery }
-  | { type: 'services', partition: number, upTo: number, after: string | null, limit: number }
-  | { type: 'streams', partition: number, upTo: number, start: number, end: number, selector: LabelMatcher[] | null, limit: number }
+  | { type: 'services', partition: number, upTo: number, after: string | null, limit: number, tenant?: string }
+  | { type: 'streams', partition: number, upTo: number, start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[] }
 
 export type ClusterReply =
   /** One part per shard of the owner's, each sorted. */

@@ -81,7 +81,7 @@ export class OwnerService {
         const services: ServiceStats[] = []
         let after = req.after
         for (let page = 0; page < MAX_SERVICE_PAGES; page++) {
-          const got = await local.services(after, req.limit)
+          const got = await local.services(after, req.limit, req.tenant)
           for (const s of got.services) if (ofPartition(s.service)) services.push(s)
           if (!got.more || services.length >= req.limit) return pack({ type: 'services', services: services.slice(0, req.limit), complete: !got.more && services.length <= req.limit } satisfies ClusterReply)
           after = got.services[got.services.length - 1]!.service
@@ -89,7 +89,7 @@ export class OwnerService {
         return pack({ type: 'services', services, complete: false } satisfies ClusterReply)
       }
       case 'streams': {
-        const got = await local.streams(req.start, req.end, req.selector, req.limit)
+        const got = await local.streams(req.start, req.end, req.selector, req.limit, req.tenants)
         const streams: StreamStats[] = got.streams.filter((s) => ofPartition(serviceOf(s.labels)))
         return pack({ type: 'streams', streams, complete: !got.more } satisfies ClusterReply)
       }

@@ -4,7 +4,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import { ClusterUnavailableError, NotInClusterError, QueryTimeoutError, SHARD_ERRORS, retryAfter } from '../core/errors.js'
 import { ownerTest } from '../core/hash.js'
 import type { LogRecord } from '../ingest/record.js'
-import { putLines, putStreams } from '../ingest/shard-ingest.js'
+import { putLines, putStreams, tenantSink } from '../ingest/shard-ingest.js'
 import type { LabelMatcher } from '../logql/ast.js'
 import { ingestRequest } from '../shards/ingest-context.js'
 import type { Shard, ShardState, StoredLines, StoredStreams } from '../shards/shard.js'
@@ -86,14 +86,14 @@ export class PartitionShard implements Shard {
 
   async ingestLines (batch: LineBatch): Promise<StoredLines> {
     const writer = new BatchWriter()
-    const put = putLines(batch, this.owns, writer)
+    const put = putLines(batch, this.owns, tenantSink(batch.tenant, writer))
     await this.publish(writer)
     return { count: put.count, rejected: put.rejected, rejectedCount: put.rejectedCount, misrouted: put.misrouted, full: [] }
   }
 
   async ingestStreams (batch: StreamBatch): Promise<StoredStreams> {
     const writer = new BatchWriter()
-    const put = putStreams(batch, this.owns, writer)
+    const put = putStreams(batch, this.owns, tenantSink(batch.tenant, writer))
     await this.publish(writer)
     return { count: put.count, rejected: put.rejected, rejectedCount: put.rejectedCount, full: [] }
   }
@@ -205,15 +205,15 @@ export class PartitionShard implements Shard {
   async setRetention (): Promise<void> {}
   async setDeletions (): Promise<void> {}
 
-  async services (after: string | null, limit: number): Promise<{ services: ServiceStats[], complete: boolean }> {
+  async services (after: string | null, limit: number, tenant?: string): Promise<{ services: ServiceStats[], complete: boolean }> {
     const upTo = await this.lastSeq()
-    const r = await this.ask({ type: 'services', partition: this.o.partition, upTo, after, limit }, 'services', Date.now() + this.o.queryTimeout)
+    const r = await this.ask({ type: 'services', partition: this.o.partition, upTo, after, limit, ...(tenant === undefined ? {} : { tenant }) }, 'services', Date.now() + this.o.queryTimeout)
     return { services: r.services, complete: r.complete }
   }
 
-  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number): Promise<{ streams: StreamStats[], complete: boolean }> {
+  async streams (start: number, end: number, selector: LabelMatcher[] | null, limit: number, tenants?: string[]): Promise<{ streams: StreamStats[], complete: boolean }> {
     const upTo = await this.lastSeq()
-    const r = await this.ask({ type: 'streams', partition: this.o.partition, upTo, start, end, selector, limit }, 'streams', Date.now() + this.o.queryTimeout)
+    const r = await this.ask({ type: 'streams', partition: this.o.partition, upTo, start, end, selector, limit, ...(tenants === undefined ? {} : { tenants }) }, 'streams', Date.now() + this.o.queryTimeout)
     return { streams: r.streams, complete: r.complete }
   }
 

@@ -4,6 +4,7 @@ import { entryRecord, problemText, readLokiStream, streamIdentity } from './form
 import { decodeResourceLogs, resourceRecords } from './formats/otlp-logs.js'
 import type { LogRecord, Pairs } from './record.js'
 import { entryLimitProblem } from './entry-limits.js'
+import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
 
 // The ingest code that runs on a shard thread, before its store: it turns
 // what the shard was sent (a columnar batch, or NDJSON lines still to parse)
@@ -19,6 +20,12 @@ export interface EntrySink<S> {
   /** The stream of (service, labels), made if need be; null when it would be a new service past the store's share of MAX_SERVICES. */
   streamFor (service: string, labels: string[]): S | null
   put (stream: S, ts: number, seq: number, message: string, attrs: string[] | null): void
+}
+
+/** A sink that stores the streams it is asked for under `tenant`'s stored names (tenants/tenant-id.ts); tenant fake's are the names themselves. */
+export function tenantSink<S> (tenant: string | undefined, sink: EntrySink<S>): EntrySink<S> {
+  if (tenant === undefined || tenant === FAKE_TENANT) return sink
+  return { streamFor: (service, labels) => sink.streamFor(storedService(tenant, service), labels), put: (stream, ts, seq, message, attrs) => sink.put(stream, ts, seq, message, attrs) }
 }
 
 /** Puts a batch built on the front thread; returns how many were put and the indexes refused for MAX_SERVICES. */

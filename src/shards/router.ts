@@ -12,7 +12,7 @@ import { Admission, type AdmissionLimits } from './admission.js'
 import type { Shard, StoredLines, StoredStreams } from './shard.js'
 import type { DecodedStreams } from '../ingest/decoded.js'
 import { LocalSeqs, type SeqSource } from './seqs.js'
-import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
+import { FAKE_TENANT, TENANT_SEP, serviceOfStored, storedService } from '../tenants/tenant-id.js'
 import type { TenantLimits } from '../tenants/limits-file.js'
 import { TenantBuckets } from '../tenants/rate-limit.js'
 import type { EntryLimits } from '../ingest/entry-limits.js'
@@ -460,8 +460,10 @@ export class ShardRouter {
       // Routed by the service, asked for by each tenant's stored name of it.
       const byShard = new Map<number, string[]>()
       for (const service of new Set(q.services)) {
-        const shard = this.indexOf(service)
-        const names = tenants.map((t) => storedService(t, service))
+        // A query passed on by another router (a cluster owner's) names stored names already.
+        const stored = service.includes(TENANT_SEP)
+        const shard = this.indexOf(stored ? serviceOfStored(service) : service)
+        const names = stored ? [service] : tenants.map((t) => storedService(t, service))
         const list = byShard.get(shard)
         if (list === undefined) byShard.set(shard, names)
         else list.push(...names)

@@ -73,7 +73,7 @@ export class Query implements QueryRun {
       const seen = new Map<Stream, boolean>()
       this.streamTest = (stream) => {
         let ok = seen.get(stream)
-        if (ok === undefined) seen.set(stream, ok = owned(stream.service) && (inner === null || inner(stream)))
+        if (ok === undefined) seen.set(stream, ok = owned(stream.name) && (inner === null || inner(stream)))
         return ok
       }
     }

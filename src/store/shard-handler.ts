@@ -2,7 +2,7 @@ import { setPriority } from 'node:os'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { shardDir } from './disk/data-dir.js'
-import { putBatch, putLines, putStreams, type EntrySink } from '../ingest/shard-ingest.js'
+import { putBatch, putLines, putStreams, tenantSink, type EntrySink } from '../ingest/shard-ingest.js'
 import { parseDuration } from '../core/durations.js'
 import { UnknownMessageError, type ShardCounters, type ShardInit, type ShardQuery, type ShardReply, type ShardRequest, type Usage } from './shard-messages.js'
 import { ownerTest } from '../core/hash.js'
@@ -15,7 +15,6 @@ import { parseFsync, type WalIo } from './disk/wal.js'
 import { ShardStore } from './shard-store.js'
 import { ownMemory, type PartMemory } from './query-run.js'
 import { StoreWriteError, type LogStore } from './store.js'
-import { FAKE_TENANT, storedService } from '../tenants/tenant-id.js'
 import { RetentionPolicy, type RetentionSpec } from './retention.js'
 import type { Stream } from './stream.js'
 import { Deletions } from './deletions.js'
@@ -153,12 +152,6 @@ export function createShardHandler (
         throw new UnknownMessageError((req as { type: unknown }).type)
     }
   }
-}
-
-/** A sink that stores the streams it is asked for under `tenant`'s stored names (tenants/tenant-id.ts); tenant fake's are the names themselves. */
-function tenantSink<S> (tenant: string | undefined, sink: EntrySink<S>): EntrySink<S> {
-  if (tenant === undefined || tenant === FAKE_TENANT) return sink
-  return { streamFor: (service, labels) => sink.streamFor(storedService(tenant, service), labels), put: (stream, ts, seq, message, attrs) => sink.put(stream, ts, seq, message, attrs) }
 }
 
 const newCounters = (): ShardCounters => ({ purgeRuns: 0, purgedEntries: 0, purgeSeconds: 0, idleSeals: 0, purgedByRule: {} })
