@@ -49,12 +49,6 @@ export class MetricSink {
   /** The series of each stream's entries that carry no attributes (without a parser their labels are the stream's). */
   private readonly plain = new Map<Stream, MetricSeries>()
 
-  /**
-   * With a grouping by detected_level: for each stream, the level its own labels name (null: none),
-   * and the series of its entries without attributes, by level.
-   */
-  private readonly plainByLevel = new Map<Stream, { own: Level | null, series: Map<Level, MetricSeries> }>()
-
   private readonly labels: EntryLabels
   private readonly sample: (v: BlockView, i: number) => number
   /** The query groups by detected_level, which each entry gets from its level-like label or its line. */
@@ -93,13 +87,6 @@ export class MetricSink {
         s = this.seriesOf(stream, v, i)
         if (bare) this.plain.set(stream, s)
       }
-    } else if (!this.general && spec.parser === undefined && (v.attrEnd === null || v.attrEnd[i] === (i === 0 ? 0 : v.attrEnd[i - 1]))) {
-      // Its labels are the stream's: only the line's level tells its entries apart.
-      let plain = this.plainByLevel.get(stream)
-      if (plain === undefined) this.plainByLevel.set(stream, plain = { own: labelledLevel(EntryLabels.ofStream(stream, spec.tenantLabel === true)), series: new Map() })
-      const level = plain.own ?? lineLevelOf(v, i)
-      s = plain.series.get(level)
-      if (s === undefined) plain.series.set(level, s = this.seriesOf(stream, v, i, level))
     } else {
       s = this.seriesOf(stream, v, i)
     }
@@ -133,9 +120,9 @@ export class MetricSink {
   }
 
   /** The series entry `i` counts in: its labels (stream, attributes, parsed fields), after drop / keep and grouping. */
-  private seriesOf (stream: Stream, v: BlockView, i: number, level?: Level): MetricSeries {
+  private seriesOf (stream: Stream, v: BlockView, i: number): MetricSeries {
     const labels = this.labels.all(stream, v, i)
-    if (this.levels) labels[DETECTED_LEVEL] = level ?? labelledLevel(labels) ?? (this.general ? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!) : lineLevelOf(v, i))
+    if (this.levels) labels[DETECTED_LEVEL] = labelledLevel(labels) ?? (this.general ? lineLevel(v.msg, v.msgStart[i]!, v.msgEnd[i]!) : lineLevelOf(v, i))
     return this.seriesOfPairs(this.pairs(labels))
   }
 
